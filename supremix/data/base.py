@@ -1,0 +1,97 @@
+"""The contract every dataset of :func:`supremix.data.get_dataset` honours.
+
+An item is a dict ``{"x": Tensor, "y": float, "id": str}`` plus ``"group": int`` where the
+dataset has a grouping variable (sex: 0 female, 1 male). The dataset exposes ``targets`` (1-D
+float64 array in item order), ``ids`` (the dataset's own identifiers as strings), ``groups``
+(int array or ``None``), ``modality`` and ``split``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .errors import DatasetContentError
+
+Item = dict[str, Any]
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+MODALITIES = ("image2d", "volume3d", "video", "timeseries", "tabular")
+SPLITS = ("train", "val", "test")
+
+
+def check_split(name: str, split: str) -> str:
+    """Return ``split`` if it is one of :data:`SPLITS`, else raise a clear ``ValueError``."""
+    if split not in SPLITS:
+        raise ValueError(f"{name}: unknown split {split!r}; expected one of {', '.join(SPLITS)}")
+    return split
+
+
+def check_finite_targets(name: str, targets: np.ndarray, ids: Sequence[str]) -> np.ndarray:
+    """Return ``targets`` as float64, or raise naming the ids whose label is not finite."""
+    targets = np.asarray(targets, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(targets))
+    if bad.size:
+        shown = ", ".join(str(ids[i]) for i in bad[:10])
+        more = f" and {bad.size - 10} more" if bad.size > 10 else ""
+        raise DatasetContentError(name, f"non-finite labels for ids {shown}{more}")
+    return targets
+
+
+class RegressionDataset(Dataset):
+    """Base class: holds ids, targets and groups; subclasses implement :meth:`load`.
+
+    Subclasses set ``name`` and ``modality`` and call ``super().__init__`` with the item
+    table; :meth:`load` returns the input tensor of item ``index`` before ``transform``.
+    """
+
+    name: str = "dataset"
+    modality: str = "tabular"
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        targets: Sequence[float] | np.ndarray,
+        *,
+        split: str,
+        groups: Sequence[int] | np.ndarray | None = None,
+        transform: Transform | None = None,
+    ):
+        self.split = check_split(self.name, split)
+        self.ids = [str(i) for i in ids]
+        self.targets = check_finite_targets(self.name, np.asarray(targets), self.ids)
+        if len(self.ids) != len(self.targets):
+            raise ValueError(f"{self.name}: {len(self.ids)} ids but {len(self.targets)} targets")
+        self.groups = None if groups is None else np.asarray(groups, dtype=np.int64)
+        if self.groups is not None and len(self.groups) != len(self.ids):
+            raise ValueError(f"{self.name}: {len(self.ids)} ids but {len(self.groups)} groups")
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def load(self, index: int) -> torch.Tensor:
+        """The input of item ``index`` as a float tensor, before ``transform``."""
+        raise NotImplementedError
+
+    def __getitem__(self, index: int) -> Item:
+        x = self.load(index)
+        if self.transform is not None:
+            x = self.transform(x)
+        item: Item = {"x": x, "y": float(self.targets[index]), "id": self.ids[index]}
+        if self.groups is not None:
+            item["group"] = int(self.groups[index])
+        return item
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(split={self.split!r}, n={len(self)}, "
+            f"modality={self.modality!r}, label range=[{self.targets.min():.4g}, "
+            f"{self.targets.max():.4g}])"
+            if len(self)
+            else f"{type(self).__name__}(split={self.split!r}, n=0)"
+        )

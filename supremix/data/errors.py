@@ -1,0 +1,36 @@
+"""Errors raised by the dataset loaders.
+
+Every message names what was expected and where to read about it, so a user with a
+half-extracted download knows what to fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA_CARDS_URL = "https://github.com/supremix/supremix/blob/main/data_cards"
+
+
+def data_card(name: str) -> str:
+    """Where the data card of dataset ``name`` lives (repository path and URL)."""
+    return f"data_cards/{name}.md ({DATA_CARDS_URL}/{name}.md)"
+
+
+class DatasetLayoutError(FileNotFoundError):
+    """A file or folder of a dataset's official layout is missing or malformed."""
+
+    def __init__(self, dataset: str, problem: str, expected: str | Path | None = None):
+        message = f"{dataset}: {problem}"
+        if expected is not None:
+            message += f"; expected {expected}"
+        message += f". See {data_card(dataset)} for the layout this loader reads."
+        super().__init__(message)
+        self.dataset = dataset
+
+
+class DatasetContentError(ValueError):
+    """Files are where they should be but their content is unusable (bad labels, unreadable)."""
+
+    def __init__(self, dataset: str, problem: str):
+        super().__init__(f"{dataset}: {problem}. See {data_card(dataset)}.")
+        self.dataset = dataset

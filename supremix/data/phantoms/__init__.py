@@ -1,0 +1,46 @@
+"""Synthetic datasets with a known generative model, written in each dataset's official layout.
+
+``write_phantom(name, out, n=..., seed=..., **options)`` writes the files that the real loader
+of ``name`` reads (``get_dataset(name, out)``) and returns ``out``. Deterministic by seed.
+Each module documents its generative model; the data cards repeat it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+# name -> "module:function" under supremix.data.phantoms
+PHANTOMS: dict[str, str] = {
+    "rsna": "bone_xray:write_rsna",
+    "rhpe": "bone_xray:write_rhpe",
+    "agedb": "faces:write_agedb",
+    "imdbwiki": "faces:write_imdbwiki",
+    "ukb": "brain_mri:write_ukb",
+    "hcp": "fmri:write_hcp",
+    "a4": "amyloid_pet:write_a4",
+    "echonet": "echo:write_echonet",
+    "camus": "echo:write_camus",
+}
+
+
+def write_phantom(
+    name: str, out: str | Path, *, n: int | None = None, seed: int = 0, **options: Any
+) -> Path:
+    """Write the phantom of dataset ``name`` under ``out`` in the official layout."""
+    try:
+        target = PHANTOMS[name]
+    except KeyError:
+        raise ValueError(
+            f"no phantom for {name!r}; expected one of {', '.join(sorted(PHANTOMS))}"
+        ) from None
+    module_name, function_name = target.split(":")
+    module = importlib.import_module(f"supremix.data.phantoms.{module_name}")
+    kwargs = dict(options, seed=seed)
+    if n is not None:
+        kwargs["n"] = n
+    return getattr(module, function_name)(Path(out), **kwargs)
+
+
+__all__ = ["PHANTOMS", "write_phantom"]

@@ -1,0 +1,49 @@
+"""Name -> loader lookup for :func:`get_dataset`.
+
+Loaders are imported on first use, so ``import supremix`` stays fast and a missing optional
+library (OpenCV, nibabel) only matters for the datasets that need it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .base import RegressionDataset
+
+# name -> "module:ClassName" under supremix.data
+LOADERS: dict[str, str] = {
+    "rsna": "rsna:RSNABoneAge",
+    "rhpe": "rhpe:RHPE",
+    "agedb": "agedb:AgeDBDIR",
+    "imdbwiki": "agedb:IMDBWIKIDIR",
+    "ukb": "ukb:UKBiobankT1",
+    "hcp": "hcp:HCPAgingFMRI",
+    "a4": "a4:A4AmyloidPET",
+    "echonet": "echonet:EchoNetDynamic",
+    "camus": "camus:CAMUS",
+    "airfoil": "airfoil:Airfoil",
+    "csv": "generic:CSVDataset",
+}
+
+
+def dataset_class(name: str) -> type[RegressionDataset]:
+    """The loader class registered under ``name``."""
+    try:
+        target = LOADERS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown dataset {name!r}; expected one of {', '.join(sorted(LOADERS))}"
+        ) from None
+    module_name, class_name = target.split(":")
+    module = importlib.import_module(f"supremix.data.{module_name}")
+    return getattr(module, class_name)
+
+
+def get_dataset(name: str, root: Any, split: str = "train", **options: Any) -> RegressionDataset:
+    """Open dataset ``name`` stored under ``root`` in its official layout.
+
+    ``options`` go to the loader (see each loader's docstring and data card). Items are dicts
+    with ``x``, ``y``, ``id`` and, where the dataset has one, ``group``.
+    """
+    return dataset_class(name)(root, split=split, **options)
