@@ -4,11 +4,24 @@ An item is a dict ``{"x": Tensor, "y": float, "id": str}`` plus ``"group": int``
 dataset has a grouping variable (sex: 0 female, 1 male). The dataset exposes ``targets`` (1-D
 float64 array in item order), ``ids`` (the dataset's own identifiers as strings), ``groups``
 (int array or ``None``), ``modality`` and ``split``.
+
+An item is produced in three steps, so that decoding can be cached and randomness cannot be:
+
+1. :meth:`RegressionDataset.load` decodes the source file(s) of an item into a float tensor at
+   the loader's resolution. Deterministic: the same index gives the same tensor. This is
+   what :mod:`supremix.data.cache` stores.
+2. :meth:`RegressionDataset.prepare` does the dataset's own per-item sampling (an EchoNet clip
+   of 32 frames, random at ``train``, fixed otherwise). Identity by default.
+3. ``transform``: augmentation supplied by the caller.
+
+``options`` holds every loader setting that changes what :meth:`load` returns (resolution,
+crop, orientation); together with ``name``, ``split`` and :meth:`source_file` it keys caches.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,6 +83,7 @@ class RegressionDataset(Dataset):
         if self.groups is not None and len(self.groups) != len(self.ids):
             raise ValueError(f"{self.name}: {len(self.ids)} ids but {len(self.groups)} groups")
         self.transform = transform
+        self.options: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -78,8 +92,16 @@ class RegressionDataset(Dataset):
         """The input of item ``index`` as a float tensor, before ``transform``."""
         raise NotImplementedError
 
+    def source_file(self, index: int) -> Path | None:
+        """The file item ``index`` is decoded from (``None`` for in-memory tables)."""
+        return None
+
+    def prepare(self, x: torch.Tensor, index: int) -> torch.Tensor:
+        """Per-item sampling after :meth:`load` (e.g. a video clip); identity by default."""
+        return x
+
     def __getitem__(self, index: int) -> Item:
-        x = self.load(index)
+        x = self.prepare(self.load(index), index)
         if self.transform is not None:
             x = self.transform(x)
         item: Item = {"x": x, "y": float(self.targets[index]), "id": self.ids[index]}
