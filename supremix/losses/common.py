@@ -1,0 +1,134 @@
+"""What every contrastive loss does before and after its own terms.
+
+Before: check the inputs, leave autocast (the loss is computed in float32, or float64 for
+float64 features, whatever the surrounding precision), gather the batch from all ranks
+(:mod:`supremix.losses.distributed`) and L2-normalise. After: the per-anchor reduction
+``L = mean of L_i over anchors with at least one positive``, 0 attached to the graph when no
+anchor has one.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .distributed import GatheredBatch, gather_batch, mean_over_anchors
+from .validation import check_features, check_groups, check_labels
+
+NEG_INF = float("-inf")
+
+
+class ContrastBatch:
+    """A checked, gathered batch in the compute dtype.
+
+    ``raw`` holds the features as passed (cast to the compute dtype), ``z`` the same rows
+    L2-normalised when requested; both cover all ranks (``N`` rows) with gradients. ``anchors``
+    are this rank's ``n`` rows of ``z``; in an ``(n, N)`` row matrix anchor ``i``'s own column
+    is ``i + offset``, the diagonal ``offset`` of the matrix.
+    """
+
+    def __init__(self, batch: GatheredBatch, normalize: bool):
+        self.gathered = batch
+        self.raw = batch.features
+        self.normalized = normalize
+        self.z = F.normalize(self.raw, dim=1) if normalize else self.raw
+        self.labels = batch.labels
+        self.groups = batch.groups
+        self.offset = batch.offset
+        self.n = batch.local_size
+        self.N = self.raw.shape[0]
+        self.anchors = self.z[batch.local]
+        self.anchor_labels = self.labels[batch.local]
+
+    def self_mask(self) -> Tensor:
+        """``(n, N)`` bool: True at each anchor's own column."""
+        mask = torch.zeros(self.n, self.N, dtype=torch.bool, device=self.raw.device)
+        mask.diagonal(offset=self.offset).fill_(True)
+        return mask
+
+    def same_label(self) -> Tensor:
+        """``(n, N)``: column has exactly the anchor's label (the anchor's own column included)."""
+        return self.anchor_labels[:, None] == self.labels[None, :]
+
+    def positives(self) -> Tensor:
+        """``(n, N)``: other views with exactly the anchor's label."""
+        same = self.same_label()
+        same.diagonal(offset=self.offset).fill_(False)
+        return same
+
+    def without_self(self, row_logits: Tensor) -> Tensor:
+        """``row_logits`` with -inf at each anchor's own column (an added bias, autograd-safe)."""
+        bias = torch.zeros_like(row_logits, requires_grad=False)
+        bias.diagonal(offset=self.offset).fill_(NEG_INF)
+        return row_logits + bias
+
+    def same_group(self) -> Tensor | None:
+        """``(n, N)``: column is in the anchor's group; ``None`` when no groups were given."""
+        if self.groups is None:
+            return None
+        return self.groups[self.batch_rows()][:, None] == self.groups[None, :]
+
+    def batch_rows(self) -> slice:
+        """This rank's rows inside the gathered batch."""
+        return self.gathered.local
+
+    def mean(self, per_anchor: Tensor, counted: Tensor) -> Tensor:
+        """Mean of ``per_anchor`` over counted anchors of all ranks (attached 0 if none)."""
+        return mean_over_anchors(per_anchor, counted, self.gathered)
+
+
+def compute_dtype(features: Tensor) -> torch.dtype:
+    """float64 for float64 features, float32 for everything else (bf16/fp16 included)."""
+    return torch.float64 if features.dtype == torch.float64 else torch.float32
+
+
+def full_precision(features: Tensor) -> AbstractContextManager:
+    """A context in which autocast is off on the features' device."""
+    return torch.autocast(device_type=features.device.type, enabled=False)
+
+
+def prepare(
+    loss: str,
+    features: Tensor,
+    labels: Tensor,
+    groups: Tensor | None = None,
+    *,
+    normalize: bool,
+    gather: bool,
+) -> ContrastBatch:
+    """Check, cast, gather and optionally normalise a batch; call inside :func:`full_precision`."""
+    check_features(loss, features)
+    n = features.shape[0]
+    # labels stay float64 (exact ties and window boundaries) where the device has float64
+    label_dtype = torch.float32 if features.device.type == "mps" else torch.float64
+    labels = check_labels(loss, labels, n).to(features.device, label_dtype)
+    groups = check_groups(loss, groups, n)
+    if groups is not None:
+        groups = groups.to(features.device)
+    raw = features.to(compute_dtype(features))
+    return ContrastBatch(gather_batch(raw, labels, groups, gather=gather), normalize)
+
+
+def attached_zero(features: Tensor) -> Tensor:
+    """A 0 loss that is part of the graph: ``backward`` works and gives zero gradients."""
+    return features[:0].sum().to(compute_dtype(features))
+
+
+def anchor_losses(
+    logits: Tensor, denominator_logits: Tensor, batch: ContrastBatch
+) -> tuple[Tensor, Tensor]:
+    """SupCon-form per-anchor losses from dense ``(n, N)`` rows.
+
+    ``L_i = logsumexp_{a != i} denominator_logits[i, a] - mean_{p in P_i} logits[i, p]``
+    (the log-weights or margins of a row live in ``denominator_logits`` only), ``P_i`` the
+    other views of equal label. Returns the per-anchor losses (finite everywhere) and the mask
+    of anchors with ``|P_i| > 0``.
+    """
+    positives = batch.positives()
+    lse = torch.logsumexp(batch.without_self(denominator_logits), dim=1)
+    count = positives.sum(dim=1)
+    positive_sum = torch.where(positives, logits, 0.0).sum(dim=1)
+    return lse - positive_sum / count.clamp_min(1), count > 0

@@ -1,0 +1,334 @@
+"""SupReMix against a direct implementation with explicit mixture vectors, and seed 001 §3.4."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import torch
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from loss_reference import (
+    assert_same,
+    direct_supcon,
+    direct_supremix,
+    label_lists,
+    lower_bound,
+    make_batch,
+    mix_pos_pairs,
+    value_and_grad,
+)
+
+from supremix.losses import SupReMixLoss, mix_pos_triples, supcon_loss, supremix_loss
+
+ALL_ON = {
+    "mix_neg": True,
+    "mix_pos": True,
+    "distance_weight": True,
+    "detach": True,
+    "renormalize": False,
+    "normalize": True,
+    "window_mode": "label",
+    "weight_range": None,
+}
+options = st.fixed_dictionaries(
+    {
+        "mix_neg": st.booleans(),
+        "mix_pos": st.booleans(),
+        "distance_weight": st.booleans(),
+        "detach": st.booleans(),
+        "renormalize": st.booleans(),
+        "normalize": st.booleans(),
+        "window_mode": st.sampled_from(["label", "rank"]),
+        "weight_range": st.sampled_from([None, "batch", 7.5]),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    sample_labels=label_lists(7),
+    views=st.integers(1, 2),
+    dim=st.integers(2, 5),
+    continuous=st.booleans(),
+    group_count=st.sampled_from([0, 0, 2]),
+    window=st.sampled_from([1, 2, 3, 2.5]),
+    temperature=st.sampled_from([0.1, 0.5, 1.0]),
+    opts=options,
+)
+@example(  # window boundaries: y_j = y_i - g and y_k = y_i + g are excluded
+    seed=1,
+    sample_labels=[0, 2, 3, 1, 5, 4],
+    views=2,
+    dim=3,
+    continuous=False,
+    group_count=0,
+    window=2,
+    temperature=0.5,
+    opts={**ALL_ON, "renormalize": True},
+)
+@example(  # groups restrict both mixtures
+    seed=2,
+    sample_labels=[0, 1, 2, 3, 2, 1, 4],
+    views=1,
+    dim=4,
+    continuous=False,
+    group_count=2,
+    window=3,
+    temperature=0.2,
+    opts={**ALL_ON, "detach": False},
+)
+def test_supremix_matches_direct_mixture_vectors(
+    seed, sample_labels, views, dim, continuous, group_count, window, temperature, opts
+):
+    x, y, groups, lam = make_batch(seed, sample_labels, views, dim, continuous, group_count)
+    if opts["window_mode"] == "rank":
+        window = math.ceil(window)
+
+    def fast(features):
+        return supremix_loss(
+            features,
+            y,
+            temperature=temperature,
+            window=window,
+            neg_lambdas=lam,
+            mix_neg=opts["mix_neg"],
+            mix_pos=opts["mix_pos"],
+            distance_weight=opts["distance_weight"],
+            groups=groups,
+            detach_mixtures=opts["detach"],
+            renormalize_mixtures=opts["renormalize"],
+            window_mode=opts["window_mode"],
+            weight_range=opts["weight_range"],
+            normalize=opts["normalize"],
+        )
+
+    def slow(features):
+        return direct_supremix(
+            features,
+            y.tolist(),
+            lam.tolist(),
+            t=temperature,
+            window=window,
+            mix_neg=opts["mix_neg"],
+            mix_pos=opts["mix_pos"],
+            distance_weight=opts["distance_weight"],
+            groups=None if groups is None else groups.tolist(),
+            detach=opts["detach"],
+            renormalize=opts["renormalize"],
+            window_mode=opts["window_mode"],
+            weight_range=opts["weight_range"],
+            normalize=opts["normalize"],
+        )
+
+    assert_same(fast, slow, x)
+
+
+def test_module_matches_function_and_takes_groups():
+    x, y, groups, lam = make_batch(3, [0, 1, 1, 2, 3, 3], 2, 4, group_count=2)
+    module = SupReMixLoss(temperature=0.5, window=2, neg_lambdas=lam)
+    expected = supremix_loss(x, y, temperature=0.5, window=2, neg_lambdas=lam, groups=groups)
+    torch.testing.assert_close(module(x, y, groups=groups), expected)
+    assert "window=2" in repr(module)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    sample_labels=label_lists(12, levels=8),
+    views=st.integers(1, 2),
+)
+def test_supremix_without_mixing_and_weights_is_supcon(seed, sample_labels, views):
+    x, y, _, _ = make_batch(seed, sample_labels, views, 3)
+    off = dict(mix_neg=False, mix_pos=False, distance_weight=False)
+    assert_same(
+        lambda f: supremix_loss(f, y, temperature=0.3, window=2, **off),
+        lambda f: supcon_loss(f, y, temperature=0.3),
+        x,
+    )
+    assert_same(
+        lambda f: supcon_loss(f, y, temperature=0.3),
+        lambda f: direct_supcon(f, y.tolist(), t=0.3),
+        x,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    labels=label_lists(14, levels=9),
+    continuous=st.booleans(),
+    window=st.sampled_from([0.5, 1, 2, 3, 3.5]),
+    window_mode=st.sampled_from(["label", "rank"]),
+    groups=st.none() | st.lists(st.integers(0, 2), min_size=14, max_size=14),
+)
+def test_triple_enumeration_is_exactly_the_window_set(
+    labels, continuous, window, window_mode, groups
+):
+    n = len(labels)
+    y = torch.tensor(labels, dtype=torch.float64)
+    if continuous:
+        y = y * 0.7 + torch.arange(n) % 3 * 0.1
+    if window_mode == "rank":
+        window = math.ceil(window)
+    group_list = None if groups is None else groups[:n]
+    found_i, found_j, found_k, per_anchor = mix_pos_triples(
+        y, window, None if groups is None else torch.tensor(group_list), window_mode=window_mode
+    )
+    found = sorted(zip(found_i.tolist(), found_j.tolist(), found_k.tolist(), strict=True))
+    expected = sorted(
+        (a, b, c)
+        for a in range(n)
+        for b, c in mix_pos_pairs(y.tolist(), a, window, window_mode, group_list)
+    )
+    assert found == expected
+    assert found_i.tolist() == sorted(found_i.tolist())  # grouped by anchor
+    assert per_anchor.tolist() == [sum(1 for t in expected if t[0] == a) for a in range(n)]
+
+
+def test_window_is_strict_in_label_units_and_inclusive_in_ranks():
+    """Label window: y_i - g < y_j < y_i < y_k < y_i + g; rank window: 1 <= rank gap <= g."""
+    y = torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+    i, j, k, _ = mix_pos_triples(y, 2.0)
+    assert sorted(zip(i.tolist(), j.tolist(), k.tolist(), strict=True)) == [
+        (1, 0, 2),
+        (2, 1, 3),
+        (3, 2, 4),
+    ]
+    spread = torch.tensor([0.0, 10.0, 20.0, 30.0], dtype=torch.float64)
+    assert mix_pos_pairs(spread.tolist(), 1, 1, "rank") == [(0, 2)]
+    x = torch.randn(4, 3, dtype=torch.float64)
+    label_mode = supremix_loss(x, spread, temperature=1.0, window=1, mix_neg=False)
+    rank_mode = supremix_loss(
+        x, spread, temperature=1.0, window=1, mix_neg=False, window_mode="rank"
+    )
+    assert label_mode.item() == 0.0  # no positive at all in label units
+    assert rank_mode.item() > 0.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31), sample_labels=label_lists(9), views=st.integers(1, 2))
+def test_permuting_the_batch_leaves_the_loss_unchanged(seed, sample_labels, views):
+    x, y, groups, lam = make_batch(seed, sample_labels, views, 4, group_count=2)
+    perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed + 1))
+    kwargs = dict(temperature=0.4, window=2)
+    base, grad = value_and_grad(
+        lambda f: supremix_loss(f, y, neg_lambdas=lam, groups=groups, **kwargs), x
+    )
+    permuted, grad_p = value_and_grad(
+        lambda f: supremix_loss(
+            f, y[perm], neg_lambdas=lam[perm][:, perm], groups=groups[perm], **kwargs
+        ),
+        x[perm],
+    )
+    torch.testing.assert_close(permuted, base)
+    torch.testing.assert_close(grad_p, grad[perm])
+
+
+# --- seed 001 §3.4 -----------------------------------------------------------------------------
+
+
+def far_near_gradient_ratio(distance_weight: bool, sims: tuple[float, float], t: float) -> float:
+    """|dL/ds_far| / |dL/ds_near| of one anchor (two identical views, label 0).
+
+    Negatives at labels 1 (near) and 5 (far); unit features used as they are (no projection
+    by the normalisation). Mixtures are detached, so a negative's feature
+    gradient is sum over anchors of dL/ds_ia * z_i = 2 dL/ds_0a * z_0: the ratio of the
+    negatives' gradient norms is the ratio of dL/ds.
+    """
+    anchor = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    near = torch.tensor([sims[0], math.sqrt(1 - sims[0] ** 2), 0.0], dtype=torch.float64)
+    far = torch.tensor([sims[1], 0.0, math.sqrt(1 - sims[1] ** 2)], dtype=torch.float64)
+    x = torch.stack([anchor, anchor, near, far]).requires_grad_(True)
+    y = torch.tensor([0.0, 0.0, 1.0, 5.0], dtype=torch.float64)
+    lam = torch.full((4, 4), 0.3, dtype=torch.float64)
+    loss = supremix_loss(
+        x,
+        y,
+        temperature=t,
+        window=1,
+        neg_lambdas=lam,
+        mix_pos=False,
+        distance_weight=distance_weight,
+        normalize=False,
+    )
+    (grad,) = torch.autograd.grad(loss, x)
+    return float(grad[3].norm() / grad[2].norm())
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    near=st.floats(-0.9, 0.9),
+    far=st.floats(-0.9, 0.9),
+    t=st.sampled_from([0.1, 0.5, 1.0]),
+)
+def test_theorem_3_1_weights_magnify_far_negatives(near, far, t):
+    """Theorem 3.1: the far/near gradient ratio grows by exactly w_far / w_near = 6 / 2."""
+    with_w = far_near_gradient_ratio(True, (near, far), t)
+    without_w = far_near_gradient_ratio(False, (near, far), t)
+    assert with_w > without_w
+    assert with_w / without_w == pytest.approx(3.0, rel=1e-9)
+    assert without_w == pytest.approx(math.exp((far - near) / t), rel=1e-9)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    sample_labels=label_lists(10),
+    views=st.integers(1, 2),
+    window=st.sampled_from([1, 2, 3]),
+    t=st.sampled_from([0.05, 0.2, 1.0, 5.0]),
+    weight_range=st.sampled_from([None, 10.0]),
+    scale=st.sampled_from([0.01, 1.0, 30.0]),
+)
+def test_lemma_3_2_loss_never_below_its_bound(
+    seed, sample_labels, views, window, t, weight_range, scale
+):
+    """Lemma 3.2: L >= mean_i log|P_i| (- log R with weights divided by R), any batch."""
+    x, y, _, _ = make_batch(seed, sample_labels, views, 3)
+    gen = torch.Generator().manual_seed(seed)
+    loss = supremix_loss(
+        x * scale,
+        y,
+        temperature=t,
+        window=window,
+        generator=gen,
+        weight_range=weight_range,
+        renormalize_mixtures=bool(seed % 2),
+    )
+    log_range = 0.0 if weight_range is None else math.log(weight_range)
+    assert loss.item() >= lower_bound(y.tolist(), window, log_range=log_range) - 1e-9
+
+
+def ordered_embedding(levels: int, views: int, shuffle: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """App. A construction: z*_m on the line x = 1, position proportional to the label m."""
+    labels = torch.arange(levels, dtype=torch.float64)
+    position = labels if not shuffle else labels[torch.tensor([3, 0, 5, 1, 4, 2])]
+    points = torch.stack([torch.ones(levels), 3 * (position - 2.5) / 2.5], dim=1)
+    return points.to(torch.float64).repeat(views, 1), labels.repeat(views)
+
+
+def bound_gap(x, y, t, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    loss = supremix_loss(x, y, temperature=t, window=2, generator=gen, renormalize_mixtures=True)
+    return loss.item() - lower_bound(y.tolist(), 2)
+
+
+def test_theorem_3_3_ordered_embeddings_reach_the_bound_as_t_goes_to_zero():
+    """Theorem 3.3 on the App. A construction, and the direction of its limit.
+
+    With globally ordered, locally linear embeddings every positive (real and Mix-pos) equals
+    the anchor after normalisation, so ``L - L* = mean log(1 + sum_neg w exp((s - 1)/t)/|P|)``:
+    that vanishes as t -> 0+ (each ``exp((cos theta - 1)/t)`` does), NOT as t -> infinity where
+    it tends to ``log(1 + sum w / |P|)``. The proof's "t -> infinity" is a typo for t -> 0+.
+    """
+    x, y = ordered_embedding(6, 2, shuffle=False)
+    temperatures = [5.0, 1.0, 0.3, 0.1, 0.03, 0.01, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5]
+    gaps = [bound_gap(x, y, t) for t in temperatures]
+    # strictly shrinking until it reaches float64 resolution, then zero to ~1e-12
+    assert all(b < a or abs(b) < 1e-9 for a, b in itertools.pairwise(gaps))
+    assert abs(gaps[-1]) < 1e-9
+    assert bound_gap(x, y, 1e3) > 1.0  # large t does not approach the bound
+    shuffled, _ = ordered_embedding(6, 2, shuffle=True)
+    assert bound_gap(shuffled, y, 1e-3) > 1.0  # not ordered: no convergence as t -> 0
