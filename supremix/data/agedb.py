@@ -1,0 +1,142 @@
+"""AgeDB-DIR and IMDB-WIKI-DIR face-age benchmarks (seed 002 §4 and App. B.1.1-B.1.2).
+
+Both use the split files of the DIR benchmark (Yang et al. 2021, repository
+YyzHarry/imbalanced-regression; data_cards/agedb.md and data_cards/imdbwiki.md)::
+
+    <root>/agedb.csv        age,path,split     (IMDB-WIKI-DIR: <root>/imdb_wiki.csv)
+    <root>/<path>           e.g. AgeDB/11706_OliviaHussey_31_f.jpg,
+                            imdb_crop/01/nm0000001_rm124825600_1899-5-10_1968.jpg
+
+AgeDB-DIR: 12,208 / 2,140 / 2,140 images, val and test balanced over age; IMDB-WIKI-DIR:
+191,509 / 11,022 / 11,022. Preprocessing as in seed 002 App. B.1: RGB, resized to 224x224,
+values in [0, 1] (normalisation and augmentation belong to ``transform``).
+
+Items: ``x`` ``(3, H, W)``; ``y`` age in years; ``id`` the CSV ``path``; ``group`` (AgeDB only)
+1 male, 0 female, from the file name's ``_m``/``_f`` suffix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .base import SPLITS, RegressionDataset, Transform, check_split
+from .errors import DatasetContentError, DatasetLayoutError
+from .imageio import as_size, load_image
+from .rsna import parse_numbers, read_label_table
+
+DIR_COLUMNS = {"age": ("age",), "path": ("path",), "split": ("split",)}
+GENDER_SUFFIX = {"m": 1, "f": 0}
+
+
+def gender_from_filename(path: str) -> int | None:
+    """AgeDB gender from ``<id>_<Name>_<age>_<gender>.jpg``: 1 for ``m``, 0 for ``f``."""
+    return GENDER_SUFFIX.get(Path(path).stem.rsplit("_", 1)[-1].lower())
+
+
+def _shown(items: Sequence[str]) -> str:
+    return ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+
+
+class _DIRFaces(RegressionDataset):
+    """Shared reader of the DIR split CSV (``age,path,split``) and its images."""
+
+    modality = "image2d"
+    csv_name = ""
+    has_gender = False
+
+    def __init__(
+        self,
+        root: str | Path,
+        split: str = "train",
+        *,
+        image_size: int | Sequence[int] = 224,
+        transform: Transform | None = None,
+        seed: int = 0,
+    ):
+        self.root = Path(root)
+        split = check_split(self.name, split)
+        self.image_size = as_size(image_size, self.name)
+        self.seed = seed
+        source = self.root / self.csv_name
+        table = read_label_table(source, self.name, DIR_COLUMNS)
+        splits = table["split"].str.lower()
+        unknown = sorted(set(splits) - set(SPLITS))
+        if unknown:
+            raise DatasetContentError(
+                self.name,
+                f"column 'split' of {source} has values {unknown}; expected train, val, test",
+            )
+        table = table[splits == split].reset_index(drop=True)
+        relative = table["path"].tolist()
+        self.paths = [self.root / p for p in relative]
+        self._check_images_exist(source)
+        groups = self._genders(relative, source) if self.has_gender else None
+        super().__init__(
+            relative,
+            parse_numbers(table["age"].tolist()),
+            split=split,
+            groups=groups,
+            transform=transform,
+        )
+        self.options: dict[str, Any] = {"image_size": self.image_size}
+
+    def _check_images_exist(self, source: Path) -> None:
+        listings: dict[Path, set[str]] = {}
+        missing = []
+        for path in self.paths:
+            folder = path.parent
+            if folder not in listings:
+                listings[folder] = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+            if path.name not in listings[folder]:
+                missing.append(str(path.relative_to(self.root)))
+        if missing:
+            raise DatasetLayoutError(
+                self.name,
+                f"{len(missing)} image(s) listed in {source} are missing: {_shown(missing)}",
+                expected=f"each 'path' of the CSV relative to {self.root}",
+            )
+
+    def _genders(self, relative: list[str], source: Path) -> np.ndarray:
+        genders = [gender_from_filename(p) for p in relative]
+        unknown = [p for p, g in zip(relative, genders, strict=True) if g is None]
+        if unknown:
+            raise DatasetContentError(
+                self.name,
+                f"file names in {source} without a _m/_f gender suffix: {_shown(unknown)}",
+            )
+        return np.asarray(genders, dtype=np.int64)
+
+    def source_file(self, index: int) -> Path:
+        """The JPEG of item ``index``."""
+        return self.paths[index]
+
+    def load(self, index: int) -> torch.Tensor:
+        """Item ``index`` as RGB ``(3, H, W)`` in [0, 1], bilinearly resized."""
+        return load_image(self.paths[index], mode="RGB", size=self.image_size, dataset=self.name)
+
+
+class AgeDBDIR(_DIRFaces):
+    """AgeDB-DIR (seed 002 Table 1, App. B.1.2): ``<root>/agedb.csv`` and ``<root>/AgeDB/``.
+
+    Parameters: ``root``, ``split``, ``image_size`` (default 224), ``transform``, ``seed``
+    (unused: the splits are official; kept for a uniform signature). ``group`` is gender.
+    """
+
+    name = "agedb"
+    csv_name = "agedb.csv"
+    has_gender = True
+
+
+class IMDBWIKIDIR(_DIRFaces):
+    """IMDB-WIKI-DIR (seed 002 Table 3, App. B.1.1): ``<root>/imdb_wiki.csv`` and
+    ``<root>/imdb_crop/``, ``<root>/wiki_crop/``. Same parameters as :class:`AgeDBDIR`; no
+    group.
+    """
+
+    name = "imdbwiki"
+    csv_name = "imdb_wiki.csv"

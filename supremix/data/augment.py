@@ -1,0 +1,545 @@
+"""Batched data augmentation with per-sample random parameters, for CPU or GPU tensors.
+
+Every augmentation takes a float batch ``(B, C, *spatial)`` (or one item ``(C, *spatial)``)
+and an optional :class:`torch.Generator`, draws one set of parameters per sample, and applies
+them to the whole batch in a few tensor operations (one ``grid_sample`` for a geometric
+transform), so it runs where the batch lives. Parameters are drawn on the generator's device
+and then moved to the batch, so a CPU generator gives the same result on every device.
+
+Each class splits into :meth:`BatchAugment.sample` (the random parameters) and
+:meth:`BatchAugment.apply` (a deterministic function of the batch and the parameters).
+
+What the seeds use, per modality (:func:`default_augmentation`):
+
+* 2-D X-ray, supervised (seed 001 App. B.1.3): rotation within +-10 degrees, horizontal flip,
+  brightness and contrast, random crop with padding.
+* 2-D, SimCLR-style baselines (seed 001 §5, "color distortion and cropping" [21]; seed 002
+  Table 13, CJ + RC): random resized crop, flip, colour jitter (p 0.8), grayscale (p 0.2).
+* 3-D volumes (seed 001 §5: rotation, flipping, zooming and colour distortion, after [44]).
+* Video (seed 001 App. B.1.4 and seed 003 §IV-C: frame jitter; random crop after zero
+  padding by 12 pixels, as the EchoNet-Dynamic training code does).
+* Time series and tabular data: none (seed 001 §5, seed 002 App. C.1).
+
+The magnitudes the seeds do not state (brightness, zoom, padding, jitter) are this module's
+defaults, listed in each class.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+Params = dict[str, torch.Tensor]
+
+
+def _rand(
+    batch: int, generator: torch.Generator | None, device: torch.device, *shape: int
+) -> torch.Tensor:
+    """Uniform [0, 1) draws of shape ``(batch, *shape)``, drawn on the generator's device."""
+    source = generator.device if generator is not None else device
+    return torch.rand((batch, *shape), generator=generator, device=source).to(device)
+
+
+def _uniform(
+    low: float,
+    high: float,
+    batch: int,
+    generator: torch.Generator | None,
+    device: torch.device,
+    *shape: int,
+) -> torch.Tensor:
+    return low + (high - low) * _rand(batch, generator, device, *shape)
+
+
+def _randint(
+    low: int, high: int, batch: int, generator: torch.Generator | None, device: torch.device
+) -> torch.Tensor:
+    """Integers uniform in ``[low, high]`` (both ends included), one per sample."""
+    source = generator.device if generator is not None else device
+    drawn = torch.randint(low, high + 1, (batch,), generator=generator, device=source)
+    return drawn.to(device)
+
+
+def _pair(value: float | Sequence[float], name: str) -> tuple[float, float]:
+    if isinstance(value, (int, float)):
+        return float(value), float(value)
+    low, high = (float(v) for v in value)
+    if low > high:
+        raise ValueError(f"{name} range ({low}, {high}) has low > high")
+    return low, high
+
+
+def _per_sample(values: torch.Tensor, ndim: int) -> torch.Tensor:
+    """``(B,)`` values shaped to broadcast over a ``ndim``-dimensional batch."""
+    return values.reshape(-1, *([1] * (ndim - 1)))
+
+
+class BatchAugment(ABC):
+    """Base class: a random transform of ``(B, C, *spatial)`` float batches.
+
+    ``spatial_dims`` is the number of trailing spatial axes (2 for images, 3 for volumes and
+    for videos laid out ``(C, T, H, W)``).
+    """
+
+    spatial_dims: int = 2
+
+    @abstractmethod
+    def sample(self, batch_size: int, generator: torch.Generator | None, device) -> Params:
+        """The random parameters of ``batch_size`` samples, as tensors on ``device``."""
+
+    @abstractmethod
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        """The transform of batch ``x`` with the given per-sample parameters."""
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        unbatched = x.ndim == self.spatial_dims + 1
+        batch = x.unsqueeze(0) if unbatched else x
+        if batch.ndim != self.spatial_dims + 2:
+            raise ValueError(
+                f"{type(self).__name__} expects (B, C, {self.spatial_dims} spatial axes) or "
+                f"(C, {self.spatial_dims} spatial axes), got shape {tuple(x.shape)}"
+            )
+        if not batch.is_floating_point():
+            raise TypeError(f"{type(self).__name__} expects a float tensor, got {x.dtype}")
+        out = self.apply(batch, self.sample(batch.shape[0], generator, batch.device))
+        return out[0] if unbatched else out
+
+
+class Compose:
+    """Apply augmentations in order, all drawing from the same generator."""
+
+    def __init__(self, augmentations: Sequence[BatchAugment]):
+        self.augmentations = list(augmentations)
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        for augmentation in self.augmentations:
+            x = augmentation(x, generator)
+        return x
+
+    def __repr__(self) -> str:
+        inner = ", ".join(type(a).__name__ for a in self.augmentations)
+        return f"Compose([{inner}])"
+
+
+def _grid_sample(x: torch.Tensor, theta: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+    """Resample ``x`` at ``theta @ [q, 1]`` for output coordinates ``q`` (bilinear, zeros)."""
+    grid = F.affine_grid(theta.to(x.dtype), [x.shape[0], x.shape[1], *size], align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def pixel_to_normalized(matrix: torch.Tensor, sizes_xyz: Sequence[int]) -> torch.Tensor:
+    """``D^-1 M D`` with ``D = diag(sizes / 2)``: a map of centred pixel coordinates as a map
+    of ``affine_grid``'s normalised coordinates (axes ordered x, y[, z] = W, H[, D])."""
+    half = torch.tensor([s / 2 for s in sizes_xyz], dtype=matrix.dtype, device=matrix.device)
+    return matrix * half[None, None, :] / half[None, :, None]
+
+
+class RandomAffine2d(BatchAugment):
+    """Rotation about the image centre and isotropic zoom, one draw per sample.
+
+    The output pixel at centred pixel position ``u`` takes the input value at
+    ``R(angle) u / zoom`` (bilinear, zeros outside), so rotation is a true rotation on
+    non-square images. ``degrees`` +-10 follows seed 001 App. B.1.3.
+    """
+
+    spatial_dims = 2
+
+    def __init__(self, degrees: float | Sequence[float] = 10.0, zoom: Sequence[float] = (1, 1)):
+        if isinstance(degrees, (int, float)):
+            self.degrees = (-abs(float(degrees)), abs(float(degrees)))
+        else:
+            self.degrees = _pair(degrees, "degrees")
+        self.zoom = _pair(zoom, "zoom")
+        if self.zoom[0] <= 0:
+            raise ValueError(f"zoom must be > 0, got {self.zoom}")
+
+    def sample(self, batch_size, generator, device) -> Params:
+        angle = _uniform(*self.degrees, batch_size, generator, device) * (math.pi / 180)
+        zoom = _uniform(*self.zoom, batch_size, generator, device)
+        return {"angle": angle, "zoom": zoom}
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        angle = params["angle"].double()
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        linear = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
+        linear = linear / params["zoom"].double()[:, None, None]
+        height, width = x.shape[-2:]
+        linear = pixel_to_normalized(linear, (width, height))
+        theta = torch.cat([linear, torch.zeros_like(linear[:, :, :1])], dim=2)
+        return _grid_sample(x, theta, (height, width))
+
+
+def _rotation_3d(angles: torch.Tensor) -> torch.Tensor:
+    """``Rz @ Ry @ Rx`` for ``angles`` ``(B, 3)`` = rotations about x, y, z (radians)."""
+    cos, sin = torch.cos(angles), torch.sin(angles)
+    one, zero = torch.ones_like(cos[:, 0]), torch.zeros_like(cos[:, 0])
+
+    def matrix(rows):
+        return torch.stack([torch.stack(row, -1) for row in rows], -2)
+
+    rx = matrix([[one, zero, zero], [zero, cos[:, 0], -sin[:, 0]], [zero, sin[:, 0], cos[:, 0]]])
+    ry = matrix([[cos[:, 1], zero, sin[:, 1]], [zero, one, zero], [-sin[:, 1], zero, cos[:, 1]]])
+    rz = matrix([[cos[:, 2], -sin[:, 2], zero], [sin[:, 2], cos[:, 2], zero], [zero, zero, one]])
+    return rz @ ry @ rx
+
+
+class RandomAffine3d(BatchAugment):
+    """Rotation about each axis of a volume and isotropic zoom, one draw per sample.
+
+    Batches are ``(B, C, D, H, W)``; the output voxel at centred position ``u`` (x, y, z) takes
+    the input at ``R u / zoom``. Defaults (+-10 degrees, zoom 0.9-1.1) are this library's
+    choice for seed 001's "rotation, flipping, zooming" of volumes.
+    """
+
+    spatial_dims = 3
+
+    def __init__(self, degrees: float = 10.0, zoom: Sequence[float] = (0.9, 1.1)):
+        self.degrees = abs(float(degrees))
+        self.zoom = _pair(zoom, "zoom")
+        if self.zoom[0] <= 0:
+            raise ValueError(f"zoom must be > 0, got {self.zoom}")
+
+    def sample(self, batch_size, generator, device) -> Params:
+        angles = _uniform(-self.degrees, self.degrees, batch_size, generator, device, 3)
+        zoom = _uniform(*self.zoom, batch_size, generator, device)
+        return {"angles": angles * (math.pi / 180), "zoom": zoom}
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        linear = _rotation_3d(params["angles"].double()) / params["zoom"].double()[:, None, None]
+        depth, height, width = x.shape[-3:]
+        linear = pixel_to_normalized(linear, (width, height, depth))
+        theta = torch.cat([linear, torch.zeros_like(linear[:, :, :1])], dim=2)
+        return _grid_sample(x, theta, (depth, height, width))
+
+
+class RandomResizedCrop2d(BatchAugment):
+    """Crop a random box and resize it to ``size`` (SimCLR's crop, seed 002 Table 13 "RC").
+
+    The box covers a fraction ``U(scale)`` of the image area with aspect ratio (width/height)
+    log-uniform in ``ratio``; sides longer than the image are clipped to it (torchvision
+    instead redraws). The box centre is uniform over the positions that keep it inside.
+    """
+
+    spatial_dims = 2
+
+    def __init__(
+        self,
+        size: int | Sequence[int],
+        scale: Sequence[float] = (0.08, 1.0),
+        ratio: Sequence[float] = (3 / 4, 4 / 3),
+    ):
+        self.size = (int(size), int(size)) if isinstance(size, int) else tuple(map(int, size))
+        self.scale = _pair(scale, "scale")
+        self.ratio = _pair(ratio, "ratio")
+        if not 0 < self.scale[0] <= self.scale[1] <= 1 or self.ratio[0] <= 0:
+            raise ValueError(f"need 0 < scale <= 1 and ratio > 0, got {scale} and {ratio}")
+
+    def sample(self, batch_size, generator, device) -> Params:
+        area = _uniform(*self.scale, batch_size, generator, device)
+        log_ratio = _uniform(*map(math.log, self.ratio), batch_size, generator, device)
+        centre = _uniform(-1.0, 1.0, batch_size, generator, device, 2)
+        return {"area": area, "ratio": torch.exp(log_ratio), "centre": centre}
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        area = params["area"] * height * width
+        box_w = (torch.sqrt(area * params["ratio"]) / width).clamp(max=1.0)
+        box_h = (torch.sqrt(area / params["ratio"]) / height).clamp(max=1.0)
+        cx = params["centre"][:, 0] * (1 - box_w)
+        cy = params["centre"][:, 1] * (1 - box_h)
+        zero = torch.zeros_like(box_w)
+        theta = torch.stack(
+            [torch.stack([box_w, zero, cx], -1), torch.stack([zero, box_h, cy], -1)], -2
+        )
+        return _grid_sample(x, theta, self.size)
+
+
+class RandomFlip(BatchAugment):
+    """Mirror each sample along each of ``axes`` with probability ``p`` (independent coins)."""
+
+    def __init__(self, spatial_dims: int = 2, axes: Sequence[int] = (-1,), p: float = 0.5):
+        self.spatial_dims = spatial_dims
+        self.axes = tuple(axes)
+        if any(not -spatial_dims <= a < 0 for a in self.axes):
+            raise ValueError(
+                f"axes must be negative spatial axes in [-{spatial_dims}, -1], got {self.axes}"
+            )
+        self.p = p
+
+    def sample(self, batch_size, generator, device) -> Params:
+        return {"flip": _rand(batch_size, generator, device, len(self.axes)) < self.p}
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        for k, axis in enumerate(self.axes):
+            x = torch.where(_per_sample(params["flip"][:, k], x.ndim), x.flip(axis), x)
+        return x
+
+
+def _shift_along(x: torch.Tensor, axis: int, start: torch.Tensor, length: int) -> torch.Tensor:
+    """``x[b, ..., start[b] : start[b] + length, ...]`` along ``axis`` for every sample."""
+    shape = [1] * x.ndim
+    shape[axis] = length
+    steps = torch.arange(length, device=x.device).reshape(shape)
+    index = _per_sample(start, x.ndim) + steps
+    target = list(x.shape)
+    target[axis] = length
+    return torch.gather(x, axis % x.ndim, index.expand(target))
+
+
+class RandomPadCrop(BatchAugment):
+    """Zero-pad ``padding`` pixels on each side of ``axes`` and crop back at a random offset.
+
+    Seed 001 App. B.1.3 ("random cropping with padding") for X-rays; EchoNet-Dynamic frames
+    (``spatial_dims=3``, axes H and W, the same crop for every frame of a clip).
+    """
+
+    def __init__(self, padding: int, spatial_dims: int = 2, axes: Sequence[int] = (-2, -1)):
+        if padding < 0:
+            raise ValueError(f"padding must be >= 0, got {padding}")
+        self.padding = int(padding)
+        self.spatial_dims = spatial_dims
+        self.axes = tuple(axes)
+
+    def sample(self, batch_size, generator, device) -> Params:
+        offsets = [_randint(0, 2 * self.padding, batch_size, generator, device) for _ in self.axes]
+        return {"offset": torch.stack(offsets, -1)}
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        pad = [0] * (2 * x.ndim)
+        for axis in self.axes:
+            pad[2 * (-axis - 1)] = pad[2 * (-axis - 1) + 1] = self.padding
+        padded = F.pad(x, pad)
+        for k, axis in enumerate(self.axes):
+            padded = _shift_along(padded, axis, params["offset"][:, k], x.shape[axis])
+        return padded
+
+
+class FrameJitter(BatchAugment):
+    """Shift each clip in time by a random whole number of frames in ``[-max_shift, max_shift]``.
+
+    Batches are ``(B, C, T, H, W)``; output frame ``t`` is input frame
+    ``clamp(t + shift, 0, T - 1)`` (the first or last frame repeats at the edge). Frame jitter is
+    the EchoNet augmentation of seed 001 App. B.1.4 and seed 003 §IV-C.
+    """
+
+    spatial_dims = 3
+
+    def __init__(self, max_shift: int = 4):
+        if max_shift < 0:
+            raise ValueError(f"max_shift must be >= 0, got {max_shift}")
+        self.max_shift = int(max_shift)
+
+    def sample(self, batch_size, generator, device) -> Params:
+        return {"shift": _randint(-self.max_shift, self.max_shift, batch_size, generator, device)}
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        frames = x.shape[2]
+        index = (torch.arange(frames, device=x.device)[None, :] + params["shift"][:, None]).clamp(
+            0, frames - 1
+        )
+        index = index[:, None, :, None, None].expand(x.shape)
+        return torch.gather(x, 2, index)
+
+
+class RandomBrightnessContrast(BatchAugment):
+    """``x * b`` then ``(x - mean) * c + mean`` with ``b ~ U(1 +- brightness)``,
+    ``c ~ U(1 +- contrast)`` per sample; ``mean`` is the sample's mean after brightness.
+
+    Seed 001 App. B.1.3 ("brightness and contrast adjustments"). ``clip`` = ``(low, high)``
+    clamps the result (use ``(0, 1)`` for images scaled to [0, 1]).
+    """
+
+    def __init__(
+        self,
+        brightness: float = 0.2,
+        contrast: float = 0.2,
+        spatial_dims: int = 2,
+        clip: tuple[float, float] | None = None,
+    ):
+        self.brightness, self.contrast = float(brightness), float(contrast)
+        self.spatial_dims = spatial_dims
+        self.clip = clip
+
+    def sample(self, batch_size, generator, device) -> Params:
+        b = _uniform(1 - self.brightness, 1 + self.brightness, batch_size, generator, device)
+        c = _uniform(1 - self.contrast, 1 + self.contrast, batch_size, generator, device)
+        return {"brightness": b, "contrast": c}
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        x = x * _per_sample(params["brightness"], x.ndim).to(x.dtype)
+        mean = x.mean(dim=tuple(range(1, x.ndim)), keepdim=True)
+        x = (x - mean) * _per_sample(params["contrast"], x.ndim).to(x.dtype) + mean
+        return x if self.clip is None else x.clamp(*self.clip)
+
+
+class RandomScaleShift(BatchAugment):
+    """Intensity ``x * (1 + s) + o`` with ``s ~ U(+-scale)``, ``o ~ U(+-shift)`` per sample.
+
+    The "colour distortion" of z-scored volumes (seed 001 §5, after [44]).
+    """
+
+    def __init__(self, scale: float = 0.1, shift: float = 0.1, spatial_dims: int = 3):
+        self.scale, self.shift = float(scale), float(shift)
+        self.spatial_dims = spatial_dims
+
+    def sample(self, batch_size, generator, device) -> Params:
+        return {
+            "scale": _uniform(-self.scale, self.scale, batch_size, generator, device),
+            "shift": _uniform(-self.shift, self.shift, batch_size, generator, device),
+        }
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        scale = _per_sample(1 + params["scale"], x.ndim).to(x.dtype)
+        return x * scale + _per_sample(params["shift"], x.ndim).to(x.dtype)
+
+
+_LUMA = (0.299, 0.587, 0.114)
+
+
+def _luma(x: torch.Tensor) -> torch.Tensor:
+    """ITU-R 601 luma of an RGB batch ``(B, 3, ...)``, keeping the channel axis."""
+    weights = torch.tensor(_LUMA, dtype=x.dtype, device=x.device)
+    return torch.einsum("bc...,c->b...", x, weights).unsqueeze(1)
+
+
+class RandomColorJitter(BatchAugment):
+    """SimCLR colour distortion (seed 002 Table 13 "CJ"), applied with probability ``p``.
+
+    Brightness ``x * b``; contrast ``(x - m) * c + m`` with ``m`` the sample's mean luma;
+    saturation ``(x - luma) * s + luma``; hue: rotation of the chroma plane of YIQ by
+    ``2 pi h``, ``h ~ U(+-hue)``. Factors ``b, c, s ~ U(1 +- strength)``. Applied in this fixed
+    order (torchvision shuffles it). Single-channel batches get brightness and contrast only.
+    """
+
+    spatial_dims = 2
+
+    def __init__(
+        self,
+        brightness: float = 0.4,
+        contrast: float = 0.4,
+        saturation: float = 0.4,
+        hue: float = 0.1,
+        p: float = 0.8,
+        clip: tuple[float, float] | None = (0.0, 1.0),
+    ):
+        self.strength = {"brightness": brightness, "contrast": contrast, "saturation": saturation}
+        self.hue, self.p, self.clip = float(hue), float(p), clip
+
+    def sample(self, batch_size, generator, device) -> Params:
+        params = {
+            name: _uniform(1 - s, 1 + s, batch_size, generator, device)
+            for name, s in self.strength.items()
+        }
+        params["hue"] = _uniform(-self.hue, self.hue, batch_size, generator, device)
+        applied = _rand(batch_size, generator, device) < self.p
+        for name in ("brightness", "contrast", "saturation"):
+            params[name] = torch.where(applied, params[name], torch.ones_like(params[name]))
+        params["hue"] = torch.where(applied, params["hue"], torch.zeros_like(params["hue"]))
+        return params
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        def factor(name):
+            return _per_sample(params[name], x.ndim).to(x.dtype)
+
+        x = x * factor("brightness")
+        gray = _luma(x) if x.shape[1] == 3 else x.mean(dim=1, keepdim=True)
+        mean = gray.mean(dim=tuple(range(1, x.ndim)), keepdim=True)
+        x = (x - mean) * factor("contrast") + mean
+        if x.shape[1] == 3:
+            gray = _luma(x)
+            x = (x - gray) * factor("saturation") + gray
+            x = _rotate_hue(x, params["hue"])
+        return x if self.clip is None else x.clamp(*self.clip)
+
+
+_RGB_TO_YIQ = (
+    (0.299, 0.587, 0.114),
+    (0.595716, -0.274453, -0.321263),
+    (0.211456, -0.522591, 0.311135),
+)
+
+
+def _rotate_hue(x: torch.Tensor, hue: torch.Tensor) -> torch.Tensor:
+    """Rotate the I/Q chroma of RGB batch ``x`` by ``2 pi hue`` per sample."""
+    to_yiq = torch.tensor(_RGB_TO_YIQ, dtype=torch.float64, device=x.device)
+    angle = 2 * math.pi * hue.double()
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    one, zero = torch.ones_like(cos), torch.zeros_like(cos)
+    rotation = torch.stack(
+        [
+            torch.stack([one, zero, zero], -1),
+            torch.stack([zero, cos, -sin], -1),
+            torch.stack([zero, sin, cos], -1),
+        ],
+        -2,
+    )
+    matrix = (torch.linalg.inv(to_yiq) @ rotation @ to_yiq).to(x.dtype)
+    return torch.einsum("bij,bj...->bi...", matrix, x)
+
+
+class RandomGrayscale(BatchAugment):
+    """Replace an RGB sample by its luma in all three channels with probability ``p``."""
+
+    spatial_dims = 2
+
+    def __init__(self, p: float = 0.2):
+        self.p = float(p)
+
+    def sample(self, batch_size, generator, device) -> Params:
+        return {"gray": _rand(batch_size, generator, device) < self.p}
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        if x.shape[1] != 3:
+            return x
+        return torch.where(_per_sample(params["gray"], x.ndim), _luma(x).expand_as(x), x)
+
+
+def default_augmentation(
+    modality: str,
+    *,
+    style: str = "supervised",
+    image_size: int | Sequence[int] | None = None,
+) -> Compose | None:
+    """The augmentation the seeds use for ``modality`` (``None`` where they use none).
+
+    ``style="supervised"`` is the SupReMix training recipe; ``"simclr"`` the SimCLR-style
+    colour distortion and resized crop of the contrastive baselines (2-D only; needs
+    ``image_size``).
+    """
+    if style not in ("supervised", "simclr"):
+        raise ValueError(f"unknown style {style!r}; expected 'supervised' or 'simclr'")
+    if modality in ("timeseries", "tabular"):
+        return None
+    if modality == "image2d" and style == "simclr":
+        if image_size is None:
+            raise ValueError("style='simclr' needs image_size (the crop's output size)")
+        return Compose(
+            [
+                RandomResizedCrop2d(image_size),
+                RandomFlip(2, (-1,)),
+                RandomColorJitter(),
+                RandomGrayscale(),
+            ]
+        )
+    if style == "simclr":
+        raise ValueError(f"style='simclr' is defined for image2d only, not {modality!r}")
+    if modality == "image2d":
+        return Compose(
+            [
+                RandomAffine2d(degrees=10.0),
+                RandomFlip(2, (-1,)),
+                RandomBrightnessContrast(0.2, 0.2),
+                RandomPadCrop(16),
+            ]
+        )
+    if modality == "volume3d":
+        return Compose([RandomAffine3d(), RandomFlip(3, (-3, -2, -1)), RandomScaleShift(0.1, 0.1)])
+    if modality == "video":
+        return Compose([FrameJitter(4), RandomPadCrop(12, spatial_dims=3, axes=(-2, -1))])
+    raise ValueError(
+        f"unknown modality {modality!r}; expected image2d, volume3d, video, timeseries or tabular"
+    )

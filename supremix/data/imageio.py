@@ -1,0 +1,150 @@
+"""Reading 2-D images for the image loaders (RSNA, RHPE, AgeDB-DIR, IMDB-WIKI-DIR).
+
+One path through every image: decode with Pillow to 8-bit grayscale or RGB, optionally crop
+and enhance contrast, resize, and return a float tensor in [0, 1] of shape ``(C, H, W)``
+(seed 001 App. C.1.2: "images are loaded via PIL with intensity scaling to the range [0,1]").
+
+16-bit grayscale files (``I;16``/``I`` modes) are scaled to 8 bits: Pillow's own
+``convert("L")`` clips every value above 255 to white instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import DatasetContentError, DatasetLayoutError
+
+ColorMode = Literal["L", "RGB"]
+Contrast = Literal["none", "equalize", "clahe"]
+CONTRASTS: tuple[str, ...] = ("none", "equalize", "clahe")
+Box = tuple[int, int, int, int]
+
+_WIDE_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+
+
+def as_size(size: int | Sequence[int], dataset: str) -> tuple[int, int]:
+    """``(height, width)`` from an int (square) or a pair; raise on non-positive sizes."""
+    pair = (size, size) if isinstance(size, int) else tuple(size)
+    if len(pair) != 2 or not all(isinstance(s, int) and s > 0 for s in pair):
+        raise ValueError(
+            f"{dataset}: image_size must be a positive int or (height, width), got {size!r}"
+        )
+    return int(pair[0]), int(pair[1])
+
+
+def check_contrast(contrast: str, dataset: str) -> str:
+    """Return ``contrast`` if it is one of :data:`CONTRASTS`, else raise ``ValueError``."""
+    if contrast not in CONTRASTS:
+        raise ValueError(
+            f"{dataset}: unknown contrast {contrast!r}; expected one of {', '.join(CONTRASTS)}"
+        )
+    return contrast
+
+
+def _gray_uint8(image: Image.Image) -> np.ndarray:
+    """8-bit gray; 16-bit data scaled by 255/65535 (32-bit ``I`` only when it exceeds 255)."""
+    if image.mode not in _WIDE_GRAY_MODES:
+        return np.asarray(image.convert("L"), dtype=np.uint8)
+    values = np.asarray(image, dtype=np.float64)
+    peak = float(values.max(initial=0.0))
+    full_scale = 255.0 if image.mode == "I" and peak <= 255 else 65535.0
+    return np.rint(np.clip(values / full_scale, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def read_image(path: Path, mode: ColorMode, dataset: str) -> np.ndarray:
+    """Decode ``path`` to uint8 ``(H, W)`` (mode ``"L"``) or ``(H, W, 3)`` (mode ``"RGB"``).
+
+    A missing file raises :class:`DatasetLayoutError`, an undecodable one
+    :class:`DatasetContentError`; both name the path.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetLayoutError(dataset, f"image file {path} is missing")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if mode == "L":
+                return _gray_uint8(image)
+            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DatasetContentError(dataset, f"cannot read image {path} ({exc})") from exc
+
+
+def crop_region(image: np.ndarray, region: Box | Literal["left_half"] | None) -> np.ndarray:
+    """Crop to ``region``: a box ``(x, y, w, h)`` clipped to the image, or ``"left_half"``
+    (columns ``[0, W // 2)``). ``None``, or a box with no pixel inside the image, keeps it whole.
+    """
+    if region is None:
+        return image
+    height, width = image.shape[:2]
+    x, y, w, h = (0, 0, width // 2, height) if region == "left_half" else region
+    x0, y0 = max(0, x), max(0, y)
+    x1, y1 = min(width, x + w), min(height, y + h)
+    if x1 <= x0 or y1 <= y0:
+        return image
+    return image[y0:y1, x0:x1]
+
+
+def enhance_contrast(image: np.ndarray, contrast: str) -> np.ndarray:
+    """Histogram equalisation (Pillow) or CLAHE (OpenCV, clip 2, 8x8 tiles) of a gray image.
+
+    Seed 001 App. B.1.3: histogram equalisation for RSNA, CLAHE for RHPE.
+    """
+    if contrast == "none":
+        return image
+    if image.ndim != 2:
+        raise ValueError(f"contrast {contrast!r} needs a grayscale image, got shape {image.shape}")
+    if contrast == "equalize":
+        return np.asarray(ImageOps.equalize(Image.fromarray(image)), dtype=np.uint8)
+    import cv2
+
+    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(np.ascontiguousarray(image))
+
+
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize to ``size = (height, width)`` (Pillow; antialiased when shrinking)."""
+    height, width = size
+    if image.shape[:2] == (height, width):
+        return image
+    resized = Image.fromarray(image).resize((width, height), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """uint8 ``(H, W)`` or ``(H, W, C)`` to float32 ``(C, H, W)`` in [0, 1]."""
+    array = image[None] if image.ndim == 2 else np.moveaxis(image, -1, 0)
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32) / 255.0)
+
+
+def load_image(
+    path: Path,
+    *,
+    mode: ColorMode,
+    size: tuple[int, int],
+    dataset: str,
+    region: Box | Literal["left_half"] | None = None,
+    contrast: str = "none",
+) -> torch.Tensor:
+    """Decode, crop to ``region``, enhance contrast, resize: a ``(C, H, W)`` tensor in [0, 1]."""
+    image = crop_region(read_image(path, mode, dataset), region)
+    return to_tensor(resize(enhance_contrast(image, contrast), size))
+
+
+def index_images(folder: Path, suffixes: Iterable[str] = (".png",)) -> dict[str, Path]:
+    """Map file stem -> path for the image files anywhere under ``folder`` (first in sort order).
+
+    Searching below ``folder`` absorbs the extra nesting some archives add when extracted
+    (e.g. Kaggle's ``boneage-training-dataset/boneage-training-dataset/``).
+    """
+    wanted = {s.lower() for s in suffixes}
+    index: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix.lower() in wanted and path.stem not in index and path.is_file():
+            index[path.stem] = path
+    return index
