@@ -1,0 +1,257 @@
+"""Encoders by name (:func:`build_encoder`) and by input modality (:func:`encoder_for_modality`).
+
+Every encoder maps a batch to flat features ``(B, out_dim)`` and has an int ``out_dim``.
+
+Generic builders take a base ``width`` and a ``depth``; fixed paper configurations (aliases)
+take neither. Only the torchvision configurations have pretrained weights.
+
+=============== ========================================= ===================== ==========
+name            encoder                                   input                 pretrained
+=============== ========================================= ===================== ==========
+resnet1d        ResNet over time, ROIs as channels        (B, C, T)             no
+resnet2d        ResNet on images                          (B, C, H, W)          no
+resnet3d        ResNet on volumes (7×7×7 stem, max pool)  (B, C, D, H, W)       no
+r2plus1d        ResNet with (2+1)-D convolutions          (B, C, T, H, W)       no
+resnet18_1d     resnet1d, depth 18, width 64 (HCP)        (B, 400, T)           no
+resnet18_3d     resnet3d, depth 18, width 64 (UKB, A4)    (B, 1, D, H, W)       no
+resnet50_2d     torchvision ResNet-50 (RSNA, RHPE)        (B, 1, H, W)          ImageNet
+r2plus1d_18     torchvision r2plus1d-18 (EchoNet)         (B, 3, T, H, W)       Kinetics-400
+mlp             Linear-ReLU d-20-30-10 (airfoil)          (B, d)                no
+sfcn            SFCN, brain age (seed 001 §5.4)           (B, 1, D, H, W)       no
+densenet2d      torchvision DenseNet (bone age, §5.4)     (B, 1, H, W)          ImageNet*
+densenet121_2d  densenet2d at the DenseNet-121 size       (B, 1, H, W)          ImageNet
+=============== ========================================= ===================== ==========
+
+(*) only at the DenseNet-121 size. ``width`` means: the stem width of the ResNets (64), the
+first-block channels of SFCN (32), the growth rate of DenseNet (32).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
+from ..data.base import MODALITIES
+from .mlp import MLP_HIDDEN, MLPEncoder
+from .resnet import resnet
+from .sfcn import SFCN, sfcn_channels
+from .torchvision_encoders import densenet_2d, r2plus1d_18_video, resnet50_2d
+
+SIZES = ("cpu", "paper")
+
+
+@dataclass(frozen=True)
+class EncoderEntry:
+    """A registered encoder: its builder, one line on what it is, its pretrained weights."""
+
+    build: Callable[..., nn.Module]
+    summary: str
+    pretrained_weights: str | None = None
+
+
+def _no_pretrained(name: str, pretrained: bool) -> None:
+    if pretrained:
+        with_weights = ", ".join(n for n, e in ENCODERS.items() if e.pretrained_weights)
+        raise ValueError(
+            f"encoder {name!r} has no pretrained weights; encoders with weights: {with_weights}"
+        )
+
+
+def _fixed(name: str, width: int | None, depth: int | None, fixed_width: int, fixed_depth: int):
+    """Reject a width or depth that differs from a fixed configuration's."""
+    for what, given, fixed in (("width", width, fixed_width), ("depth", depth, fixed_depth)):
+        if given is not None and given != fixed:
+            raise ValueError(
+                f"encoder {name!r} has the fixed {what} {fixed}, got {what}={given}; use the "
+                f"generic builder (e.g. 'resnet2d', 'resnet3d', 'r2plus1d') for other sizes"
+            )
+
+
+def _no_size(name: str, width: int | None, depth: int | None) -> None:
+    if width is not None or depth is not None:
+        raise ValueError(
+            f"encoder {name!r} takes no width or depth, got width={width}, depth={depth}"
+        )
+
+
+def _resnet_builder(spatial_dims: int, conv: str = "standard") -> Callable[..., nn.Module]:
+    name = "r2plus1d" if conv == "2plus1d" else f"resnet{spatial_dims}d"
+
+    def build(*, in_channels: int, width: int | None, depth: int | None, pretrained: bool):
+        _no_pretrained(name, pretrained)
+        return resnet(
+            spatial_dims,
+            in_channels=in_channels,
+            width=64 if width is None else width,
+            depth=18 if depth is None else depth,
+            conv=conv,
+        )
+
+    return build
+
+
+def _resnet18_builder(spatial_dims: int) -> Callable[..., nn.Module]:
+    name = f"resnet18_{spatial_dims}d"
+
+    def build(*, in_channels: int, width: int | None, depth: int | None, pretrained: bool):
+        _fixed(name, width, depth, 64, 18)
+        _no_pretrained(name, pretrained)
+        return resnet(spatial_dims, in_channels=in_channels, width=64, depth=18)
+
+    return build
+
+
+def _resnet50_2d(*, in_channels: int, width: int | None, depth: int | None, pretrained: bool):
+    _fixed("resnet50_2d", width, depth, 64, 50)
+    return resnet50_2d(in_channels, pretrained=pretrained)
+
+
+def _r2plus1d_18(*, in_channels: int, width: int | None, depth: int | None, pretrained: bool):
+    _fixed("r2plus1d_18", width, depth, 64, 18)
+    return r2plus1d_18_video(in_channels, pretrained=pretrained)
+
+
+def _mlp(
+    *,
+    in_channels: int,
+    width: int | None,
+    depth: int | None,
+    pretrained: bool,
+    hidden: Sequence[int] = MLP_HIDDEN,
+):
+    _no_size("mlp", width, depth)
+    _no_pretrained("mlp", pretrained)
+    return MLPEncoder(in_channels, hidden)
+
+
+def _sfcn(
+    *,
+    in_channels: int,
+    width: int | None,
+    depth: int | None,
+    pretrained: bool,
+    spatial_dims: int = 3,
+    dropout: float = 0.0,
+):
+    if depth is not None:
+        raise ValueError(f"encoder 'sfcn' takes no depth, got depth={depth}")
+    if pretrained:
+        raise ValueError(
+            "encoder 'sfcn' downloads no weights; load the authors' brain-age checkpoint with "
+            "supremix.models.load_sfcn_checkpoint(model, path)"
+        )
+    channels = sfcn_channels(32 if width is None else width)
+    return SFCN(in_channels, channels, spatial_dims=spatial_dims, dropout=dropout)
+
+
+def _densenet2d(
+    *,
+    in_channels: int,
+    width: int | None,
+    depth: int | None,
+    pretrained: bool,
+    block_config: Sequence[int] = (6, 12, 24, 16),
+):
+    if depth is not None and depth != 121:
+        raise ValueError(
+            f"encoder 'densenet2d' takes depth 121 or block_config=(...), got depth={depth}"
+        )
+    return densenet_2d(
+        in_channels,
+        growth_rate=32 if width is None else width,
+        block_config=block_config,
+        pretrained=pretrained,
+    )
+
+
+def _densenet121_2d(*, in_channels: int, width: int | None, depth: int | None, pretrained: bool):
+    _fixed("densenet121_2d", width, depth, 32, 121)
+    return densenet_2d(in_channels, pretrained=pretrained)
+
+
+ENCODERS: dict[str, EncoderEntry] = {
+    "resnet1d": EncoderEntry(_resnet_builder(1), "ResNet over time, input (B, C, T)"),
+    "resnet2d": EncoderEntry(_resnet_builder(2), "ResNet on images, input (B, C, H, W)"),
+    "resnet3d": EncoderEntry(_resnet_builder(3), "ResNet on volumes, input (B, C, D, H, W)"),
+    "r2plus1d": EncoderEntry(
+        _resnet_builder(3, "2plus1d"), "(2+1)-D ResNet on videos, input (B, C, T, H, W)"
+    ),
+    "resnet18_1d": EncoderEntry(_resnet18_builder(1), "1-D ResNet-18 of HCP (seed 001)"),
+    "resnet18_3d": EncoderEntry(_resnet18_builder(3), "3-D ResNet-18 of UKB and A4 (seed 001)"),
+    "resnet50_2d": EncoderEntry(
+        _resnet50_2d, "torchvision ResNet-50, RSNA and RHPE (seed 001)", "ImageNet-1k"
+    ),
+    "r2plus1d_18": EncoderEntry(
+        _r2plus1d_18, "torchvision r2plus1d-18, EchoNet (seed 001)", "Kinetics-400"
+    ),
+    "mlp": EncoderEntry(_mlp, "MLP d-20-30-10, UCI airfoil (seed 002)"),
+    "sfcn": EncoderEntry(_sfcn, "SFCN, brain age (seed 001 §5.4)"),
+    "densenet2d": EncoderEntry(
+        _densenet2d, "torchvision DenseNet, bone age (seed 001 §5.4)", "ImageNet-1k"
+    ),
+    "densenet121_2d": EncoderEntry(
+        _densenet121_2d, "torchvision DenseNet-121, bone age (seed 001 §5.4)", "ImageNet-1k"
+    ),
+}
+
+
+def build_encoder(
+    name: str,
+    *,
+    in_channels: int,
+    width: int | None = None,
+    depth: int | None = None,
+    pretrained: bool = False,
+    **kwargs: Any,
+) -> nn.Module:
+    """The encoder registered as ``name`` (see the module table); returns ``(B, out_dim)``.
+
+    ``width`` and ``depth`` default to the paper's (ResNets: 64 and 18). For ``"mlp"``,
+    ``in_channels`` is the number of input features and ``hidden`` (default ``(20, 30, 10)``)
+    the hidden widths. Other keyword arguments: ``spatial_dims`` and ``dropout`` for
+    ``"sfcn"``, ``block_config`` for ``"densenet2d"``.
+    """
+    try:
+        entry = ENCODERS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown encoder {name!r}; expected one of {', '.join(ENCODERS)}"
+        ) from None
+    if not isinstance(in_channels, int) or in_channels < 1:
+        raise ValueError(f"in_channels must be a positive int, got {in_channels!r}")
+    return entry.build(
+        in_channels=in_channels, width=width, depth=depth, pretrained=pretrained, **kwargs
+    )
+
+
+# modality -> size -> (encoder name, build_encoder keyword arguments)
+MODALITY_ENCODERS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
+    "image2d": {"paper": ("resnet50_2d", {}), "cpu": ("resnet2d", {"width": 8, "depth": 10})},
+    "volume3d": {"paper": ("resnet18_3d", {}), "cpu": ("resnet3d", {"width": 8, "depth": 10})},
+    "timeseries": {
+        "paper": ("resnet18_1d", {}),
+        "cpu": ("resnet1d", {"width": 16, "depth": 10}),
+    },
+    "video": {"paper": ("r2plus1d_18", {}), "cpu": ("r2plus1d", {"width": 8, "depth": 10})},
+    "tabular": {"paper": ("mlp", {}), "cpu": ("mlp", {})},
+}
+
+
+def encoder_for_modality(
+    modality: str, *, in_channels: int, size: str = "cpu", pretrained: bool = False
+) -> nn.Module:
+    """The paper's encoder for ``modality`` (``size="paper"``) or a small CPU variant.
+
+    Paper encoders follow seed 001 Table 13 (and seed 002 for tabular data); the CPU variants
+    are the same families at depth 10 and width 8 (16 for time series). ``pretrained`` is
+    valid where the chosen encoder has weights (``image2d`` and ``video`` at the paper size).
+    """
+    if modality not in MODALITY_ENCODERS:
+        raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
+    name, options = MODALITY_ENCODERS[modality][size]
+    return build_encoder(name, in_channels=in_channels, pretrained=pretrained, **options)
