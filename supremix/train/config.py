@@ -1,0 +1,211 @@
+"""The configuration of one training run: :class:`TrainConfig`.
+
+A run is one of the protocols of the seeds (seed 001 §4.3 and App. C.1.2, seed 002 §4 and
+App. C.2, seed 003 eq. (8)):
+
+* ``method="vanilla"``: encoder + linear regressor trained with an L1/MSE/Huber loss.
+* a contrastive ``method`` with ``protocol="linear_probe"``: contrastive pretraining of encoder
+  + projection head for ``epochs``, then the projection head is dropped, the encoder frozen
+  and a linear regressor trained with ``regression_loss`` for ``probe_epochs``.
+* ``protocol="finetune"``: the same pretraining, then the whole encoder + regressor is trained.
+* ``protocol="multitask"``: one stage, ``L = L_reg + gamma_con * L_con`` (seed 003 eq. (8)
+  with gamma_reg = 1).
+
+``batch_size`` is the global batch (summed over processes under DistributedDataParallel).
+
+``augment`` picks the augmentation recipe of :func:`supremix.data.augment.default_augmentation`
+for the dataset's modality: ``"supervised"`` (seed 001 App. B.1: rotation, flip, intensity,
+crops; frame jitter for video), ``"simclr"`` (colour jitter + random resized crop, seed 002
+Table 13 "CJ + RC", used in contrastive stages of 2-D images; regression stages keep the
+supervised recipe) or ``"none"``. Time series and tabular data are never augmented (seed 001
+§4.2, seed 002 App. C.1). ``cache_items`` serves decoded items from a one-time memory-mapped
+cache (:class:`supremix.data.cache.CachedDataset`; items are bit-identical).
+
+``input_size`` records the paper's input size; ``dataset_options`` (loader options) produce it.
+``deterministic`` asks for deterministic GPU kernels (CPU runs are deterministic anyway).
+``probe_batchnorm`` puts a BatchNorm without affine parameters between the encoder features
+and the linear regressor of contrastive methods (the linear probe of MAE, He et al. 2022): at
+evaluation the two are one linear map of the features, but training no longer depends on the
+scale of the learned features (with Adam at lr 1e-3 a plain linear layer on small features
+needs thousands of steps to reach the label scale). Not in the seeds; ``False`` gives the plain
+linear layer.
+
+``temperature`` is the temperature of SupReMix, SupCon, SimCLR and AdaCon; RnC uses
+``rnc_temperature`` (2, its authors' default; reference/loss-spec.md). ``label_bin``: the
+contrastive loss sees labels rounded to this bin size (seed 002 Table 12 "Bin size"; seed 001
+App. D.4); regression losses always see the raw labels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+METHODS = ("vanilla", "simclr", "supcon", "adacon", "rnc", "supremix")
+CONTRASTIVE_METHODS = METHODS[1:]
+PROTOCOLS = ("linear_probe", "finetune", "multitask")
+REGRESSION_LOSSES = ("l1", "mse", "huber")
+AMP_MODES = ("auto", "off", "bf16", "fp16")
+AUGMENT_MODES = ("supervised", "simclr", "none")
+MODEL_SIZES = ("cpu", "paper")
+
+# Fields that change how a run is executed or reported but not what it computes; a resumed run
+# may change them.
+EXECUTION_FIELDS = frozenset(
+    {"progress", "num_workers", "checkpoint_every", "cache_items", "name", "notes"}
+)
+
+
+def _choice(field_name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(
+            f"{field_name}={value!r} is not valid; expected one of {', '.join(allowed)}"
+        )
+
+
+def _positive(field_name: str, value: float, *, allow_zero: bool = False) -> None:
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{field_name} must be {bound}, got {value}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a run; defaults are seed 001 App. C.1.2 (Adam, warm-up + cosine,
+    clipping at 1.0, EMA 0.999, checkpoints every 10 epochs) and Table 13 (lr 1e-3, weight
+    decay 1e-4, Beta(2, 8), 128-d features, 200 epochs) with a linear probe of 100 epochs
+    (seed 001 §4.3)."""
+
+    # what is trained
+    method: str = "supremix"
+    protocol: str = "linear_probe"
+    dataset: str | None = None
+    # schedule (seed 001 App. C.1.2, Table 13)
+    epochs: int = 200
+    probe_epochs: int = 100
+    batch_size: int = 128
+    lr: float = 1e-3
+    min_lr: float = 0.0
+    weight_decay: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    warmup_epochs: int = 10
+    probe_warmup_epochs: int = 0
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    # losses (seed 001 Table 13; seed 003 eq. (8))
+    temperature: float = 1.0
+    rnc_temperature: float = 2.0
+    window: float = 5.0
+    beta_params: tuple[float, float] = (2.0, 8.0)
+    gamma_con: float = 1.0
+    label_bin: float | None = None
+    regression_loss: str = "l1"
+    use_groups: bool = False
+    # model
+    encoder: str | None = None
+    encoder_kwargs: dict[str, Any] = field(default_factory=dict)
+    model_size: str = "paper"
+    feature_dim: int = 128
+    head_hidden_dim: int = 2048
+    probe_batchnorm: bool = True
+    # data
+    input_size: tuple[int, ...] | None = None
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    augment: str = "supervised"
+    views: int | None = None
+    phantom_n: int | None = None
+    phantom_seed: int = 0
+    cache_items: bool = False
+    # execution
+    amp: str = "auto"
+    device: str = "auto"
+    deterministic: bool = False
+    checkpoint_every: int = 10
+    eval_every: int = 1
+    seed: int = 0
+    num_workers: int = 0
+    progress: bool = True
+    # documentation
+    name: str = "custom"
+    source: str = ""
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        _choice("method", self.method, METHODS)
+        _choice("protocol", self.protocol, PROTOCOLS)
+        _choice("regression_loss", self.regression_loss, REGRESSION_LOSSES)
+        _choice("amp", self.amp, AMP_MODES)
+        _choice("augment", self.augment, AUGMENT_MODES)
+        _choice("model_size", self.model_size, MODEL_SIZES)
+        for name in ("epochs", "batch_size", "checkpoint_every", "eval_every", "feature_dim"):
+            _positive(name, getattr(self, name))
+        for name in ("lr", "temperature", "rnc_temperature", "window", "head_hidden_dim"):
+            _positive(name, getattr(self, name))
+        for name in ("min_lr", "weight_decay", "grad_clip", "gamma_con", "num_workers"):
+            _positive(name, getattr(self, name), allow_zero=True)
+        _positive("warmup_epochs", self.warmup_epochs, allow_zero=True)
+        _positive("probe_warmup_epochs", self.probe_warmup_epochs, allow_zero=True)
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.warmup_epochs >= self.epochs:
+            raise ValueError(
+                f"warmup_epochs ({self.warmup_epochs}) must be smaller than epochs "
+                f"({self.epochs}); lower warmup_epochs"
+            )
+        if self.has_second_stage:
+            _positive("probe_epochs", self.probe_epochs)
+            if self.probe_warmup_epochs >= self.probe_epochs:
+                raise ValueError(
+                    f"probe_warmup_epochs ({self.probe_warmup_epochs}) must be smaller than "
+                    f"probe_epochs ({self.probe_epochs})"
+                )
+        if len(self.beta_params) != 2 or min(self.beta_params) <= 0:
+            raise ValueError(f"beta_params must be two positive numbers, got {self.beta_params}")
+        if self.label_bin is not None:
+            _positive("label_bin", self.label_bin)
+        if self.phantom_n is not None:
+            _positive("phantom_n", self.phantom_n)
+        if self.views is not None and self.views not in (1, 2):
+            raise ValueError(f"views must be 1, 2 or None (automatic), got {self.views}")
+        if self.method == "simclr" and self.views == 1:
+            raise ValueError("simclr needs two views of each sample; set views=2 or None")
+
+    @property
+    def is_contrastive(self) -> bool:
+        """Whether a contrastive loss is part of the run."""
+        return self.method in CONTRASTIVE_METHODS
+
+    @property
+    def has_second_stage(self) -> bool:
+        """Whether contrastive pretraining is followed by a probe or fine-tuning stage."""
+        return self.is_contrastive and self.protocol in ("linear_probe", "finetune")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable copy (tuples become lists)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise a ``ValueError`` naming them."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields: {', '.join(unknown)}")
+        converted = {}
+        for key, value in values.items():
+            if key in ("betas", "beta_params", "input_size") and value is not None:
+                value = tuple(value)
+            converted[key] = value
+        return cls(**converted)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with ``changes`` applied (and validated); unknown names raise."""
+        return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+
+def differing_fields(a: TrainConfig, b: TrainConfig) -> list[str]:
+    """Names of the fields that change what a run computes and differ between ``a`` and ``b``."""
+    da, db = a.to_dict(), b.to_dict()
+    return sorted(k for k in da if k not in EXECUTION_FIELDS and da[k] != db[k])

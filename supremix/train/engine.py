@@ -1,0 +1,459 @@
+"""``train()``: one run of a protocol, from initialisation to ``results.json``.
+
+The output folder holds ``last.pt`` (the resume point, written every ``checkpoint_every``
+epochs and at the end of every stage), ``best.pt`` (the EMA weights with the best validation
+MAE of the final stage), ``metrics.csv`` (one row per epoch) and ``results.json`` (test and
+validation metrics of the selected weights, the configuration and the provenance). All files
+are written atomically by the main process. ``resume=True`` continues from ``last.pt`` with the
+model, optimiser, schedule, gradient scaler, EMA and every random state of the interrupted run,
+so it ends where an uninterrupted run ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+from torch.utils.data import Dataset
+
+from . import provenance
+from .checkpoint import (
+    BEST,
+    LAST,
+    atomic_save,
+    atomic_write_json,
+    load_checkpoint,
+    remove_stale_temps,
+)
+from .config import TrainConfig, differing_fields
+from .data import (
+    augmentations,
+    input_shape,
+    modality_of,
+    per_process_batch,
+    targets_of,
+    train_loader,
+)
+from .distributed import (
+    DistEnv,
+    all_gather_objects,
+    barrier,
+    convert_sync_batchnorm,
+    setup,
+    teardown,
+    wrap_model,
+)
+from .ema import ModelEMA
+from .evaluation import Predictions, predict
+from .history import METRICS_CSV, History
+from .loop import EpochContext, train_epoch
+from .model import build_model, label_statistics, set_trainable
+from .optim import build_optimizer, build_scheduler
+from .precision import Precision, choose_precision
+from .protocols import (
+    Augmentation,
+    Stage,
+    StageObjective,
+    build_contrastive_loss,
+    contrastive_views,
+    plan_stages,
+)
+from .rng import (
+    RunGenerators,
+    global_rng_state,
+    seed_everything,
+    set_determinism,
+    set_global_rng_state,
+)
+
+RESULTS_JSON = "results.json"
+CHECKPOINT_FORMAT = 1
+AUGMENT_FROM_CONFIG = "config"
+
+EpochCallback = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class RunResult:
+    """What :func:`train` returns.
+
+    ``model``: the selected EMA weights (best validation MAE of the final stage, else the last
+    epoch) in evaluation mode; ``metrics``: ``{"test": ..., "val": ...}`` for the sets given;
+    ``history``: the per-epoch rows of ``metrics.csv``; ``results``: the content of
+    ``results.json``.
+    """
+
+    model: nn.Module
+    config: TrainConfig
+    metrics: dict[str, dict[str, float]]
+    history: list[dict[str, Any]]
+    out_dir: Path
+    results: dict[str, Any]
+
+
+def train(
+    config: TrainConfig,
+    *,
+    train_set: Dataset,
+    val_set: Dataset | None = None,
+    test_set: Dataset | None = None,
+    out_dir: str | Path,
+    resume: bool = False,
+    augment: Augmentation | str | None = AUGMENT_FROM_CONFIG,
+    data_info: Mapping[str, Any] | None = None,
+    callbacks: Sequence[EpochCallback] = (),
+) -> RunResult:
+    """Train ``config``'s protocol on ``train_set`` and evaluate on ``val_set``/``test_set``.
+
+    ``augment``: by default the recipe ``config.augment`` for the dataset's modality; a
+    callable ``(x, generator) -> x`` applied on the device to every training batch replaces it,
+    ``None`` disables augmentation. ``data_info`` is recorded under ``dataset`` in
+    ``results.json`` (e.g. ``{"kind": "phantom"}``). ``callbacks`` are called on every
+    process after each epoch with that epoch's metrics row, once its checkpoint is written.
+    Under ``torchrun`` each process calls :func:`train` and the process group is set up here.
+    ``resume=True`` without a ``last.pt`` in ``out_dir`` starts a fresh run.
+    """
+    env = setup(config.device)
+    try:
+        run = _Run(
+            config,
+            env,
+            train_set=train_set,
+            val_set=val_set,
+            test_set=test_set,
+            out_dir=Path(out_dir),
+            augment=augment,
+            data_info=dict(data_info or {}),
+            callbacks=list(callbacks),
+        )
+        return run.execute(resume=resume)
+    finally:
+        teardown(env)
+
+
+class _Run:
+    """The state of one :func:`train` call."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        env: DistEnv,
+        *,
+        train_set: Dataset,
+        val_set: Dataset | None,
+        test_set: Dataset | None,
+        out_dir: Path,
+        augment: Augmentation | str | None,
+        data_info: dict[str, Any],
+        callbacks: list[EpochCallback],
+    ):
+        self.config, self.env = config, env
+        self.train_set, self.val_set, self.test_set = train_set, val_set, test_set
+        self.out_dir = out_dir
+        self.callbacks = callbacks
+        self.started = provenance.now_iso()
+        self.clock = time.perf_counter()
+        self.previous_wall_time = 0.0
+        self.history = History()
+        self.best: dict[str, Any] | None = None
+
+        self.modality = modality_of(train_set)
+        shape = input_shape(train_set)
+        self.train_labels = targets_of(train_set)
+        if isinstance(augment, str):
+            if augment != AUGMENT_FROM_CONFIG:
+                raise ValueError(
+                    f"augment must be a callable, None or {AUGMENT_FROM_CONFIG!r}, got {augment!r}"
+                )
+            self.contrastive_augment, self.regression_augment = augmentations(
+                config, self.modality, shape
+            )
+        else:
+            self.contrastive_augment = self.regression_augment = augment
+        self.data_info = {
+            "name": config.dataset or getattr(train_set, "name", None),
+            "modality": self.modality,
+            "input_shape": list(shape),
+            "n_train": len(train_set),
+            "n_val": None if val_set is None else len(val_set),
+            "n_test": None if test_set is None else len(test_set),
+            **data_info,
+        }
+
+        set_determinism(config.deterministic, env.device)
+        seed_everything(config.seed)
+        mean, std = label_statistics(self.train_labels)
+        model = build_model(
+            config, modality=self.modality, in_channels=shape[0], label_mean=mean, label_std=std
+        )
+        self.model = convert_sync_batchnorm(model, env).to(env.device)
+        self.precision: Precision = choose_precision(config.amp, env.device)
+        self.generators = RunGenerators.create(config.seed, env.rank, env.device)
+        self.stages = plan_stages(config)
+        self.eval_batch = per_process_batch(config.batch_size, env)
+
+    # ---------------------------------------------------------------- checkpoints
+    def _rng_states(self) -> list[dict[str, Any]]:
+        state = {"global": global_rng_state(), "generators": self.generators.state_dict()}
+        return all_gather_objects(state, self.env)
+
+    def _wall_time(self) -> float:
+        return self.previous_wall_time + time.perf_counter() - self.clock
+
+    def _save_last(self, stage_index: int, epoch: int, ctx: EpochContext) -> None:
+        rng = self._rng_states()
+        if not self.env.is_main:
+            return
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.config.to_dict(),
+            "stage": stage_index,
+            "stage_name": self.stages[stage_index].name,
+            "epoch": epoch,
+            "model": self.model.state_dict(),
+            "optimizer": ctx.optimizer.state_dict(),
+            "scheduler": ctx.scheduler.state_dict(),
+            "precision": self.precision.state_dict(),
+            "ema": ctx.ema.state_dict(),
+            "best": self.best,
+            "history": self.history.state_dict(),
+            "rng": rng,
+            "wall_time_s": self._wall_time(),
+        }
+        atomic_save(state, self.out_dir / LAST)
+
+    def _save_best(self, stage_index: int, epoch: int, ema: ModelEMA, val: dict) -> None:
+        self.best = {"stage": stage_index, "epoch": epoch, "val_mae": val["mae"]}
+        if self.env.is_main:
+            state = {
+                "format": CHECKPOINT_FORMAT,
+                "config": self.config.to_dict(),
+                **self.best,
+                "val": val,
+                "model": ema.module.state_dict(),
+            }
+            atomic_save(state, self.out_dir / BEST)
+
+    def _load_resume_point(self) -> dict[str, Any] | None:
+        path = self.out_dir / LAST
+        if not path.is_file():
+            return None
+        state = load_checkpoint(path)
+        saved = TrainConfig.from_dict(state["config"])
+        changed = differing_fields(saved, self.config)
+        if changed:
+            raise ValueError(
+                f"cannot resume from {path}: the configuration differs in {', '.join(changed)} "
+                "(only progress, num_workers, checkpoint_every, name and notes may change)"
+            )
+        if len(state["rng"]) != self.env.world_size:
+            raise ValueError(
+                f"cannot resume from {path}: it was written by {len(state['rng'])} processes, "
+                f"this run has {self.env.world_size}; resume with the same number of processes"
+            )
+        self.model.load_state_dict(state["model"])
+        self.history = History(state["history"])
+        self.best = state["best"]
+        self.previous_wall_time = float(state["wall_time_s"])
+        return state
+
+    def _restore_rng(self, state: dict[str, Any]) -> None:
+        mine = state["rng"][self.env.rank]
+        set_global_rng_state(mine["global"])
+        self.generators.load_state_dict(mine["generators"])
+
+    # ---------------------------------------------------------------- stages
+    def _stage_context(self, stage: Stage) -> EpochContext:
+        config = self.config
+        set_trainable(
+            self.model,
+            encoder=stage.train_encoder,
+            projection_head=stage.train_head,
+            regressor=stage.train_regressor,
+        )
+        net = wrap_model(self.model, self.env)
+        loader = train_loader(self.train_set, config, self.env, self.generators.loader)
+        steps = len(loader)
+        optimizer = build_optimizer(
+            self.model,
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+            betas=config.betas,
+            eps=config.eps,
+        )
+        scheduler = build_scheduler(
+            optimizer,
+            warmup_steps=stage.warmup_epochs * steps,
+            total_steps=stage.epochs * steps,
+            lr=config.lr,
+            min_lr=config.min_lr,
+        )
+        objective = StageObjective(
+            stage=stage,
+            config=config,
+            contrastive_loss=(
+                build_contrastive_loss(config, self.train_labels) if stage.contrastive else None
+            ),
+            views=contrastive_views(config, self.contrastive_augment),
+            contrastive_augment=self.contrastive_augment,
+            regression_augment=self.regression_augment,
+        )
+        return EpochContext(
+            model=self.model,
+            net=net,
+            objective=objective,
+            loader=loader,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            ema=ModelEMA(self.model, config.ema_decay),
+            precision=self.precision,
+            generators=self.generators,
+            env=self.env,
+            grad_clip=config.grad_clip,
+            use_groups=config.use_groups,
+            progress=config.progress,
+        )
+
+    def _predict(self, model: nn.Module, dataset: Dataset) -> Predictions:
+        return predict(
+            model,
+            dataset,
+            batch_size=self.eval_batch,
+            device=self.env.device,
+            num_workers=self.config.num_workers,
+            env=self.env,
+            autocast=self.precision.autocast,
+        )
+
+    def _run_stage(self, index: int, ctx: EpochContext, first_epoch: int) -> None:
+        stage, config = self.stages[index], self.config
+        final_stage = index == len(self.stages) - 1
+        offset = sum(s.epochs for s in self.stages[:index])
+        for epoch in range(first_epoch + 1, stage.epochs + 1):
+            tick = time.perf_counter()
+            ctx.loader.sampler.set_epoch(offset + epoch - 1)
+            stats = train_epoch(ctx, f"{stage.name} {epoch}/{stage.epochs}")
+            row: dict[str, Any] = {
+                "stage": stage.name,
+                "epoch": epoch,
+                "step": epoch * len(ctx.loader),
+                "lr": stats.pop("lr"),
+                "train_loss": stats.pop("loss"),
+                **stats,
+            }
+            evaluate_now = epoch % config.eval_every == 0 or epoch == stage.epochs
+            if stage.regression and self.val_set is not None and evaluate_now:
+                val = self._predict(ctx.ema.module, self.val_set).metrics()
+                row.update({f"val_{k}": v for k, v in val.items()})
+                if final_stage and (self.best is None or val["mae"] < self.best["val_mae"]):
+                    self._save_best(index, epoch, ctx.ema, val)
+            row["epoch_time_s"] = round(time.perf_counter() - tick, 3)
+            self.history.append(row)
+            if epoch == stage.epochs and not final_stage:
+                # The next stage starts from the averaged weights (seed 001 App. C.1.2).
+                self.model.load_state_dict(ctx.ema.module.state_dict())
+            if epoch % config.checkpoint_every == 0 or epoch == stage.epochs:
+                self._save_last(index, epoch, ctx)
+            if self.env.is_main:
+                self.history.write_csv(self.out_dir / METRICS_CSV)
+            self._report(row)
+            for callback in self.callbacks:
+                callback(dict(row))
+
+    def _report(self, row: dict[str, Any]) -> None:
+        if not (self.config.progress and self.env.is_main):
+            return
+        shown = {k: row[k] for k in ("train_loss", "val_mae") if k in row}
+        text = " ".join(f"{k}={v:.4g}" for k, v in shown.items())
+        print(f"[{row['stage']} {row['epoch']}] {text}", flush=True)
+
+    # ---------------------------------------------------------------- whole run
+    def execute(self, *, resume: bool) -> RunResult:
+        if self.env.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            remove_stale_temps(self.out_dir)
+        barrier(self.env)
+        state = self._load_resume_point() if resume else None
+        start_stage, start_epoch = 0, 0
+        if state is not None:
+            start_stage, start_epoch = state["stage"], state["epoch"]
+            if start_epoch == self.stages[start_stage].epochs:
+                start_stage, start_epoch = start_stage + 1, 0
+        ctx = None
+        for index in range(start_stage, len(self.stages)):
+            ctx = self._stage_context(self.stages[index])
+            if state is not None and index == state["stage"]:
+                ctx.optimizer.load_state_dict(state["optimizer"])
+                ctx.scheduler.load_state_dict(state["scheduler"])
+                self.precision.load_state_dict(state["precision"])
+                ctx.ema.load_state_dict(state["ema"])
+            if state is not None and index == start_stage:
+                self._restore_rng(state)
+            self._run_stage(index, ctx, start_epoch if index == start_stage else 0)
+        if ctx is None:  # resumed a finished run
+            final = ModelEMA(self.model, self.config.ema_decay)
+            final.load_state_dict(state["ema"])
+        else:
+            final = ctx.ema
+        return self._finish(final, resumed_from=state)
+
+    def _finish(self, ema: ModelEMA, resumed_from: dict[str, Any] | None) -> RunResult:
+        model = ema.module
+        selected = {
+            "stage": self.stages[-1].name,
+            "epoch": self.stages[-1].epochs,
+            "by": "last epoch",
+        }
+        if self.best is not None:
+            best = load_checkpoint(self.out_dir / BEST, map_location=self.env.device)
+            model.load_state_dict(best["model"])
+            selected = {
+                "stage": self.stages[best["stage"]].name,
+                "epoch": best["epoch"],
+                "by": "best validation MAE",
+            }
+        model.eval()
+        metrics = {}
+        for split, dataset in (("val", self.val_set), ("test", self.test_set)):
+            if dataset is not None:
+                metrics[split] = self._predict(model, dataset).metrics()
+        results = {
+            **metrics,
+            "selected": selected,
+            "method": self.config.method,
+            "protocol": self.config.protocol if self.config.method != "vanilla" else "vanilla",
+            "dataset": self.data_info,
+            "config": self.config.to_dict(),
+            "provenance": provenance.collect(
+                device=self.env.device,
+                world_size=self.env.world_size,
+                precision=self.precision.name,
+                started=self.started,
+                wall_time_s=self._wall_time(),
+            ),
+            "files": {
+                "metrics": METRICS_CSV,
+                "last_checkpoint": LAST,
+                "best_checkpoint": BEST if self.best is not None else None,
+            },
+            "resumed_from": (
+                None
+                if resumed_from is None
+                else {"stage": resumed_from["stage_name"], "epoch": resumed_from["epoch"]}
+            ),
+        }
+        if self.env.is_main:
+            atomic_write_json(results, self.out_dir / RESULTS_JSON)
+        barrier(self.env)
+        return RunResult(
+            model=model,
+            config=self.config,
+            metrics=metrics,
+            history=self.history.state_dict(),
+            out_dir=self.out_dir,
+            results=results,
+        )

@@ -1,0 +1,109 @@
+"""One training epoch: forward, loss, backward with AMP, clipping, optimiser, schedule, EMA
+(seed 001 App. C.1.2)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from .distributed import DistEnv, mean_over_processes
+from .ema import ModelEMA
+from .optim import clip_gradients
+from .precision import Precision
+from .protocols import StageObjective
+from .rng import RunGenerators
+
+
+@dataclass
+class EpochContext:
+    """Everything an epoch of one stage touches."""
+
+    model: nn.Module
+    net: nn.Module
+    objective: StageObjective
+    loader: DataLoader
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    ema: ModelEMA
+    precision: Precision
+    generators: RunGenerators
+    env: DistEnv
+    grad_clip: float
+    use_groups: bool
+    progress: bool
+
+
+def _optimizer_step(ctx: EpochContext, loss: torch.Tensor) -> torch.Tensor:
+    params = [p for group in ctx.optimizer.param_groups for p in group["params"]]
+    scaler = ctx.precision.scaler
+    ctx.optimizer.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        norm = clip_gradients(params, ctx.grad_clip)
+        ctx.optimizer.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.unscale_(ctx.optimizer)
+        norm = clip_gradients(params, ctx.grad_clip)
+        scaler.step(ctx.optimizer)
+        scaler.update()
+    ctx.scheduler.step()
+    ctx.ema.update(ctx.model)
+    return norm
+
+
+def train_step(ctx: EpochContext, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """One optimisation step on a collated batch; returns detached scalars (loss, gradient
+    norm and, in multi-task stages, the loss parts) without synchronising the device."""
+    device = ctx.env.device
+    x = batch["x"].to(device, non_blocking=True)
+    y = torch.as_tensor(batch["y"]).to(device, dtype=torch.float32, non_blocking=True)
+    groups = None
+    if ctx.use_groups:
+        if "group" not in batch:
+            raise ValueError("use_groups=True but the dataset's items have no 'group'")
+        groups = torch.as_tensor(batch["group"]).to(device)
+    generators = {"augment": ctx.generators.augment, "loss": ctx.generators.loss}
+    loss, parts = ctx.objective(
+        ctx.model, ctx.net, x, y, groups, generators, ctx.precision.autocast
+    )
+    norm = _optimizer_step(ctx, loss)
+    values = {"loss": loss, "grad_norm": norm}
+    if len(parts) > 1:
+        values.update((f"loss_{name}", value) for name, value in parts.items())
+    return {k: v.detach().to(device=device, dtype=torch.float64) for k, v in values.items()}
+
+
+def train_epoch(ctx: EpochContext, description: str) -> dict[str, Any]:
+    """Train one epoch; returns the mean loss over steps and processes (and its regression and
+    contrastive parts in multi-task stages; regression losses are on standardised labels), the
+    mean gradient norm before clipping and the learning rate at the end of the epoch."""
+    ctx.net.train()
+    totals: dict[str, torch.Tensor] = {}
+    steps = 0
+    bar = tqdm(
+        ctx.loader,
+        desc=description,
+        leave=False,
+        disable=not (ctx.progress and ctx.env.is_main),
+        dynamic_ncols=True,
+    )
+    for batch in bar:
+        for key, value in train_step(ctx, batch).items():
+            totals[key] = totals[key] + value if key in totals else value
+        steps += 1
+    bar.close()
+    stats = {k: mean_over_processes(float(v) / steps, ctx.env) for k, v in totals.items()}
+    if not math.isfinite(stats["loss"]):
+        raise FloatingPointError(
+            f"{description}: the training loss is {stats['loss']}; lower the learning rate or "
+            "check the inputs for non-finite values"
+        )
+    stats["lr"] = ctx.optimizer.param_groups[0]["lr"]
+    return stats

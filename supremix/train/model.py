@@ -1,0 +1,117 @@
+"""The network of a run: encoder, projection head (contrastive methods but RnC) and a linear
+regressor whose output is in label units (after a parameter-free BatchNorm of the features for
+contrastive methods, ``TrainConfig.probe_batchnorm``).
+
+The regressor learns standardised targets: its linear layer is followed by :class:`LabelScale`,
+``pred = mean + std * z`` with the training-label mean and standard deviation stored as
+buffers, so a freshly initialised regressor already predicts near the label mean (an L1 probe
+on bone age in months would otherwise spend thousands of Adam steps moving its bias) and the
+regression losses are computed on standardised values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from supremix.models import (
+    LinearRegressor,
+    ProjectionHead,
+    RegressionNet,
+    build_encoder,
+    encoder_for_modality,
+)
+
+from .config import TrainConfig
+
+
+class LabelScale(nn.Module):
+    """``z -> mean + std * z`` (and :meth:`standardize` for the inverse)."""
+
+    def __init__(self, mean: float = 0.0, std: float = 1.0):
+        super().__init__()
+        if not std > 0:
+            raise ValueError(f"label std must be > 0, got {std}")
+        self.register_buffer("mean", torch.tensor(float(mean)))
+        self.register_buffer("std", torch.tensor(float(std)))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return z * self.std + self.mean
+
+    def standardize(self, y: torch.Tensor) -> torch.Tensor:
+        return (y - self.mean) / self.std
+
+
+class RegressorHead(nn.Sequential):
+    """The regressor's layers, run in float32 even under autocast: in bfloat16 a prediction
+    near 200 (months) would be rounded to whole units."""
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(features.device.type, enabled=False):
+            return super().forward(features.float())
+
+
+def label_statistics(targets: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation of the training labels (std 1 when all labels are equal)."""
+    targets = np.asarray(targets, dtype=np.float64)
+    if targets.size == 0:
+        raise ValueError("the training set is empty")
+    std = float(targets.std())
+    return float(targets.mean()), std if std > 0 else 1.0
+
+
+def build_encoder_for(config: TrainConfig, *, modality: str, in_channels: int) -> nn.Module:
+    """``config.encoder`` by name (with ``config.encoder_kwargs``), else the modality's
+    default encoder at ``config.model_size``."""
+    if config.encoder is not None:
+        return build_encoder(config.encoder, in_channels=in_channels, **config.encoder_kwargs)
+    return encoder_for_modality(modality, in_channels=in_channels, size=config.model_size)
+
+
+def uses_projection_head(config: TrainConfig) -> bool:
+    """Contrastive methods compare projections; RnC compares raw encoder features (its paper
+    and reference/loss-spec.md: "no projection head")."""
+    return config.is_contrastive and config.method != "rnc"
+
+
+def build_model(
+    config: TrainConfig,
+    *,
+    modality: str,
+    in_channels: int,
+    label_mean: float = 0.0,
+    label_std: float = 1.0,
+) -> RegressionNet:
+    """Encoder + (projection head) + regressor: ``[BatchNorm1d(affine=False)] -> Linear ->
+    LabelScale``, its output in label units."""
+    encoder = build_encoder_for(config, modality=modality, in_channels=in_channels)
+    head = None
+    if uses_projection_head(config):
+        head = ProjectionHead(encoder.out_dim, config.head_hidden_dim, config.feature_dim)
+    layers: list[nn.Module] = [LinearRegressor(encoder.out_dim), LabelScale(label_mean, label_std)]
+    if config.is_contrastive and config.probe_batchnorm:
+        layers.insert(0, nn.BatchNorm1d(encoder.out_dim, affine=False))
+    return RegressionNet(encoder, head, RegressorHead(*layers))
+
+
+def label_scale(model: nn.Module) -> LabelScale:
+    """The :class:`LabelScale` at the end of the model's regressor."""
+    scale = model.regressor[-1]
+    if not isinstance(scale, LabelScale):
+        raise TypeError("the model's regressor does not end with a LabelScale")
+    return scale
+
+
+def set_trainable(
+    model: RegressionNet, *, encoder: bool, projection_head: bool, regressor: bool
+) -> None:
+    """Choose which parts receive gradients; a frozen encoder also keeps its BatchNorm
+    statistics (linear probe, seed 001 §4.3)."""
+    if encoder:
+        model.unfreeze_encoder()
+    else:
+        model.freeze_encoder()
+    if model.projection_head is not None:
+        model.projection_head.requires_grad_(projection_head)
+    model.regressor.requires_grad_(regressor)

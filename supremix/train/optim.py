@@ -1,0 +1,111 @@
+"""Optimiser and learning-rate schedule of seed 001 App. C.1.2.
+
+Adam (beta1 0.9, beta2 0.999, eps 1e-8) with weight decay on every parameter except biases
+and normalisation layers; linear warm-up over the first epochs, then cosine decay
+``lr_t = lr_min + (lr_max - lr_min) (1 + cos(pi t / T)) / 2``; gradients clipped to norm 1.0.
+The schedule advances once per optimiser step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+
+NORM_LAYERS: tuple[type[nn.Module], ...] = (
+    nn.modules.batchnorm._BatchNorm,
+    nn.modules.instancenorm._InstanceNorm,
+    nn.GroupNorm,
+    nn.LayerNorm,
+    nn.LocalResponseNorm,
+)
+
+
+def split_decay(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    """(decayed, not decayed) trainable parameters: biases, 1-d parameters and every
+    parameter of a normalisation layer are not decayed (seed 001 App. C.1.2)."""
+    no_decay_ids: set[int] = set()
+    for module in model.modules():
+        if isinstance(module, NORM_LAYERS):
+            no_decay_ids.update(id(p) for p in module.parameters(recurse=False))
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        if id(param) in no_decay_ids or param.ndim <= 1 or name.endswith(".bias"):
+            no_decay.append(param)
+        else:
+            decay.append(param)
+    return decay, no_decay
+
+
+def build_optimizer(
+    model: nn.Module,
+    *,
+    lr: float,
+    weight_decay: float,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+) -> torch.optim.Adam:
+    """Adam over the trainable parameters of ``model``, in two groups (decay / no decay)."""
+    decay, no_decay = split_decay(model)
+    if not decay and not no_decay:
+        raise ValueError("the model has no trainable parameter")
+    groups = [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.Adam([g for g in groups if g["params"]], lr=lr, betas=betas, eps=eps)
+
+
+def warmup_cosine_factor(
+    step: int, *, warmup_steps: int, total_steps: int, min_ratio: float = 0.0
+) -> float:
+    """Multiplier of the peak learning rate at optimiser step ``step`` (0-based).
+
+    Linear warm-up ``(step + 1) / warmup_steps`` for ``step < warmup_steps``, then
+    ``min_ratio + (1 - min_ratio) (1 + cos(pi t / T)) / 2`` with ``t = step - warmup_steps``
+    and ``T = total_steps - warmup_steps``.
+    """
+    if total_steps <= 0:
+        raise ValueError(f"total_steps must be > 0, got {total_steps}")
+    if not 0 <= warmup_steps < total_steps:
+        raise ValueError(f"warmup_steps must be in [0, {total_steps}), got {warmup_steps}")
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    t = min(step - warmup_steps, total_steps - warmup_steps)
+    cosine = 0.5 * (1.0 + math.cos(math.pi * t / (total_steps - warmup_steps)))
+    return min_ratio + (1.0 - min_ratio) * cosine
+
+
+def build_scheduler(
+    optimizer: torch.optim.Optimizer,
+    *,
+    warmup_steps: int,
+    total_steps: int,
+    lr: float,
+    min_lr: float = 0.0,
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """A per-step :class:`~torch.optim.lr_scheduler.LambdaLR` following
+    :func:`warmup_cosine_factor` from ``lr`` down to ``min_lr``."""
+    min_ratio = min_lr / lr
+
+    def factor(step: int) -> float:
+        return warmup_cosine_factor(
+            step, warmup_steps=warmup_steps, total_steps=total_steps, min_ratio=min_ratio
+        )
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def clip_gradients(parameters: Iterable[nn.Parameter], max_norm: float) -> torch.Tensor:
+    """Clip the global gradient norm to ``max_norm`` (no clipping when 0); returns the norm
+    before clipping as a tensor (no device synchronisation)."""
+    params = [p for p in parameters if p.grad is not None]
+    if not params:
+        return torch.zeros(())
+    if max_norm <= 0:
+        return torch.linalg.vector_norm(torch.stack([p.grad.detach().norm() for p in params]))
+    return torch.nn.utils.clip_grad_norm_(params, max_norm).detach()

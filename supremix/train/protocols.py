@@ -1,0 +1,199 @@
+"""The stages of each training protocol and the loss each stage minimises.
+
+Protocols (seed 001 §4.3 and App. C.1.2, seed 002 §4 "Evaluation schemes", seed 003 eq. (8)):
+
+================ ====================================================================
+vanilla          ``regression``: encoder + regressor, L1/MSE/Huber
+linear_probe     ``pretrain`` (encoder + head, contrastive) then ``probe`` (frozen
+                 encoder, head dropped, linear regressor)
+finetune         ``pretrain`` then ``finetune`` (encoder + regressor, regression loss)
+multitask        ``multitask``: ``L_reg + gamma_con * L_con`` in one stage
+================ ====================================================================
+
+Contrastive stages feed ``V`` views of each sample, stacked so rows ``i`` and ``i + B`` are the
+two views of sample ``i`` (the layout of :mod:`supremix.losses`). ``V`` is 2 when the run
+augments its inputs (or for SimCLR) and 1 otherwise: without augmentation a second view is
+an exact copy, so seed 002 (App. C.1) uses real positives only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from supremix.data.label_ops import discretize_labels
+from supremix.data.views import two_view_batch
+from supremix.losses import (
+    adacon_loss,
+    regression_loss,
+    rnc_loss,
+    simclr_loss,
+    supcon_loss,
+    supremix_loss,
+)
+
+from .config import TrainConfig
+from .model import label_scale, uses_projection_head
+
+Augmentation = Callable[[torch.Tensor, torch.Generator | None], torch.Tensor]
+ContrastiveLoss = Callable[
+    [torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Generator | None], torch.Tensor
+]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One optimisation stage: what it trains and which losses it uses."""
+
+    name: str
+    epochs: int
+    warmup_epochs: int
+    contrastive: bool
+    regression: bool
+    train_encoder: bool
+    train_head: bool
+    train_regressor: bool
+
+
+def plan_stages(config: TrainConfig) -> list[Stage]:
+    """The stages of ``config``'s protocol, in order."""
+    head = uses_projection_head(config)
+    first = {"epochs": config.epochs, "warmup_epochs": config.warmup_epochs}
+    if config.method == "vanilla":
+        flags = {"contrastive": False, "regression": True, "train_head": False}
+        return [Stage("regression", **first, **flags, train_encoder=True, train_regressor=True)]
+    if config.protocol == "multitask":
+        flags = {"contrastive": True, "regression": True, "train_head": head}
+        return [Stage("multitask", **first, **flags, train_encoder=True, train_regressor=True)]
+    pretrain = Stage(
+        "pretrain",
+        **first,
+        contrastive=True,
+        regression=False,
+        train_encoder=True,
+        train_head=head,
+        train_regressor=False,
+    )
+    probe = config.protocol == "linear_probe"
+    second = Stage(
+        "probe" if probe else "finetune",
+        epochs=config.probe_epochs,
+        warmup_epochs=config.probe_warmup_epochs,
+        contrastive=False,
+        regression=True,
+        train_encoder=not probe,
+        train_head=False,
+        train_regressor=True,
+    )
+    return [pretrain, second]
+
+
+def contrastive_views(config: TrainConfig, augment: Augmentation | None) -> int:
+    """Views per sample in contrastive stages (``config.views``, else 2 with augmentation or
+    for SimCLR, 1 otherwise)."""
+    if config.views is not None:
+        return config.views
+    return 2 if augment is not None or config.method == "simclr" else 1
+
+
+def build_contrastive_loss(config: TrainConfig, train_labels: np.ndarray) -> ContrastiveLoss:
+    """``loss(features, labels, groups, generator)`` for ``config.method``, computed in
+    float32 (reference/loss-spec.md)."""
+    method, t = config.method, config.temperature
+    if method == "supremix":
+        alpha, beta = config.beta_params
+
+        def loss(z, y, groups, generator):
+            return supremix_loss(
+                z,
+                y,
+                temperature=t,
+                window=config.window,
+                alpha=alpha,
+                beta=beta,
+                groups=groups if config.use_groups else None,
+                generator=generator,
+            )
+
+    elif method == "supcon":
+
+        def loss(z, y, groups, generator):
+            return supcon_loss(z, y, temperature=t)
+
+    elif method == "simclr":
+
+        def loss(z, y, groups, generator):
+            return simclr_loss(z, temperature=t)
+
+    elif method == "adacon":
+        on_device: dict[torch.device, torch.Tensor] = {}
+        train_y = torch.tensor(np.array(train_labels, dtype=np.float32))
+
+        def loss(z, y, groups, generator):
+            if z.device not in on_device:
+                on_device[z.device] = train_y.to(z.device)
+            return adacon_loss(z, y, train_labels=on_device[z.device], temperature=t)
+
+    elif method == "rnc":
+
+        def loss(z, y, groups, generator):
+            return rnc_loss(z, y, temperature=config.rnc_temperature)
+
+    else:
+        raise ValueError(f"{method!r} is not a contrastive method")
+    return loss
+
+
+@dataclass
+class StageObjective:
+    """Computes a stage's loss on one batch: views, forward pass, losses."""
+
+    stage: Stage
+    config: TrainConfig
+    contrastive_loss: ContrastiveLoss | None
+    views: int
+    contrastive_augment: Augmentation | None
+    regression_augment: Augmentation | None
+
+    def __call__(
+        self,
+        model: torch.nn.Module,
+        net: torch.nn.Module,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        groups: torch.Tensor | None,
+        generators: dict[str, torch.Generator],
+        autocast: Callable[[], object],
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``(loss, parts)`` for batch ``x, y``; ``net`` is the (possibly DDP-wrapped) model
+        that runs the forward pass, ``model`` the bare module (for the label scale)."""
+        stage = self.stage
+        if stage.contrastive:
+            if self.views == 2:
+                x = two_view_batch(x, self.contrastive_augment, generators["augment"])
+                y = y.repeat(2)
+                groups = None if groups is None else groups.repeat(2)
+            elif self.contrastive_augment is not None:
+                x = self.contrastive_augment(x, generators["augment"])
+        elif self.regression_augment is not None:
+            x = self.regression_augment(x, generators["augment"])
+        with autocast():
+            out = net(x)
+        parts: dict[str, torch.Tensor] = {}
+        if stage.contrastive:
+            z = out["embedding"] if out["embedding"] is not None else out["features"]
+            bin_size = self.config.label_bin
+            labels = y if bin_size is None else discretize_labels(y, bin_size)
+            parts["con"] = self.contrastive_loss(z.float(), labels, groups, generators["loss"])
+        if stage.regression:
+            scale = label_scale(model)
+            pred = scale.standardize(out["pred"].float())
+            parts["reg"] = regression_loss(
+                pred, scale.standardize(y), kind=self.config.regression_loss
+            )
+        if "con" in parts and "reg" in parts:
+            return parts["reg"] + self.config.gamma_con * parts["con"], parts
+        return next(iter(parts.values())), parts

@@ -1,0 +1,121 @@
+"""Optimiser groups, warm-up + cosine schedule, gradient clipping, EMA (seed 001 App. C.1.2)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+
+from supremix.train import ModelEMA, build_optimizer, build_scheduler, warmup_cosine_factor
+from supremix.train.optim import clip_gradients, split_decay
+
+
+def paper_lr(step: int, warmup: int, total: int, lr_max: float, lr_min: float) -> float:
+    """Linear warm-up, then eta_t = eta_min + 1/2 (eta_max - eta_min)(1 + cos(t pi / T))."""
+    if step < warmup:
+        return lr_max * (step + 1) / warmup
+    t, horizon = step - warmup, total - warmup
+    return lr_min + 0.5 * (lr_max - lr_min) * (1 + math.cos(t * math.pi / horizon))
+
+
+@given(
+    total=st.integers(2, 400),
+    warmup_fraction=st.floats(0, 0.9),
+    lr_min=st.floats(0, 1e-4),
+    data=st.data(),
+)
+def test_warmup_cosine_matches_the_formula(total, warmup_fraction, lr_min, data):
+    warmup = min(int(total * warmup_fraction), total - 1)
+    step = data.draw(st.integers(0, total - 1))
+    factor = warmup_cosine_factor(
+        step, warmup_steps=warmup, total_steps=total, min_ratio=lr_min / 1e-3
+    )
+    assert factor * 1e-3 == pytest.approx(paper_lr(step, warmup, total, 1e-3, lr_min), rel=1e-9)
+
+
+def test_scheduler_drives_the_optimizer_learning_rate():
+    model = nn.Linear(3, 1)
+    optimizer = build_optimizer(model, lr=1e-3, weight_decay=1e-4)
+    scheduler = build_scheduler(optimizer, warmup_steps=4, total_steps=20, lr=1e-3, min_lr=1e-5)
+    seen = []
+    for _ in range(20):
+        seen.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert seen == pytest.approx([paper_lr(s, 4, 20, 1e-3, 1e-5) for s in range(20)])
+    assert seen[3] == pytest.approx(1e-3) and seen[-1] < 2e-5
+
+
+def test_schedule_rejects_a_warmup_as_long_as_the_run():
+    with pytest.raises(ValueError, match=r"warmup_steps must be in \[0, 10\), got 10"):
+        warmup_cosine_factor(0, warmup_steps=10, total_steps=10)
+
+
+def test_weight_decay_skips_biases_and_norm_layers():
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.LayerNorm(4), nn.Linear(4, 2)
+    )
+    decay, no_decay = split_decay(model)
+    assert {id(p) for p in decay} == {id(model[0].weight), id(model[4].weight)}
+    expected = [model[0].bias, model[1].weight, model[1].bias, model[3].weight, model[3].bias]
+    assert {id(p) for p in no_decay} == {id(p) for p in [*expected, model[4].bias]}
+    optimizer = build_optimizer(model, lr=1e-3, weight_decay=1e-4)
+    by_decay = {g["weight_decay"]: {id(p) for p in g["params"]} for g in optimizer.param_groups}
+    assert by_decay[1e-4] == {id(p) for p in decay}
+    assert by_decay[0.0] == {id(p) for p in no_decay}
+    assert optimizer.defaults["betas"] == (0.9, 0.999) and optimizer.defaults["eps"] == 1e-8
+
+
+def test_frozen_parameters_are_not_optimised():
+    model = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 1))
+    model[0].requires_grad_(False)
+    optimizer = build_optimizer(model, lr=1e-3, weight_decay=0.0)
+    ids = {id(p) for g in optimizer.param_groups for p in g["params"]}
+    assert ids == {id(model[1].weight), id(model[1].bias)}
+
+
+def test_clipping_scales_the_gradient_to_norm_one_and_keeps_its_direction():
+    a, b = nn.Parameter(torch.zeros(3)), nn.Parameter(torch.zeros(2))
+    a.grad, b.grad = torch.tensor([3.0, 0.0, 4.0]), torch.tensor([0.0, 12.0])
+    before = torch.cat([a.grad, b.grad]).clone()
+    norm = clip_gradients([a, b], 1.0)
+    after = torch.cat([a.grad, b.grad])
+    assert float(norm) == pytest.approx(13.0)
+    assert float(after.norm()) == pytest.approx(1.0, rel=1e-5)
+    assert torch.allclose(after, before / 13.0, atol=1e-6)
+
+
+def test_ema_follows_the_warmed_up_decay():
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    ema = ModelEMA(model, decay=0.999)
+    expected = {k: v.clone().double() for k, v in ema.module.state_dict().items()}
+    for n in range(1, 6):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p))
+            model[1].running_mean.add_(1.0)
+            model[1].num_batches_tracked.add_(1)
+        ema.update(model)
+        d = min(0.999, n / (n + 9))
+        for k, v in model.state_dict().items():
+            if v.is_floating_point():
+                expected[k] = d * expected[k] + (1 - d) * v.double()
+            else:
+                expected[k] = v.clone().double()
+    for k, v in ema.module.state_dict().items():
+        assert torch.allclose(v.double(), expected[k], atol=1e-6), k
+    assert not any(p.requires_grad for p in ema.module.parameters())
+
+
+def test_ema_state_round_trip():
+    model = nn.Linear(2, 1)
+    ema = ModelEMA(model, decay=0.99)
+    ema.update(model)
+    other = ModelEMA(nn.Linear(2, 1), decay=0.5)
+    other.load_state_dict(ema.state_dict())
+    assert other.updates == 1 and other.decay == 0.99
+    assert torch.equal(other.module.weight, ema.module.weight)
