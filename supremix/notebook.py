@@ -1,0 +1,59 @@
+"""Small helpers the book's notebooks call: device choice, the data banner, seeding.
+
+Every notebook has a ``parameters`` cell with ``device = "auto"``: :func:`select_device`
+turns it into ``"cuda"`` when a GPU is visible and ``"cpu"`` otherwise, so the same notebook
+runs on Colab, Kaggle, a GPU box or a laptop. :func:`data_banner` says, at the top of the
+results, whether they come from the real dataset or from a phantom.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from supremix.train.rng import seed_everything
+
+__all__ = ["data_banner", "device_banner", "seed_everything", "select_device"]
+
+
+def select_device(device: str = "auto") -> str:
+    """``"auto"`` -> ``"cuda"`` if a CUDA GPU is available, else ``"cpu"``.
+
+    Any other value must name a device torch accepts (``"cpu"``, ``"cuda"``, ``"cuda:1"``);
+    asking for CUDA without a GPU raises ``RuntimeError`` rather than silently using the CPU.
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"unknown device {device!r}; expected 'auto', 'cpu', 'cuda' or 'cuda:<index>'"
+        ) from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"device {device!r} was requested but no CUDA GPU is visible; "
+            "use device='auto' (falls back to the CPU) or device='cpu'"
+        )
+    return device
+
+
+def device_banner(device: str) -> str:
+    """One line naming the device a notebook runs on (the GPU model for CUDA)."""
+    if torch.device(device).type == "cuda":
+        return f"Device: {device} ({torch.cuda.get_device_name(torch.device(device))})"
+    return f"Device: {device} (no GPU: expect CPU speed; the defaults are sized for it)"
+
+
+def data_banner(data_kind: str, dataset: str, root: str | None = None) -> str:
+    """A Markdown banner saying whether a notebook's numbers come from real data or a phantom."""
+    where = f" from `{root}`" if root else ""
+    if data_kind == "real":
+        return f"**Data: real.** {dataset}{where}, in its official layout."
+    if data_kind == "phantom":
+        return (
+            f"**Data: phantom.** A synthetic stand-in for {dataset}{where}, written in the "
+            "official layout with a known generative model. These numbers show that the code "
+            "runs and what the method does on data we understand; they are **not** a "
+            "reproduction of the paper. Set `data_root` to your copy of the dataset for that."
+        )
+    raise ValueError(f"unknown data kind {data_kind!r}; expected 'real' or 'phantom'")

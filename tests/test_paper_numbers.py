@@ -1,0 +1,281 @@
+"""The seeds' numbers as data: schema, spot checks typed from the seed texts, printed gains."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from supremix.paper import (
+    DATASETS,
+    HIGHER_IS_BETTER,
+    METRICS,
+    canonical_method,
+    canonical_metric,
+    load_seed,
+    paper_gains,
+    paper_results,
+    paper_settings,
+    paper_table,
+    reference_label,
+)
+
+# Every method name of the seeds' tables, spelled once here from the seed texts.
+KNOWN_METHODS = {
+    "Vanilla", "SimCLR", "SupCon", "AdaCon", "RnC", "SupReMix", "SupCR", "SimCSE",
+    "SupCon + DM", "SupCon + Mix-neg", "SupCon + Mix-neg + DM",
+    "SupCon + Weight", "SupCon + Mix-neg + Weight",
+    "LDS + FDS", "SupReMix + LDS", "SupReMix + FDS", "SupReMix + LDS + FDS",
+    "C-Mixup", "SupReMix + C-Mixup", "Input Mixup",
+    "Masked autoencoder (ViT-Base)", "Masked autoencoder (ViT-Large)",
+    "Hsieh et al.", "Zheng et al.", "Ouyang et al.", "N-Pair", "Adaptive Triplet",
+    "L1 regression", "L1 regression + AdaCon", "MSE regression", "MSE regression + AdaCon",
+    "Huber regression", "Huber regression + AdaCon",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def results() -> pd.DataFrame:
+    return paper_results()
+
+
+def value(results, seed, table, dataset, method, metric, setting="", subset=""):
+    rows = results[
+        (results.seed == seed)
+        & (results.table == table)
+        & (results.dataset == dataset)
+        & (results.method == method)
+        & (results.metric == metric)
+        & (results.setting == setting)
+        & (results.subset == subset)
+    ]
+    assert len(rows) == 1, f"{len(rows)} records for {seed} {table} {dataset} {method} {metric}"
+    return rows["value"].item()
+
+
+# ---------------------------------------------------------------- schema
+
+
+def test_every_record_is_complete_and_known(results):
+    assert len(results) > 600
+    assert set(results.seed) == {1, 2, 3}
+    assert results.table.str.match(r"^(Table [0-9IVX]+|Figure \d+ \(text §[\d.]+\))$").all()
+    assert (results.caption.str.len() > 0).all()
+    assert set(results.dataset) <= set(DATASETS)
+    assert set(results.metric) <= set(METRICS)
+    assert set(results.method) <= KNOWN_METHODS, set(results.method) - KNOWN_METHODS
+    assert results.value.map(math.isfinite).all()
+    std = results["std"].dropna()
+    assert (std >= 0).all()
+
+
+def test_no_cell_is_recorded_twice(results):
+    key = ["seed", "table", "dataset", "method", "setting", "subset", "metric"]
+    assert not results.duplicated(subset=key).any()
+
+
+def test_units_follow_the_dataset_label(results):
+    rsna = results[(results.dataset == "rsna") & (results.seed == 1)]
+    assert set(rsna[rsna.metric == "MAE"].unit) == {"months"}
+    assert set(rsna[rsna.metric == "MSE"].unit) == {"(months)²"}
+    assert set(results[results.metric == "rho"].unit) == {""}
+    assert set(results[results.metric == "R2"].unit) == {"%"}
+
+
+def test_tables_per_seed_match_the_seed_texts(results):
+    tables = {s: set(results[results.seed == s].table) for s in (1, 2, 3)}
+    numbered = {f"Table {n}" for n in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 16, 17, 18, 19, 20)}
+    assert tables[1] == numbered | {"Figure 5 (text §5.2)", "Figure 9 (text §5.5)"}
+    assert tables[2] == {f"Table {n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 16)}
+    roman = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII"]
+    assert tables[3] == {f"Table {n}" for n in roman}
+
+
+def test_main_tables_of_seed_001_have_six_methods_and_two_metrics(results):
+    six = ["Vanilla", "SimCLR", "SupCon", "AdaCon", "RnC", "SupReMix"]
+    for table, dataset in zip(
+        ["Table 2", "Table 3", "Table 4", "Table 5", "Table 6", "Table 7"],
+        ["ukb", "hcp", "echonet", "rsna", "rhpe", "a4"],
+        strict=True,
+    ):
+        rows = results[(results.seed == 1) & (results.table == table)]
+        assert set(rows.dataset) == {dataset}
+        assert list(dict.fromkeys(rows.method)) == six
+        assert len(rows) == 12
+
+
+# ---------------------------------------------------------------- spot checks from the texts
+
+
+def test_rsna_mae_drops_from_6_79_to_4_08(results):
+    """Seed 000 TL;DR, seed 001 §5.2: 'MAE drop from 6.79 to 4.08 months' (SupCon -> SupReMix)."""
+    text = "Figure 5 (text §5.2)"
+    assert value(results, 1, text, "rsna", "SupCon", "MAE") == 6.79
+    assert value(results, 1, text, "rsna", "SupReMix", "MAE") == 4.08
+    assert value(results, 1, "Table 9", "rsna", "SupCon", "MAE") == 6.79
+    assert value(results, 1, "Table 9", "rsna", "SupReMix", "MAE") == 4.08
+    # seed 001 §6: "a 39.9% improvement"
+    assert round(100 * (6.79 - 4.08) / 6.79, 1) == 39.9
+
+
+def test_echonet_mae_4_02_versus_5_88(results):
+    """Seed 001 §5.2: 'SupReMix achieves an MAE of 4.02 compared to SupCon's 5.88'."""
+    assert value(results, 1, "Figure 5 (text §5.2)", "echonet", "SupReMix", "MAE") == 4.02
+    assert value(results, 1, "Figure 5 (text §5.2)", "echonet", "SupCon", "MAE") == 5.88
+
+
+def test_airfoil_table_of_seed_002():
+    """Seed 002 Table 5 (UCI-airfoil), typed from the seed text."""
+    expected = pd.DataFrame(
+        {"MAE": [6.56, 5.68, 4.88], "MSE": [69.32, 48.90, 39.70], "GM": [8.33, 6.99, 6.30]},
+        index=pd.Index(["Vanilla", "SupCon", "SupReMix"], name="method"),
+    )
+    table = paper_table(seed="002", table="Table 5", index=("method",))
+    table.columns.name = None
+    pd.testing.assert_frame_equal(table, expected)
+
+
+def test_transfer_improvements_quoted_in_seed_001_section_5_6(results):
+    """'MAEs of 9.58 and 7.85 ... improvements of 19.2% and 16.7% over SimCLR'."""
+    lp = "RSNA → RHPE (subsampled, 2k); linear probing"
+    ft = "RSNA → RHPE (subsampled, 2k); fine-tuning"
+    for setting, ours, gain in ((lp, 9.58, 19.2), (ft, 7.85, 16.7)):
+        assert value(results, 1, "Table 8", "rhpe", "SupReMix", "MAE", setting) == ours
+        simclr = value(results, 1, "Table 8", "rhpe", "SimCLR", "MAE", setting)
+        assert round(100 * (simclr - ours) / simclr, 1) == gain
+
+
+def test_adacon_abstract_improvements(results):
+    """Seed 003 abstract: 'relative improvements of 3.3% and 5.9% in MAE' (BMD, LVEF)."""
+    zheng = value(results, 3, "Table I", "bmd", "Zheng et al.", "MAE")
+    ours = value(results, 3, "Table I", "bmd", "AdaCon", "MAE")
+    assert round(100 * (zheng - ours) / zheng, 1) == 3.3
+    ouyang = value(results, 3, "Table VIII", "echonet", "Ouyang et al.", "MAE")
+    ours = value(results, 3, "Table VIII", "echonet", "AdaCon", "MAE")
+    assert round(100 * (ouyang - ours) / ouyang, 1) == 5.9
+
+
+def test_adacon_differences_quoted_in_seed_003(results):
+    """Differences the seed 003 text states in words, checked against its tables."""
+    bmd = {m: value(results, 3, "Table II", "bmd", m, "MAE") for m in ("Vanilla", "AdaCon")}
+    triplet = value(results, 3, "Table II", "bmd", "Adaptive Triplet", "MAE")
+    assert round(bmd["Vanilla"] - triplet, 4) == 0.0024
+    assert round(bmd["Vanilla"] - bmd["AdaCon"], 4) == 0.0033
+    fuji = [
+        value(results, 3, "Table VI", "bmd_fujifilm", m, "MAE") for m in ("Zheng et al.", "AdaCon")
+    ]
+    assert round(fuji[0] - fuji[1], 4) == 0.0071
+    cgmh = [
+        value(results, 3, "Table VII", "bmd_cgmh", m, "MAE") for m in ("Zheng et al.", "AdaCon")
+    ]
+    assert round(cgmh[0] - cgmh[1], 4) == 0.0019
+    camus_setting = (
+        "trained on EchoNet-Dynamic; evaluated on the CAMUS 4-chamber training sequences"
+    )
+    camus = [
+        value(results, 3, "Table XIII", "camus", m, "MAE", camus_setting, "overall")
+        for m in ("Ouyang et al.", "AdaCon")
+    ]
+    assert round(camus[0] - camus[1], 2) == 0.45
+
+
+def test_r2_of_the_poor_quality_camus_sequences_is_negative(results):
+    rows = results[(results.table == "Table XIII") & (results.subset == "poor quality")]
+    assert sorted(rows[rows.metric == "R2"].value) == [-36.6, -14.2]
+
+
+def test_settings_tables():
+    airfoil = paper_settings(seed=2, table="Table 13", dataset="airfoil").set_index("name")
+    assert airfoil.loc["Batch Size", "value"] == "32"
+    assert airfoil.loc["Window Size (γ)", "value"] == "7"
+    assert airfoil.loc["Temperature (τ)", "value"] == "1.0"
+    assert airfoil.loc["Backbone Network (f(·))", "value"] == "3layer MLP"
+    split = paper_settings(seed=2, table="Table 12", dataset="airfoil").set_index("name")
+    assert split.loc["# Training set", "value"] == "1,203"
+    rsna = paper_settings(seed=1, table="Table 13", dataset="rsna").set_index("name")
+    assert rsna.loc["Batch size", "value"] == "128"
+    assert rsna.loc["Window size (γ)", "value"] == "5"
+
+
+# ---------------------------------------------------------------- printed GAINS rows
+
+# Printed gains that match neither definition: inconsistencies of the seeds themselves.
+SEED_INCONSISTENCIES = {
+    (1, "Table 14", "MAE", "overall"),  # 3.12 -> 2.93 is 6.1% (6.5% of 2.93); printed +6.2
+    (2, "Table 7", "MAE", "medium-shot"),  # 9.55 -> 7.71 is 23.9% of 7.71; printed +29.1
+}
+
+
+def test_printed_gains_match_the_transcribed_values(results):
+    """A gain is (baseline - method) / baseline or / method, printed to one decimal.
+
+    Recomputing every printed gain from the transcribed cells catches transcription typos.
+    """
+    gains = paper_gains()
+    assert len(gains) == 62
+    mismatches = set()
+    for gain in gains.itertuples():
+        cells = results[
+            (results.seed == gain.seed)
+            & (results.table == gain.table)
+            & (results.dataset == gain.dataset)
+            & (results.setting == gain.setting)
+            & (results.subset == gain.subset)
+            & (results.metric == gain.metric)
+        ].set_index("method")["value"]
+        baseline = cells[gain.baseline]
+        if gain.method == "best":
+            candidates = cells[list(gain.best_of)]
+            better = candidates.max() if gain.metric in HIGHER_IS_BETTER else candidates.min()
+        else:
+            better = cells[gain.method]
+        difference = abs(better - baseline)
+        by_baseline, by_method = 100 * difference / baseline, 100 * difference / better
+        if min(abs(by_baseline - gain.gain), abs(by_method - gain.gain)) > 0.051:
+            mismatches.add((gain.seed, gain.table, gain.metric, gain.subset))
+    assert mismatches == SEED_INCONSISTENCIES
+
+
+# ---------------------------------------------------------------- loader behaviour
+
+
+def test_filters_and_aliases():
+    by_alias = paper_results(seed="001", dataset="rsna", method="supremix", metric="mae")
+    assert set(by_alias.method) == {"SupReMix"}
+    assert set(by_alias.metric) == {"MAE"}
+    assert set(by_alias.seed) == {1}
+    both = paper_results(seed=1, table=["Table 2", "Table 3"])
+    assert set(both.table) == {"Table 2", "Table 3"}
+    assert canonical_metric("pearson") == "rho"
+    assert canonical_method("RNC") == "RnC"
+    assert reference_label(1, "Table 2") == "seed 001 Table 2"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"dataset": "rnsa"}, "unknown dataset 'rnsa'"),
+        ({"seed": 4}, "unknown seed 4; expected one of 001, 002, 003"),
+        ({"seed": 1, "table": "Table 12"}, "unknown table 'Table 12'"),
+        ({"method": "SupReMx"}, "unknown method 'SupReMx'"),
+        ({"metric": "accuracy"}, "unknown metric 'accuracy'"),
+    ],
+)
+def test_unknown_filters_raise(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        paper_results(**kwargs)
+
+
+def test_pivot_refuses_to_merge_cells():
+    with pytest.raises(ValueError, match="several numbers per cell"):
+        paper_table(seed=1, table="Table 5", index=("setting",))
+    table = paper_table(seed=1, table="Table 10", index=("dataset", "setting"))
+    assert table.loc[("rsna", "γ=5"), "MAE"] == 4.08
+    assert table.loc[("ukb", "γ=1.0"), "MAE"] == 2.97
+
+
+def test_load_seed_returns_a_copy():
+    data = load_seed(1)
+    data["tables"].clear()
+    assert load_seed(1)["tables"]

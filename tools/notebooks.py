@@ -1,0 +1,388 @@
+"""Keep the book's notebooks to their conventions: sync the pairs, check them, smoke-run them.
+
+    python tools/notebooks.py sync  [NAME ...]   # .py -> .ipynb, install cell and badges
+    python tools/notebooks.py check [NAME ...]   # exit 1 listing every broken convention
+    python tools/notebooks.py smoke [NAME ...]   # papermill -p smoke True, into runs/
+
+``notebooks/<name>.py`` (jupytext percent format) is the reviewed source; ``<name>.ipynb`` is
+its pair without outputs, for Colab, Kaggle and the book. Every notebook:
+
+* starts with a code cell tagged ``remove-cell`` that pip-installs supremix from the
+  repository when it is missing (generated here; no ``!``/``%`` magics anywhere);
+* has, in its first Markdown cell, a Colab badge and a Kaggle link generated here from the
+  file path and the repository named in ``_config.yml``;
+* has exactly one cell tagged ``parameters`` assigning :data:`REQUIRED_PARAMETERS`, with
+  ``data_root = None``, ``device = "auto"``, ``smoke = False`` and ``results_path = None``;
+* uses the ``python3`` kernel (language ``python``);
+* writes a results file (``supremix.reporting``) to ``results_path`` when it is set; the
+  smoke run checks it.
+
+The pair check does not trust timestamps: it renders both files with jupytext and compares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import difflib
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jupytext
+import nbformat
+import yaml
+from jupytext.combine import combine_inputs_with_outputs
+from jupytext.config import load_jupytext_config
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+RUNS = ROOT / "runs"
+FORMAT = "py:percent"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+REQUIRED_PARAMETERS = (
+    "data_root",
+    "epochs",
+    "batch_size",
+    "methods",
+    "seeds",
+    "device",
+    "smoke",
+    "results_path",
+)
+FIXED_DEFAULTS = {"data_root": None, "device": "auto", "smoke": False, "results_path": None}
+BADGE_PREFIXES = ("[![Colab]", "[![Kaggle]")
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+KAGGLE_BADGE = "https://kaggle.com/static/images/open-in-kaggle.svg"
+MAGIC = re.compile(r"^\s*[!%]|get_ipython\(")
+
+
+@dataclass(frozen=True)
+class Repository:
+    """The GitHub repository and branch the book points at (``_config.yml``, one source)."""
+
+    slug: str  # "owner/name"
+    branch: str
+
+    @classmethod
+    def from_config(cls, config: Path = ROOT / "_config.yml") -> Repository:
+        settings = yaml.safe_load(config.read_text(encoding="utf-8"))["repository"]
+        match = re.fullmatch(r"https://github\.com/([^/]+/[^/]+?)/?", settings["url"])
+        if match is None:
+            raise ValueError(f"{config}: repository.url {settings['url']!r} is not a GitHub URL")
+        return cls(slug=match.group(1), branch=settings.get("branch", "main"))
+
+    def colab_url(self, relative: str) -> str:
+        """Colab's URL for ``relative`` (an ``.ipynb`` path from the repository root)."""
+        return f"https://colab.research.google.com/github/{self.slug}/blob/{self.branch}/{relative}"
+
+    def kaggle_url(self, relative: str) -> str:
+        """Kaggle's import URL for ``relative`` (it fetches the raw file from GitHub)."""
+        raw = f"https://raw.githubusercontent.com/{self.slug}/{self.branch}/{relative}"
+        return f"https://kaggle.com/kernels/welcome?src={raw}"
+
+    def badges(self, relative: str) -> list[str]:
+        """The Markdown lines of the two badges for notebook ``relative`` (one line each, no
+        space inside, so that line-length linters let them be)."""
+        return [
+            f"{BADGE_PREFIXES[0]}({COLAB_BADGE})]({self.colab_url(relative)})",
+            f"{BADGE_PREFIXES[1]}({KAGGLE_BADGE})]({self.kaggle_url(relative)})",
+        ]
+
+    def install_source(self) -> str:
+        """Source of the first cell: install supremix where it is missing (Colab, Kaggle)."""
+        return (
+            "# Colab and Kaggle: install supremix when it is missing (no-op where installed).\n"
+            "import importlib.util\n"
+            "import subprocess\n"
+            "import sys\n"
+            "\n"
+            f'REQUIREMENT = "supremix @ git+https://github.com/{self.slug}@{self.branch}"\n'
+            'if importlib.util.find_spec("supremix") is None:\n'
+            '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], '
+            "check=True)"
+        )
+
+
+# ---------------------------------------------------------------- reading and writing
+
+
+def _config():
+    return load_jupytext_config(str(NOTEBOOKS / "any.py"))
+
+
+def read_py(path: Path) -> nbformat.NotebookNode:
+    return jupytext.read(path, fmt=FORMAT, config=_config())
+
+
+def render(notebook: nbformat.NotebookNode) -> str:
+    """The percent-format text jupytext writes for ``notebook``, without its version line."""
+    text = jupytext.writes(notebook, fmt=FORMAT, config=_config())
+    return re.sub(r"(?m)^#\s+jupytext_version: .*\n", "", text)
+
+
+def relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def pairs(folder: Path, names: list[str] | None = None) -> list[str]:
+    """Notebook names under ``folder`` (from ``.py`` and ``.ipynb`` files), or ``names``."""
+    found = sorted({p.stem for p in folder.glob("*.py")} | {p.stem for p in folder.glob("*.ipynb")})
+    if not names:
+        return found
+    unknown = sorted(set(names) - set(found))
+    if unknown:
+        raise SystemExit(f"no notebook named {', '.join(unknown)} in {folder}; found {found}")
+    return names
+
+
+def strip_outputs(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        for key in ("papermill", "execution", "ExecuteTime", "collapsed", "scrolled"):
+            cell.metadata.pop(key, None)
+    for key in ("papermill", "widgets", "language_info"):
+        notebook.metadata.pop(key, None)
+    return notebook
+
+
+# ---------------------------------------------------------------- sync
+
+
+def conform(notebook: nbformat.NotebookNode, repo: Repository, rel: str) -> None:
+    """Put the generated install cell first, the badges in the first Markdown cell, and the
+    python3 kernelspec in the metadata (in place)."""
+    install = repo.install_source()
+    first = notebook.cells[0] if notebook.cells else None
+    if first is not None and "remove-cell" in first.metadata.get("tags", []):
+        first.source = install
+    else:
+        cell = nbformat.v4.new_code_cell(install, metadata={"tags": ["remove-cell"]})
+        notebook.cells.insert(0, cell)
+    markdown = next((c for c in notebook.cells if c.cell_type == "markdown"), None)
+    if markdown is None:
+        raise ValueError(f"{rel}: no Markdown cell to hold the title and badges")
+    lines = markdown.source.split("\n")
+    kept = [line for line in lines if not line.startswith(BADGE_PREFIXES)]
+    title_end = 1 if kept and kept[0].startswith("#") else 0
+    block = ["", *repo.badges(rel), ""]
+    markdown.source = "\n".join([*kept[:title_end], *block, *kept[title_end:]]).strip()
+    markdown.source = re.sub(r"\n{3,}", "\n\n", markdown.source)
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    notebook.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
+
+
+def sync(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path = ROOT) -> list[Path]:
+    """Regenerate install cell and badges in each ``.py``, then write its ``.ipynb`` pair
+    (inputs from the ``.py``, cell ids kept from the old ``.ipynb``, no outputs)."""
+    repo = Repository.from_config(root / "_config.yml")
+    written = []
+    for name in pairs(folder, names):
+        source = folder / f"{name}.py"
+        if not source.exists():
+            raise SystemExit(f"{relative(folder / f'{name}.ipynb', root)} has no paired .py")
+        notebook = read_py(source)
+        conform(notebook, repo, relative(folder / f"{name}.ipynb", root))
+        text = jupytext.writes(notebook, fmt=FORMAT, config=_config())
+        if source.read_text(encoding="utf-8") != text:
+            source.write_text(text, encoding="utf-8")
+            written.append(source)
+        target = folder / f"{name}.ipynb"
+        if target.exists():
+            notebook = combine_inputs_with_outputs(notebook, nbformat.read(target, as_version=4))
+        output = nbformat.writes(strip_outputs(notebook)) + "\n"
+        if not target.exists() or target.read_text(encoding="utf-8") != output:
+            target.write_text(output, encoding="utf-8")
+            written.append(target)
+    return written
+
+
+# ---------------------------------------------------------------- check
+
+
+def parameter_problems(notebook: nbformat.NotebookNode) -> list[str]:
+    """Problems with the ``parameters`` cell of ``notebook`` (empty when it is fine)."""
+    cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        return [f"has {len(cells)} cells tagged 'parameters'; expected exactly one"]
+    cell = cells[0]
+    if cell.cell_type != "code":
+        return ["the cell tagged 'parameters' is not a code cell"]
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError as error:
+        return [f"the parameters cell is not valid Python: {error}"]
+    assigned = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    assigned[target.id] = node.value
+    problems = [
+        f"the parameters cell does not assign {name}"
+        for name in REQUIRED_PARAMETERS
+        if name not in assigned
+    ]
+    for name, expected in FIXED_DEFAULTS.items():
+        if name not in assigned:
+            continue
+        try:
+            value = ast.literal_eval(assigned[name])
+        except ValueError:
+            value = ast.unparse(assigned[name])
+        if value != expected or type(value) is not type(expected):
+            problems.append(f"parameter {name} defaults to {value!r}; expected {expected!r}")
+    return problems
+
+
+def convention_problems(notebook: nbformat.NotebookNode, repo: Repository, rel: str) -> list[str]:
+    """Problems with everything but the pairing, for the notebook whose ``.ipynb`` is ``rel``."""
+    problems = []
+    kernelspec = notebook.metadata.get("kernelspec", {})
+    if kernelspec.get("name") != "python3" or kernelspec.get("language") != "python":
+        problems.append(f"kernelspec is {dict(kernelspec)}; expected name python3, language python")
+    first = notebook.cells[0] if notebook.cells else None
+    if (
+        first is None
+        or first.cell_type != "code"
+        or "remove-cell" not in first.metadata.get("tags", [])
+        or first.source != repo.install_source()
+    ):
+        problems.append("the first cell is not the generated install cell tagged remove-cell")
+    markdown = next((c for c in notebook.cells if c.cell_type == "markdown"), None)
+    lines = markdown.source.split("\n") if markdown is not None else []
+    for badge in repo.badges(rel):
+        if badge not in lines:
+            problems.append(f"the first Markdown cell lacks the badge line {badge!r}")
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            magic = [line for line in cell.source.split("\n") if MAGIC.search(line)]
+            if magic:
+                problems.append(f"cell {index} uses IPython magics or shell escapes: {magic[0]!r}")
+    return problems + parameter_problems(notebook)
+
+
+def output_problems(notebook: nbformat.NotebookNode) -> list[str]:
+    return [
+        f"cell {index} has outputs or an execution count; commit the .ipynb without outputs"
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count"))
+    ]
+
+
+def check(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path = ROOT) -> list[str]:
+    """Every broken convention of the notebooks in ``folder``, one message each."""
+    repo = Repository.from_config(root / "_config.yml")
+    messages = []
+    for name in pairs(folder, names):
+        source, paired = folder / f"{name}.py", folder / f"{name}.ipynb"
+        rel = relative(paired, root)
+        missing = [relative(p, root) for p in (source, paired) if not p.exists()]
+        if missing:
+            messages.append(f"{rel}: missing {', '.join(missing)} (every notebook is a pair)")
+            continue
+        from_py = read_py(source)
+        from_ipynb = nbformat.read(paired, as_version=4)
+        expected, actual = render(from_py), render(from_ipynb)
+        if expected != actual:
+            diff = "".join(
+                difflib.unified_diff(
+                    actual.splitlines(keepends=True),
+                    expected.splitlines(keepends=True),
+                    relative(paired, root),
+                    relative(source, root),
+                )
+            )
+            messages.append(
+                f"{rel}: not in sync with {relative(source, root)} "
+                f"(run: python tools/notebooks.py sync {name})\n{diff}"
+            )
+        for problem in output_problems(from_ipynb):
+            messages.append(f"{rel}: {problem}")
+        for problem in convention_problems(from_py, repo, rel):
+            messages.append(f"{relative(source, root)}: {problem}")
+    return messages
+
+
+# ---------------------------------------------------------------- smoke
+
+
+def smoke_one(notebook: Path, out_dir: Path = RUNS, timeout: int = 600) -> Path:
+    """Run ``notebook`` with papermill (``smoke=True``) in a temporary working directory.
+
+    The executed notebook goes to ``out_dir/<name>.ipynb`` and the results file it must write
+    to ``out_dir/<name>.json``. Raises on any failure (a cell error, a missing or invalid
+    results file).
+    """
+    import papermill
+
+    from supremix.reporting import load_results
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    executed = out_dir / f"{notebook.stem}.ipynb"
+    with tempfile.TemporaryDirectory(prefix=f"smoke-{notebook.stem}-") as cwd:
+        results = Path(cwd) / f"{notebook.stem}.json"
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters={"smoke": True, "results_path": str(results)},
+            kernel_name="python3",
+            language="python",
+            cwd=cwd,
+            progress_bar=False,
+            execution_timeout=timeout,
+        )
+        if not results.exists():
+            raise RuntimeError(
+                f"{notebook.name} ran but wrote no results file to results_path ({results})"
+            )
+        load_results(results)
+        return Path(shutil.copy(results, out_dir / results.name))
+
+
+def smoke(folder: Path = NOTEBOOKS, names: list[str] | None = None, out_dir: Path = RUNS) -> int:
+    failures = []
+    for name in pairs(folder, names):
+        print(f"smoke: {name} ...", flush=True)
+        try:
+            smoke_one(folder / f"{name}.ipynb", out_dir)
+        except Exception as error:  # report every notebook, then fail
+            failures.append(f"{name}: {type(error).__name__}: {error}")
+            print(f"smoke: {name} FAILED", flush=True)
+        else:
+            print(f"smoke: {name} ok -> {relative(out_dir / name, ROOT)}.ipynb/.json", flush=True)
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["sync", "check", "smoke"])
+    parser.add_argument("names", nargs="*", help="notebook names (default: all in notebooks/)")
+    parser.add_argument("--out", type=Path, default=RUNS, help="smoke output folder (runs/)")
+    args = parser.parse_args(argv)
+    if args.command == "sync":
+        for path in sync(names=args.names):
+            print(f"wrote {relative(path, ROOT)}")
+        return 0
+    if args.command == "check":
+        messages = check(names=args.names)
+        for message in messages:
+            print(message, file=sys.stderr)
+        if not messages:
+            print(f"notebooks: {len(pairs(NOTEBOOKS, args.names))} pair(s) follow the conventions")
+        return 1 if messages else 0
+    return smoke(names=args.names, out_dir=args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
