@@ -53,6 +53,9 @@ OVERRIDES = {
     "checkpoint_every": "checkpoint_every",
     "phantom_n": "phantom_n",
     "phantom_seed": "phantom_seed",
+    "mixup": "mixup",
+    "mixup_alpha": "mixup_alpha",
+    "cmixup_sigma": "cmixup_sigma",
 }
 
 
@@ -108,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         AMP_MODES,
         AUGMENT_MODES,
         METHODS,
+        MIXUP_MODES,
         PROTOCOLS,
         REGRESSION_LOSSES,
     )
@@ -176,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--cache-items", action="store_true", help="serve decoded items from a one-time cache"
     )
+    run.add_argument("--lds", action="store_true", help="LDS loss weights (seed 001 App. D.3)")
+    run.add_argument("--fds", action="store_true", help="FDS feature calibration (App. D.3)")
+    run.add_argument("--mixup", choices=MIXUP_MODES, help="mixup baseline (App. D.5-D.6)")
+    run.add_argument("--mixup-alpha", type=_positive_float, help="lambda ~ Beta(a, a)")
+    run.add_argument("--cmixup-sigma", type=_positive_float, help="C-Mixup width, label units")
     run.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -213,6 +222,9 @@ def _config_from_args(args: argparse.Namespace) -> Any:
         changes["use_groups"] = True
     if args.cache_items:
         changes["cache_items"] = True
+    for flag in ("lds", "fds"):
+        if getattr(args, flag):
+            changes[flag] = True
     config = get_preset(preset)
     if args.option:
         changes["dataset_options"] = {**config.dataset_options, **dict(args.option)}

@@ -13,6 +13,13 @@ from .adacon import AdaConLoss, adacon_loss, empirical_cdf
 from .beta import sample_beta
 from .distributed import gather_batch, is_distributed
 from .factory import CONTRASTIVE_LOSSES, LOSS_NAMES, build_loss
+from .published import (
+    MixtureColumns,
+    PublishedSupReMixLoss,
+    mixture_columns,
+    mixture_shift,
+    published_supremix_loss,
+)
 from .regression import REGRESSION_LOSSES, RegressionLoss, regression_loss
 from .rnc import RnCLoss, rnc_loss
 from .supcon import SimCLRLoss, SupConLoss, simclr_loss, supcon_loss
@@ -24,6 +31,8 @@ __all__ = [
     "REGRESSION_LOSSES",
     "WINDOW_MODES",
     "AdaConLoss",
+    "MixtureColumns",
+    "PublishedSupReMixLoss",
     "RegressionLoss",
     "RnCLoss",
     "SimCLRLoss",
@@ -35,6 +44,9 @@ __all__ = [
     "gather_batch",
     "is_distributed",
     "mix_pos_triples",
+    "mixture_columns",
+    "mixture_shift",
+    "published_supremix_loss",
     "regression_loss",
     "rnc_loss",
     "sample_beta",

@@ -34,6 +34,17 @@ linear layer.
 ``rnc_temperature`` (2, its authors' default; reference/loss-spec.md). ``label_bin``: the
 contrastive loss sees labels rounded to this bin size (seed 002 Table 12 "Bin size"; seed 001
 App. D.4); regression losses always see the raw labels.
+
+Imbalanced regression and mixup baselines (seed 001 App. D.3, D.5, D.6; :mod:`supremix.imbalance`,
+:mod:`supremix.mixup`) act in every stage with a regression loss (``mixup``: those without a
+contrastive loss): ``lds`` weights each sample's regression loss by its LDS weight
+(``lds_reweight``), ``fds`` calibrates the regressor's input features (momentum
+``fds_momentum``, from update ``fds_start_smooth`` on); both bin labels by ``imbalance_bin`` and
+smooth with ``smoothing_kernel`` of ``smoothing_kernel_size`` taps and ``smoothing_sigma``.
+``mixup="input"`` mixes training inputs and labels with random partners, ``"cmixup"`` with
+label-close partners (``cmixup_sigma``, in label units); ``lambda ~ Beta(mixup_alpha,
+mixup_alpha)`` per batch. Mixup is not combined with LDS or FDS (whose bins need unmixed
+labels).
 """
 
 from __future__ import annotations
@@ -49,6 +60,9 @@ REGRESSION_LOSSES = ("l1", "mse", "huber")
 AMP_MODES = ("auto", "off", "bf16", "fp16")
 AUGMENT_MODES = ("supervised", "simclr", "none")
 MODEL_SIZES = ("cpu", "paper")
+MIXUP_MODES = ("none", "input", "cmixup")
+LDS_REWEIGHTS = ("sqrt_inv", "inverse")
+SMOOTHING_KERNELS = ("gaussian", "triang", "laplace")
 
 # Fields that change how a run is executed or reported but not what it computes; a resumed run
 # may change them.
@@ -103,6 +117,19 @@ class TrainConfig:
     label_bin: float | None = None
     regression_loss: str = "l1"
     use_groups: bool = False
+    # imbalanced regression (Yang et al. 2021) and mixup baselines (seed 001 App. D.3-D.6)
+    lds: bool = False
+    lds_reweight: str = "sqrt_inv"
+    fds: bool = False
+    fds_momentum: float = 0.9
+    fds_start_smooth: int = 1
+    imbalance_bin: float = 1.0
+    smoothing_kernel: str = "gaussian"
+    smoothing_kernel_size: int = 5
+    smoothing_sigma: float = 2.0
+    mixup: str = "none"
+    mixup_alpha: float = 2.0
+    cmixup_sigma: float = 1.75
     # model
     encoder: str | None = None
     encoder_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -139,6 +166,9 @@ class TrainConfig:
         _choice("amp", self.amp, AMP_MODES)
         _choice("augment", self.augment, AUGMENT_MODES)
         _choice("model_size", self.model_size, MODEL_SIZES)
+        _choice("lds_reweight", self.lds_reweight, LDS_REWEIGHTS)
+        _choice("smoothing_kernel", self.smoothing_kernel, SMOOTHING_KERNELS)
+        _choice("mixup", self.mixup, MIXUP_MODES)
         for name in ("epochs", "batch_size", "checkpoint_every", "eval_every", "feature_dim"):
             _positive(name, getattr(self, name))
         for name in ("lr", "temperature", "rnc_temperature", "window", "head_hidden_dim"):
@@ -169,8 +199,30 @@ class TrainConfig:
             _positive("phantom_n", self.phantom_n)
         if self.views is not None and self.views not in (1, 2):
             raise ValueError(f"views must be 1, 2 or None (automatic), got {self.views}")
+        self._check_imbalance_and_mixup()
         if self.method == "simclr" and self.views == 1:
             raise ValueError("simclr needs two views of each sample; set views=2 or None")
+
+    def _check_imbalance_and_mixup(self) -> None:
+        for name in ("imbalance_bin", "smoothing_sigma", "mixup_alpha", "cmixup_sigma"):
+            _positive(name, getattr(self, name))
+        _positive("fds_start_smooth", self.fds_start_smooth, allow_zero=True)
+        if not 0.0 <= self.fds_momentum < 1.0:
+            raise ValueError(f"fds_momentum must be in [0, 1), got {self.fds_momentum}")
+        size = self.smoothing_kernel_size
+        if size < 1 or size % 2 == 0:
+            raise ValueError(f"smoothing_kernel_size must be a positive odd integer, got {size}")
+        if self.mixup != "none":
+            if self.lds or self.fds:
+                raise ValueError(
+                    f"mixup={self.mixup!r} cannot be combined with lds or fds (their label bins "
+                    "need unmixed labels); use one or the other"
+                )
+            if self.is_contrastive and self.protocol == "multitask":
+                raise ValueError(
+                    f"mixup={self.mixup!r} needs a stage with only a regression loss; use "
+                    "method='vanilla' or protocol 'linear_probe' or 'finetune'"
+                )
 
     @property
     def is_contrastive(self) -> bool:

@@ -128,5 +128,14 @@ def mean_over_processes(value: float, env: DistEnv) -> float:
     return float(tensor.item()) / env.world_size
 
 
+def sum_over_processes(tensor: torch.Tensor, env: DistEnv) -> torch.Tensor:
+    """The element-wise sum of ``tensor`` over processes, on ``tensor``'s device."""
+    if not env.is_distributed:
+        return tensor
+    total = tensor.to(_collective_device(env))
+    dist.all_reduce(total)
+    return total.to(tensor.device)
+
+
 def _collective_device(env: DistEnv) -> torch.device:
     return env.device if dist.get_backend() == "nccl" else torch.device("cpu")

@@ -20,6 +20,8 @@ from typing import Any
 from torch import nn
 from torch.utils.data import Dataset
 
+from supremix.imbalance import LDSWeights
+
 from . import provenance
 from .checkpoint import (
     BEST,
@@ -44,6 +46,7 @@ from .distributed import (
     barrier,
     convert_sync_batchnorm,
     setup,
+    sum_over_processes,
     teardown,
     wrap_model,
 )
@@ -188,12 +191,27 @@ class _Run:
         seed_everything(config.seed)
         mean, std = label_statistics(self.train_labels)
         model = build_model(
-            config, modality=self.modality, in_channels=shape[0], label_mean=mean, label_std=std
+            config,
+            modality=self.modality,
+            in_channels=shape[0],
+            label_mean=mean,
+            label_std=std,
+            train_labels=self.train_labels,
         )
         self.model = convert_sync_batchnorm(model, env).to(env.device)
         self.precision: Precision = choose_precision(config.amp, env.device)
         self.generators = RunGenerators.create(config.seed, env.rank, env.device)
         self.stages = plan_stages(config)
+        self.lds = None
+        if config.lds:
+            self.lds = LDSWeights.fit(
+                self.train_labels,
+                bin_size=config.imbalance_bin,
+                kernel=config.smoothing_kernel,
+                kernel_size=config.smoothing_kernel_size,
+                sigma=config.smoothing_sigma,
+                reweight=config.lds_reweight,
+            ).to(env.device)
         self.eval_batch = per_process_batch(config.batch_size, env)
 
     # ---------------------------------------------------------------- checkpoints
@@ -301,6 +319,7 @@ class _Run:
             views=contrastive_views(config, self.contrastive_augment),
             contrastive_augment=self.contrastive_augment,
             regression_augment=self.regression_augment,
+            lds=self.lds,
         )
         return EpochContext(
             model=self.model,
@@ -337,6 +356,7 @@ class _Run:
             tick = time.perf_counter()
             ctx.loader.sampler.set_epoch(offset + epoch - 1)
             stats = train_epoch(ctx, f"{stage.name} {epoch}/{stage.epochs}")
+            self._update_fds(ctx)
             row: dict[str, Any] = {
                 "stage": stage.name,
                 "epoch": epoch,
@@ -363,6 +383,14 @@ class _Run:
             self._report(row)
             for callback in self.callbacks:
                 callback(dict(row))
+
+    def _update_fds(self, ctx: EpochContext) -> None:
+        """Fold the epoch's feature statistics, summed over processes, into the FDS layer
+        (once per epoch, Yang et al. 2021)."""
+        moments = ctx.objective.fds_moments.pop()
+        if moments is None:
+            return
+        self.model.fds.update_from_moments(*(sum_over_processes(m, self.env) for m in moments))
 
     def _report(self, row: dict[str, Any]) -> None:
         if not (self.config.progress and self.env.is_main):

@@ -7,6 +7,11 @@ The regressor learns standardised targets: its linear layer is followed by :clas
 buffers, so a freshly initialised regressor already predicts near the label mean (an L1 probe
 on bone age in months would otherwise spend thousands of Adam steps moving its bias) and the
 regression losses are computed on standardised values.
+
+With ``TrainConfig.fds`` the network is a :class:`FDSRegressionNet`: an
+:class:`~supremix.imbalance.FDS` layer calibrates the encoder features before the regressor
+during training (Yang et al. 2021; seed 001 App. D.3); its running statistics are buffers of the
+model, hence in checkpoints.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from supremix.imbalance import FDS, LabelBins
 from supremix.models import (
     LinearRegressor,
     ProjectionHead,
@@ -52,6 +58,33 @@ class RegressorHead(nn.Sequential):
             return super().forward(features.float())
 
 
+class FDSRegressionNet(RegressionNet):
+    """A :class:`RegressionNet` whose regressor reads FDS-calibrated features.
+
+    ``forward(x, labels)`` calibrates (training mode only) with ``labels``; without labels it is
+    :class:`RegressionNet`'s forward. ``features`` in the output are the uncalibrated encoder
+    features (what :meth:`FDS.update` collects); the projection head reads them too.
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        projection_head: nn.Module | None,
+        regressor: nn.Module,
+        fds: FDS,
+    ):
+        super().__init__(encoder, projection_head, regressor)
+        self.fds = fds
+
+    def forward(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor | None]:
+        features = self.encoder(x)
+        embedding = None if self.projection_head is None else self.projection_head(features)
+        calibrated = features if labels is None else self.fds(features, labels)
+        return {"features": features, "embedding": embedding, "pred": self.regressor(calibrated)}
+
+
 def label_statistics(targets: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation of the training labels (std 1 when all labels are equal)."""
     targets = np.asarray(targets, dtype=np.float64)
@@ -82,9 +115,11 @@ def build_model(
     in_channels: int,
     label_mean: float = 0.0,
     label_std: float = 1.0,
+    train_labels: np.ndarray | None = None,
 ) -> RegressionNet:
     """Encoder + (projection head) + regressor: ``[BatchNorm1d(affine=False)] -> Linear ->
-    LabelScale``, its output in label units."""
+    LabelScale``, its output in label units; with ``config.fds`` an :class:`FDSRegressionNet`
+    whose label bins cover ``train_labels`` (required then)."""
     encoder = build_encoder_for(config, modality=modality, in_channels=in_channels)
     head = None
     if uses_projection_head(config):
@@ -92,7 +127,20 @@ def build_model(
     layers: list[nn.Module] = [LinearRegressor(encoder.out_dim), LabelScale(label_mean, label_std)]
     if config.is_contrastive and config.probe_batchnorm:
         layers.insert(0, nn.BatchNorm1d(encoder.out_dim, affine=False))
-    return RegressionNet(encoder, head, RegressorHead(*layers))
+    if not config.fds:
+        return RegressionNet(encoder, head, RegressorHead(*layers))
+    if train_labels is None:
+        raise ValueError("build_model: config.fds=True needs train_labels (for the label bins)")
+    fds = FDS(
+        encoder.out_dim,
+        LabelBins.from_labels(train_labels, config.imbalance_bin),
+        kernel=config.smoothing_kernel,
+        kernel_size=config.smoothing_kernel_size,
+        sigma=config.smoothing_sigma,
+        momentum=config.fds_momentum,
+        start_smooth=config.fds_start_smooth,
+    )
+    return FDSRegressionNet(encoder, head, RegressorHead(*layers), fds)
 
 
 def label_scale(model: nn.Module) -> LabelScale:

@@ -14,18 +14,22 @@ Contrastive stages feed ``V`` views of each sample, stacked so rows ``i`` and ``
 two views of sample ``i`` (the layout of :mod:`supremix.losses`). ``V`` is 2 when the run
 augments its inputs (or for SimCLR) and 1 otherwise: without augmentation a second view is
 an exact copy, so seed 002 (App. C.1) uses real positives only.
+
+Stages with a regression loss apply the run's LDS weights and FDS calibration; those without a
+contrastive loss also its mixup (``TrainConfig.lds``, ``fds``, ``mixup``; seed 001 App. D.3-D.6).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from supremix.data.label_ops import discretize_labels
 from supremix.data.views import two_view_batch
+from supremix.imbalance import LDSWeights
 from supremix.losses import (
     adacon_loss,
     regression_loss,
@@ -34,9 +38,10 @@ from supremix.losses import (
     supcon_loss,
     supremix_loss,
 )
+from supremix.mixup import cmixup_batch, mixup_batch
 
 from .config import TrainConfig
-from .model import label_scale, uses_projection_head
+from .model import FDSRegressionNet, label_scale, uses_projection_head
 
 Augmentation = Callable[[torch.Tensor, torch.Generator | None], torch.Tensor]
 ContrastiveLoss = Callable[
@@ -148,6 +153,25 @@ def build_contrastive_loss(config: TrainConfig, train_labels: np.ndarray) -> Con
 
 
 @dataclass
+class EpochMoments:
+    """Sums over an epoch's batches of :meth:`supremix.imbalance.FDS.bin_moments`."""
+
+    sums: list[torch.Tensor] | None = None
+
+    def add(self, moments: tuple[torch.Tensor, ...]) -> None:
+        if self.sums is None:
+            self.sums = [m.clone() for m in moments]
+        else:
+            for total, m in zip(self.sums, moments, strict=True):
+                total.add_(m)
+
+    def pop(self) -> list[torch.Tensor] | None:
+        """The sums so far (``None`` before any batch); starts a new epoch."""
+        sums, self.sums = self.sums, None
+        return sums
+
+
+@dataclass
 class StageObjective:
     """Computes a stage's loss on one batch: views, forward pass, losses."""
 
@@ -157,6 +181,8 @@ class StageObjective:
     views: int
     contrastive_augment: Augmentation | None
     regression_augment: Augmentation | None
+    lds: LDSWeights | None = None
+    fds_moments: EpochMoments = field(default_factory=EpochMoments)
 
     def __call__(
         self,
@@ -180,8 +206,13 @@ class StageObjective:
                 x = self.contrastive_augment(x, generators["augment"])
         elif self.regression_augment is not None:
             x = self.regression_augment(x, generators["augment"])
+        if stage.regression and not stage.contrastive and self.config.mixup != "none":
+            x, y = self._mix(x, y, generators["augment"])
+        fds = stage.regression and isinstance(model, FDSRegressionNet)
         with autocast():
-            out = net(x)
+            out = net(x, y) if fds else net(x)
+        if fds:
+            self.fds_moments.add(model.fds.bin_moments(out["features"].detach(), y))
         parts: dict[str, torch.Tensor] = {}
         if stage.contrastive:
             z = out["embedding"] if out["embedding"] is not None else out["features"]
@@ -191,9 +222,22 @@ class StageObjective:
         if stage.regression:
             scale = label_scale(model)
             pred = scale.standardize(out["pred"].float())
-            parts["reg"] = regression_loss(
-                pred, scale.standardize(y), kind=self.config.regression_loss
-            )
+            kind, target = self.config.regression_loss, scale.standardize(y)
+            if self.lds is None:
+                parts["reg"] = regression_loss(pred, target, kind=kind)
+            else:
+                losses = regression_loss(pred, target, kind=kind, reduction="none")
+                parts["reg"] = (losses * self.lds(y)).mean()
         if "con" in parts and "reg" in parts:
             return parts["reg"] + self.config.gamma_con * parts["con"], parts
         return next(iter(parts.values())), parts
+
+    def _mix(
+        self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        config = self.config
+        if config.mixup == "input":
+            return mixup_batch(x, y, alpha=config.mixup_alpha, generator=generator)
+        return cmixup_batch(
+            x, y, sigma=config.cmixup_sigma, alpha=config.mixup_alpha, generator=generator
+        )
