@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .base import RegressionDataset, Transform, check_split
+from .base import Transform, check_choice, check_root, check_split
 from .errors import DatasetContentError, DatasetLayoutError
 from .splits import seeded_split
-from .ukb import resolve_missing_labels
-from .volumeio import NORMALIZATIONS, as_shape3, mean_over_frames, preprocess_volume, read_nifti
+from .tables import resolve_missing_labels
+from .volumeio import NORMALIZATIONS, mean_over_frames, read_nifti
+from .volumes import PreprocessedVolumes
 
 TABLE_COLUMNS = ("BID", "VISCODE", "brain_region")
 FIXED_TABLES = (
@@ -41,7 +42,7 @@ FIXED_TABLES = (
 TABLE_GLOBS = ("A4_PETSUVR*.csv", "A4 Imaging data and docs/A4_PETSUVR*.csv")
 
 
-class A4AmyloidPET(RegressionDataset):
+class A4AmyloidPET(PreprocessedVolumes):
     """A4 florbetapir PET volumes with the composite SUVR of the A4 SUVR table.
 
     Args:
@@ -63,7 +64,6 @@ class A4AmyloidPET(RegressionDataset):
     """
 
     name = "a4"
-    modality = "volume3d"
 
     def __init__(
         self,
@@ -86,11 +86,8 @@ class A4AmyloidPET(RegressionDataset):
         seed: int = 0,
     ):
         check_split(self.name, split)
-        if normalize not in NORMALIZATIONS:
-            raise ValueError(f"a4: normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise DatasetLayoutError(self.name, f"{self.root} is not a folder", "the dataset root")
+        check_choice(self.name, "normalize", normalize, NORMALIZATIONS)
+        self.root = check_root(self.name, root)
         self.reference, self.region, self.viscode = reference, region, viscode
         scans = self._find_scans()
         suvr = self._read_table(table)
@@ -113,17 +110,9 @@ class A4AmyloidPET(RegressionDataset):
             transform=transform,
         )
         self.seed = seed
-        self.spacing = spacing
-        self.crop = as_shape3(crop, "crop")
-        self.size = as_shape3(size, "size")
-        self.normalize, self.canonical = normalize, canonical
-        self.options = {
-            "spacing": spacing,
-            "crop": self.crop,
-            "size": self.size,
-            "normalize": normalize,
-            "canonical": canonical,
-        }
+        self._init_preprocessing(
+            spacing=spacing, crop=crop, size=size, normalize=normalize, canonical=canonical
+        )
 
     def _find_scans(self) -> dict[tuple[str, str], Path]:
         """(BID, session) -> PET file, from ``NII/<BID>/<session>/FBP/``."""
@@ -231,11 +220,4 @@ class A4AmyloidPET(RegressionDataset):
             volume = mean_over_frames(volume)
         except ValueError as error:
             raise DatasetContentError(self.name, f"unreadable PET {path}: {error}") from error
-        return preprocess_volume(
-            volume,
-            zooms[:3],
-            spacing=self.spacing,
-            crop=self.crop,
-            size=self.size,
-            normalize=self.normalize,
-        )
+        return self.preprocess(volume, zooms[:3])

@@ -25,9 +25,9 @@ import numpy as np
 import torch
 
 from .base import SPLITS, RegressionDataset, Transform, check_split
-from .errors import DatasetContentError, DatasetLayoutError
+from .errors import DatasetContentError, DatasetLayoutError, list_some
 from .imageio import as_size, load_image
-from .rsna import parse_numbers, read_label_table
+from .tables import parse_numbers, read_label_table
 
 DIR_COLUMNS = {"age": ("age",), "path": ("path",), "split": ("split",)}
 GENDER_SUFFIX = {"m": 1, "f": 0}
@@ -36,10 +36,6 @@ GENDER_SUFFIX = {"m": 1, "f": 0}
 def gender_from_filename(path: str) -> int | None:
     """AgeDB gender from ``<id>_<Name>_<age>_<gender>.jpg``: 1 for ``m``, 0 for ``f``."""
     return GENDER_SUFFIX.get(Path(path).stem.rsplit("_", 1)[-1].lower())
-
-
-def _shown(items: Sequence[str]) -> str:
-    return ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
 
 
 class _DIRFaces(RegressionDataset):
@@ -97,7 +93,7 @@ class _DIRFaces(RegressionDataset):
         if missing:
             raise DatasetLayoutError(
                 self.name,
-                f"{len(missing)} image(s) listed in {source} are missing: {_shown(missing)}",
+                f"{len(missing)} image(s) listed in {source} are missing: {list_some(missing)}",
                 expected=f"each 'path' of the CSV relative to {self.root}",
             )
 
@@ -107,7 +103,7 @@ class _DIRFaces(RegressionDataset):
         if unknown:
             raise DatasetContentError(
                 self.name,
-                f"file names in {source} without a _m/_f gender suffix: {_shown(unknown)}",
+                f"file names in {source} without a _m/_f gender suffix: {list_some(unknown)}",
             )
         return np.asarray(genders, dtype=np.int64)
 

@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import RegressionDataset, Transform, check_split
+from .base import RegressionDataset, Transform, check_choice, check_split
 from .cache import default_cache_dir
 from .errors import DatasetContentError, DatasetLayoutError
-from .generic import feature_scaling
+from .generic import NORMALIZE_CHOICES, feature_scaling
 from .splits import seeded_split
 
 NAME = "airfoil"
@@ -186,8 +186,7 @@ class Airfoil(RegressionDataset):
         download: bool = True,
         transform: Transform | None = None,
     ):
-        if normalize not in (None, "zscore", "minmax"):
-            raise ValueError(f"unknown normalize {normalize!r}; expected None, 'zscore', 'minmax'")
+        check_choice(NAME, "normalize", normalize, NORMALIZE_CHOICES)
         self.path = locate_airfoil(root, download=download)
         table = read_airfoil(self.path)
         ids = [str(i) for i in range(len(table))]

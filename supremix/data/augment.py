@@ -12,7 +12,8 @@ Each class splits into :meth:`BatchAugment.sample` (the random parameters) and
 What the seeds use, per modality (:func:`default_augmentation`):
 
 * 2-D X-ray, supervised (seed 001 App. B.1.3): rotation within +-10 degrees, horizontal flip,
-  brightness and contrast, random crop with padding.
+  brightness and contrast, random crop with padding (16 px at the seeds' sizes, less on
+  smaller images: :class:`RandomScaledPadCrop`).
 * 2-D, SimCLR-style baselines (seed 001 §5, "color distortion and cropping" [21]; seed 002
   Table 13, CJ + RC): random resized crop, flip, colour jitter (p 0.8), grayscale (p 0.2).
 * 3-D volumes (seed 001 §5: rotation, flipping, zooming and colour distortion, after [44]).
@@ -138,6 +139,22 @@ def pixel_to_normalized(matrix: torch.Tensor, sizes_xyz: Sequence[int]) -> torch
     return matrix * half[None, None, :] / half[None, :, None]
 
 
+def _warp_about_centre(x: torch.Tensor, linear: torch.Tensor) -> torch.Tensor:
+    """``x`` resampled so that the output at centred pixel position ``u`` (axes x, y[, z])
+    takes the input at ``linear @ u``, for per-sample matrices ``linear`` ``(B, n, n)``."""
+    spatial = tuple(x.shape[2:])
+    linear = pixel_to_normalized(linear, spatial[::-1])
+    theta = torch.cat([linear, torch.zeros_like(linear[:, :, :1])], dim=2)
+    return _grid_sample(x, theta, spatial)
+
+
+def _zoom_range(zoom: Sequence[float]) -> tuple[float, float]:
+    low, high = _pair(zoom, "zoom")
+    if low <= 0:
+        raise ValueError(f"zoom must be > 0, got {(low, high)}")
+    return low, high
+
+
 class RandomAffine2d(BatchAugment):
     """Rotation about the image centre and isotropic zoom, one draw per sample.
 
@@ -153,9 +170,7 @@ class RandomAffine2d(BatchAugment):
             self.degrees = (-abs(float(degrees)), abs(float(degrees)))
         else:
             self.degrees = _pair(degrees, "degrees")
-        self.zoom = _pair(zoom, "zoom")
-        if self.zoom[0] <= 0:
-            raise ValueError(f"zoom must be > 0, got {self.zoom}")
+        self.zoom = _zoom_range(zoom)
 
     def sample(self, batch_size, generator, device) -> Params:
         angle = _uniform(*self.degrees, batch_size, generator, device) * (math.pi / 180)
@@ -166,11 +181,7 @@ class RandomAffine2d(BatchAugment):
         angle = params["angle"].double()
         cos, sin = torch.cos(angle), torch.sin(angle)
         linear = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
-        linear = linear / params["zoom"].double()[:, None, None]
-        height, width = x.shape[-2:]
-        linear = pixel_to_normalized(linear, (width, height))
-        theta = torch.cat([linear, torch.zeros_like(linear[:, :, :1])], dim=2)
-        return _grid_sample(x, theta, (height, width))
+        return _warp_about_centre(x, linear / params["zoom"].double()[:, None, None])
 
 
 def _rotation_3d(angles: torch.Tensor) -> torch.Tensor:
@@ -199,9 +210,7 @@ class RandomAffine3d(BatchAugment):
 
     def __init__(self, degrees: float = 10.0, zoom: Sequence[float] = (0.9, 1.1)):
         self.degrees = abs(float(degrees))
-        self.zoom = _pair(zoom, "zoom")
-        if self.zoom[0] <= 0:
-            raise ValueError(f"zoom must be > 0, got {self.zoom}")
+        self.zoom = _zoom_range(zoom)
 
     def sample(self, batch_size, generator, device) -> Params:
         angles = _uniform(-self.degrees, self.degrees, batch_size, generator, device, 3)
@@ -210,10 +219,7 @@ class RandomAffine3d(BatchAugment):
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         linear = _rotation_3d(params["angles"].double()) / params["zoom"].double()[:, None, None]
-        depth, height, width = x.shape[-3:]
-        linear = pixel_to_normalized(linear, (width, height, depth))
-        theta = torch.cat([linear, torch.zeros_like(linear[:, :, :1])], dim=2)
-        return _grid_sample(x, theta, (depth, height, width))
+        return _warp_about_centre(x, linear)
 
 
 class RandomResizedCrop2d(BatchAugment):
@@ -290,11 +296,25 @@ def _shift_along(x: torch.Tensor, axis: int, start: torch.Tensor, length: int) -
     return torch.gather(x, axis % x.ndim, index.expand(target))
 
 
+def _pad_crop(
+    x: torch.Tensor, axes: Sequence[int], padding: int, offsets: torch.Tensor
+) -> torch.Tensor:
+    """Zero-pad ``padding`` on both sides of ``axes``, then keep the original length from
+    ``offsets[b, k]`` along axis ``axes[k]`` of sample ``b``."""
+    pad = [0] * (2 * x.ndim)
+    for axis in axes:
+        pad[2 * (-axis - 1)] = pad[2 * (-axis - 1) + 1] = padding
+    padded = F.pad(x, pad)
+    for k, axis in enumerate(axes):
+        padded = _shift_along(padded, axis, offsets[:, k], x.shape[axis])
+    return padded
+
+
 class RandomPadCrop(BatchAugment):
     """Zero-pad ``padding`` pixels on each side of ``axes`` and crop back at a random offset.
 
-    Seed 001 App. B.1.3 ("random cropping with padding") for X-rays; EchoNet-Dynamic frames
-    (``spatial_dims=3``, axes H and W, the same crop for every frame of a clip).
+    EchoNet-Dynamic frames (``spatial_dims=3``, axes H and W, the same crop for every frame of
+    a clip, ``padding=12``). For images whose size varies, :class:`RandomScaledPadCrop`.
     """
 
     def __init__(self, padding: int, spatial_dims: int = 2, axes: Sequence[int] = (-2, -1)):
@@ -309,13 +329,40 @@ class RandomPadCrop(BatchAugment):
         return {"offset": torch.stack(offsets, -1)}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        pad = [0] * (2 * x.ndim)
-        for axis in self.axes:
-            pad[2 * (-axis - 1)] = pad[2 * (-axis - 1) + 1] = self.padding
-        padded = F.pad(x, pad)
-        for k, axis in enumerate(self.axes):
-            padded = _shift_along(padded, axis, params["offset"][:, k], x.shape[axis])
-        return padded
+        return _pad_crop(x, self.axes, self.padding, params["offset"])
+
+
+class RandomScaledPadCrop(BatchAugment):
+    """Random crop with zero padding whose padding follows the image size.
+
+    Padding ``p = min(pixels, round(pixels * S / reference))`` on each side, with ``S`` the
+    shorter side of the image: 16 px on 224x224 (the DIR benchmark's ``RandomCrop(224,
+    padding=16)``, a shift of up to 1/14 of the side) and above, so 16 px at every size of the
+    seeds (224x224 faces, 520x400 X-rays: seed 001 App. B.1.3 "random cropping with padding");
+    smaller images get the same relative shift (3 px on a 64x48 phantom instead of a third of
+    its width). Offsets are uniform over the ``2p + 1`` positions of each axis.
+    """
+
+    spatial_dims = 2
+
+    def __init__(self, pixels: int = 16, reference: int = 224, axes: Sequence[int] = (-2, -1)):
+        if pixels < 0 or reference <= 0:
+            raise ValueError(f"need pixels >= 0 and reference > 0, got {pixels} and {reference}")
+        self.pixels, self.reference = int(pixels), int(reference)
+        self.axes = tuple(axes)
+
+    def padding_for(self, shape: Sequence[int]) -> int:
+        """The padding of images whose last two axes are ``shape[-2:]``."""
+        shorter = min(shape[-2:])
+        return min(self.pixels, math.floor(self.pixels * shorter / self.reference + 0.5))
+
+    def sample(self, batch_size, generator, device) -> Params:
+        return {"position": _rand(batch_size, generator, device, len(self.axes))}
+
+    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        padding = self.padding_for(x.shape)
+        offsets = (params["position"] * (2 * padding + 1)).long().clamp(max=2 * padding)
+        return _pad_crop(x, self.axes, padding, offsets)
 
 
 class FrameJitter(BatchAugment):
@@ -533,7 +580,7 @@ def default_augmentation(
                 RandomAffine2d(degrees=10.0),
                 RandomFlip(2, (-1,)),
                 RandomBrightnessContrast(0.2, 0.2),
-                RandomPadCrop(16),
+                RandomScaledPadCrop(16),
             ]
         )
     if modality == "volume3d":

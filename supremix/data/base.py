@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .errors import DatasetContentError
+from .errors import DatasetContentError, DatasetLayoutError, list_some
 
 Item = dict[str, Any]
 Transform = Callable[[torch.Tensor], torch.Tensor]
@@ -37,11 +37,27 @@ MODALITIES = ("image2d", "volume3d", "video", "timeseries", "tabular")
 SPLITS = ("train", "val", "test")
 
 
+def check_choice(name: str, what: str, value: Any, choices: Sequence[Any]) -> Any:
+    """Return ``value`` if it is one of ``choices``, else a ``ValueError`` naming dataset
+    ``name``, the option ``what`` and the choices."""
+    if value not in choices:
+        raise ValueError(
+            f"{name}: unknown {what} {value!r}; expected one of {', '.join(map(str, choices))}"
+        )
+    return value
+
+
 def check_split(name: str, split: str) -> str:
     """Return ``split`` if it is one of :data:`SPLITS`, else raise a clear ``ValueError``."""
-    if split not in SPLITS:
-        raise ValueError(f"{name}: unknown split {split!r}; expected one of {', '.join(SPLITS)}")
-    return split
+    return check_choice(name, "split", split, SPLITS)
+
+
+def check_root(name: str, root: str | Path) -> Path:
+    """``root`` as a path, or a :class:`DatasetLayoutError` when it is not a folder."""
+    path = Path(root)
+    if not path.is_dir():
+        raise DatasetLayoutError(name, f"{path} is not a folder", "the dataset root")
+    return path
 
 
 def check_finite_targets(name: str, targets: np.ndarray, ids: Sequence[str]) -> np.ndarray:
@@ -49,9 +65,9 @@ def check_finite_targets(name: str, targets: np.ndarray, ids: Sequence[str]) -> 
     targets = np.asarray(targets, dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(targets))
     if bad.size:
-        shown = ", ".join(str(ids[i]) for i in bad[:10])
-        more = f" and {bad.size - 10} more" if bad.size > 10 else ""
-        raise DatasetContentError(name, f"non-finite labels for ids {shown}{more}")
+        raise DatasetContentError(
+            name, f"non-finite labels for ids {list_some([ids[i] for i in bad])}"
+        )
     return targets
 
 

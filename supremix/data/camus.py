@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .base import Transform, check_split
+from .base import Transform, check_choice, check_split
 from .echonet import EchoVideoDataset
 from .errors import DatasetContentError, DatasetLayoutError
 from .splits import seeded_split
-from .volumeio import read_mhd, read_nifti
+from .volumeio import read_key_values, read_mhd, read_nifti
 
 SPLIT_WORDS = {"train": "training", "val": "validation", "test": "testing"}
 # label name -> keys accepted in Info_<view>.cfg (2019 release, 2023 release)
@@ -43,12 +43,7 @@ SEX_GROUPS = {"F": 0, "M": 1}
 
 def read_cfg(path: str | Path) -> dict[str, str]:
     """An ``Info_<view>.cfg`` file as a dict: one ``Key: value`` per line."""
-    fields: dict[str, str] = {}
-    for line in Path(path).read_text(encoding="latin-1").splitlines():
-        if ":" in line:
-            key, value = line.split(":", 1)
-            fields[key.strip()] = value.strip()
-    return fields
+    return read_key_values(path, ":")
 
 
 def read_patient_list(path: Path) -> list[str]:
@@ -103,8 +98,7 @@ class CAMUS(EchoVideoDataset):
         check_split(self.name, split)
         if view not in ("2CH", "4CH"):
             raise ValueError(f"camus: unknown view {view!r}; expected 2CH or 4CH")
-        if target not in TARGET_KEYS:
-            raise ValueError(f"camus: unknown target {target!r}; expected one of EF, EDV, ESV")
+        check_choice(self.name, "target", target, list(TARGET_KEYS))
         self.root, self.view = Path(root), view
         self.release, patient_dir = self._detect_release()
         patients = sorted(p.name for p in patient_dir.iterdir() if p.name.startswith("patient"))

@@ -26,19 +26,11 @@ import torch
 
 from .base import RegressionDataset, Transform
 from .errors import DatasetContentError, DatasetLayoutError
+from .imageio import as_size
 from .videoio import random_pad_crop, read_avi, resize_video, sample_clips
 
 SPLIT_VALUES = {"train": "TRAIN", "val": "VAL", "test": "TEST"}
 TRACING_COLUMNS = ["FileName", "X1", "Y1", "X2", "Y2", "Frame"]
-
-
-def _as_size(size: int | Sequence[int] | None) -> tuple[int, int] | None:
-    if size is None:
-        return None
-    pair = (size, size) if isinstance(size, int) else tuple(int(s) for s in size)
-    if len(pair) != 2 or min(pair) < 1:
-        raise ValueError(f"size must be a positive int or (height, width), got {size!r}")
-    return pair  # type: ignore[return-value]
 
 
 def _as_channel_stats(value: float | Sequence[float] | None, default: float) -> list[float]:
@@ -79,7 +71,7 @@ class EchoVideoDataset(RegressionDataset):
         self.length, self.period, self.clips = length, period, clips
         self.pad = pad
         self.augment = self.split == "train" if augment is None else augment
-        self.size = _as_size(size)
+        self.size = None if size is None else as_size(size, self.name, "size")
         self.mean = _as_channel_stats(mean, 0.0)
         self.std = _as_channel_stats(std, 1.0)
         if min(self.std) <= 0:

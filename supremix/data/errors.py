@@ -6,6 +6,7 @@ half-extracted download knows what to fix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 DATA_CARDS_URL = "https://github.com/supremix/supremix/blob/main/data_cards"
@@ -14,6 +15,12 @@ DATA_CARDS_URL = "https://github.com/supremix/supremix/blob/main/data_cards"
 def data_card(name: str) -> str:
     """Where the data card of dataset ``name`` lives (repository path and URL)."""
     return f"data_cards/{name}.md ({DATA_CARDS_URL}/{name}.md)"
+
+
+def list_some(items: Sequence[object], limit: int = 10) -> str:
+    """The first ``limit`` items joined by commas, then ``" and N more"`` for the rest."""
+    shown = ", ".join(str(item) for item in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 class DatasetLayoutError(FileNotFoundError):

@@ -20,6 +20,10 @@ Optional columns: ``split_column`` (values ``train``/``val``/``test``; without i
 split from :func:`supremix.data.splits.seeded_split` with fractions ``val`` and ``test``),
 ``group_column`` (integers, e.g. sex 0/1) and ``id_column`` (default: the path as written, or
 the row number for tabular data). See data_cards/csv.md.
+
+Decoding and resizing go through the shared readers of :mod:`~supremix.data.imageio`,
+:mod:`~supremix.data.volumeio` and :mod:`~supremix.data.videoio`; the last two are imported when
+a volume or video is first read, so a CSV of images or arrays needs neither nibabel nor OpenCV.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .base import RegressionDataset, Transform
+from . import imageio
+from .base import RegressionDataset, Transform, check_choice
 from .errors import DatasetContentError, DatasetLayoutError
 from .splits import seeded_split
 
@@ -54,6 +59,7 @@ EXTENSIONS: dict[str, str] = {
     ".csv": "timeseries",
 }
 
+NORMALIZE_CHOICES = (None, "zscore", "minmax")
 SPATIAL_DIMS = {"image2d": 2, "volume3d": 3, "video": 2, "timeseries": 1}
 
 
@@ -70,27 +76,21 @@ def file_modality(path: str | Path) -> str:
 
 
 def read_image(path: Path, channels: int = 1) -> np.ndarray:
-    """A 2-D image as ``(channels, H, W)`` float32 in [0, 1]; 16-bit images keep their depth."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        if channels == 3:
-            array = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-            return np.ascontiguousarray(array.transpose(2, 0, 1))
-        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-            array = np.asarray(image, dtype=np.float32) / 65535.0
-        elif image.mode == "F":
-            array = np.asarray(image, dtype=np.float32)
-        else:
-            array = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    return array[None]
+    """A 2-D image as ``(channels, H, W)`` float32 in [0, 1]; 16-bit images keep their depth
+    (:func:`supremix.data.imageio.read_image`)."""
+    array = imageio.read_image(path, "L" if channels == 1 else "RGB", NAME)
+    return np.ascontiguousarray(array[None] if channels == 1 else array.transpose(2, 0, 1))
 
 
 def read_volume(path: Path) -> np.ndarray:
-    """A NIfTI volume as ``(1, X, Y, Z)`` float32 (scaled voxel values, array axis order)."""
-    import nibabel as nib
+    """A NIfTI volume as ``(1, X, Y, Z)`` float32 (scaled voxel values, array axis order);
+    a 4-D file with one frame counts as 3-D."""
+    from .volumeio import read_nifti
 
-    array = np.asarray(nib.load(str(path)).dataobj, dtype=np.float32)
+    try:
+        array, _ = read_nifti(path)
+    except ValueError as error:
+        raise DatasetContentError(NAME, str(error)) from error
     if array.ndim == 4 and array.shape[3] == 1:
         array = array[..., 0]
     if array.ndim != 3:
@@ -100,24 +100,15 @@ def read_volume(path: Path) -> np.ndarray:
 
 def read_video(path: Path, channels: int = 1) -> np.ndarray:
     """All frames of a video as ``(channels, T, H, W)`` float32 in [0, 1] (RGB order)."""
-    import cv2
+    from .videoio import read_avi, to_gray
 
-    capture = cv2.VideoCapture(str(path))
-    frames = []
     try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            if channels == 1:
-                frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)[..., None])
-            else:
-                frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    finally:
-        capture.release()
-    if not frames:
-        raise DatasetContentError(NAME, f"OpenCV read no frames from {path}")
-    return np.stack(frames).transpose(3, 0, 1, 2).astype(np.float32) / 255.0
+        video = read_avi(path)
+    except ValueError as error:
+        raise DatasetContentError(NAME, str(error)) from error
+    if channels == 1:
+        video = to_gray(video)
+    return video.astype(np.float32) / 255.0
 
 
 def read_timeseries(path: Path) -> np.ndarray:
@@ -135,30 +126,22 @@ def read_timeseries(path: Path) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def _resize_planes(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Every 2-D plane of ``(..., H, W)`` float32 ``array`` resized to ``size`` with Pillow's
-    antialiased bilinear filter (equal to ``F.interpolate(..., antialias=True)``, faster)."""
-    from PIL import Image
-
-    planes = array.reshape(-1, *array.shape[-2:])
-    out = np.empty((planes.shape[0], *size), dtype=np.float32)
-    for k, plane in enumerate(planes):
-        image = Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32))
-        out[k] = np.asarray(image.resize((size[1], size[0]), Image.Resampling.BILINEAR))
-    return out.reshape(*array.shape[:-2], *size)
-
-
 def resize(array: np.ndarray, size: Sequence[int], modality: str) -> np.ndarray:
     """``array`` resampled to ``size``: ``(H, W)`` for images and video frames (antialiased
-    bilinear), 3 axes for volumes (trilinear), ``(T,)`` for time series (linear)."""
+    bilinear, :func:`~supremix.data.imageio.resize_planes`), 3 axes for volumes (area averaging
+    when every axis shrinks, else trilinear: :func:`~supremix.data.volumeio.resize_volume`),
+    ``(T,)`` for time series (linear)."""
     size = tuple(int(s) for s in size)
     if len(size) != SPATIAL_DIMS[modality]:
         raise ValueError(f"size for {modality} needs {SPATIAL_DIMS[modality]} values, got {size}")
     if modality in ("image2d", "video"):
-        return _resize_planes(array, size)
-    mode = "trilinear" if modality == "volume3d" else "linear"
+        return imageio.resize_planes(array, size)
+    if modality == "volume3d":
+        from .volumeio import resize_volume
+
+        return resize_volume(torch.from_numpy(np.ascontiguousarray(array[0])), size)[None].numpy()
     x = torch.from_numpy(np.ascontiguousarray(array))[None]
-    return F.interpolate(x, size=size, mode=mode, align_corners=False)[0].numpy()
+    return F.interpolate(x, size=size, mode="linear", align_corners=False)[0].numpy()
 
 
 def feature_scaling(features: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -278,8 +261,7 @@ class CSVDataset(RegressionDataset):
             )
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {channels}")
-        if normalize not in (None, "zscore", "minmax"):
-            raise ValueError(f"unknown normalize {normalize!r}; expected None, 'zscore', 'minmax'")
+        check_choice(NAME, "normalize", normalize, NORMALIZE_CHOICES)
         table = pd.read_csv(csv_path)
         if table.empty:
             raise DatasetContentError(NAME, f"{csv_path} has no rows")

@@ -27,7 +27,7 @@ import pandas as pd
 import scipy.io
 import torch
 
-from .base import RegressionDataset, Transform, check_split
+from .base import RegressionDataset, Transform, check_choice, check_root, check_split
 from .errors import DatasetContentError, DatasetLayoutError
 from .splits import seeded_split
 
@@ -212,15 +212,11 @@ class HCPAgingFMRI(RegressionDataset):
         seed: int = 0,
     ):
         check_split(self.name, split)
-        if orientation not in ORIENTATIONS:
-            raise ValueError(f"hcp: orientation must be one of {ORIENTATIONS}, got {orientation!r}")
-        if runs not in ("first", "concat"):
-            raise ValueError(f"hcp: runs must be 'first' or 'concat', got {runs!r}")
+        check_choice(self.name, "orientation", orientation, ORIENTATIONS)
+        check_choice(self.name, "runs", runs, ("first", "concat"))
         if "{subject}" not in pattern:
             raise ValueError(f"hcp: pattern must contain '{{subject}}', got {pattern!r}")
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise DatasetLayoutError(self.name, f"{self.root} is not a folder", "the dataset root")
+        self.root = check_root(self.name, root)
         self.series_dir = self.root / timeseries
         if not self.series_dir.is_dir():
             raise DatasetLayoutError(

@@ -1,16 +1,21 @@
 """Reading 2-D images for the image loaders (RSNA, RHPE, AgeDB-DIR, IMDB-WIKI-DIR).
 
-One path through every image: decode with Pillow to 8-bit grayscale or RGB, optionally crop
-and enhance contrast, resize, and return a float tensor in [0, 1] of shape ``(C, H, W)``
-(seed 001 App. C.1.2: "images are loaded via PIL with intensity scaling to the range [0,1]").
+Decoding (:func:`read_image`, also used by the generic CSV loader) keeps the precision of the
+file: values in [0, 1] as float32, 16-bit grayscale (``I;16``/``I`` modes, common for X-rays)
+scaled by 1/65535 with all its levels (Pillow's own ``convert("L")`` would clip every value
+above 255 to white).
 
-16-bit grayscale files (``I;16``/``I`` modes) are scaled to 8 bits: Pillow's own
-``convert("L")`` clips every value above 255 to white instead.
+The loaders' pipeline (:func:`load_image`) then works on 8 bits, because its contrast steps are
+8-bit histogram operations (Pillow's equalisation, OpenCV's CLAHE): decode, quantise to 8 bits,
+optionally crop and enhance contrast, resize, and return a float tensor in [0, 1] of shape
+``(C, H, W)`` (seed 001 App. C.1.2: "images are loaded via PIL with intensity scaling to the
+range [0,1]").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from numbers import Integral
 from pathlib import Path
 from typing import Literal
 
@@ -28,37 +33,38 @@ Box = tuple[int, int, int, int]
 _WIDE_GRAY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
 
-def as_size(size: int | Sequence[int], dataset: str) -> tuple[int, int]:
-    """``(height, width)`` from an int (square) or a pair; raise on non-positive sizes."""
-    pair = (size, size) if isinstance(size, int) else tuple(size)
-    if len(pair) != 2 or not all(isinstance(s, int) and s > 0 for s in pair):
+def as_size(size: int | Sequence[int], dataset: str, what: str = "image_size") -> tuple[int, int]:
+    """``(height, width)`` from an int (square) or a pair; raise on non-positive sizes.
+
+    ``what`` names the option in the error message.
+    """
+    pair = (size, size) if isinstance(size, Integral) else tuple(size)
+    if len(pair) != 2 or not all(
+        isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in pair
+    ):
         raise ValueError(
-            f"{dataset}: image_size must be a positive int or (height, width), got {size!r}"
+            f"{dataset}: {what} must be a positive int or (height, width), got {size!r}"
         )
     return int(pair[0]), int(pair[1])
 
 
-def check_contrast(contrast: str, dataset: str) -> str:
-    """Return ``contrast`` if it is one of :data:`CONTRASTS`, else raise ``ValueError``."""
-    if contrast not in CONTRASTS:
-        raise ValueError(
-            f"{dataset}: unknown contrast {contrast!r}; expected one of {', '.join(CONTRASTS)}"
-        )
-    return contrast
-
-
-def _gray_uint8(image: Image.Image) -> np.ndarray:
-    """8-bit gray; 16-bit data scaled by 255/65535 (32-bit ``I`` only when it exceeds 255)."""
+def _gray(image: Image.Image) -> np.ndarray:
+    """Float32 gray in [0, 1] at the file's depth: 8-bit modes / 255, 16-bit / 65535 (32-bit
+    ``I`` / 255 when no value exceeds 255, i.e. 8-bit data in a 32-bit container), ``F``
+    (32-bit float) as stored."""
+    if image.mode == "F":
+        return np.asarray(image, dtype=np.float32)
     if image.mode not in _WIDE_GRAY_MODES:
-        return np.asarray(image.convert("L"), dtype=np.uint8)
-    values = np.asarray(image, dtype=np.float64)
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    values = np.asarray(image, dtype=np.float32)
     peak = float(values.max(initial=0.0))
-    full_scale = 255.0 if image.mode == "I" and peak <= 255 else 65535.0
-    return np.rint(np.clip(values / full_scale, 0.0, 1.0) * 255.0).astype(np.uint8)
+    full_scale = np.float32(255.0 if image.mode == "I" and peak <= 255 else 65535.0)
+    return np.clip(values / full_scale, 0.0, 1.0)
 
 
 def read_image(path: Path, mode: ColorMode, dataset: str) -> np.ndarray:
-    """Decode ``path`` to uint8 ``(H, W)`` (mode ``"L"``) or ``(H, W, 3)`` (mode ``"RGB"``).
+    """Decode ``path`` to float32 ``(H, W)`` (mode ``"L"``) or ``(H, W, 3)`` (``"RGB"``) in
+    [0, 1], keeping the file's precision (16-bit gray keeps 65,536 levels).
 
     A missing file raises :class:`DatasetLayoutError`, an undecodable one
     :class:`DatasetContentError`; both name the path.
@@ -70,10 +76,15 @@ def read_image(path: Path, mode: ColorMode, dataset: str) -> np.ndarray:
         with Image.open(path) as image:
             image.load()
             if mode == "L":
-                return _gray_uint8(image)
-            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+                return _gray(image)
+            return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DatasetContentError(dataset, f"cannot read image {path} ({exc})") from exc
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Float values in [0, 1] (clipped) rounded to the nearest of 256 levels, as uint8."""
+    return np.rint(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
 def crop_region(image: np.ndarray, region: Box | Literal["left_half"] | None) -> np.ndarray:
@@ -108,12 +119,24 @@ def enhance_contrast(image: np.ndarray, contrast: str) -> np.ndarray:
 
 
 def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Bilinear resize to ``size = (height, width)`` (Pillow; antialiased when shrinking)."""
+    """Bilinear resize of a uint8 image to ``size = (height, width)`` (Pillow; antialiased when
+    shrinking)."""
     height, width = size
     if image.shape[:2] == (height, width):
         return image
     resized = Image.fromarray(image).resize((width, height), Image.Resampling.BILINEAR)
     return np.asarray(resized, dtype=np.uint8)
+
+
+def resize_planes(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Every 2-D plane of float32 ``(..., H, W)`` resized to ``size`` at full precision with
+    Pillow's antialiased bilinear filter (equal to ``F.interpolate(..., antialias=True)``)."""
+    planes = array.reshape(-1, *array.shape[-2:])
+    out = np.empty((planes.shape[0], *size), dtype=np.float32)
+    for k, plane in enumerate(planes):
+        image = Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32))
+        out[k] = np.asarray(image.resize((size[1], size[0]), Image.Resampling.BILINEAR))
+    return out.reshape(*array.shape[:-2], *size)
 
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:
@@ -131,8 +154,9 @@ def load_image(
     region: Box | Literal["left_half"] | None = None,
     contrast: str = "none",
 ) -> torch.Tensor:
-    """Decode, crop to ``region``, enhance contrast, resize: a ``(C, H, W)`` tensor in [0, 1]."""
-    image = crop_region(read_image(path, mode, dataset), region)
+    """Decode, quantise to 8 bits, crop to ``region``, enhance contrast, resize: a ``(C, H, W)``
+    tensor in [0, 1]."""
+    image = crop_region(to_uint8(read_image(path, mode, dataset)), region)
     return to_tensor(resize(enhance_contrast(image, contrast), size))
 
 

@@ -33,13 +33,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
-from .base import RegressionDataset, Transform, check_split
+from .base import RegressionDataset, Transform, check_choice, check_split
 from .errors import DatasetContentError, DatasetLayoutError
-from .imageio import Box, as_size, check_contrast, index_images, load_image
-from .rsna import locate_images, normalise_id, parse_numbers, parse_sex, read_label_table
+from .imageio import CONTRASTS, Box, as_size, index_images, load_image
+from .tables import (
+    csv_has_column,
+    locate_images,
+    normalise_id,
+    parse_numbers,
+    parse_sex,
+    read_label_table,
+)
 
 ANNOTATIONS_DIR = "RHPE_Annotations"
 CROPS = ("bbox", "left_half", "none")
@@ -63,17 +69,6 @@ def image_stem(value: str) -> str:
     """The PNG stem of an RHPE id: zero-padded to 5 digits (``7`` -> ``00007``)."""
     text = normalise_id(value)
     return text.zfill(5) if text.isdigit() else text
-
-
-def _has_column(path: Path, spellings: Sequence[str]) -> bool:
-    """Whether the CSV at ``path`` has one of the header ``spellings`` (``True`` when it cannot
-    be read, so that :func:`read_label_table` reports why)."""
-    try:
-        header = pd.read_csv(path, nrows=0).columns
-    except (OSError, pd.errors.EmptyDataError, pd.errors.ParserError):
-        return True  # let read_label_table report the missing or unreadable file
-    keys = {" ".join(str(h).strip().lower().split()) for h in header}
-    return any(" ".join(s.lower().split()) in keys for s in spellings)
 
 
 def read_roi_boxes(path: Path, dataset: str = "rhpe") -> dict[str, Box]:
@@ -123,14 +118,10 @@ class RHPE(RegressionDataset):
     ):
         self.root = Path(root)
         split = check_split(self.name, split)
-        if crop not in CROPS:
-            raise ValueError(f"rhpe: unknown crop {crop!r}; expected one of {', '.join(CROPS)}")
-        if target not in TARGETS:
-            raise ValueError(
-                f"rhpe: unknown target {target!r}; expected one of {', '.join(TARGETS)}"
-            )
+        check_choice(self.name, "crop", crop, CROPS)
+        check_choice(self.name, "target", target, TARGETS)
         self.image_size = as_size(image_size, self.name)
-        self.contrast = check_contrast(contrast, self.name)
+        self.contrast = check_choice(self.name, "contrast", contrast, CONTRASTS)
         self.crop = crop
         self.target = target
         self.seed = seed
@@ -144,7 +135,8 @@ class RHPE(RegressionDataset):
         source = self._label_file(split)
         columns = dict(BASE_COLUMNS)
         columns["target"] = TARGET_COLUMNS[target]
-        if split == "test" and target == "boneage" and not _has_column(source, columns["target"]):
+        withheld = split == "test" and target == "boneage"
+        if withheld and not csv_has_column(source, columns["target"]):
             raise DatasetContentError(
                 self.name,
                 f"the RHPE test bone ages are withheld by the organisers (scored on their "
@@ -159,7 +151,7 @@ class RHPE(RegressionDataset):
                 self.name, f"image folder {folder} is missing", expected="<5-digit id>.png files"
             )
         self.paths = locate_images(
-            stems, stems, index_images(folder), dataset=self.name, folder=folder, listed_in=source
+            stems, index_images(folder), dataset=self.name, folder=folder, listed_in=source
         )
         self.boxes = self._boxes(split, stems)
         super().__init__(

@@ -18,15 +18,11 @@ training images are ``train``.
 Items: ``x`` a ``(1, H, W)`` gray tensor in [0, 1], histogram-equalised then bilinearly resized
 to ``image_size`` (App. B.1.3: 520x400); ``y`` bone age in months; ``id`` the RSNA image id;
 ``group`` 1 male, 0 female.
-
-The helpers :func:`read_label_table`, :func:`parse_sex` and :func:`normalise_id` are shared
-with the RHPE and AgeDB/IMDB-WIKI loaders.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +30,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .base import RegressionDataset, Transform
-from .errors import DatasetContentError, DatasetLayoutError
-from .imageio import as_size, check_contrast, index_images, load_image
+from .base import RegressionDataset, Transform, check_choice
+from .errors import DatasetLayoutError
+from .imageio import CONTRASTS, as_size, index_images, load_image
 from .splits import seeded_split
+from .tables import locate_images, normalise_id, parse_numbers, parse_sex, read_label_table
 
 # Official counts (seed 001 Table 1): the seeded val split keeps this ratio on smaller copies.
 OFFICIAL_TRAIN_IMAGES = 12_611
@@ -63,128 +60,6 @@ TEST_COLUMNS = {
     "boneage": ("Ground truth bone age (months)", "Bone Age (months)", "boneage"),
     "male": ("Sex", "male"),
 }
-
-_SEX_CODES = {
-    "true": 1,
-    "t": 1,
-    "1": 1,
-    "1.0": 1,
-    "m": 1,
-    "male": 1,
-    "false": 0,
-    "0": 0,
-    "0.0": 0,
-    "f": 0,
-    "female": 0,
-}
-
-
-def _header_key(name: object) -> str:
-    return " ".join(str(name).strip().lower().split())
-
-
-def read_label_table(
-    path: Path, dataset: str, columns: Mapping[str, Sequence[str]]
-) -> pd.DataFrame:
-    """Read a CSV or XLSX label file; return its wanted columns under canonical names.
-
-    ``columns`` maps a canonical name to the header spellings accepted for it (compared
-    case-insensitively, surrounding spaces ignored). Cells are returned as strings. A missing
-    file, an empty file or a missing column raises :class:`DatasetLayoutError`.
-    """
-    path = Path(path)
-    wanted = ", ".join(repr(spellings[0]) for spellings in columns.values())
-    if not path.is_file():
-        raise DatasetLayoutError(
-            dataset, f"label file {path} is missing", expected=f"a table with columns {wanted}"
-        )
-    try:
-        if path.suffix.lower() in (".xlsx", ".xls"):
-            frame = pd.read_excel(path, dtype=object)
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise DatasetLayoutError(
-            dataset, f"label file {path} is empty", expected=f"columns {wanted}"
-        ) from None
-    except (pd.errors.ParserError, ValueError, OSError) as exc:
-        raise DatasetContentError(dataset, f"cannot parse label file {path} ({exc})") from exc
-    found = {_header_key(h): h for h in frame.columns}
-    selected: dict[str, pd.Series] = {}
-    missing = []
-    for canonical, spellings in columns.items():
-        header = next((found[_header_key(s)] for s in spellings if _header_key(s) in found), None)
-        if header is None:
-            missing.append(" or ".join(repr(s) for s in spellings))
-        else:
-            selected[canonical] = frame[header].map(lambda v: "" if pd.isna(v) else str(v).strip())
-    if missing:
-        raise DatasetLayoutError(
-            dataset,
-            f"label file {path} has no column {'; no column '.join(missing)} "
-            f"(its columns: {', '.join(map(str, frame.columns))})",
-            expected=f"columns {wanted}",
-        )
-    return pd.DataFrame(selected)
-
-
-def normalise_id(value: str) -> str:
-    """An id cell as text: spaces stripped, ``"1377.0"`` (a spreadsheet number) as ``"1377"``."""
-    text = str(value).strip()
-    return text.split(".")[0] if re.fullmatch(r"\d+\.0*", text) else text
-
-
-def parse_sex(values: Sequence[str], ids: Sequence[str], dataset: str, source: str) -> np.ndarray:
-    """Sex codes to 1 (male) / 0 (female).
-
-    Accepts booleans and their text (``True``/``False``, as in the RSNA ``male`` column),
-    ``1``/``0``, and ``M``/``F`` or ``male``/``female`` (the test ground truth's ``Sex``),
-    case-insensitively. Anything else raises naming the ids.
-    """
-    codes = [_SEX_CODES.get(str(v).strip().lower()) for v in values]
-    bad = [f"{ids[i]}: {values[i]!r}" for i, c in enumerate(codes) if c is None]
-    if bad:
-        shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
-        raise DatasetContentError(
-            dataset,
-            f"unrecognised sex codes in {source} ({shown}); expected True/False, 1/0 or M/F",
-        )
-    return np.asarray(codes, dtype=np.int64)
-
-
-def parse_numbers(values: Sequence[str]) -> np.ndarray:
-    """Text cells to float64; unparsable or empty cells become NaN (rejected with their ids)."""
-    return pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(
-        dtype=np.float64
-    )
-
-
-def locate_images(
-    ids: Sequence[str],
-    stems: Sequence[str],
-    index: Mapping[str, Path],
-    *,
-    dataset: str,
-    folder: Path,
-    listed_in: Path,
-    suffix: str = ".png",
-) -> list[Path]:
-    """The image path of every item, or a :class:`DatasetLayoutError` naming the missing ones."""
-    missing = [f"{stem}{suffix}" for stem in stems if stem not in index]
-    if missing:
-        shown = ", ".join(missing[:10]) + (
-            f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-        )
-        hint = ""
-        archives = sorted(p.name for p in folder.glob("*.zip")) if folder.is_dir() else []
-        if archives:
-            hint = f" (extract the archives {', '.join(archives)} there)"
-        raise DatasetLayoutError(
-            dataset,
-            f"{len(missing)} image(s) listed in {listed_in} are missing: {shown}",
-            expected=f"<id>{suffix} files under {folder}{hint}",
-        )
-    return [index[stem] for stem in stems]
 
 
 def detect_layout(root: Path) -> str:
@@ -235,15 +110,11 @@ class RSNABoneAge(RegressionDataset):
             raise DatasetLayoutError(
                 self.name, f"folder {self.root} does not exist", expected="the RSNA download"
             )
-        if layout not in LAYOUTS:
-            raise ValueError(f"rsna: unknown layout {layout!r}; expected one of {LAYOUTS}")
-        if validation not in VALIDATION_SOURCES:
-            raise ValueError(
-                f"rsna: unknown validation {validation!r}; expected one of {VALIDATION_SOURCES}"
-            )
+        check_choice(self.name, "layout", layout, LAYOUTS)
+        check_choice(self.name, "validation", validation, VALIDATION_SOURCES)
         self.layout = detect_layout(self.root) if layout == "auto" else layout
         self.image_size = as_size(image_size, self.name)
-        self.contrast = check_contrast(contrast, self.name)
+        self.contrast = check_choice(self.name, "contrast", contrast, CONTRASTS)
         self.validation = validation
         self.seed = seed
         if split == "test":
@@ -267,7 +138,7 @@ class RSNABoneAge(RegressionDataset):
         ages = parse_numbers(table["boneage"].tolist())
         sexes = parse_sex(table["male"].tolist(), ids, self.name, str(source))
         paths = locate_images(
-            ids, ids, index_images(folder), dataset=self.name, folder=folder, listed_in=source
+            ids, index_images(folder), dataset=self.name, folder=folder, listed_in=source
         )
         return ids, ages, sexes, paths
 

@@ -30,10 +30,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .base import RegressionDataset, Transform, check_split
+from .base import Transform, check_choice, check_root, check_split
 from .errors import DatasetContentError, DatasetLayoutError
 from .splits import seeded_split
-from .volumeio import NORMALIZATIONS, as_shape3, preprocess_volume, read_nifti
+from .tables import resolve_missing_labels
+from .volumeio import NORMALIZATIONS, read_nifti
+from .volumes import PreprocessedVolumes
 
 IMAGE_FILES = {
     "nonlinear": "T1/T1_brain_to_MNI.nii.gz",
@@ -69,24 +71,7 @@ def find_table(root: Path, columns: Sequence[str], dataset: str, what: str) -> P
     return matches[0]
 
 
-def resolve_missing_labels(
-    dataset: str, unlabelled: list[str], policy: str, where: str
-) -> list[str]:
-    """Raise for images without a label (``policy="error"``), else return them (``"skip"``)."""
-    if policy not in ("error", "skip"):
-        raise ValueError(f"{dataset}: missing_label must be 'error' or 'skip', got {policy!r}")
-    if unlabelled and policy == "error":
-        shown = ", ".join(unlabelled[:10])
-        more = f" and {len(unlabelled) - 10} more" if len(unlabelled) > 10 else ""
-        raise DatasetContentError(
-            dataset,
-            f"no label in {where} for images {shown}{more}; pass missing_label='skip' "
-            "to leave them out",
-        )
-    return unlabelled
-
-
-class UKBiobankT1(RegressionDataset):
+class UKBiobankT1(PreprocessedVolumes):
     """UK Biobank bulk field 20252 T1 volumes with age from field 21003.
 
     Args:
@@ -111,7 +96,6 @@ class UKBiobankT1(RegressionDataset):
     """
 
     name = "ukb"
-    modality = "volume3d"
 
     def __init__(
         self,
@@ -134,15 +118,9 @@ class UKBiobankT1(RegressionDataset):
         seed: int = 0,
     ):
         check_split(self.name, split)
-        if registration not in IMAGE_FILES:
-            raise ValueError(
-                f"ukb: registration must be 'nonlinear' or 'linear', got {registration!r}"
-            )
-        if normalize not in NORMALIZATIONS:
-            raise ValueError(f"ukb: normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise DatasetLayoutError(self.name, f"{self.root} is not a folder", "the dataset root")
+        check_choice(self.name, "registration", registration, list(IMAGE_FILES))
+        check_choice(self.name, "normalize", normalize, NORMALIZATIONS)
+        self.root = check_root(self.name, root)
         self.image_dir = self.root if images is None else self.root / images
         self.member = IMAGE_FILES[registration]
         self.age_column, self.sex_column = f"21003-{instance}.0", "31-0.0"
@@ -172,19 +150,10 @@ class UKBiobankT1(RegressionDataset):
             chosen, [ages[e] for e in chosen], split=split, groups=groups, transform=transform
         )
         self.seed = seed
-        self.spacing = spacing
-        self.crop = as_shape3(crop, "crop")
-        self.size = as_shape3(size, "size")
-        self.normalize, self.canonical = normalize, canonical
-        self.options = {
-            "registration": registration,
-            "instance": instance,
-            "spacing": spacing,
-            "crop": self.crop,
-            "size": self.size,
-            "normalize": normalize,
-            "canonical": canonical,
-        }
+        self.options = {"registration": registration, "instance": instance}
+        self._init_preprocessing(
+            spacing=spacing, crop=crop, size=size, normalize=normalize, canonical=canonical
+        )
 
     def _find_images(self) -> dict[str, Path]:
         """eid -> zip file or image file, preferring an extracted folder over its zip."""
@@ -280,11 +249,4 @@ class UKBiobankT1(RegressionDataset):
             raise DatasetContentError(self.name, str(error)) from error
         if volume.ndim != 3:
             raise DatasetContentError(self.name, f"{path} holds shape {volume.shape}; expected 3-D")
-        return preprocess_volume(
-            volume,
-            zooms,
-            spacing=self.spacing,
-            crop=self.crop,
-            size=self.size,
-            normalize=self.normalize,
-        )
+        return self.preprocess(volume, zooms)

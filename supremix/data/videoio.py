@@ -41,6 +41,13 @@ def read_avi(path: str | Path) -> np.ndarray:
     return np.stack(frames).transpose(3, 0, 1, 2)
 
 
+def to_gray(video: np.ndarray) -> np.ndarray:
+    """uint8 RGB ``(3, F, H, W)`` to uint8 luma ``(1, F, H, W)`` (OpenCV's ITU-R 601 weights,
+    the values ``cv2.COLOR_BGR2GRAY`` gives on the decoded frames)."""
+    frames = np.ascontiguousarray(video.transpose(1, 2, 3, 0))
+    return np.stack([cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) for frame in frames])[None]
+
+
 def write_avi(path: str | Path, frames: np.ndarray, fps: float, codec: str = "MJPG") -> Path:
     """Write uint8 frames ``(F, H, W)`` (grey) or ``(F, H, W, 3)`` (RGB) as an AVI.
 

@@ -91,14 +91,20 @@ def mean_over_frames(volume: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected a 3-D or 4-D volume, got shape {volume.shape}")
 
 
-def read_mhd_header(path: str | Path) -> dict[str, str]:
-    """The ``Key = Value`` fields of a MetaImage header, keys as written."""
+def read_key_values(path: str | Path, separator: str) -> dict[str, str]:
+    """The ``Key <separator> Value`` lines of a text file as a dict (keys as written, both
+    sides stripped; lines without the separator are skipped, a repeated key keeps the last)."""
     fields: dict[str, str] = {}
     for line in Path(path).read_text(encoding="latin-1").splitlines():
-        if "=" in line:
-            key, value = line.split("=", 1)
+        if separator in line:
+            key, value = line.split(separator, 1)
             fields[key.strip()] = value.strip()
     return fields
+
+
+def read_mhd_header(path: str | Path) -> dict[str, str]:
+    """The ``Key = Value`` fields of a MetaImage header, keys as written."""
+    return read_key_values(path, "=")
 
 
 def read_mhd(path: str | Path) -> tuple[np.ndarray, tuple[float, ...]]:

@@ -18,6 +18,7 @@ from supremix.data.augment import (
     RandomGrayscale,
     RandomPadCrop,
     RandomResizedCrop2d,
+    RandomScaledPadCrop,
     RandomScaleShift,
     default_augmentation,
 )
@@ -167,6 +168,35 @@ def test_pad_crop_matches_slicing_a_padded_array():
         r, c = params["offset"][b].tolist()
         assert 0 <= r <= 6 and 0 <= c <= 6
         np.testing.assert_array_equal(out[b].numpy(), padded[:, r : r + 5, c : c + 4])
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "padding"),
+    [(520, 400, 16), (224, 224, 16), (1024, 800, 16), (112, 150, 8), (48, 64, 3), (5, 4, 0)],
+)
+def test_scaled_pad_crop_pads_16_px_from_224_px_and_proportionally_below(height, width, padding):
+    # the documented rule written out: min(16, round(16 * shorter side / 224))
+    assert min(16, math.floor(16 * min(height, width) / 224 + 0.5)) == padding
+    augment = RandomScaledPadCrop()
+    assert augment.padding_for((2, 1, height, width)) == padding
+    g = torch.Generator().manual_seed(5)
+    x = torch.rand(4, 1, height, width, generator=g)
+    params = augment.sample(4, g, x.device)
+    out = augment.apply(x, params)
+    for b in range(4):
+        r, c = (math.floor(u * (2 * padding + 1)) for u in params["position"][b].tolist())
+        padded = np.pad(x[b].numpy(), ((0, 0), (padding, padding), (padding, padding)))
+        np.testing.assert_array_equal(out[b].numpy(), padded[:, r : r + height, c : c + width])
+
+
+def test_scaled_pad_crop_shifts_small_images_by_a_few_pixels_only():
+    ones = torch.ones(64, 1, 48, 64)
+    out = default_augmentation("image2d").augmentations[-1](ones, torch.Generator().manual_seed(1))
+    for image in out[:, 0]:
+        rows, cols = torch.nonzero(image, as_tuple=True)
+        assert len(set(rows.tolist())) >= 45 and len(set(cols.tolist())) >= 61
+    blank_rows = (out[:, 0].sum(dim=2) == 0).sum(dim=1)
+    assert blank_rows.max() == 3  # some sample takes an extreme offset among 64 draws
 
 
 def test_video_pad_crop_uses_one_window_for_all_frames():

@@ -13,7 +13,8 @@ from PIL import Image, ImageOps
 
 from supremix.data import DatasetContentError, DatasetLayoutError, get_dataset
 from supremix.data.phantoms import write_phantom
-from supremix.data.rsna import RSNABoneAge, parse_sex
+from supremix.data.rsna import RSNABoneAge
+from supremix.data.tables import parse_sex
 
 SIZE = (40, 32)
 TRAIN_CSV = "Bone Age Training Set Annotations/train.csv"
