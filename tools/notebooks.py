@@ -126,7 +126,13 @@ def render(notebook: nbformat.NotebookNode) -> str:
 
 
 def relative(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()
+    """``path`` relative to ``root`` where it lies below it, else as given."""
+    path = path.resolve()
+    return (
+        path.relative_to(root.resolve()).as_posix()
+        if path.is_relative_to(root.resolve())
+        else str(path)
+    )
 
 
 def pairs(folder: Path, names: list[str] | None = None) -> list[str]:

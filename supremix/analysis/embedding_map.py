@@ -77,10 +77,10 @@ def plot_embedding(
     y = as_1d(labels, "labels")
     if y.shape[0] != xy.shape[0]:
         raise ValueError(f"coords have {xy.shape[0]} rows but labels have {y.shape[0]} values")
-    from matplotlib.figure import Figure
+    from .figure import report_figure
 
     if ax is None:
-        figure = Figure(figsize=(5.0, 4.0), layout="constrained")
+        figure = report_figure(figsize=(5.0, 4.0), layout="constrained")
         ax = figure.add_subplot()
     else:
         figure = ax.figure

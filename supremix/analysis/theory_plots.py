@@ -16,6 +16,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from .figure import report_figure
+
 KIND_STYLE = {
     "real positive": {"marker": "o", "color": "tab:green"},
     "real negative": {"marker": "o", "color": "tab:gray"},
@@ -25,14 +27,12 @@ KIND_STYLE = {
 
 
 def _figure_and_axes(ax: Any, count: int = 1, size: tuple[float, float] = (5.0, 4.0)):
-    from matplotlib.figure import Figure
-
     if ax is not None:
         axes = list(ax) if isinstance(ax, Sequence | np.ndarray) else [ax]
         if len(axes) != count:
             raise ValueError(f"expected {count} axes, got {len(axes)}")
         return axes[0].figure, axes
-    figure = Figure(figsize=size, layout="constrained")
+    figure = report_figure(figsize=size, layout="constrained")
     return figure, list(np.atleast_1d(figure.subplots(1, count)))
 
 

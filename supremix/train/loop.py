@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .distributed import DistEnv, mean_over_processes
 from .ema import ModelEMA

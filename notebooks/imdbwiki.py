@@ -1,0 +1,164 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -papermill,-execution
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -papermill,-widgets
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"]
+# Colab and Kaggle: install supremix when it is missing (no-op where installed).
+import importlib.util
+import subprocess
+import sys
+
+REQUIREMENT = "supremix @ git+https://github.com/supremix/supremix@main"
+if importlib.util.find_spec("supremix") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], check=True)
+
+# %% [markdown]
+# # IMDB-WIKI-DIR: age from face photographs
+#
+# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/imdbwiki.ipynb)
+# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/imdbwiki.ipynb)
+#
+# **The dataset.** IMDB-WIKI-DIR: celebrity face photographs labelled with age in years, with
+# the balanced validation and test sets of Yang et al. 2021 (seed 002 §4). Seed 002 pretrains a
+# ResNet-50 at 224 × 224 and evaluates with a linear probe.
+#
+# **The phantom.** Without `data_root` the notebook trains on a phantom: synthetic data written
+# in the official layout by `supremix.data.phantoms` from a generative model we know ([data
+# card](../data_cards/imdbwiki.md)). The face model is the AgeDB phantom's (head growth, eye
+# line, wrinkles, greying, hairline recession and age spots driven non-linearly by age, under
+# label-free identity, pose, lighting, colour and noise), with IMDB-WIKI's age distribution (18
+# + Gamma(2.2, 9) years, 3 % children) and file names.
+#
+# **What the papers report.** Seed 002 Table 3 gives MAE, MSE and GM for Vanilla, SupCon, SupCR
+# and SupReMix; it has no SimCLR, AdaCon or RnC row and no ρ. The table below puts their numbers
+# beside this run's, each column labelled with its source; they are read from `supremix.paper`,
+# never typed here.
+#
+# **Protocol.** By default: preset `imdbwiki-cpu` (the small CPU encoder) with the book's
+# phantom settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 480 items, a short schedule, no
+# augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the
+# notebook runs in a couple of minutes on a laptop CPU. That shows the protocol at work on data
+# whose answer we know; it is **not** a reproduction. With `data_root` set to your copy of the
+# dataset and `preset = None`, the notebook uses the paper's preset `imdbwiki` (seed 002 Table
+# 13: ResNet-50 at 224 × 224, batch 64, temperature 0.3, window 5, SimCLR-style augmentation,
+# linear probe) with its 200 pretraining epochs and 100-epoch linear probe, unless `epochs` or
+# `probe_epochs` say otherwise; on a GPU, for instance:
+#
+# ```
+# papermill notebooks/imdbwiki.ipynb imdbwiki-run.ipynb -p data_root /data/imdbwiki -p epochs 200
+# ```
+
+# %% tags=["parameters"]
+data_root = None  # your copy in the official layout; None: the phantom (cached after one write)
+preset = None  # None: "imdbwiki" (seed 002 Table 13) with data_root, else "imdbwiki-cpu"
+epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
+probe_epochs = None  # linear-probe epochs; None: the preset's
+batch_size = None  # None: the preset's
+methods = ["vanilla", "simclr", "supcon", "adacon", "rnc", "supremix"]
+seeds = [0, 1]
+device = "auto"  # "cuda" when a GPU is visible, else "cpu"
+smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks that it runs
+results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
+
+# %%
+from IPython.display import Markdown, display
+
+from supremix.notebook import data_banner, device_banner, select_device
+from supremix.plots import embedding_grid, paired_test_heatmap, true_vs_predicted_grid
+from supremix.reporting import write_results
+from supremix.studies import compare_methods, describe_coverage
+
+device = select_device(device)
+print(device_banner(device))
+
+# %% [markdown]
+# ## Train every method with every seed
+#
+# Each run pretrains (contrastive methods) and fits the linear probe, or trains Vanilla end to
+# end, then predicts the evaluation split with the weights of best validation MAE. The table
+# lists the settings every run shared.
+
+# %%
+study = compare_methods(
+    "imdbwiki",
+    methods=methods,
+    seeds=seeds,
+    preset=preset,
+    epochs=epochs,
+    probe_epochs=probe_epochs,
+    batch_size=batch_size,
+    data_root=data_root,
+    device=device,
+    smoke=smoke,
+)
+display(Markdown(data_banner(study.data_kind, "IMDB-WIKI-DIR", study.data["root"])))
+study.settings_table()
+
+# %% [markdown]
+# ## Metrics beside the papers
+#
+# Mean and sample standard deviation over seeds on the evaluation split, then the papers'
+# numbers. `Training mean` predicts the mean training label for every item: a method that does
+# not beat it learned nothing from the inputs.
+
+# %%
+display(Markdown(describe_coverage("imdbwiki", methods)))
+study.comparison().round(3)
+
+# %%
+display(Markdown(study.describe()))
+
+# %% [markdown]
+# ## Paired t-tests
+#
+# Per item, the absolute error of each method averaged over seeds; SupReMix against every other
+# method (negative `difference`: SupReMix errs less), then every pair. Stars as in seed 001 Fig.
+# 5: `***` p < 0.001, `**` p < 0.01, `*` p < 0.05, `ns` otherwise.
+
+# %%
+display(study.paired_tests().round(4))
+paired_test_heatmap(*study.paired_matrix(), unit="years")
+
+# %% [markdown]
+# ## True versus predicted
+#
+# One panel per method, every seed's predictions of the evaluation items (one colour per seed);
+# the dashed line is a perfect prediction.
+
+# %%
+true_vs_predicted_grid(study.all_predictions(), study.targets, label_name="age (years)")
+
+# %% [markdown]
+# ## t-SNE of the encoder features
+#
+# Encoder features (before any projection head) of the evaluation items, from the first seed,
+# coloured by label: seed 001 Figs. 3 and 6 show SupReMix's features ordered along the label
+# where SupCon's form separate clusters.
+
+# %%
+embedding_grid(study.embeddings(), study.targets, label_name="age (years)")
+
+# %% [markdown]
+# ## Results file
+#
+# With `results_path` set, the summary (per-seed values, means, standard deviations, the
+# settings and whether the data were real or a phantom) is written for the book's [results
+# page](../book/results.md).
+
+# %%
+summary = study.summary(notes=f"notebooks/imdbwiki, preset {study.preset}, smoke={smoke}")
+if results_path is not None:
+    write_results(summary, results_path)

@@ -1,0 +1,239 @@
+"""Notebook conventions (tools/notebooks.py): pairing, parameters, badges, install cell, smoke."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_FILES = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("notebooks_tool", ROOT / "tools" / "notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+tool = _load_tool()
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    """A throwaway book root: _config.yml and a copy of the quickstart pair."""
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "notebooks").mkdir()
+    for suffix in (".py", ".ipynb"):
+        shutil.copy(ROOT / "notebooks" / f"quickstart{suffix}", tmp_path / "notebooks")
+    assert tool.check(tmp_path / "notebooks", root=tmp_path) == []
+    return tmp_path
+
+
+def problems(book: Path) -> str:
+    return "\n".join(tool.check(book / "notebooks", root=book))
+
+
+def edit_ipynb(path: Path, change) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    change(notebook)
+    nbformat.write(notebook, path)
+
+
+def test_the_repository_notebooks_follow_the_conventions():
+    assert NOTEBOOK_FILES, "notebooks/ holds no notebook"
+    assert tool.check(ROOT / "notebooks", root=ROOT) == []
+
+
+def test_badge_urls_come_from_the_path_and_the_config():
+    repo = tool.Repository.from_config(ROOT / "_config.yml")
+    assert repo == tool.Repository("supremix/supremix", "main")
+    path = "notebooks/rsna.ipynb"
+    assert repo.colab_url(path) == (
+        "https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/rsna.ipynb"
+    )
+    assert repo.kaggle_url(path) == (
+        "https://kaggle.com/kernels/welcome?src="
+        "https://raw.githubusercontent.com/supremix/supremix/main/notebooks/rsna.ipynb"
+    )
+    assert all(" " not in line for line in repo.badges(path))
+    assert "git+https://github.com/supremix/supremix@main" in repo.install_source()
+
+
+def test_a_py_edited_without_sync_is_out_of_sync(book):
+    source = book / "notebooks" / "quickstart.py"
+    source.write_text(source.read_text().replace("batch_size = 64", "batch_size = 16"))
+    report = problems(book)
+    assert "notebooks/quickstart.ipynb: not in sync with notebooks/quickstart.py" in report
+    assert "+batch_size = 16" in report
+    tool.sync(book / "notebooks", root=book)
+    assert problems(book) == ""
+    assert "batch_size = 16" in (book / "notebooks" / "quickstart.ipynb").read_text()
+
+
+def test_an_ipynb_edited_alone_is_out_of_sync(book):
+    def change(notebook):
+        notebook.cells[-1].source += "\nprint('edited in Jupyter')"
+
+    edit_ipynb(book / "notebooks" / "quickstart.ipynb", change)
+    assert "not in sync" in problems(book)
+
+
+def test_sync_is_idempotent(book):
+    assert tool.sync(book / "notebooks", root=book) == []
+
+
+def test_outputs_in_the_ipynb_are_refused(book):
+    def change(notebook):
+        cell = next(c for c in notebook.cells if c.cell_type == "code")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hello\n")]
+        cell.execution_count = 1
+
+    edit_ipynb(book / "notebooks" / "quickstart.ipynb", change)
+    assert "has outputs or an execution count" in problems(book)
+    tool.sync(book / "notebooks", root=book)
+    assert problems(book) == ""
+
+
+def edit_py(book: Path, old: str, new: str, *, sync: bool = True) -> None:
+    source = book / "notebooks" / "quickstart.py"
+    text = source.read_text()
+    assert old in text
+    source.write_text(text.replace(old, new))
+    if sync:
+        tool.sync(book / "notebooks", root=book)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            '# %% tags=["parameters"]',
+            "# %%",
+            "has 0 cells tagged 'parameters'; expected exactly one",
+        ),
+        (
+            "# %% [markdown]\n# ## Train",
+            '# %% tags=["parameters"]\nx = 1\n\n# %% [markdown]\n# ## Train',
+            "has 2 cells tagged 'parameters'",
+        ),
+        ("data_root = None", "data_root = '/data'", "parameter data_root defaults to '/data'"),
+        ('device = "auto"', 'device = "cuda"', "parameter device defaults to 'cuda'"),
+        ("smoke = False", "smoke = 0", "parameter smoke defaults to 0; expected False"),
+        ("seeds = [0, 1, 2]\n", "", "the parameters cell does not assign seeds"),
+        ("import tempfile\n", "!pip install foo\nimport tempfile\n", "uses IPython magics"),
+    ],
+)
+def test_broken_conventions_are_named(book, old, new, message):
+    edit_py(book, old, new)
+    assert message in problems(book)
+
+
+def test_the_install_cell_and_badges_are_regenerated(book):
+    source = book / "notebooks" / "quickstart.py"
+    text = source.read_text()
+    source.write_text(text.replace("supremix/supremix/blob/main", "someone/else/blob/dev"))
+    assert "lacks the badge line" in problems(book)
+    tool.sync(book / "notebooks", root=book)
+    assert problems(book) == ""
+
+
+def test_badges_follow_the_config(book):
+    config = book / "_config.yml"
+    text = config.read_text()
+    config.write_text(
+        text.replace("https://github.com/supremix/supremix", "https://github.com/a/b")
+    )
+    report = problems(book)
+    assert "lacks the badge line '[![Colab](" in report
+    assert "the first cell is not the generated install cell" in report
+    tool.sync(book / "notebooks", root=book)
+    assert (
+        "https://colab.research.google.com/github/a/b/blob/main/notebooks/quickstart.ipynb"
+        in (book / "notebooks" / "quickstart.ipynb").read_text()
+    )
+    assert problems(book) == ""
+
+
+def test_a_wrong_kernel_is_refused_and_sync_restores_it(book):
+    edit_py(book, "#     name: python3", "#     name: python2", sync=False)
+    assert "kernelspec is" in problems(book)
+    tool.sync(book / "notebooks", root=book)
+    assert problems(book) == ""
+
+
+def test_a_notebook_without_its_pair_is_refused(book):
+    (book / "notebooks" / "quickstart.ipynb").unlink()
+    assert "missing notebooks/quickstart.ipynb (every notebook is a pair)" in problems(book)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_notebook_smoke_run(notebook, tmp_path):
+    """Each notebook runs under papermill with smoke=True and writes a valid results file."""
+    results = tool.smoke_one(notebook, out_dir=tmp_path)
+    executed = nbformat.read(tmp_path / notebook.name, as_version=4)
+    assert executed.metadata["papermill"]["parameters"]["smoke"] is True
+    summary = json.loads(results.read_text())
+    assert summary["schema"] == "supremix-results/1"
+
+
+# ---------------------------------------------------------------- book pages
+
+API_PAGES = ROOT / "book" / "api"
+UNDOCUMENTED = {"cli"}  # the command line is documented by `supremix --help`
+
+
+def test_every_public_module_has_an_api_page():
+    package = ROOT / "supremix"
+    public = {
+        p.stem if p.is_file() else p.name
+        for p in package.iterdir()
+        if not p.name.startswith("_")
+        and (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))
+    }
+    pages = {p.stem for p in API_PAGES.glob("*.md")}
+    assert pages == public - UNDOCUMENTED
+    for page in API_PAGES.glob("*.md"):
+        assert f"```{{automodule}} supremix.{page.stem}\n" in page.read_text()
+        importlib.import_module(f"supremix.{page.stem}")
+
+
+# ---------------------------------------------------------------- helpers the notebooks call
+
+
+def test_select_device_falls_back_to_the_cpu(monkeypatch):
+    import torch
+
+    from supremix.notebook import select_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert select_device("auto") == "cpu"
+    assert select_device("cpu") == "cpu"
+    with pytest.raises(RuntimeError, match="'cuda' was requested but no CUDA GPU is visible"):
+        select_device("cuda")
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"):
+        select_device("gpu0")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert select_device("auto") == "cuda"
+    assert select_device("cuda:1") == "cuda:1"
+
+
+def test_data_banner_says_what_the_numbers_are():
+    from supremix.notebook import data_banner
+
+    phantom = data_banner("phantom", "RSNA", "/tmp/phantom")
+    assert phantom.startswith("**Data: phantom.**")
+    assert "**not** a reproduction of the paper" in phantom
+    assert data_banner("real", "RSNA", "/data/rsna") == (
+        "**Data: real.** RSNA from `/data/rsna`, in its official layout."
+    )
+    with pytest.raises(ValueError, match="unknown data kind 'fake'"):
+        data_banner("fake", "RSNA")
