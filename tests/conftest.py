@@ -1,0 +1,13 @@
+"""Test-wide settings: caches (phantoms, preprocessed items) go to a fresh folder per session,
+so tests neither read a developer's ~/.cache/supremix nor leave files in it."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SUPREMIX_CACHE", str(tmp_path_factory.mktemp("supremix-cache")))
+        yield
