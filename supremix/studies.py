@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data.base import RegressionDataset
+from .data.cache import InMemoryDataset
 from .metrics import paired_ttest, regression_metrics
 from .paper import HIGHER_IS_BETTER, canonical_method, paper_results, reference_label
 from .reporting import comparison_table, run_label, summarise_runs
@@ -255,41 +255,6 @@ def torch_threads(threads: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-class InMemoryDataset(RegressionDataset):
-    """``dataset`` with each item decoded once (on first use) and kept in memory.
-
-    Items equal ``dataset``'s: the stored :meth:`load` output (a copy per call) goes through
-    ``dataset.prepare`` and ``dataset.transform``. Unlike ``supremix.data.cache.CachedDataset``
-    nothing is written to disk and items may differ in shape (videos of different lengths), so
-    it suits small data such as phantoms that every run of a study reads many times.
-    """
-
-    def __init__(self, dataset: RegressionDataset):
-        self.name = dataset.name
-        self.modality = dataset.modality
-        super().__init__(
-            dataset.ids,
-            dataset.targets,
-            split=dataset.split,
-            groups=dataset.groups,
-            transform=dataset.transform,
-        )
-        self.dataset = dataset
-        self.options = dict(dataset.options)
-        self._items: dict[int, torch.Tensor] = {}
-
-    def load(self, index: int) -> torch.Tensor:
-        if index not in self._items:
-            self._items[index] = self.dataset.load(index)
-        return self._items[index].clone()
-
-    def prepare(self, x: torch.Tensor, index: int) -> torch.Tensor:
-        return self.dataset.prepare(x, index)
-
-    def source_file(self, index: int) -> Path | None:
-        return self.dataset.source_file(index)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from supremix.data.base import RegressionDataset
+from supremix.data.cache import InMemoryDataset
 from supremix.metrics import regression_metrics
 from supremix.paper import paper_results
 from supremix.studies import (
@@ -22,7 +23,6 @@ from supremix.studies import (
     PHANTOM_SETTINGS,
     SHOWN_METRICS,
     SMOKE_SETTINGS,
-    InMemoryDataset,
     MethodRun,
     Study,
     compare_methods,

@@ -31,7 +31,7 @@ from supremix.data.label_ops import discretize_labels
 from supremix.data.views import two_view_batch
 from supremix.imbalance import LDSWeights
 from supremix.losses import (
-    adacon_loss,
+    AdaConLoss,
     regression_loss,
     rnc_loss,
     simclr_loss,
@@ -134,13 +134,10 @@ def build_contrastive_loss(config: TrainConfig, train_labels: np.ndarray) -> Con
             return simclr_loss(z, temperature=t)
 
     elif method == "adacon":
-        on_device: dict[torch.device, torch.Tensor] = {}
-        train_y = torch.tensor(np.array(train_labels, dtype=np.float32))
+        adacon = AdaConLoss(torch.tensor(np.asarray(train_labels, dtype=np.float64)), temperature=t)
 
         def loss(z, y, groups, generator):
-            if z.device not in on_device:
-                on_device[z.device] = train_y.to(z.device)
-            return adacon_loss(z, y, train_labels=on_device[z.device], temperature=t)
+            return adacon.to(z.device)(z, y)
 
     elif method == "rnc":
 
