@@ -213,6 +213,8 @@ def _check_window(window: float, window_mode: str) -> float:
         raise ValueError(
             f"{LOSS}: window_mode must be one of {', '.join(WINDOW_MODES)}, got {window_mode!r}"
         )
+    if window_mode == "label" and window == math.inf:
+        return window  # γ = ∞ (seed 001 Table 10): every lower and every higher label mixes
     window = check_positive(LOSS, "window", window)
     if window_mode == "rank" and window != int(window):
         raise ValueError(

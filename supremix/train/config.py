@@ -30,6 +30,14 @@ scale of the learned features (with Adam at lr 1e-3 a plain linear layer on smal
 needs thousands of steps to reach the label scale). Not in the seeds; ``False`` gives the plain
 linear layer.
 
+``init_encoder``: a checkpoint (``best.pt``/``last.pt`` of an earlier run, or its run
+folder) whose encoder weights initialise this run's encoder; transfer between datasets (seed 001
+§5.6). ``freeze_encoder`` (vanilla only) trains just the regressor: with ``init_encoder`` a
+linear probe of a transferred encoder, like the probe stage of ``linear_probe``.
+
+``mix_neg``, ``mix_pos`` and ``distance_weight`` switch SupReMix's three ingredients (seed 001
+Table 9: Mix-neg, Mix-pos and the distance magnifying weights); all three off is SupCon.
+
 ``temperature`` is the temperature of SupReMix, SupCon, SimCLR and AdaCon; RnC uses
 ``rnc_temperature`` (2, its authors' default; reference/loss-spec.md). ``label_bin``: the
 contrastive loss sees labels rounded to this bin size (seed 002 Table 12 "Bin size"; seed 001
@@ -117,6 +125,10 @@ class TrainConfig:
     label_bin: float | None = None
     regression_loss: str = "l1"
     use_groups: bool = False
+    # SupReMix's ingredients (seed 001 Table 9); all three off is SupCon
+    mix_neg: bool = True
+    mix_pos: bool = True
+    distance_weight: bool = True
     # imbalanced regression (Yang et al. 2021) and mixup baselines (seed 001 App. D.3-D.6)
     lds: bool = False
     lds_reweight: str = "sqrt_inv"
@@ -137,6 +149,8 @@ class TrainConfig:
     feature_dim: int = 128
     head_hidden_dim: int = 2048
     probe_batchnorm: bool = True
+    init_encoder: str | None = None
+    freeze_encoder: bool = False
     # data
     input_size: tuple[int, ...] | None = None
     dataset_options: dict[str, Any] = field(default_factory=dict)
@@ -200,6 +214,7 @@ class TrainConfig:
         if self.views is not None and self.views not in (1, 2):
             raise ValueError(f"views must be 1, 2 or None (automatic), got {self.views}")
         self._check_imbalance_and_mixup()
+        self._check_ingredients_and_init()
         if self.method == "simclr" and self.views == 1:
             raise ValueError("simclr needs two views of each sample; set views=2 or None")
 
@@ -223,6 +238,19 @@ class TrainConfig:
                     f"mixup={self.mixup!r} needs a stage with only a regression loss; use "
                     "method='vanilla' or protocol 'linear_probe' or 'finetune'"
                 )
+
+    def _check_ingredients_and_init(self) -> None:
+        ablated = [n for n in ("mix_neg", "mix_pos", "distance_weight") if not getattr(self, n)]
+        if ablated and self.method != "supremix":
+            raise ValueError(
+                f"{', '.join(ablated)}=False switch off SupReMix ingredients, but method is "
+                f"{self.method!r}; use method='supremix' or leave them True"
+            )
+        if self.freeze_encoder and self.method != "vanilla":
+            raise ValueError(
+                "freeze_encoder=True trains only the regressor of a vanilla run (a linear probe "
+                f"of init_encoder); method {self.method!r} has its own stages (protocol)"
+            )
 
     @property
     def is_contrastive(self) -> bool:

@@ -54,11 +54,12 @@ from .ema import ModelEMA
 from .evaluation import Predictions, predict
 from .history import METRICS_CSV, History
 from .loop import EpochContext, train_epoch
-from .model import build_model, label_statistics, set_trainable
+from .model import build_model, label_statistics, load_encoder_weights, set_trainable
 from .optim import build_optimizer, build_scheduler
 from .precision import Precision, choose_precision
 from .protocols import (
     Augmentation,
+    BatchObserver,
     Stage,
     StageObjective,
     build_contrastive_loss,
@@ -109,6 +110,7 @@ def train(
     augment: Augmentation | str | None = AUGMENT_FROM_CONFIG,
     data_info: Mapping[str, Any] | None = None,
     callbacks: Sequence[EpochCallback] = (),
+    batch_observers: Sequence[BatchObserver] = (),
 ) -> RunResult:
     """Train ``config``'s protocol on ``train_set`` and evaluate on ``val_set``/``test_set``.
 
@@ -116,7 +118,9 @@ def train(
     callable ``(x, generator) -> x`` applied on the device to every training batch replaces it,
     ``None`` disables augmentation. ``data_info`` is recorded under ``dataset`` in
     ``results.json`` (e.g. ``{"kind": "phantom"}``). ``callbacks`` are called on every
-    process after each epoch with that epoch's metrics row, once its checkpoint is written.
+    process after each epoch with that epoch's metrics row, once its checkpoint is written;
+    ``batch_observers`` on every contrastive step with its embeddings and labels
+    (:data:`~.protocols.BatchObserver`).
     Under ``torchrun`` each process calls :func:`train` and the process group is set up here.
     ``resume=True`` without a ``last.pt`` in ``out_dir`` starts a fresh run.
     """
@@ -132,6 +136,7 @@ def train(
             augment=augment,
             data_info=dict(data_info or {}),
             callbacks=list(callbacks),
+            batch_observers=tuple(batch_observers),
         )
         return run.execute(resume=resume)
     finally:
@@ -153,11 +158,13 @@ class _Run:
         augment: Augmentation | str | None,
         data_info: dict[str, Any],
         callbacks: list[EpochCallback],
+        batch_observers: tuple[BatchObserver, ...] = (),
     ):
         self.config, self.env = config, env
         self.train_set, self.val_set, self.test_set = train_set, val_set, test_set
         self.out_dir = out_dir
         self.callbacks = callbacks
+        self.batch_observers = batch_observers
         self.started = provenance.now_iso()
         self.clock = time.perf_counter()
         self.previous_wall_time = 0.0
@@ -198,6 +205,8 @@ class _Run:
             label_std=std,
             train_labels=self.train_labels,
         )
+        if config.init_encoder is not None:
+            load_encoder_weights(model, config.init_encoder)
         self.model = convert_sync_batchnorm(model, env).to(env.device)
         self.precision: Precision = choose_precision(config.amp, env.device)
         self.generators = RunGenerators.create(config.seed, env.rank, env.device)
@@ -320,6 +329,7 @@ class _Run:
             contrastive_augment=self.contrastive_augment,
             regression_augment=self.regression_augment,
             lds=self.lds,
+            observers=self.batch_observers,
         )
         return EpochContext(
             model=self.model,

@@ -16,6 +16,8 @@ model, hence in checkpoints.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch import nn
@@ -29,6 +31,7 @@ from supremix.models import (
     encoder_for_modality,
 )
 
+from .checkpoint import BEST, load_checkpoint
 from .config import TrainConfig
 
 
@@ -125,7 +128,7 @@ def build_model(
     if uses_projection_head(config):
         head = ProjectionHead(encoder.out_dim, config.head_hidden_dim, config.feature_dim)
     layers: list[nn.Module] = [LinearRegressor(encoder.out_dim), LabelScale(label_mean, label_std)]
-    if config.is_contrastive and config.probe_batchnorm:
+    if (config.is_contrastive or config.freeze_encoder) and config.probe_batchnorm:
         layers.insert(0, nn.BatchNorm1d(encoder.out_dim, affine=False))
     if not config.fds:
         return RegressionNet(encoder, head, RegressorHead(*layers))
@@ -141,6 +144,39 @@ def build_model(
         start_smooth=config.fds_start_smooth,
     )
     return FDSRegressionNet(encoder, head, RegressorHead(*layers), fds)
+
+
+def load_encoder_weights(model: RegressionNet, source: str | Path) -> Path:
+    """Copy the encoder weights of a checkpoint into ``model.encoder`` (``init_encoder``).
+
+    ``source`` is a checkpoint written by :func:`supremix.train.train` (``best.pt`` or
+    ``last.pt``) or a run folder (its ``best.pt``). The encoders must have the same
+    architecture; the projection head and regressor of the checkpoint are not used. Returns the
+    checkpoint file read.
+    """
+    path = Path(source)
+    if path.is_dir():
+        path = path / BEST
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"init_encoder: no checkpoint at {path}; expected a best.pt/last.pt written by "
+            "supremix.train.train, or the run folder holding best.pt"
+        )
+    state = load_checkpoint(path)
+    if "model" not in state:
+        raise ValueError(f"init_encoder: {path} holds no 'model' state; is it a supremix run?")
+    prefix = "encoder."
+    weights = {k[len(prefix) :]: v for k, v in state["model"].items() if k.startswith(prefix)}
+    if not weights:
+        raise ValueError(f"init_encoder: {path} has no encoder weights ('encoder.*' keys)")
+    try:
+        model.encoder.load_state_dict(weights)
+    except RuntimeError as error:
+        raise ValueError(
+            f"init_encoder: the encoder in {path} does not match this run's encoder "
+            f"(same encoder, model_size and input channels needed): {error}"
+        ) from error
+    return path
 
 
 def label_scale(model: nn.Module) -> LabelScale:

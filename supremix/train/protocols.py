@@ -44,6 +44,9 @@ from .config import TrainConfig
 from .model import FDSRegressionNet, label_scale, uses_projection_head
 
 Augmentation = Callable[[torch.Tensor, torch.Generator | None], torch.Tensor]
+#: Called on every contrastive step with the batch's embeddings (all views, detached, float32)
+#: and the labels the contrastive loss saw: e.g. :class:`supremix.analysis.LogitHardnessTracker`.
+BatchObserver = Callable[[torch.Tensor, torch.Tensor], None]
 ContrastiveLoss = Callable[
     [torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Generator | None], torch.Tensor
 ]
@@ -69,7 +72,8 @@ def plan_stages(config: TrainConfig) -> list[Stage]:
     first = {"epochs": config.epochs, "warmup_epochs": config.warmup_epochs}
     if config.method == "vanilla":
         flags = {"contrastive": False, "regression": True, "train_head": False}
-        return [Stage("regression", **first, **flags, train_encoder=True, train_regressor=True)]
+        encoder = not config.freeze_encoder
+        return [Stage("regression", **first, **flags, train_encoder=encoder, train_regressor=True)]
     if config.protocol == "multitask":
         flags = {"contrastive": True, "regression": True, "train_head": head}
         return [Stage("multitask", **first, **flags, train_encoder=True, train_regressor=True)]
@@ -119,6 +123,9 @@ def build_contrastive_loss(config: TrainConfig, train_labels: np.ndarray) -> Con
                 window=config.window,
                 alpha=alpha,
                 beta=beta,
+                mix_neg=config.mix_neg,
+                mix_pos=config.mix_pos,
+                distance_weight=config.distance_weight,
                 groups=groups if config.use_groups else None,
                 generator=generator,
             )
@@ -180,6 +187,7 @@ class StageObjective:
     regression_augment: Augmentation | None
     lds: LDSWeights | None = None
     fds_moments: EpochMoments = field(default_factory=EpochMoments)
+    observers: tuple[BatchObserver, ...] = ()
 
     def __call__(
         self,
@@ -216,6 +224,8 @@ class StageObjective:
             bin_size = self.config.label_bin
             labels = y if bin_size is None else discretize_labels(y, bin_size)
             parts["con"] = self.contrastive_loss(z.float(), labels, groups, generators["loss"])
+            for observe in self.observers:
+                observe(z.detach().float(), labels.detach())
         if stage.regression:
             scale = label_scale(model)
             pred = scale.standardize(out["pred"].float())

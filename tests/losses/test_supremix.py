@@ -159,7 +159,7 @@ def test_supremix_without_mixing_and_weights_is_supcon(seed, sample_labels, view
 @given(
     labels=label_lists(14, levels=9),
     continuous=st.booleans(),
-    window=st.sampled_from([0.5, 1, 2, 3, 3.5]),
+    window=st.sampled_from([0.5, 1, 2, 3, 3.5, math.inf]),
     window_mode=st.sampled_from(["label", "rank"]),
     groups=st.none() | st.lists(st.integers(0, 2), min_size=14, max_size=14),
 )
@@ -171,7 +171,7 @@ def test_triple_enumeration_is_exactly_the_window_set(
     if continuous:
         y = y * 0.7 + torch.arange(n) % 3 * 0.1
     if window_mode == "rank":
-        window = math.ceil(window)
+        window = 3 if math.isinf(window) else math.ceil(window)
     group_list = None if groups is None else groups[:n]
     found_i, found_j, found_k, per_anchor = mix_pos_triples(
         y, window, None if groups is None else torch.tensor(group_list), window_mode=window_mode
@@ -205,6 +205,19 @@ def test_window_is_strict_in_label_units_and_inclusive_in_ranks():
     )
     assert label_mode.item() == 0.0  # no positive at all in label units
     assert rank_mode.item() > 0.0
+
+
+def test_an_infinite_label_window_mixes_every_lower_with_every_higher_label():
+    """γ = ∞ (seed 001 Table 10) is a window wider than the label range; ranks need an integer."""
+    y = torch.tensor([0.0, 1.0, 5.0, 40.0, 40.0], dtype=torch.float64)
+    x = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    lambdas = torch.rand(5, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    kwargs = {"temperature": 0.5, "neg_lambdas": lambdas}
+    unbounded = supremix_loss(x, y, window=math.inf, **kwargs)
+    torch.testing.assert_close(unbounded, supremix_loss(x, y, window=41.0, **kwargs))
+    assert not torch.isclose(unbounded, supremix_loss(x, y, window=2.0, **kwargs))
+    with pytest.raises(ValueError, match="window must be a positive finite number, got inf"):
+        supremix_loss(x, y, temperature=1.0, window=math.inf, window_mode="rank")
 
 
 @settings(max_examples=25, deadline=None)
