@@ -47,8 +47,11 @@ test: lint
 	sed 's/^\(  execute_notebooks:\).*/\1 "off"/' _config.yml > _build/_config_noexec.yml
 	$(BIN)/jupyter-book build . --config _build/_config_noexec.yml $(BOOK_FLAGS)
 
+# Notebooks are executed into the book's execution cache one per core at a time (the book
+# itself runs them one after another), then the build renders them from the cache.
 book: $(STAMP)
 	$(BIN)/python tools/notebooks.py check
+	$(BIN)/python tools/notebooks.py execute
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 	@echo "Open _build/html/index.html"
 

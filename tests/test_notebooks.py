@@ -237,3 +237,26 @@ def test_data_banner_says_what_the_numbers_are():
     )
     with pytest.raises(ValueError, match="unknown data kind 'fake'"):
         data_banner("fake", "RSNA")
+
+
+def test_execute_fills_the_book_cache_and_names_the_failing_notebook(tmp_path, capsys):
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name, code in (("fine", "value = 6 * 7\nprint(value)"), ("broken", "1 / 0")):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        notebook.metadata["kernelspec"] = dict(tool.KERNELSPEC)
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+    cache_dir = tmp_path / "_build" / ".jupyter_cache"
+    assert tool.execute(folder, cache_dir=cache_dir, root=tmp_path) == 1
+    err = capsys.readouterr().err
+    assert "notebooks/broken.ipynb FAILED" in err and "ZeroDivisionError" in err
+    assert "fine.ipynb" not in err
+    from jupyter_cache import get_cache
+
+    cache = get_cache(cache_dir)
+    fine = nbformat.read(folder / "fine.ipynb", as_version=4)
+    record = cache.match_cache_notebook(fine)
+    outputs = cache.get_cache_bundle(record.pk).nb.cells[0].outputs
+    assert outputs[0]["text"] == "42\n"
+    assert tool.execute(folder, ["fine"], cache_dir=cache_dir, root=tmp_path) == 0

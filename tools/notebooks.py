@@ -3,6 +3,7 @@
     python tools/notebooks.py sync  [NAME ...]   # .py -> .ipynb, install cell and badges
     python tools/notebooks.py check [NAME ...]   # exit 1 listing every broken convention
     python tools/notebooks.py smoke [NAME ...]   # papermill -p smoke True, into runs/
+    python tools/notebooks.py execute [NAME ...] # run them into the book's execution cache
 
 ``notebooks/<name>.py`` (jupytext percent format) is the reviewed source; ``<name>.ipynb`` is
 its pair without outputs, for Colab, Kaggle and the book. Every notebook:
@@ -370,9 +371,49 @@ def smoke(folder: Path = NOTEBOOKS, names: list[str] | None = None, out_dir: Pat
     return 1 if failures else 0
 
 
+# ---------------------------------------------------------------- execute (make book)
+
+#: Where Jupyter Book 1 keeps executed notebooks (``execute_notebooks: cache``).
+BOOK_CACHE = ROOT / "_build" / ".jupyter_cache"
+
+
+def execute(
+    folder: Path = NOTEBOOKS,
+    names: list[str] | None = None,
+    cache_dir: Path = BOOK_CACHE,
+    root: Path = ROOT,
+) -> int:
+    """Execute the notebooks at their defaults into the book's jupyter-cache, one per CPU core
+    at a time, so that ``jupyter-book build`` finds each one executed and only renders it (the
+    book executes notebooks one after another; most use one torch thread).
+
+    jupyter-cache keys a notebook on its code cells, exactly as the book does, and skips those
+    already executed with the same code. Each runs in its own folder with the book's timeout
+    (``execute.timeout`` in ``_config.yml``). Returns 1 when any notebook failed, after printing
+    every failure.
+    """
+    from jupyter_cache import get_cache
+    from jupyter_cache.executors import load_executor
+
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    timeout = int(config.get("execute", {}).get("timeout", 1800))
+    cache = get_cache(cache_dir)
+    uris = [str(folder / f"{name}.ipynb") for name in pairs(folder, names)]
+    for uri in uris:
+        cache.add_nb_to_project(uri)
+    executor = load_executor("local-parallel", cache=cache)
+    result = executor.run_and_cache(filter_uris=uris, timeout=timeout)
+    failed = [*result.errored, *result.excepted]
+    for uri in failed:
+        record = cache.get_project_record(uri)
+        print(f"execute: {relative(Path(uri), root)} FAILED\n{record.traceback}", file=sys.stderr)
+    print(f"execute: {len(result.succeeded)} executed, {len(failed)} failed, others cached")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["sync", "check", "smoke"])
+    parser.add_argument("command", choices=["sync", "check", "smoke", "execute"])
     parser.add_argument("names", nargs="*", help="notebook names (default: all in notebooks/)")
     parser.add_argument("--out", type=Path, default=RUNS, help="smoke output folder (runs/)")
     args = parser.parse_args(argv)
@@ -387,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
         if not messages:
             print(f"notebooks: {len(pairs(NOTEBOOKS, args.names))} pair(s) follow the conventions")
         return 1 if messages else 0
+    if args.command == "execute":
+        return execute(names=args.names)
     return smoke(names=args.names, out_dir=args.out)
 
 
