@@ -257,6 +257,49 @@ def torch_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+def run_seeds(seeds: Sequence[int], smoke: bool) -> list[int]:
+    """The seeds a study runs: ``seeds`` as integers (only the first when ``smoke``); they must
+    be distinct and at least one."""
+    chosen = [int(s) for s in seeds][: 1 if smoke else None]
+    if not chosen or len(set(chosen)) != len(chosen):
+        raise ValueError(f"seeds must be a non-empty list of distinct integers, got {chosen}")
+    return chosen
+
+
+def open_study_splits(
+    config: TrainConfig, data_root: str | Path | None, memory_cache: bool | None
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """``(splits, data_info, eval_split)`` of a study: :func:`supremix.train.open_splits`,
+    served from :class:`InMemoryDataset` when ``memory_cache`` (``None``: for phantoms, unless
+    ``cache_items`` caches them on disk already), evaluated on ``"test"`` or, where the test
+    labels are withheld, ``"val"``."""
+    splits, info = open_splits(config, data_root)
+    if memory_cache is None:
+        memory_cache = info["kind"] == "phantom" and not config.cache_items
+    if memory_cache:
+        splits = {k: None if d is None else InMemoryDataset(d) for k, d in splits.items()}
+    eval_split = "test" if splits["test"] is not None else "val"
+    if splits[eval_split] is None:
+        raise ValueError(
+            f"{config.dataset}: neither a labelled test nor a val split to evaluate on"
+        )
+    return splits, info, eval_split
+
+
+@contextlib.contextmanager
+def training_session(
+    config: TrainConfig, out_dir: str | Path | None, cpu_threads: int | None, *, prefix: str
+) -> Iterator[Path]:
+    """The folder a study's runs write to (``out_dir``, else a temporary one removed at the
+    end), with ``cpu_threads`` torch threads while training on the CPU."""
+    cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
+    with contextlib.ExitStack() as stack:
+        if out_dir is None:
+            out_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix))
+        stack.enter_context(torch_threads(cpu_threads if cpu else None))
+        yield Path(out_dir)
+
+
 @dataclass
 class MethodRun:
     """One trained (method, seed): metrics and per-item predictions on the evaluation split,
@@ -712,9 +755,7 @@ def compare_methods(
         )
     if len(set(methods)) != len(methods):
         raise ValueError(f"methods {methods} name a method twice")
-    seeds = [int(s) for s in seeds][: 1 if smoke else None]
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds}")
+    seeds = run_seeds(seeds, smoke)
     embedding_seed = seeds[0] if embedding_seed is None else embedding_seed
     if embedding_seed not in seeds:
         raise ValueError(f"embedding_seed {embedding_seed} is not one of the seeds {seeds}")
@@ -729,15 +770,8 @@ def compare_methods(
         overrides=overrides,
     )
     config = config.replace(device=device)
-    splits, info = open_splits(config, data_root)
-    if memory_cache is None:
-        memory_cache = info["kind"] == "phantom" and not config.cache_items
-    if memory_cache:
-        splits = {k: None if d is None else InMemoryDataset(d) for k, d in splits.items()}
-    eval_split = "test" if splits["test"] is not None else "val"
+    splits, info, eval_split = open_study_splits(config, data_root, memory_cache)
     evaluation = splits[eval_split]
-    if evaluation is None:
-        raise ValueError(f"{dataset}: neither a labelled test nor a val split to evaluate on")
     study = Study(
         dataset=dataset,
         preset=name,
@@ -751,11 +785,7 @@ def compare_methods(
         smoke=smoke,
     )
     simclr_augment = _simclr_augment(dataset, config)
-    cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
-    with contextlib.ExitStack() as stack:
-        if out_dir is None:
-            out_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="study-"))
-        stack.enter_context(torch_threads(cpu_threads if cpu else None))
+    with training_session(config, out_dir, cpu_threads, prefix="study-") as out_dir:
         for method in methods:
             for seed in seeds:
                 changes = {"augment": simclr_augment} if method == "simclr" else {}

@@ -21,9 +21,7 @@ overrides. The paper's numbers are references from :mod:`supremix.paper`, never 
 
 from __future__ import annotations
 
-import contextlib
 import math
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,15 +30,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from torch.utils.data import Dataset
 
-from supremix.data.cache import InMemoryDataset
 from supremix.metrics import paired_ttest, regression_metrics
 from supremix.paper import paper_results, reference_label
 from supremix.reporting import run_label, summarise_runs
-from supremix.studies import SHOWN_METRICS, study_config, torch_threads
-from supremix.train import TrainConfig, open_splits, predict, train
+from supremix.studies import (
+    SHOWN_METRICS,
+    open_study_splits,
+    run_seeds,
+    study_config,
+    training_session,
+)
+from supremix.train import TrainConfig, predict, train
 
 #: Metric names of :func:`supremix.metrics.regression_metrics` under the seeds' spelling.
 METRIC_KEYS = {"MAE": "mae", "MSE": "mse", "RMSE": "rmse", "GM": "gm", "rho": "pearson", "R2": "r2"}
@@ -449,9 +451,7 @@ def run_sweep(
         raise ValueError("no variants given")
     if len(set(labels)) != len(labels):
         raise ValueError(f"variant labels must be distinct, got {labels}")
-    seeds = [int(s) for s in seeds][: 1 if smoke else None]
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds}")
+    seeds = run_seeds(seeds, smoke)
     name, config = study_config(
         dataset,
         preset=preset,
@@ -465,15 +465,8 @@ def run_sweep(
     config = config.replace(device=device)
     for variant in variants:
         config.replace(**variant.overrides)  # fail before any training on a bad override
-    splits, info = open_splits(config, data_root)
-    if memory_cache is None:
-        memory_cache = info["kind"] == "phantom" and not config.cache_items
-    if memory_cache:
-        splits = {k: None if d is None else InMemoryDataset(d) for k, d in splits.items()}
-    eval_split = "test" if splits["test"] is not None else "val"
+    splits, info, eval_split = open_study_splits(config, data_root, memory_cache)
     evaluation = splits[eval_split]
-    if evaluation is None:
-        raise ValueError(f"{dataset}: neither a labelled test nor a val split to evaluate on")
     sweep = Sweep(
         dataset=dataset,
         preset=name,
@@ -485,11 +478,7 @@ def run_sweep(
         variants=variants,
         smoke=smoke,
     )
-    cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
-    with contextlib.ExitStack() as stack:
-        if out_dir is None:
-            out_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="sweep-"))
-        stack.enter_context(torch_threads(cpu_threads if cpu else None))
+    with training_session(config, out_dir, cpu_threads, prefix="sweep-") as out_dir:
         for index, variant in enumerate(variants):
             for seed in seeds:
                 train_set = splits["train"]
@@ -502,7 +491,7 @@ def run_sweep(
                     train_set=train_set,
                     val_set=splits["val"],
                     test_set=splits["test"],
-                    out_dir=Path(out_dir) / f"variant{index}-seed{seed}",
+                    out_dir=out_dir / f"variant{index}-seed{seed}",
                     data_info=info,
                 )
                 outputs = predict(result.model, evaluation, batch_size=run_config.batch_size)
