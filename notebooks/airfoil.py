@@ -78,12 +78,12 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from supremix.notebook import data_banner, device_banner, select_device
-from supremix.paper import paper_results
 from supremix.plots import embedding_grid, paired_test_heatmap, true_vs_predicted_grid
 from supremix.reporting import summarise_runs, write_results
 from supremix.studies import (
     AIRFOIL_STRONG_BASELINE,
     compare_methods,
+    describe_baseline_gap,
     describe_coverage,
     side_by_side,
 )
@@ -152,38 +152,8 @@ side_by_side(studies).round(3)
 # Computed from this run's numbers when the notebook runs (the sentences are not typed in).
 
 # %%
-paper_mae = paper_results(seed=2, table="Table 5", dataset="airfoil", metric="MAE")
-paper_mae = paper_mae.set_index("method")["value"]
-ours = paper_protocol.metrics_frame().groupby("method", sort=False)["mae"]
-lines = [
-    f"- Paper (seed 002 Table 5): Vanilla MAE {paper_mae['Vanilla']:.2f}, SupReMix "
-    f"{paper_mae['SupReMix']:.2f}, a {1 - paper_mae['SupReMix'] / paper_mae['Vanilla']:.0%} "
-    "reduction.",
-    f"- This run, the paper's protocol ({paper_protocol.config.epochs} pretraining and "
-    f"{paper_protocol.config.probe_epochs} probe epochs, {len(paper_protocol.seeds)} seeds): "
-    + ", ".join(f"{m} {v:.2f}" for m, v in ours.mean().items())
-    + ".",
-]
-if strong_baseline:
-    strong = studies["strong baseline"].metrics_frame()["mae"]
-    sd = f" ± {strong.std():.2f}" if len(strong) > 1 else ""
-    lines.append(
-        f"- Strong baseline MAE {strong.mean():.2f}{sd} ({len(strong)} seeds) vs paper "
-        f"vanilla {paper_mae['Vanilla']:.2f}: the paper's Vanilla has "
-        f"{paper_mae['Vanilla'] / strong.mean():.1f} times its error, and the paper's SupReMix "
-        f"{paper_mae['SupReMix'] / strong.mean():.1f} times."
-    )
-    relation = "below" if paper_mae["SupReMix"] < strong.mean() else "above"
-    lines.append(
-        f"- So the paper's SupReMix MAE is {relation} what plain Vanilla training reaches "
-        "here: the gains of Table 5 are measured against a Vanilla baseline "
-        + (
-            "that this strong baseline beats."
-            if paper_mae["Vanilla"] > strong.mean()
-            else "that this strong baseline does not beat."
-        )
-    )
-display(Markdown("\n".join(lines)))
+strong = studies.get("strong baseline")
+display(Markdown(describe_baseline_gap(paper_protocol, strong)))
 
 # %%
 display(Markdown(paper_protocol.describe()))

@@ -39,7 +39,7 @@ from .metrics import paired_ttest, regression_metrics
 from .paper import HIGHER_IS_BETTER, canonical_method, paper_results, reference_label
 from .reporting import comparison_table, run_label, summarise_runs
 from .train import PRESETS, TrainConfig, open_splits, predict, train
-from .train.config import METHODS
+from .train.config import MAIN_METHODS, METHODS
 
 #: The four metrics of seed 001 §4.4, in the order the book shows them.
 SHOWN_METRICS = ("MAE", "MSE", "GM", "rho")
@@ -166,14 +166,15 @@ SETTINGS_SHOWN = (
 
 
 def default_methods(dataset: str) -> list[str]:
-    """The methods a dataset notebook trains: every method of ``supremix.train.METHODS``,
+    """The methods a dataset notebook trains: the main methods
+    (``supremix.train.config.MAIN_METHODS``, not seed 003's N-pair and triplet baselines),
     less SimCLR where the dataset's paper preset has no augmentation (HCP, airfoil: time series
     and tables are never augmented, seed 001 §4.2, seed 002 App. C.1, and SimCLR's two views
     differ only by augmentation)."""
     preset = _paper_preset(dataset)
     if PRESETS[preset].augment == "none":
-        return [m for m in METHODS if m != "simclr"]
-    return list(METHODS)
+        return [m for m in MAIN_METHODS if m != "simclr"]
+    return list(MAIN_METHODS)
 
 
 def _paper_preset(dataset: str) -> str:
@@ -633,6 +634,53 @@ def side_by_side(
     frame = frame.join(first[papers], how="left")
     order = list(dict.fromkeys([*first.index, *frame.index]))
     return frame.reindex(pd.MultiIndex.from_tuples(order, names=first.index.names))
+
+
+def describe_baseline_gap(
+    paper_protocol: Study,
+    strong_baseline: Study | None = None,
+    *,
+    seed: int = 2,
+    table: str = "Table 5",
+) -> str:
+    """Markdown bullets: the paper's Vanilla and SupReMix MAE (``seed``'s ``table`` for the
+    study's dataset), this run's MAE per method under the paper's protocol and, with
+    ``strong_baseline`` (a study whose Vanilla is trained to its best, e.g.
+    :data:`AIRFOIL_STRONG_BASELINE`), how the paper's numbers compare with that baseline: what
+    the paper's gains are relative to."""
+    paper = paper_results(seed=seed, table=table, dataset=paper_protocol.dataset, metric="MAE")
+    paper = paper.set_index("method")["value"]
+    missing = [m for m in ("Vanilla", "SupReMix") if m not in paper.index]
+    if missing:
+        raise ValueError(f"{reference_label(seed, table)} has no MAE for {', '.join(missing)}")
+    source = reference_label(seed, table)
+    ours = paper_protocol.metrics_frame().groupby("method", sort=False)["mae"].mean()
+    config = paper_protocol.config
+    lines = [
+        f"- Paper ({source}): Vanilla MAE {paper['Vanilla']:.2f}, SupReMix "
+        f"{paper['SupReMix']:.2f}, a {1 - paper['SupReMix'] / paper['Vanilla']:.0%} reduction.",
+        f"- This run, the paper's protocol ({config.epochs} pretraining and "
+        f"{config.probe_epochs} probe epochs, {len(paper_protocol.seeds)} seeds): "
+        + ", ".join(f"{m} {v:.2f}" for m, v in ours.items())
+        + ".",
+    ]
+    if strong_baseline is not None:
+        strong = strong_baseline.metrics_frame()["mae"]
+        mean = float(strong.mean())
+        sd = f" ± {strong.std():.2f}" if len(strong) > 1 else ""
+        lines.append(
+            f"- Strong baseline MAE {mean:.2f}{sd} ({len(strong)} seeds) vs paper vanilla "
+            f"{paper['Vanilla']:.2f}: the paper's Vanilla has {paper['Vanilla'] / mean:.1f} "
+            f"times its error, and the paper's SupReMix {paper['SupReMix'] / mean:.1f} times."
+        )
+        relation = "below" if paper["SupReMix"] < mean else "above"
+        beaten = "beats" if paper["Vanilla"] > mean else "does not beat"
+        lines.append(
+            f"- So the paper's SupReMix MAE is {relation} what plain Vanilla training reaches "
+            f"here: the gains of {source} are measured against a Vanilla baseline that this "
+            f"strong baseline {beaten}."
+        )
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- the papers' numbers
