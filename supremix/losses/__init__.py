@@ -13,6 +13,7 @@ from .adacon import AdaConLoss, adacon_loss, empirical_cdf
 from .beta import sample_beta
 from .distributed import gather_batch, is_distributed
 from .factory import CONTRASTIVE_LOSSES, LOSS_NAMES, build_loss
+from .npair import NPairLoss, npair_loss
 from .published import (
     MixtureColumns,
     PublishedSupReMixLoss,
@@ -24,6 +25,7 @@ from .regression import REGRESSION_LOSSES, RegressionLoss, regression_loss
 from .rnc import RnCLoss, rnc_loss
 from .supcon import SimCLRLoss, SupConLoss, simclr_loss, supcon_loss
 from .supremix import WINDOW_MODES, SupReMixLoss, mix_pos_triples, supremix_loss
+from .triplet import AdaptiveTripletLoss, adaptive_triplet_loss
 
 __all__ = [
     "CONTRASTIVE_LOSSES",
@@ -31,7 +33,9 @@ __all__ = [
     "REGRESSION_LOSSES",
     "WINDOW_MODES",
     "AdaConLoss",
+    "AdaptiveTripletLoss",
     "MixtureColumns",
+    "NPairLoss",
     "PublishedSupReMixLoss",
     "RegressionLoss",
     "RnCLoss",
@@ -39,6 +43,7 @@ __all__ = [
     "SupConLoss",
     "SupReMixLoss",
     "adacon_loss",
+    "adaptive_triplet_loss",
     "build_loss",
     "empirical_cdf",
     "gather_batch",
@@ -46,6 +51,7 @@ __all__ = [
     "mix_pos_triples",
     "mixture_columns",
     "mixture_shift",
+    "npair_loss",
     "published_supremix_loss",
     "regression_loss",
     "rnc_loss",

@@ -7,12 +7,14 @@ from typing import Any
 from torch import nn
 
 from .adacon import AdaConLoss
+from .npair import NPairLoss
 from .regression import REGRESSION_LOSSES, RegressionLoss
 from .rnc import RnCLoss
 from .supcon import SimCLRLoss, SupConLoss
 from .supremix import SupReMixLoss
+from .triplet import AdaptiveTripletLoss
 
-CONTRASTIVE_LOSSES = ("supremix", "supcon", "simclr", "adacon", "rnc")
+CONTRASTIVE_LOSSES = ("supremix", "supcon", "simclr", "adacon", "rnc", "npair", "triplet")
 LOSS_NAMES = CONTRASTIVE_LOSSES + REGRESSION_LOSSES
 
 _CONTRASTIVE = {
@@ -21,6 +23,8 @@ _CONTRASTIVE = {
     "simclr": SimCLRLoss,
     "adacon": AdaConLoss,
     "rnc": RnCLoss,
+    "npair": NPairLoss,
+    "triplet": AdaptiveTripletLoss,
 }
 
 
@@ -28,7 +32,8 @@ def build_loss(name: str, **kwargs: Any) -> nn.Module:
     """The loss module called ``name`` built with ``kwargs``.
 
     Contrastive names take their module's keywords (``build_loss("supremix", temperature=0.5,
-    window=5)``, ``build_loss("adacon", train_labels=y, temperature=1.0)``); ``"l1"``,
+    window=5)``, ``build_loss("adacon", train_labels=y, temperature=1.0)``,
+    ``build_loss("triplet", train_labels=y)``: the adaptive triplet loss); ``"l1"``,
     ``"mse"`` and ``"huber"`` give a :class:`RegressionLoss` (``huber_delta``, ``reduction``).
     """
     key = name.lower()

@@ -64,6 +64,11 @@ _METHOD_ALIASES = {
     "simcse": "SimCSE",
     "c-mixup": "C-Mixup",
     "cmixup": "C-Mixup",
+    "npair": "N-Pair",
+    "n-pair": "N-Pair",
+    "triplet": "Adaptive Triplet",
+    "adaptive triplet": "Adaptive Triplet",
+    "adaptive_triplet": "Adaptive Triplet",
 }
 
 

@@ -38,7 +38,15 @@ linear probe of a transferred encoder, like the probe stage of ``linear_probe``.
 ``mix_neg``, ``mix_pos`` and ``distance_weight`` switch SupReMix's three ingredients (seed 001
 Table 9: Mix-neg, Mix-pos and the distance magnifying weights); all three off is SupCon.
 
-``temperature`` is the temperature of SupReMix, SupCon, SimCLR and AdaCon; RnC uses
+``regression_loss`` is computed on standardised labels (``(y - mean) / std`` of the training
+labels). ``huber_delta``: the Huber loss's switch point in LABEL units (seed 003 §IV: 4 for LVEF,
+0.05 for BMD), applied as ``huber_delta / std`` on the standardised labels; ``None``: one
+standard deviation of the training labels (``delta = 1`` on the standardised labels).
+
+``method="npair"`` and ``"triplet"`` are seed 003's metric-learning baselines, the N-pair loss
+(Sohn 2016) and the adaptive triplet loss, trained like the other contrastive methods.
+
+``temperature`` is the temperature of SupReMix, SupCon, SimCLR, AdaCon and N-pair; RnC uses
 ``rnc_temperature`` (2, its authors' default; reference/loss-spec.md). ``label_bin``: the
 contrastive loss sees labels rounded to this bin size (seed 002 Table 12 "Bin size"; seed 001
 App. D.4); regression losses always see the raw labels.
@@ -61,7 +69,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-METHODS = ("vanilla", "simclr", "supcon", "adacon", "rnc", "supremix")
+#: The methods of the seeds' main comparisons (seed 001 §4.3), trained by every dataset notebook.
+MAIN_METHODS = ("vanilla", "simclr", "supcon", "adacon", "rnc", "supremix")
+#: Every method: the main ones, then seed 003's metric-learning baselines (Tables II, V, IX, XII):
+#: the N-pair loss and the adaptive triplet loss (supremix.losses.npair, supremix.losses.triplet).
+METHODS = (*MAIN_METHODS, "npair", "triplet")
 CONTRASTIVE_METHODS = METHODS[1:]
 PROTOCOLS = ("linear_probe", "finetune", "multitask")
 REGRESSION_LOSSES = ("l1", "mse", "huber")
@@ -124,6 +136,7 @@ class TrainConfig:
     gamma_con: float = 1.0
     label_bin: float | None = None
     regression_loss: str = "l1"
+    huber_delta: float | None = None
     use_groups: bool = False
     # SupReMix's ingredients (seed 001 Table 9); all three off is SupCon
     mix_neg: bool = True
@@ -209,6 +222,14 @@ class TrainConfig:
             raise ValueError(f"beta_params must be two positive numbers, got {self.beta_params}")
         if self.label_bin is not None:
             _positive("label_bin", self.label_bin)
+        if self.huber_delta is not None:
+            _positive("huber_delta", self.huber_delta)
+            if self.regression_loss != "huber":
+                raise ValueError(
+                    f"huber_delta={self.huber_delta} is the Huber loss's delta, but "
+                    f"regression_loss is {self.regression_loss!r}; set regression_loss='huber' "
+                    "or leave huber_delta None"
+                )
         if self.phantom_n is not None:
             _positive("phantom_n", self.phantom_n)
         if self.views is not None and self.views not in (1, 2):

@@ -32,6 +32,8 @@ from supremix.data.views import two_view_batch
 from supremix.imbalance import LDSWeights
 from supremix.losses import (
     AdaConLoss,
+    AdaptiveTripletLoss,
+    npair_loss,
     regression_loss,
     rnc_loss,
     simclr_loss,
@@ -151,6 +153,17 @@ def build_contrastive_loss(config: TrainConfig, train_labels: np.ndarray) -> Con
         def loss(z, y, groups, generator):
             return rnc_loss(z, y, temperature=config.rnc_temperature)
 
+    elif method == "npair":
+
+        def loss(z, y, groups, generator):
+            return npair_loss(z, y, temperature=t)
+
+    elif method == "triplet":
+        triplet = AdaptiveTripletLoss(torch.tensor(np.asarray(train_labels, dtype=np.float64)))
+
+        def loss(z, y, groups, generator):
+            return triplet.to(z.device)(z, y)
+
     else:
         raise ValueError(f"{method!r} is not a contrastive method")
     return loss
@@ -230,10 +243,14 @@ class StageObjective:
             scale = label_scale(model)
             pred = scale.standardize(out["pred"].float())
             kind, target = self.config.regression_loss, scale.standardize(y)
+            delta = self.config.huber_delta
+            delta = 1.0 if delta is None else delta / float(scale.std)
             if self.lds is None:
-                parts["reg"] = regression_loss(pred, target, kind=kind)
+                parts["reg"] = regression_loss(pred, target, kind=kind, huber_delta=delta)
             else:
-                losses = regression_loss(pred, target, kind=kind, reduction="none")
+                losses = regression_loss(
+                    pred, target, kind=kind, reduction="none", huber_delta=delta
+                )
                 parts["reg"] = (losses * self.lds(y)).mean()
         if "con" in parts and "reg" in parts:
             return parts["reg"] + self.config.gamma_con * parts["con"], parts

@@ -19,6 +19,8 @@ from supremix.losses import (
     CONTRASTIVE_LOSSES,
     LOSS_NAMES,
     AdaConLoss,
+    AdaptiveTripletLoss,
+    NPairLoss,
     RegressionLoss,
     RnCLoss,
     SimCLRLoss,
@@ -116,14 +118,15 @@ def test_regression_loss_errors():
 
 def test_build_loss_covers_every_name():
     train = torch.arange(5.0)
+    keywords = {
+        "adacon": {"train_labels": train, "temperature": 0.5},
+        "triplet": {"train_labels": train},
+        "supremix": {"temperature": 0.5, "window": 2},
+    }
     built = {
-        name: build_loss(name, train_labels=train, temperature=0.5)
-        if name == "adacon"
-        else build_loss(name, temperature=0.5, window=2)
-        if name == "supremix"
-        else build_loss(name, temperature=0.5)
-        if name in CONTRASTIVE_LOSSES
-        else build_loss(name)
+        name: build_loss(
+            name, **keywords.get(name, {"temperature": 0.5} if name in CONTRASTIVE_LOSSES else {})
+        )
         for name in LOSS_NAMES
     }
     assert isinstance(built["supremix"], SupReMixLoss)
@@ -133,8 +136,10 @@ def test_build_loss_covers_every_name():
     assert isinstance(built["rnc"], RnCLoss)
     assert built["huber"].kind == "huber"
     assert set(LOSS_NAMES) == {*CONTRASTIVE_LOSSES, "l1", "mse", "huber"}
-    with pytest.raises(ValueError, match="unknown loss 'triplet'; expected one of supremix"):
-        build_loss("triplet")
+    assert isinstance(built["npair"], NPairLoss)
+    assert isinstance(built["triplet"], AdaptiveTripletLoss)
+    with pytest.raises(ValueError, match="unknown loss 'quadruplet'; expected one of supremix"):
+        build_loss("quadruplet")
 
 
 def test_modules_match_their_functions():

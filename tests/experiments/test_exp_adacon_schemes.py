@@ -1,0 +1,232 @@
+"""Seed 003's schemes and regression-loss ablation: the rows and the paper rows they match,
+tables computed from fabricated predictions (R² in percent), the figure, a smoke-scale run on
+the EchoNet phantom, and Huber's δ in label units."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
+from torch import nn
+
+from supremix.experiments.adacon_schemes import (
+    BASELINE,
+    GAMMA_CON,
+    LOSS_TABLE,
+    ROWS,
+    SCHEME_TABLE,
+    AdaConSchemes,
+    adacon_schemes_figure,
+    distinct_variants,
+    paper_reference,
+    run_adacon_schemes,
+    select_rows,
+)
+from supremix.experiments.sweep import Sweep, VariantRun
+from supremix.models import RegressionNet
+from supremix.paper import paper_results
+from supremix.train import TrainConfig
+from supremix.train.model import LabelScale
+from supremix.train.protocols import StageObjective, contrastive_views, plan_stages
+
+OURS = "this run (phantom)"
+
+
+def test_every_row_names_a_row_of_its_paper_table_with_mae_rmse_and_r2():
+    for table, rows in ROWS.items():
+        numbers = paper_results(seed=3, table=table, dataset="echonet")
+        for row in rows:
+            TrainConfig(dataset="echonet", gamma_con=GAMMA_CON, **row.variant.overrides)
+            if row.variant.paper is None:
+                assert row.label == BASELINE
+                continue
+            part = numbers[
+                (numbers["method"] == row.variant.paper.method)
+                & (numbers["setting"] == row.variant.paper.setting)
+            ]
+            assert sorted(part["metric"]) == ["MAE", "R2", "RMSE"], row.label
+
+
+def test_rows_change_what_the_tables_compare():
+    losses = {r.label: r.variant.overrides for r in ROWS[LOSS_TABLE]}
+    assert losses["Huber (δ = 4)"] == {
+        "method": "vanilla",
+        "regression_loss": "huber",
+        "huber_delta": 4.0,
+    }
+    assert losses["L1 + AdaCon"] == {
+        "method": "adacon",
+        "protocol": "multitask",
+        "regression_loss": "l1",
+    }
+    schemes = {r.label: r.variant.overrides for r in ROWS[SCHEME_TABLE]}
+    assert schemes["Adaptive Triplet (two-stage)"] == {
+        "method": "triplet",
+        "protocol": "finetune",
+        "regression_loss": "mse",
+    }
+    assert schemes["N-Pair (multi-task)"]["protocol"] == "multitask"
+
+
+def test_runs_shared_by_the_two_tables_are_trained_once():
+    variants = distinct_variants(select_rows())
+    assert len(variants) == 6 + 9 - 2
+    labels = [v.label for v in variants]
+    assert "AdaCon (multi-task)" not in labels and BASELINE not in labels
+    assert "MSE + AdaCon" in labels and "MSE" in labels
+
+
+def test_selection_errors_name_the_problem():
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "unknown or no tables ['Table III'] (Table III: BMD, references only: "
+            "paper_reference); expected some of Table X, Table XII"
+        ),
+    ):
+        select_rows(["Table III"])
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "unknown or no methods ['rnc']; expected some of vanilla, npair, supcon, triplet, "
+            "adacon"
+        ),
+    ):
+        select_rows(methods=["rnc", "adacon"])
+    with pytest.raises(
+        ValueError, match=re.escape("methods ['vanilla'] select no row of seed 003 Table XII")
+    ):
+        select_rows([SCHEME_TABLE], methods=["vanilla"])
+    rows = select_rows([SCHEME_TABLE], methods=["supcon"])
+    assert [r.label for r in rows[SCHEME_TABLE]] == ["SupCon (two-stage)", "SupCon (multi-task)"]
+
+
+def _fabricated(preds: dict[tuple[str, int], np.ndarray], targets: np.ndarray) -> AdaConSchemes:
+    rows = select_rows()
+    sweep = Sweep(
+        dataset="echonet",
+        preset="echonet-cpu",
+        config=TrainConfig(dataset="echonet"),
+        data={"kind": "phantom", "root": None},
+        eval_split="test",
+        targets=targets,
+        train_targets=np.linspace(20.0, 80.0, 13),
+        variants=distinct_variants(rows),
+    )
+    for (label, seed), pred in preds.items():
+        sweep.runs.append(VariantRun(label, seed, {}, pred, None, 0.0, 13))
+    return AdaConSchemes(sweep=sweep, rows=rows)
+
+
+def _direct_r2(pred: np.ndarray, target: np.ndarray) -> float:
+    mean = sum(target.tolist()) / len(target)
+    residual = sum((t - p) ** 2 for p, t in zip(pred.tolist(), target.tolist(), strict=True))
+    total = sum((t - mean) ** 2 for t in target.tolist())
+    return 1.0 - residual / total
+
+
+TARGETS = np.array([35.0, 48.0, 55.0, 61.0, 64.0, 70.0])
+
+
+@settings(max_examples=10, deadline=None)
+@given(noise=st.lists(st.floats(-15, 15, allow_nan=False), min_size=13 * 2 * 6, max_size=156))
+def test_r2_is_shown_in_percent_beside_the_papers_percent(noise):
+    chunks = iter(np.array(noise).reshape(26, 6))
+    labels = [v.label for v in distinct_variants(select_rows())]
+    preds = {(label, seed): TARGETS + next(chunks) for label in labels for seed in (0, 1)}
+    result = _fabricated(preds, TARGETS)
+    frame = result.beside_paper(SCHEME_TABLE)
+    # Table XII's "AdaCon (multi-task)" is the run labelled "MSE + AdaCon"
+    r2 = [_direct_r2(preds[("MSE + AdaCon", s)], TARGETS) for s in (0, 1)]
+    row = frame.loc[("AdaCon (multi-task)", "R2 (%)")]
+    assert row[OURS] == pytest.approx(100 * np.mean(r2))
+    assert row[f"{OURS} std"] == pytest.approx(100 * np.std(r2, ddof=1))
+    assert row["paper (seed 003 Table XII)"] == 82.8
+    mae = np.mean([np.abs(preds[("MSE", s)] - TARGETS).mean() for s in (0, 1)])
+    assert frame.loc[(BASELINE, "MAE"), OURS] == pytest.approx(mae)
+    assert np.isnan(frame.loc[(BASELINE, "MAE"), "paper (seed 003 Table XII)"])
+
+
+def test_arms_and_describe_count_the_groups_where_the_second_arm_is_better():
+    labels = [v.label for v in distinct_variants(select_rows())]
+    offsets = {label: 8.0 for label in labels}
+    offsets.update({"L1 + AdaCon": 2.0, "Huber (δ = 4) + AdaCon": 3.0, "MSE": 1.0})
+    preds = {(label, 0): TARGETS + offsets[label] for label in labels}
+    result = _fabricated(preds, TARGETS)
+    arms = result.arms(LOSS_TABLE)
+    assert list(arms.index) == ["L1", "Huber (δ = 4)", "MSE"]
+    assert arms[f"{OURS} difference"].tolist() == [-6.0, -5.0, 7.0]
+    assert arms["paper (seed 003 Table X) difference"].round(2).tolist() == [-0.05, -0.03, -0.24]
+    text = result.describe(LOSS_TABLE)
+    assert "adding AdaCon improved MAE for 2 of 3 regression losses (L1, Huber (δ = 4))" in text
+    assert "in seed 003 Table X it improved MAE for 3 of 3" in text
+    assert "do not reproduce the paper" in text
+    figure = adacon_schemes_figure(result)
+    assert isinstance(figure, Figure) and len(figure.axes) == 4
+
+
+def test_paper_reference_shows_the_bmd_tables_as_printed():
+    table = paper_reference("Table III")
+    assert table.columns.name == "paper (seed 003 Table III)"
+    assert list(table.columns) == ["MAE", "RMSE", "R2 (%)"]
+    assert table.loc[("Huber (δ = 0.05) + Ours", "δ=0.05")].tolist() == [0.0732, 0.0927, 46.09]
+    schemes = paper_reference("Table V")
+    assert schemes.index[:2].tolist() == [("N-Pair", "two-stage"), ("N-Pair", "multi-task")]
+    assert schemes.loc[("N-Pair", "multi-task"), "MAE"] == 0.0637
+    with pytest.raises(ValueError, match=re.escape("no table 'Table IV' in this experiment")):
+        paper_reference("Table IV")
+
+
+def test_smoke_run_on_the_echonet_phantom():
+    result = run_adacon_schemes(tables=[SCHEME_TABLE], methods=["triplet", "vanilla"], smoke=True)
+    assert sorted(r.label for r in result.sweep.runs) == [
+        "Adaptive Triplet (multi-task)",
+        "Adaptive Triplet (two-stage)",
+        BASELINE,
+    ]
+    assert all(np.isfinite(r.preds).all() for r in result.sweep.runs)
+    assert result.sweep.config.gamma_con == GAMMA_CON
+    frame = result.beside_paper(SCHEME_TABLE)
+    assert frame.loc[("Adaptive Triplet (two-stage)", "MAE"), "paper (seed 003 Table XII)"] == 4.33
+    assert result.arms(SCHEME_TABLE).index.tolist() == ["Adaptive Triplet"]
+
+
+def test_huber_delta_is_checked():
+    with pytest.raises(ValueError, match=re.escape("huber_delta must be > 0, got 0.0")):
+        TrainConfig(regression_loss="huber", huber_delta=0.0)
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "huber_delta=4.0 is the Huber loss's delta, but regression_loss is 'l1'; set "
+            "regression_loss='huber' or leave huber_delta None"
+        ),
+    ):
+        TrainConfig(regression_loss="l1", huber_delta=4.0)
+
+
+def test_huber_delta_is_in_label_units():
+    """δ = 4 label units with label std 10: Huber with δ = 0.4 on the standardised errors."""
+    torch.manual_seed(0)
+    regressor = nn.Sequential(nn.Linear(4, 1), nn.Flatten(0), LabelScale(50.0, 10.0))
+    net = RegressionNet(nn.Linear(3, 4), nn.Linear(4, 2), regressor)
+    config = TrainConfig(method="vanilla", regression_loss="huber", huber_delta=4.0)
+    objective = StageObjective(
+        stage=plan_stages(config)[0],
+        config=config,
+        contrastive_loss=None,
+        views=contrastive_views(config, None),
+        contrastive_augment=None,
+        regression_augment=None,
+    )
+    x, y = torch.randn(6, 3), torch.linspace(30.0, 70.0, 6)
+    generators = {"augment": torch.Generator().manual_seed(0), "loss": None}
+    loss, _ = objective(net, net, x, y, None, generators, contextlib.nullcontext)
+    error = ((net(x)["pred"] - y) / 10.0).abs()
+    expected = torch.where(error < 0.4, 0.5 * error**2, 0.4 * (error - 0.2)).mean()
+    assert torch.allclose(loss, expected)
