@@ -47,6 +47,21 @@ from supremix.train import TrainConfig, predict, train
 #: Metric names of :func:`supremix.metrics.regression_metrics` under the seeds' spelling.
 METRIC_KEYS = {"MAE": "mae", "MSE": "mse", "RMSE": "rmse", "GM": "gm", "rho": "pearson", "R2": "r2"}
 
+#: Shared settings shown by :meth:`Sweep.settings_table`, in this order.
+SETTINGS_SHOWN = (
+    "method",
+    "protocol",
+    "encoder",
+    "epochs",
+    "probe_epochs",
+    "batch_size",
+    "lr",
+    "temperature",
+    "window",
+    "augment",
+    "phantom_n",
+)
+
 #: ``train_subset(train_split, seed) -> dataset``: a variant's training items.
 TrainSubset = Callable[[Dataset, int], Dataset]
 
@@ -150,10 +165,9 @@ class Sweep:
             "data": self.data_kind,
             "evaluated on": f"{self.eval_split} ({self.targets.size} items)",
         }
-        for key in ("method", "protocol", "encoder", "epochs", "probe_epochs", "batch_size"):
-            rows[key] = values[key]
-        for key in ("lr", "temperature", "window", "augment", "phantom_n"):
-            rows[key] = values[key]
+        varied = {key for variant in self.variants for key in variant.overrides}
+        for key in SETTINGS_SHOWN:
+            rows[key] = "per variant (below)" if key in varied else values[key]
         rows["seeds"] = self.seeds
         rows["device"] = values["device"]
         for variant in self.variants:

@@ -134,6 +134,10 @@ def test_run_sweep_trains_each_variant_with_its_settings_and_training_items(tmp_
         assert results["dataset"]["n_train"] == sweep.runs[index].n_train
     table = sweep.table(["MAE"])
     assert isinstance(table, pd.DataFrame) and table["MAE"].notna().all()
+    settings = sweep.settings_table()["value"]
+    assert settings["window"] == "per variant (below)"
+    assert settings["variant half"] == "window=inf; training items: 36"
+    assert settings["method"] == "supremix"
     assert sweep.runs[0].preds.shape == sweep.targets.shape
 
 

@@ -1,0 +1,158 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -papermill,-execution
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -papermill,-widgets
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"]
+# Colab and Kaggle: install supremix when it is missing (no-op where installed).
+import importlib.util
+import subprocess
+import sys
+
+REQUIREMENT = "supremix @ git+https://github.com/supremix/supremix@main"
+if importlib.util.find_spec("supremix") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], check=True)
+
+# %% [markdown]
+# # Hardness of contrastive pairs during training
+#
+# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/hardness.ipynb)
+# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/hardness.ipynb)
+#
+# **What the paper does.** Seed 001 §5.1.2 follows, over training epochs on RSNA bone age,
+# "the average of logit values (i.e. the inner product of two embeddings with norm of 1)" of
+# "all positive pairs and the top 1k most challenging negative pairs", for SupCon and
+# SupReMix, with a Pearson correlation on a second axis (Figure 4, 100 epochs).
+#
+# **What the paper reports.** Figure 4 is a chart and prints no numbers (`supremix.paper`
+# holds none for it). In words (§5.1.2 and the caption): SupCon's positive logits "saturate
+# swiftly, approaching 1", so those pairs contribute less and less to the loss, and fewer
+# negative pairs contribute over time ("early logit saturation due to exhausted contrastive
+# pairs"); SupReMix "maintains gradual improvement without early saturation" through the 100
+# epochs, thanks to its harder (mixed) pairs.
+#
+# **What this notebook measures.** Every contrastive step of a run hands its embeddings and
+# labels to a recorder (`supremix.experiments.hardness.EpochHardnessRecorder`, through the
+# engine's `batch_observers`); at the end of each pretraining epoch it keeps
+#
+# * the mean logit of all positive pairs (two batch items with the same label, two views of one
+#   image included when the run augments);
+# * the mean logit of the hardest negatives of each batch (largest logits between different
+#   labels). The paper's "1k" is out of the 32,640 pairs of a batch of 128 images in two views;
+#   by default this notebook takes the same share of its own, smaller batch
+#   (`hard_negative_count`), since 1,000 would be every negative of a 32-item batch;
+# * a Pearson ρ. The seed does not say what its curve correlates while pretraining, when the
+#   linear-probe protocol has no regressor yet. Here: ρ between the labels and the predictions
+#   of a ridge regression on the epoch's embeddings, fitted on half of the epoch's batches and
+#   evaluated on the other half (and vice versa): how linearly the label can be read from the
+#   embedding.
+#
+# After pretraining each run fits its linear probe as usual; the table gives its test MAE and ρ.
+#
+# **Protocol.** By default: the RSNA hand-radiograph phantom ([data card](../data_cards/rsna.md))
+# with the book's phantom settings (preset `rsna-cpu`, `supremix.studies.PHANTOM_SETTINGS`:
+# 320 radiographs, batch 32, no augmentation, so positives are only different radiographs of
+# the same bone age in months) but 48 pretraining epochs instead of 24, two seeds. This shows
+# the measurement at work on data whose answer we know; it is **not** a reproduction. With
+# `data_root` set to your copy of RSNA and `preset = None`, the paper's preset `rsna` (seed 001
+# Table 13: batch 128, two augmented views) runs on a GPU, for instance for the figure's 100
+# epochs:
+#
+# ```
+# papermill notebooks/hardness.ipynb hardness-run.ipynb -p data_root /data/rsna -p epochs 100
+# ```
+
+# %% tags=["parameters"]
+data_root = None  # RSNA in its official layout; None: the hand-radiograph phantom
+preset = None  # None: "rsna" (seed 001 Table 13) with data_root, else "rsna-cpu"
+epochs = 48  # pretraining epochs tracked (seed 001 Fig. 4: 100); None: the preset's
+probe_epochs = None  # linear-probe epochs after pretraining; None: the preset's
+batch_size = None  # None: the preset's
+methods = ["supcon", "supremix"]  # contrastive methods to track
+seeds = [0, 1]
+hard_negatives = None  # hardest negatives per batch; None: the paper's share of the pairs
+device = "auto"  # "cuda" when a GPU is visible, else "cpu"
+smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks that it runs
+results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
+
+# %%
+from IPython.display import Markdown, display
+
+from supremix.experiments.hardness import hardness_figure, track_hardness
+from supremix.notebook import data_banner, device_banner, select_device
+from supremix.reporting import write_results
+
+device = select_device(device)
+print(device_banner(device))
+
+# %% [markdown]
+# ## Train each method and record every pretraining epoch
+
+# %%
+study = track_hardness(
+    "rsna",
+    methods=methods,
+    seeds=seeds,
+    preset=preset,
+    epochs=epochs,
+    probe_epochs=probe_epochs,
+    batch_size=batch_size,
+    data_root=data_root,
+    device=device,
+    smoke=smoke,
+    n_hard_negatives=hard_negatives,
+)
+display(Markdown(data_banner(study.data_kind, "RSNA bone age", study.data["root"])))
+study.settings_table()
+
+# %% [markdown]
+# ## Logits over training (seed 001 Fig. 4)
+#
+# One panel per method: mean logit of the positive pairs (solid) and of the hardest negatives
+# (dashed) per pretraining epoch, left axis; the held-out ridge ρ of the embeddings (dotted),
+# right axis. Lines are means over seeds, bands their range. A positive curve that flattens near
+# 1 means the positives no longer teach the model anything; hardest negatives near 1 mean the
+# model cannot tell the closest labels apart.
+
+# %%
+hardness_figure(study)
+
+# %% [markdown]
+# ## The curves in numbers
+#
+# Each curve at the first, middle and last epoch (means over seeds), its gain over the second
+# half of training (about 0 once it has saturated), and each method's probe on the test items.
+
+# %%
+display(Markdown(study.describe()))
+study.table().round(3)
+
+# %% [markdown]
+# Every epoch of every run, with the number of positive pairs and of hardest negatives behind
+# each mean:
+
+# %%
+study.curves().round(4)
+
+# %% [markdown]
+# ## Results file
+#
+# With `results_path` set, the probe's test metrics and the last epoch's mean logits of each run
+# are written for the book's [results page](../book/results.md).
+
+# %%
+summary = study.summary(notes=f"notebooks/hardness, preset {study.preset}, smoke={smoke}")
+if results_path is not None:
+    write_results(summary, results_path)
