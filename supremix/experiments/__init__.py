@@ -1,10 +1,32 @@
-"""The seeds' experiments beyond their main tables (issue: analyses, data regimes, ablations,
-AdaCon), each a function the book's notebooks call.
+"""The seeds' experiments beyond their main tables, one module per experiment; the book's
+notebooks under *Experiments* call them.
 
-:mod:`.sweep` is what they share: train several variants of a run on one dataset and put the
-table beside the paper's.
+* :mod:`supremix.experiments.sweep`: what most of them share: train several variants of a run
+  on one dataset and put the table beside the paper's.
+* Representation analyses (seed 001 §5.1, §5.3, §5.7):
+  :mod:`~supremix.experiments.ordinality`, :mod:`~supremix.experiments.hardness`,
+  :mod:`~supremix.experiments.continuity`, :mod:`~supremix.experiments.gender_aware`.
+* Data regimes (seed 001 §5.4-5.6, Tables 14 and 16):
+  :mod:`~supremix.experiments.pretraining`, :mod:`~supremix.experiments.reduced_data`,
+  :mod:`~supremix.experiments.transfer`, :mod:`~supremix.experiments.missing_targets`,
+  :mod:`~supremix.experiments.imbalanced`.
+* Ablations (seed 001 Tables 9-11, 15, 17-19): :mod:`~supremix.experiments.ablations`, with
+  the tables' rows in :mod:`~supremix.experiments.ablation_specs`.
+* AdaCon (seed 003 Tables III, V, X, XII): :mod:`~supremix.experiments.adacon_schemes`.
 """
 
+from .ablations import ABLATIONS, AblationRun, ablation_figure, run_ablation
 from .sweep import METRIC_KEYS, PaperRow, Sweep, Variant, VariantRun, run_sweep
 
-__all__ = ["METRIC_KEYS", "PaperRow", "Sweep", "Variant", "VariantRun", "run_sweep"]
+__all__ = [
+    "ABLATIONS",
+    "METRIC_KEYS",
+    "AblationRun",
+    "PaperRow",
+    "Sweep",
+    "Variant",
+    "VariantRun",
+    "ablation_figure",
+    "run_ablation",
+    "run_sweep",
+]

@@ -1,0 +1,111 @@
+"""SupReMix pretraining of task-specific encoders (seed 001 §5.4, Fig. 8): each variant builds
+its architecture at the right size, the two settings differ only by SupReMix pretraining, and
+the improvement is computed from the runs' errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from supremix.experiments import Sweep, VariantRun
+from supremix.experiments.pretraining import (
+    ARCHITECTURES,
+    SETTING_NAMES,
+    pretraining_figure,
+    pretraining_table,
+    pretraining_variants,
+    run_pretraining,
+)
+from supremix.models import SFCN
+from supremix.train import TrainConfig
+from supremix.train.model import build_model
+
+INPUTS = {"volume3d": (1, 1, 32, 32, 32), "image2d": (2, 1, 64, 48)}
+
+
+def test_the_two_settings_differ_only_by_supremix_pretraining_then_fine_tuning():
+    variants = pretraining_variants("ukb", model_size="cpu")
+    by_label = {v.label: v.overrides for v in variants}
+    scratch, pretrained = by_label["SFCN, from scratch"], by_label["SFCN, SupReMix pretrained"]
+    assert scratch["method"] == "vanilla"
+    assert (pretrained["method"], pretrained["protocol"]) == ("supremix", "finetune")
+    assert {k: v for k, v in scratch.items() if k != "method"} == {
+        k: v for k, v in pretrained.items() if k not in ("method", "protocol")
+    }
+
+
+@pytest.mark.parametrize(("dataset", "modality"), [("ukb", "volume3d"), ("rsna", "image2d")])
+def test_every_cpu_architecture_reads_the_phantoms_input(dataset, modality):
+    for variant in pretraining_variants(dataset, model_size="cpu", methods=["supremix"]):
+        config = TrainConfig(dataset=dataset, model_size="cpu").replace(**variant.overrides)
+        model = build_model(config, modality=modality, in_channels=1).eval()
+        with torch.no_grad():
+            out = model(torch.randn(INPUTS[modality]))
+        assert out["pred"].shape[0] == INPUTS[modality][0]
+        assert out["embedding"] is not None
+
+
+def test_sfcn_is_built_at_the_papers_width_with_real_data_and_narrower_on_a_phantom():
+    def encoder(model_size):
+        (variant,) = pretraining_variants(
+            "ukb", model_size=model_size, architectures=["SFCN"], methods=["vanilla"]
+        )
+        config = TrainConfig(dataset="ukb", model_size=model_size).replace(**variant.overrides)
+        return build_model(config, modality="volume3d", in_channels=1).encoder
+
+    paper, cpu = encoder("paper"), encoder("cpu")
+    assert isinstance(paper, SFCN) and isinstance(cpu, SFCN)
+    assert paper.out_dim == 64 and cpu.out_dim < paper.out_dim
+
+
+def test_unknown_architectures_and_settings_are_refused():
+    with pytest.raises(ValueError, match="architectures for ukb must be some of SFCN"):
+        pretraining_variants("ukb", model_size="cpu", architectures=["ViT-B"])
+    with pytest.raises(ValueError, match="no task-specific architecture for 'agedb'"):
+        pretraining_variants("agedb", model_size="cpu")
+    with pytest.raises(ValueError, match="methods must be some of vanilla, supremix"):
+        pretraining_variants("ukb", model_size="cpu", methods=["supcon"])
+    assert set(ARCHITECTURES) <= {"ukb", "hcp", "rsna", "rhpe", "echonet", "a4"}
+
+
+def test_the_improvement_is_the_relative_drop_of_the_mean_error():
+    variants = pretraining_variants("ukb", model_size="cpu")
+    targets = np.array([50.0, 60.0, 70.0])
+    errors = {
+        "SFCN, from scratch": (4.0, 6.0),
+        "SFCN, SupReMix pretrained": (3.0, 3.0),
+        "ResNet-18, from scratch": (2.0, 2.0),
+        "ResNet-18, SupReMix pretrained": (2.5, 2.5),
+    }
+    sweep = Sweep(
+        dataset="ukb",
+        preset="ukb-cpu",
+        config=TrainConfig(dataset="ukb"),
+        data={"kind": "phantom", "root": None},
+        eval_split="test",
+        targets=targets,
+        train_targets=targets,
+        variants=variants,
+    )
+    for label, per_seed in errors.items():
+        for seed, error in enumerate(per_seed):
+            sweep.runs.append(VariantRun(label, seed, {}, targets + error, None, 0.0, 3))
+    table = pretraining_table(sweep)
+    assert table.loc["SFCN", SETTING_NAMES["vanilla"]] == pytest.approx(5.0)
+    assert table.loc["SFCN", SETTING_NAMES["supremix"]] == pytest.approx(3.0)
+    assert table.loc["SFCN", "improvement (%)"] == pytest.approx(100 * (5.0 - 3.0) / 5.0)
+    assert table.loc["ResNet-18", "improvement (%)"] == pytest.approx(-25.0)
+    with pytest.raises(ValueError, match="rho is not an error"):
+        pretraining_table(sweep, "rho")
+    figure = pretraining_figure(sweep)
+    assert isinstance(figure, Figure)
+    assert len(figure.axes[0].patches) == 4
+
+
+def test_a_smoke_run_trains_both_settings_of_the_chosen_architecture():
+    sweep = run_pretraining("ukb", architectures=["SFCN"], smoke=True)
+    assert sweep.labels == ["SFCN, from scratch", "SFCN, SupReMix pretrained"]
+    assert len(sweep.runs) == 2
+    assert np.isfinite(pretraining_table(sweep)["improvement (%)"]).all()
