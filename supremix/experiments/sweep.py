@@ -66,6 +66,12 @@ SETTINGS_SHOWN = (
 TrainSubset = Callable[[Dataset, int], Dataset]
 
 
+def run_folder(out_dir: str | Path, index: int, seed: int) -> Path:
+    """The folder :func:`run_sweep` writes the run of its ``index``-th variant with ``seed``
+    into (checkpoints, ``metrics.csv``, ``results.json``), under ``out_dir``."""
+    return Path(out_dir) / f"variant{index}-seed{seed}"
+
+
 @dataclass(frozen=True)
 class PaperRow:
     """Where a variant's numbers are in a table of :mod:`supremix.paper`: the ``method`` and
@@ -505,7 +511,7 @@ def run_sweep(
                     train_set=train_set,
                     val_set=splits["val"],
                     test_set=splits["test"],
-                    out_dir=out_dir / f"variant{index}-seed{seed}",
+                    out_dir=run_folder(out_dir, index, seed),
                     data_info=info,
                 )
                 outputs = predict(result.model, evaluation, batch_size=run_config.batch_size)

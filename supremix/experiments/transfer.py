@@ -50,7 +50,7 @@ from supremix.studies import study_config
 from supremix.train import PRESETS, TrainConfig, open_splits
 
 from .reduced_data import draw_subset, scaled_training_size, training_split_size
-from .sweep import PaperRow, Sweep, Variant, run_sweep
+from .sweep import PaperRow, Sweep, Variant, run_folder, run_sweep
 
 PAPER_TABLE = "Table 8"
 
@@ -108,9 +108,9 @@ def source_variants(dataset: str, methods: Sequence[str], augment: str) -> list[
 
 
 def source_run_folder(out_dir: str | Path, index: int, seed: int) -> Path:
-    """The folder :func:`~.sweep.run_sweep` writes the run of variant ``index`` and ``seed``
-    into under ``out_dir``."""
-    return Path(out_dir) / f"variant{index}-seed{seed}"
+    """The folder of the source run of variant ``index`` and ``seed`` under ``out_dir``
+    (:func:`~supremix.experiments.sweep.run_folder`)."""
+    return run_folder(out_dir, index, seed)
 
 
 def target_variants(
