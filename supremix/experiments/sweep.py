@@ -248,12 +248,12 @@ class Sweep:
             table.index = pd.MultiIndex.from_tuples(list(rows), names=index)
         return table
 
-    def mean_predictor_metrics(self) -> dict[str, float]:
-        """Metrics of predicting the training mean for every evaluation item (the floor a
-        model must beat to have learned anything from the inputs)."""
-        values = regression_metrics(
-            np.full_like(self.targets, float(np.mean(self.train_targets))), self.targets
-        )
+    def mean_predictor_metrics(self, mask: np.ndarray | None = None) -> dict[str, float]:
+        """Metrics of predicting the training mean for every evaluation item (or those of the
+        boolean ``mask``): the floor a model must beat to have learned anything from the
+        inputs."""
+        targets = self.targets if mask is None else self.targets[mask]
+        values = regression_metrics(np.full_like(targets, np.mean(self.train_targets)), targets)
         return {name: values[key] for name, key in METRIC_KEYS.items()}
 
     # ------------------------------------------------------------------ the paper
@@ -318,16 +318,9 @@ class Sweep:
                 )
         if mean_predictor:
             for subset, mask in self._masks(subsets).items():
-                floor = regression_metrics(
-                    np.full(int(mask.sum()), float(np.mean(self.train_targets))),
-                    self.targets[mask],
-                )
+                floor = self.mean_predictor_metrics(mask)
                 for metric in metrics:
-                    row = {
-                        "variant": "Training mean",
-                        "metric": metric,
-                        ours: floor[METRIC_KEYS[metric]],
-                    }
+                    row = {"variant": "Training mean", "metric": metric, ours: floor[metric]}
                     if subsets is not None:
                         row["subset"] = subset
                     rows.append(row)

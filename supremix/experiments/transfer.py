@@ -107,12 +107,6 @@ def source_variants(dataset: str, methods: Sequence[str], augment: str) -> list[
     return variants
 
 
-def source_run_folder(out_dir: str | Path, index: int, seed: int) -> Path:
-    """The folder of the source run of variant ``index`` and ``seed`` under ``out_dir``
-    (:func:`~supremix.experiments.sweep.run_folder`)."""
-    return run_folder(out_dir, index, seed)
-
-
 def target_variants(
     direction: Direction,
     methods: Sequence[str],
@@ -371,7 +365,7 @@ def run_transfer(
                         **common,
                     )
                 )
-                encoders = {m: source_run_folder(folder, i, seed) for i, m in enumerate(methods)}
+                encoders = {m: run_folder(folder, i, seed) for i, m in enumerate(methods)}
                 targets = target_variants(
                     direction,
                     methods,

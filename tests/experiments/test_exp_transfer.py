@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from supremix.data.phantoms import PHANTOMS
 from supremix.experiments import Sweep, VariantRun, run_sweep
+from supremix.experiments.sweep import run_folder
 from supremix.experiments.transfer import (
     DIRECTIONS,
     METHODS,
@@ -24,7 +25,6 @@ from supremix.experiments.transfer import (
     input_examples,
     matched_epochs,
     run_transfer,
-    source_run_folder,
     source_variants,
     target_schedule,
     target_variants,
@@ -106,13 +106,13 @@ def test_rsna_and_rhpe_phantoms_come_from_one_generator():
     assert PHANTOMS["rsna"].split(":")[0] == PHANTOMS["rhpe"].split(":")[0] == "bone_xray"
 
 
-def test_source_run_folder_is_where_run_sweep_writes_the_run(tmp_path):
+def test_run_folder_is_where_run_sweep_writes_the_source_run(tmp_path):
     variants = source_variants("rsna", ["supcon", "supremix"], "none")
     run_sweep("rsna", variants, seeds=[3], smoke=True, out_dir=tmp_path)
     for index, method in enumerate(["supcon", "supremix"]):
-        results = json.loads((source_run_folder(tmp_path, index, 3) / "results.json").read_text())
+        results = json.loads((run_folder(tmp_path, index, 3) / "results.json").read_text())
         assert (results["method"], results["config"]["seed"]) == (method, 3)
-        assert (source_run_folder(tmp_path, index, 3) / "best.pt").is_file()
+        assert (run_folder(tmp_path, index, 3) / "best.pt").is_file()
 
 
 def test_each_target_run_loads_the_encoder_of_its_methods_source_run(tmp_path, monkeypatch):
