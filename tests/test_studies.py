@@ -16,6 +16,8 @@ from scipy import stats
 
 from supremix.data.base import RegressionDataset
 from supremix.data.cache import InMemoryDataset
+from supremix.experiments.session import torch_threads
+from supremix.experiments.sweep import Variant, run_folder
 from supremix.metrics import regression_metrics
 from supremix.paper import paper_results
 from supremix.studies import (
@@ -23,8 +25,8 @@ from supremix.studies import (
     PHANTOM_SETTINGS,
     SHOWN_METRICS,
     SMOKE_SETTINGS,
-    MethodRun,
     Study,
+    VariantRun,
     compare_methods,
     default_methods,
     describe_baseline_gap,
@@ -33,7 +35,6 @@ from supremix.studies import (
     paper_reference,
     resolve_preset,
     study_config,
-    torch_threads,
 )
 from supremix.train import PRESETS, TrainConfig, get_preset
 
@@ -181,8 +182,8 @@ def make_study(preds: dict[str, list[list[float]]], targets: list[float], kind="
     """A study of hand-made runs: ``preds[method][seed_index]`` over the items of ``targets``."""
     y = np.asarray(targets, dtype=np.float64)
     runs = [
-        MethodRun(
-            method=method,
+        VariantRun(
+            label=method,
             seed=seed,
             metrics=regression_metrics(np.asarray(row), y),
             preds=np.asarray(row, dtype=np.float64),
@@ -200,7 +201,8 @@ def make_study(preds: dict[str, list[list[float]]], targets: list[float], kind="
         eval_split="test",
         targets=y,
         ids=[str(i) for i in range(y.size)],
-        train_mean=float(y.mean()) + 1.0,
+        train_targets=np.array([y.mean() + 1.0]),
+        variants=[Variant(method, {"method": method.lower()}) for method in preds],
         embedding_seed=0,
         runs=runs,
     )
@@ -304,7 +306,7 @@ def test_describe_states_the_measured_comparison():
 
 def test_unknown_methods_and_runs_are_named():
     study = make_study({"Vanilla": [[1, 2, 3]]}, [1, 2, 3])
-    with pytest.raises(KeyError, match="no run of SupCon; methods run: Vanilla"):
+    with pytest.raises(KeyError, match="no variant 'SupCon'; variants: Vanilla"):
         study.predictions("supcon")
     with pytest.raises(KeyError, match="SupReMix was not run; methods run: Vanilla"):
         study.paired_tests("supremix")
@@ -371,7 +373,8 @@ def test_compare_methods_on_real_airfoil(monkeypatch, tmp_path):
     for run in study.runs:
         assert run.metrics == pytest.approx(regression_metrics(run.preds, study.targets))
         assert (run.features is not None) == (run.seed == 3)
-        assert (tmp_path / f"{run.method.lower()}-seed{run.seed}" / "results.json").is_file()
+        index = study.labels.index(run.label)
+        assert (run_folder(tmp_path, index, run.seed) / "results.json").is_file()
     assert study.embeddings()["SupReMix"].shape[0] == 150
     assert study.config.device == "cpu" and study.config.epochs == 1
     assert isinstance(study.comparison(), pd.DataFrame)
@@ -383,7 +386,9 @@ def test_rhpe_is_evaluated_on_val_where_test_labels_are_withheld(monkeypatch, tm
     assert study.data_kind == "phantom" and study.eval_split == "val"
     assert "test_unavailable" in study.data
     assert study.seeds == [0] and study.config.phantom_n == 64
-    assert study.settings_table().loc["evaluated on", "value"] == "val"
+    assert (
+        study.settings_table().loc["evaluated on", "value"] == f"val ({study.targets.size} items)"
+    )
 
 
 def test_baseline_gap_compares_the_papers_numbers_with_the_strong_baseline():

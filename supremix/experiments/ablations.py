@@ -31,9 +31,9 @@ from supremix.analysis.figure import report_figure
 from supremix.notebook import data_banner
 from supremix.paper import DATASETS, HIGHER_IS_BETTER, paper_results
 from supremix.reporting import run_label
-from supremix.studies import resolve_preset
 
 from .ablation_specs import ABLATIONS, Ablation
+from .settings import resolve_preset
 from .sweep import METRIC_KEYS, Sweep, run_sweep
 
 __all__ = [

@@ -39,9 +39,9 @@ from supremix.analysis import embed_2d, ordinality_score
 from supremix.analysis.arrays import as_features, features_and_labels
 from supremix.analysis.figure import report_figure
 from supremix.metrics import as_1d
-from supremix.studies import study_config
 from supremix.train import open_splits
 
+from .settings import study_config
 from .sweep import Sweep, Variant, run_sweep
 
 #: The experiment's rows, by the key the notebook's ``methods`` parameter uses.
