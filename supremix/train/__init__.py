@@ -46,7 +46,6 @@ _EXPORTS = {
     "build_model": "model",
     "build_optimizer": "optim",
     "build_scheduler": "optim",
-    "warmup_cosine_factor": "optim",
     "Stage": "protocols",
     "plan_stages": "protocols",
 }
