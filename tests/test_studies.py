@@ -17,7 +17,7 @@ from scipy import stats
 from supremix.data.base import RegressionDataset
 from supremix.data.cache import InMemoryDataset
 from supremix.experiments.session import torch_threads
-from supremix.experiments.sweep import Variant, run_folder
+from supremix.experiments.sweep import Sweep, Variant, run_folder
 from supremix.metrics import regression_metrics
 from supremix.paper import paper_results
 from supremix.studies import (
@@ -31,6 +31,7 @@ from supremix.studies import (
     default_methods,
     describe_baseline_gap,
     describe_coverage,
+    method_variants,
     paper_coverage,
     paper_reference,
     resolve_preset,
@@ -406,3 +407,16 @@ def test_baseline_gap_compares_the_papers_numbers_with_the_strong_baseline():
     weak = make_study({"Vanilla": [y + 2 * paper["Vanilla"]]}, list(y))
     assert "that this strong baseline does not beat." in describe_baseline_gap(protocol, weak)
     assert "Strong baseline" not in describe_baseline_gap(protocol)
+
+
+def test_a_study_is_a_sweep_whose_variants_are_the_methods():
+    variants = method_variants("rsna", ["vanilla", "simclr", "supremix"], augment="none")
+    assert [v.label for v in variants] == ["Vanilla", "SimCLR", "SupReMix"]
+    assert variants[0].overrides == {"method": "vanilla"}
+    assert variants[1].overrides == {"method": "simclr", "augment": PRESETS["rsna"].augment}
+    assert PRESETS["rsna"].augment != "none"
+    kept = method_variants("rsna", ["simclr"], augment="supervised")
+    assert kept[0].overrides["augment"] == "supervised"
+    with pytest.raises(ValueError, match=r"methods \['rnc', 'rnc'\] name a method twice"):
+        method_variants("rsna", ["rnc", "rnc"], augment="none")
+    assert issubclass(Study, Sweep)
