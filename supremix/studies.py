@@ -36,7 +36,7 @@ from .experiments.settings import (
     run_seeds,
     study_config,
 )
-from .experiments.sweep import Variant, run_sweep
+from .experiments.sweep import Variant, known_choices, run_sweep
 from .metrics import paired_ttest
 from .paper import canonical_method, paper_results, reference_label
 from .paper import sources as _sources
@@ -212,14 +212,7 @@ def method_variants(dataset: str, methods: Sequence[str], augment: str) -> list[
     """One :class:`~supremix.experiments.sweep.Variant` per method, labelled by its canonical
     name. SimCLR keeps an augmentation where the study (``augment``) has none: the paper
     preset's, since its two views differ only by augmentation."""
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise ValueError(
-            f"unknown or no methods {unknown or list(methods)}; expected some of "
-            f"{', '.join(METHODS)}"
-        )
-    if len(set(methods)) != len(methods):
-        raise ValueError(f"methods {list(methods)} name a method twice")
+    methods = known_choices("method", methods, METHODS)
     simclr = augment if augment != "none" or dataset not in PRESETS else PRESETS[dataset].augment
     return [
         Variant(

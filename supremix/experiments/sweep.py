@@ -45,6 +45,7 @@ __all__ = [
     "TrainSubset",
     "Variant",
     "VariantRun",
+    "known_choices",
     "run_folder",
     "run_sweep",
     "train_variant",
@@ -52,6 +53,20 @@ __all__ = [
 
 #: ``train_subset(train_split, seed) -> dataset``: a variant's training items.
 TrainSubset = Callable[[Dataset, int], Dataset]
+
+
+def known_choices(kind: str, given: Sequence[str], known: Sequence[str]) -> list[str]:
+    """``given`` as a list, checked to be distinct ``kind`` names (``"method"``, ``"row"``...)
+    among ``known``, at least one; otherwise a ``ValueError`` naming the wrong ones."""
+    given = list(given)
+    unknown = [g for g in given if g not in known]
+    if unknown or not given:
+        raise ValueError(
+            f"unknown or no {kind}s {unknown or given}; expected some of {', '.join(known)}"
+        )
+    if len(set(given)) != len(given):
+        raise ValueError(f"{kind}s {given} name a {kind} twice")
+    return given
 
 
 def run_folder(out_dir: str | Path, index: int, seed: int) -> Path:
