@@ -10,9 +10,9 @@ helpers :func:`video_mean_std` and :func:`clip_options`, on first access.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from ..extras import import_part
 from .augment import default_augmentation
 from .base import MODALITIES, SPLITS, RegressionDataset
 from .cache import CachedDataset
@@ -53,5 +53,5 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(import_part(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
