@@ -57,8 +57,9 @@ REQUIRED_PARAMETERS = (
 )
 FIXED_DEFAULTS = {"data_root": None, "device": "auto", "smoke": False, "results_path": None}
 BADGE_PREFIXES = ("[![Colab]", "[![Kaggle]")
-COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
-KAGGLE_BADGE = "https://kaggle.com/static/images/open-in-kaggle.svg"
+# Badge images ship with the book (it renders without internet); the links stay remote.
+COLAB_BADGE = "../book/images/colab-badge.svg"
+KAGGLE_BADGE = "../book/images/kaggle-badge.svg"
 MAGIC = re.compile(r"^\s*[!%]|get_ipython\(")
 
 
