@@ -41,3 +41,15 @@ class DatasetContentError(ValueError):
     def __init__(self, dataset: str, problem: str):
         super().__init__(f"{dataset}: {problem}. See {data_card(dataset)}.")
         self.dataset = dataset
+
+
+class DatasetContentWarning(UserWarning):
+    """Content a loader accepts but a user should look at (a label outside the range the data
+    card documents for the dataset's population, repeated identical rows)."""
+
+
+def warn_content(dataset: str, problem: str) -> None:
+    """Warn with :class:`DatasetContentWarning`, in the same words as the errors."""
+    import warnings
+
+    warnings.warn(f"{dataset}: {problem}. See {data_card(dataset)}.", DatasetContentWarning, 3)
