@@ -143,9 +143,7 @@ class RSNABoneAge(RegressionDataset):
         checked against 0-240 months over the whole file."""
         table = read_label_table(source, self.name, columns)
         table["id"] = [normalise_id(v) for v in table["id"]]
-        table = one_row_per_id(
-            table, "id", ["boneage", "male"], dataset=self.name, source=source
-        )
+        table = one_row_per_id(table, "id", ["boneage", "male"], dataset=self.name, source=source)
         ages = parse_label_numbers(
             table["boneage"],
             dataset=self.name,
