@@ -339,8 +339,10 @@ def test_rhpe_bone_age_refused_and_chronological_age_warned(tmp_path):
         get_dataset("rhpe", tmp_path, crop="none", image_size=8, target="chronological")
 
 
-def test_every_data_card_states_its_label_range():
-    cards = Path(__file__).resolve().parents[2] / "data_cards"
+def test_every_data_card_and_the_book_state_the_label_ranges():
+    repository = Path(__file__).resolve().parents[2]
+    book = (repository / "book" / "rerun.md").read_text()
     for key, spec in LABEL_RANGES.items():
-        text = (cards / f"{key.split('/')[0]}.md").read_text()
-        assert spec.describe() in text, f"data_cards/{key.split('/')[0]}.md lacks {spec.describe()}"
+        card = f"data_cards/{key.split('/')[0]}.md"
+        assert spec.describe() in (repository / card).read_text(), f"{card}: {spec.describe()}"
+        assert spec.describe() in book, f"book/rerun.md: {spec.describe()}"
