@@ -93,7 +93,8 @@ def check_label_range(
             warn_content(
                 dataset,
                 f"{unusual.sum()} {spec.quantity} label(s) in {source} outside the usual "
-                f"{low:g}-{high:g} {spec.unit} ({list_some(shown, 5)}); check units and source",
+                f"{f'{low:g}-{high:g} {spec.unit}'.rstrip()} ({list_some(shown, 5)}); "
+                "check the units and the source",
             )
 
 
