@@ -32,7 +32,7 @@ import torch
 
 from .base import RegressionDataset, Transform, check_choice
 from .checks import check_label_range, one_row_per_id
-from .errors import DatasetLayoutError
+from .errors import DatasetContentError, DatasetLayoutError, list_some
 from .imageio import CONTRASTS, as_size, index_images, load_image
 from .splits import seeded_split
 from .tables import (
@@ -171,6 +171,9 @@ class RSNABoneAge(RegressionDataset):
         else:
             source, folder = self.root / OFFICIAL_TRAIN_CSV, self.root / OFFICIAL_TRAIN_DIR
         table = self._read(source, TRAIN_COLUMNS)
+        official_val = self.root / OFFICIAL_VAL_CSV
+        if self.validation == "official" and official_val.is_file():
+            self._refuse_shared_ids(table, source, official_val, VAL_COLUMNS)
         if self.validation == "seeded":
             ids = table["id"].tolist()
             n_val = round(SEEDED_VAL_IMAGES / OFFICIAL_TRAIN_IMAGES * len(ids))
@@ -188,7 +191,28 @@ class RSNABoneAge(RegressionDataset):
                 ", or validation='seeded'",
             )
         table = self._read(source, VAL_COLUMNS)
+        training = self.root / (KAGGLE_TRAIN_CSV if self.layout == "kaggle" else OFFICIAL_TRAIN_CSV)
+        if training.is_file():
+            self._refuse_shared_ids(table, source, training, TRAIN_COLUMNS)
         return self._items(table, source, self.root / OFFICIAL_VAL_DIR)
+
+    def _refuse_shared_ids(
+        self,
+        table: pd.DataFrame,
+        source: Path,
+        other: Path,
+        columns: dict[str, tuple[str, ...]],
+    ) -> None:
+        """An image id in both the training and the official validation table would be trained
+        and validated on: refused, listing the ids."""
+        others = {normalise_id(v) for v in read_label_table(other, self.name, columns)["id"]}
+        shared = sorted(set(table["id"]) & others)
+        if shared:
+            raise DatasetContentError(
+                self.name,
+                f"{len(shared)} id(s) in both {source} and {other}: {list_some(shared)}; "
+                "expected the training and validation images to be distinct",
+            )
 
     def _test_truth_file(self, test_labels: str | Path | None) -> Path:
         if test_labels is not None:

@@ -88,6 +88,27 @@ def test_rsna_test_truth_workbook_with_conflicting_rows(tmp_path):
     )
 
 
+def test_rsna_id_in_both_training_and_official_validation_tables(tmp_path):
+    train = tmp_path / "Bone Age Training Set Annotations" / "train.csv"
+    val = tmp_path / "Bone Age Validation Set" / "Validation Dataset.csv"
+    csv(train, [{"id": 1, "boneage": 10, "male": True}, {"id": 2, "boneage": 20, "male": False}])
+    csv(val, [{"Image ID": 2, "male": False, "Bone Age (months)": 20}])
+    png(tmp_path / "Bone Age Training Set" / "1.png")
+    png(tmp_path / "Bone Age Training Set" / "2.png")
+    png(tmp_path / "Bone Age Validation Set" / "boneage-validation-dataset-1" / "2.png")
+    for split in ("train", "val"):
+        refused(
+            tmp_path,
+            DatasetContentError,
+            lambda split=split: get_dataset(
+                "rsna", tmp_path, split, validation="official", image_size=8
+            ),
+            "1 id(s) in both",
+            train,
+            val,
+        )
+
+
 def test_echonet_file_name_repeated_with_another_ef(tmp_path):
     rows = [
         {"FileName": "0XA", "EF": 55.0, "Split": "TRAIN"},
