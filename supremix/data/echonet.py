@@ -275,7 +275,12 @@ class EchoNetDynamic(EchoVideoDataset):
         path = self.root / "VolumeTracings.csv"
         if not path.is_file():
             return {}
-        table = pd.read_csv(path)
+        try:
+            table = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise DatasetContentError(
+                self.name, f"cannot parse {path} ({error}); expected a CSV table"
+            ) from error
         if list(table.columns) != TRACING_COLUMNS:
             raise DatasetLayoutError(
                 self.name,
@@ -284,6 +289,16 @@ class EchoNetDynamic(EchoVideoDataset):
             )
         table["FileName"] = table["FileName"].astype(str).map(lambda n: Path(n).stem)
         table = table[table["FileName"].isin(set(self.ids))]
+        numbers = table[TRACING_COLUMNS[1:]].apply(pd.to_numeric, errors="coerce")
+        bad = numbers.index[~np.isfinite(numbers.to_numpy(dtype=np.float64)).all(axis=1)]
+        if len(bad):
+            rows = ", ".join(str(table_row(int(i))) for i in bad[:10])
+            raise DatasetContentError(
+                self.name,
+                f"{path}: rows {rows} hold a coordinate or frame that is not a finite number; "
+                "expected numbers in X1, Y1, X2, Y2 and Frame",
+            )
+        table[TRACING_COLUMNS[1:]] = numbers
         tracings: dict[str, dict[int, np.ndarray]] = {}
         for (video, frame), rows in table.groupby(["FileName", "Frame"], sort=False):
             coords = rows[["X1", "Y1", "X2", "Y2"]].to_numpy(dtype=np.float64)

@@ -106,7 +106,9 @@ def read_video(path: Path, channels: int = 1) -> np.ndarray:
     try:
         video = read_avi(path)
     except ValueError as error:
-        raise DatasetContentError(NAME, str(error)) from error
+        raise DatasetContentError(
+            NAME, f"{error}; expected a video OpenCV decodes (.avi, .mp4)"
+        ) from error
     if channels == 1:
         video = to_gray(video)
     return video.astype(np.float32) / 255.0

@@ -381,3 +381,30 @@ def test_rhpe_label_file_with_a_ragged_row(tmp_path):
         notes / "RHPE_Boneage_train.csv",
         "expected a CSV table",
     )
+
+
+def test_echonet_volume_tracings_with_a_text_coordinate(tmp_path):
+    root = echonet(tmp_path, [{"FileName": "0XA", "EF": 50, "Split": "TRAIN"}])
+    (root / "VolumeTracings.csv").write_text(
+        "FileName,X1,Y1,X2,Y2,Frame\n0XA.avi,1,2,3,4,10\n0XA.avi,1,two,3,4,10\n"
+    )
+    refused(
+        root,
+        DatasetContentError,
+        lambda: get_dataset("echonet", root),
+        root / "VolumeTracings.csv",
+        "rows 3 ",
+    )
+
+
+def test_generic_csv_video_opencv_cannot_open(tmp_path):
+    (tmp_path / "a.avi").write_bytes(b"not a video at all" * 10)
+    csv(tmp_path / "labels.csv", [{"path": "a.avi", "target": 1.0}])
+    dataset = CSVDataset(tmp_path, val=0, test=0)
+    refused(
+        tmp_path,
+        DatasetContentError,
+        lambda: dataset.load(0),
+        tmp_path / "a.avi",
+        "expected a video OpenCV decodes",
+    )
