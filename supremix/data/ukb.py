@@ -221,9 +221,10 @@ class UKBiobankT1(PreprocessedVolumes):
                 self.name, f"cannot parse {path} ({error}); expected a CSV table"
             ) from error
         frame = frame.apply(lambda column: column.str.strip())
-        frame = one_row_per_id(frame, "eid", columns[1:], dataset=self.name, source=f"{path}")
+        frame = one_row_per_id(frame, "eid", columns[1:], dataset=self.name, source=path)
         age = pd.to_numeric(frame[self.age_column], errors="coerce")
-        text = frame[self.age_column][age.isna() & (frame[self.age_column] != "")]
+        labelled = pd.Series(np.isfinite(age.to_numpy(dtype=np.float64)), index=age.index)
+        text = frame[self.age_column][~labelled & (frame[self.age_column] != "")]
         if len(text):
             shown = [f"row {table_row(int(i))}: {v!r}" for i, v in text.items()]
             raise DatasetContentError(
@@ -231,7 +232,6 @@ class UKBiobankT1(PreprocessedVolumes):
                 f"column {self.age_column} of {path} is not a number in {len(shown)} row(s) "
                 f"({list_some(shown)}); expected an age in years or an empty cell",
             )
-        labelled = age.notna()
         check_label_range(
             self.name, "ukb/age", age[labelled], frame["eid"][labelled].tolist(), path
         )

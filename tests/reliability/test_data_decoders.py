@@ -324,13 +324,13 @@ def test_rsna_truncated_png(tmp_path):
 
 
 def test_ukb_age_that_is_not_a_number(tmp_path):
-    root = ukb(tmp_path, {"1000001": 60, "1000002": "sixty"})
+    root = ukb(tmp_path, {"1000001": 60, "1000002": "sixty", "1000003": "inf"})
     refused(
         root,
         DatasetContentError,
         lambda: UKBiobankT1(root, **UKB_FAST),
         root / "ukb.csv",
-        "row 3: 'sixty'",
+        "row 3: 'sixty', row 4: 'inf'",
     )
 
 
