@@ -16,7 +16,7 @@ from ..extras import import_part
 from .augment import default_augmentation
 from .base import MODALITIES, SPLITS, RegressionDataset
 from .cache import CachedDataset
-from .errors import DatasetContentError, DatasetLayoutError
+from .errors import DatasetContentError, DatasetContentWarning, DatasetLayoutError
 from .label_ops import discretize, permute_labels, remove_label_ranges, subsample
 from .registry import LOADERS, dataset_class, get_dataset
 from .splits import seeded_split
@@ -32,6 +32,7 @@ __all__ = [
     "SPLITS",
     "CachedDataset",
     "DatasetContentError",
+    "DatasetContentWarning",
     "DatasetLayoutError",
     "EmpiricalCDF",
     "RegressionDataset",
