@@ -159,3 +159,13 @@ def test_results_json_is_strict_json(tmp_path):
     atomic_write_json(results, tmp_path / "r.json")
     text = (tmp_path / "r.json").read_text()
     assert json.loads(text) == {"test": {"pearson": None, "mae": 1.5}, "root": str(tmp_path)}
+
+
+@pytest.mark.parametrize("keep", [0, 10, 200])
+def test_a_truncated_checkpoint_is_named_not_a_library_error(tmp_path, keep):
+    path = tmp_path / "last.pt"
+    atomic_save({"w": torch.arange(100.0)}, path)
+    path.write_bytes(path.read_bytes()[:keep])
+    with pytest.raises(CheckpointError, match=f"{path} is not a readable torch checkpoint"):
+        load_checkpoint(path)
+    assert path.stat().st_size == keep
