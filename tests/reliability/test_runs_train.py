@@ -5,17 +5,28 @@ unknown devices and non-finite losses give one line naming what to do."""
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from runs_kit import hold_folder, rows_splits, tiny_config, tree_state
 
+from supremix.experiments.sweep import Variant, run_sweep
+from supremix.studies import compare_methods
 from supremix.train import load_checkpoint, train
 from supremix.train.run_folder import LOCK_NAME, PreviousRunError, RunFolderInUseError
 
 RUN_FILES = ["best.pt", "last.pt", "metrics.csv", "results.json"]
+AIRFOIL_DIR = Path(
+    os.environ.get("SUPREMIX_DATA") or Path(__file__).resolve().parents[2].parent / "shared/data"
+)
+needs_airfoil = pytest.mark.skipif(
+    not (AIRFOIL_DIR / "airfoil_self_noise.dat").is_file(),
+    reason="the UCI airfoil file is not available (set SUPREMIX_DATA)",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -170,3 +181,20 @@ def test_a_diverging_loss_suggests_a_lower_learning_rate(tmp_path):
     assert message.startswith("stage regression, epoch 1/2: the training loss is nan at step")
     assert "with finite inputs and labels: the optimisation diverged" in message
     assert "lower the learning rate" in message and "no checkpoint had been written" in message
+
+
+@needs_airfoil
+def test_a_study_into_a_folder_of_an_earlier_study_is_refused_before_training(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SUPREMIX_DATA", str(AIRFOIL_DIR))
+    common = {"seeds": [0], "smoke": True, "device": "cpu"}
+    compare_methods("airfoil", methods=["vanilla"], out_dir=tmp_path / "s", **common)
+    run_sweep("airfoil", [Variant("plain")], out_dir=tmp_path / "w", **common)
+    before = tree_state(tmp_path)
+    refused = "holds a previous run .*; give the study a new out_dir"  # the study's own check
+    with pytest.raises(PreviousRunError, match=f"{tmp_path / 's' / 'vanilla-seed0'} {refused}"):
+        compare_methods("airfoil", methods=["vanilla"], out_dir=tmp_path / "s", **common)
+    with pytest.raises(PreviousRunError, match=f"{tmp_path / 'w' / 'variant0-seed0'} {refused}"):
+        run_sweep("airfoil", [Variant("plain")], out_dir=tmp_path / "w", **common)
+    assert tree_state(tmp_path) == before
