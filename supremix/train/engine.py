@@ -4,9 +4,10 @@ The output folder holds ``last.pt`` (the resume point, written every ``checkpoin
 epochs and at the end of every stage), ``best.pt`` (the EMA weights with the best validation
 MAE of the final stage), ``metrics.csv`` (one row per epoch) and ``results.json`` (test and
 validation metrics of the selected weights, the configuration and the provenance). All files
-are written atomically by the main process. ``resume=True`` continues from ``last.pt`` with the
-model, optimiser, schedule, gradient scaler, EMA and every random state of the interrupted run,
-so it ends where an uninterrupted run ends.
+are written atomically by the main process, which holds the folder (:mod:`.run_folder`).
+``resume=True`` continues from ``last.pt`` with the model, optimiser, schedule, gradient
+scaler, EMA and every random state of the interrupted run, so it ends where an uninterrupted
+run ends; on the same data only (:mod:`.fingerprint`).
 """
 
 from __future__ import annotations

@@ -145,7 +145,15 @@ def check_run_folder(
 
     ``resume``: ``out`` holds a ``last.pt`` to continue (or no run at all: a fresh start);
     ``overwrite``: a previous run may be replaced; neither: ``out`` holds no previous run.
+    Under ``torchrun`` only the main process (``RANK`` 0) checks: the others may start after
+    it has claimed the folder.
     """
+    if os.environ.get("RANK", "0") != "0":
+        return Path(out)
+    return _check_run_folder(out, resume=resume, overwrite=overwrite)
+
+
+def _check_run_folder(out: str | os.PathLike[str], *, resume: bool, overwrite: bool) -> Path:
     if resume and overwrite:
         raise RunFolderError(f"{out}: resume and overwrite exclude each other; choose one")
     path = check_out_path(out)
@@ -224,12 +232,15 @@ class RunFolder:
     ) -> RunFolder:
         """Check ``out`` (:func:`check_run_folder`), create it, lock it and create the run's
         own folder in it; removes what a killed run left of its own folder."""
-        path = check_run_folder(out, resume=resume, overwrite=overwrite)
+        path = _check_run_folder(out, resume=resume, overwrite=overwrite)
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise RunFolderError(f"cannot create {path}: {error.strerror}") from None
-        lock = _Lock.acquire(path)
+        try:
+            lock = _Lock.acquire(path)
+        except OSError as error:
+            raise RunFolderError(f"cannot lock {path / LOCK_NAME}: {error.strerror}") from None
         try:
             _check_contents(path, resume=resume, overwrite=overwrite)  # again, under the lock
             left = str(lock.previous.get("run_dir", ""))

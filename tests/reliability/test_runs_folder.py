@@ -238,3 +238,23 @@ def test_a_study_refuses_run_folders_holding_runs_before_training(tmp_path):
     assert "new out_dir" in str(error.value)
     check_new_run_folders([tmp_path / "study" / "supremix-seed2"])
     assert tree_state(tmp_path) == before
+
+
+def test_a_lock_path_that_is_not_a_file_is_one_error_naming_it(tmp_path):
+    folder = tmp_path / "run"
+    (folder / LOCK_NAME).mkdir(parents=True)
+    before = tree_state(tmp_path)
+    with pytest.raises(RunFolderError, match=f"cannot lock {folder / LOCK_NAME}: "):
+        RunFolder.claim(folder)
+    assert tree_state(tmp_path) == before
+
+
+def test_under_torchrun_only_the_main_process_checks_before_the_data(tmp_path, monkeypatch):
+    """Other processes may start after the main one has claimed the folder; the claim in
+    ``train`` (main process only) is what guards it."""
+    folder = previous_run(tmp_path / "run")
+    monkeypatch.setenv("RANK", "1")
+    assert check_run_folder(folder) == folder
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(PreviousRunError):
+        check_run_folder(folder)
