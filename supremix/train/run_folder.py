@@ -165,6 +165,11 @@ def _check_run_folder(out: str | os.PathLike[str], *, resume: bool, overwrite: b
 
 def _check_contents(path: Path, *, resume: bool, overwrite: bool) -> None:
     found = previous_run_files(path)
+    folders = [name for name in found if not (path / name).is_file()]
+    if folders:
+        raise RunFolderError(
+            f"{path}: {', '.join(folders)} is a folder, where a run writes a file; move it away"
+        )
     if resume and found and LAST not in found:
         raise RunFolderError(
             f"cannot resume in {path}: it holds {', '.join(found)} but no {LAST}; "

@@ -258,3 +258,15 @@ def test_under_torchrun_only_the_main_process_checks_before_the_data(tmp_path, m
     monkeypatch.setenv("RANK", "0")
     with pytest.raises(PreviousRunError):
         check_run_folder(folder)
+
+
+@pytest.mark.parametrize("name", RUN_FILES)
+@pytest.mark.parametrize("mode", [{}, {"resume": True}, {"overwrite": True}])
+def test_a_folder_where_a_run_writes_a_file_is_refused(tmp_path, name, mode):
+    folder = tmp_path / "run"
+    (folder / name).mkdir(parents=True)
+    (folder / name / "inside.txt").write_text("a user's")
+    before = tree_state(tmp_path)
+    with pytest.raises(RunFolderError, match=f"{folder}: {name} is a folder, .*move it away"):
+        RunFolder.claim(folder, **mode)
+    assert tree_state(tmp_path) == before
