@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -198,3 +201,43 @@ def test_a_study_into_a_folder_of_an_earlier_study_is_refused_before_training(
     with pytest.raises(PreviousRunError, match=f"{tmp_path / 'w' / 'variant0-seed0'} {refused}"):
         run_sweep("airfoil", [Variant("plain")], out_dir=tmp_path / "w", **common)
     assert tree_state(tmp_path) == before
+
+
+SLOW_RUN = """
+import sys, time, torch
+from runs_kit import rows_splits, tiny_config
+from supremix.train import train
+torch.set_num_threads(1)
+
+def pause(row):
+    print("epoch", row["epoch"], flush=True)
+    time.sleep(120)
+
+train(tiny_config(epochs=2, checkpoint_every=1), **rows_splits(), out_dir=sys.argv[1],
+      callbacks=[pause])
+"""
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_the_second_fails_fast_and_a_killed_run_resumes(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    first = subprocess.Popen(
+        [sys.executable, "-c", SLOW_RUN, str(out)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert first.stdout is not None and first.stdout.readline().strip() == "epoch 1"
+        before = tree_state(tmp_path)
+        began = time.monotonic()
+        with pytest.raises(RunFolderInUseError, match=f"{out} is in use .*process {first.pid} "):
+            train(tiny_config(epochs=2, checkpoint_every=1), **rows_splits(), out_dir=out)
+        assert time.monotonic() - began < 5
+        assert tree_state(tmp_path) == before
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    resumed = train(
+        tiny_config(epochs=2, checkpoint_every=1), **rows_splits(), out_dir=out, resume=True
+    )
+    assert resumed.results["resumed_from"] == {"stage": "regression", "epoch": 1}
+    assert sorted(tree_state(out)) == RUN_FILES
