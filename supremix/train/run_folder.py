@@ -19,6 +19,12 @@ A run's files are :data:`RUN_FILES` (``last.pt``, ``best.pt``, ``metrics.csv``,
   as it was. A first or resumed run writes beside its ``last.pt`` directly, so that a run that
   is stopped can be resumed; its ``results.json`` appears last, when it has succeeded.
 
+Studies and sweeps (``supremix.studies.compare_methods``, ``run_sweep``) given an ``out_dir``
+check every run folder they will train into before training any
+(:func:`check_new_run_folders`) and never replace a run: a rerun needs a new ``out_dir``.
+Without one, as in the book's notebooks, their runs go to a temporary folder that the study
+owns and removes, so a notebook (and ``make book``) can always be rerun.
+
 Every refusal is a :class:`RunFolderError` (a :class:`ValueError`) whose message names the
 folder and the way on.
 """
