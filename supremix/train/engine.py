@@ -70,7 +70,7 @@ from .rng import (
     set_determinism,
     set_global_rng_state,
 )
-from .run_folder import RESULTS_JSON, RunFolder, claimed_run_folder
+from .run_folder import RESULTS_JSON, claimed_run_folder
 
 AUGMENT_FROM_CONFIG = "config"
 
@@ -196,7 +196,6 @@ class _Run:
         self.fingerprint = dataset_fingerprint(
             {"train": train_set, "val": val_set, "test": test_set}, data_info.get("root")
         )
-        self.folder: RunFolder
 
         set_determinism(config.deterministic, env.device)
         seed_everything(config.seed)
@@ -409,9 +408,8 @@ class _Run:
 
     # ---------------------------------------------------------------- whole run
     def execute(self, *, resume: bool, overwrite: bool) -> RunResult:
-        env = self.env
-        with claimed_run_folder(self.out_dir, resume=resume, overwrite=overwrite, env=env) as f:
-            self.folder = f
+        claim = {"resume": resume, "overwrite": overwrite, "env": self.env}
+        with claimed_run_folder(self.out_dir, **claim) as self.folder:
             return self._execute(resume)
 
     def _execute(self, resume: bool) -> RunResult:
@@ -458,7 +456,11 @@ class _Run:
         metrics = {}
         for split, dataset in (("val", self.val_set), ("test", self.test_set)):
             if dataset is not None:
-                metrics[split] = self._predict(model, dataset).metrics()
+                try:
+                    metrics[split] = self._predict(model, dataset).metrics()
+                except ValueError as error:
+                    kept = self.folder.kept_after_failure()
+                    raise ValueError(f"the {split} predictions: {error}; {kept}") from None
         results = {
             **metrics,
             "selected": selected,

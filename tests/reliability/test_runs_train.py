@@ -87,9 +87,20 @@ def test_a_replacing_run_with_non_finite_predictions_leaves_the_previous_run(tmp
     before = tree_state(tmp_path)
     data = rows_splits()
     data["test_set"].x[:] = np.inf  # training is fine, the final evaluation is not
-    with pytest.raises(ValueError, match="non-finite"):
+    with pytest.raises(ValueError, match=r"the test predictions: .*non-finite") as error:
         train(tiny_config(seed=1), **data, out_dir=out, overwrite=True)
+    assert str(error.value).endswith(f"{out} keeps its previous run unchanged")
     assert tree_state(tmp_path) == before
+
+
+def test_a_first_run_with_non_finite_predictions_keeps_its_checkpoint_only(tmp_path):
+    out = tmp_path / "run"
+    data = rows_splits()
+    data["test_set"].x[:] = np.nan
+    with pytest.raises(ValueError, match=r"the test predictions: .*non-finite") as error:
+        train(tiny_config(), **data, out_dir=out)
+    assert str(error.value).endswith(f"the last good checkpoint, {out / 'last.pt'}, is kept")
+    assert sorted(tree_state(out)) == ["best.pt", "last.pt", "metrics.csv"]  # no results.json
 
 
 def test_a_failed_first_run_keeps_its_checkpoint_and_can_be_resumed(tmp_path):
