@@ -40,6 +40,7 @@ from .paper import HIGHER_IS_BETTER, canonical_method, paper_results, reference_
 from .reporting import comparison_table, run_label, summarise_runs
 from .train import PRESETS, TrainConfig, open_splits, predict, train
 from .train.config import MAIN_METHODS, METHODS
+from .train.run_folder import check_new_run_folders
 
 #: The four metrics of seed 001 §4.4, in the order the book shows them.
 SHOWN_METRICS = ("MAE", "MSE", "GM", "rho")
@@ -834,6 +835,7 @@ def compare_methods(
     )
     simclr_augment = _simclr_augment(dataset, config)
     with training_session(config, out_dir, cpu_threads, prefix="study-") as out_dir:
+        check_new_run_folders(Path(out_dir) / f"{m}-seed{s}" for m in methods for s in seeds)
         for method in methods:
             for seed in seeds:
                 changes = {"augment": simclr_augment} if method == "simclr" else {}

@@ -43,6 +43,7 @@ from supremix.studies import (
     training_session,
 )
 from supremix.train import TrainConfig, predict, train
+from supremix.train.run_folder import check_new_run_folders
 
 #: Metric names of :func:`supremix.metrics.regression_metrics` under the seeds' spelling.
 METRIC_KEYS = {"MAE": "mae", "MSE": "mse", "RMSE": "rmse", "GM": "gm", "rho": "pearson", "R2": "r2"}
@@ -492,6 +493,9 @@ def run_sweep(
         smoke=smoke,
     )
     with training_session(config, out_dir, cpu_threads, prefix="sweep-") as out_dir:
+        check_new_run_folders(
+            run_folder(out_dir, i, s) for i in range(len(variants)) for s in seeds
+        )
         for index, variant in enumerate(variants):
             for seed in seeds:
                 train_set = splits["train"]

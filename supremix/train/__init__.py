@@ -50,6 +50,8 @@ _EXPORTS = {
     "warmup_cosine_factor": "optim",
     "Stage": "protocols",
     "plan_stages": "protocols",
+    "ResumeError": "resume",
+    "RunFolderError": "run_folder",
 }
 
 __all__ = sorted(_EXPORTS)
