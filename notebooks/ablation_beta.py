@@ -28,8 +28,8 @@ if importlib.util.find_spec("supremix") is None:
 # %% [markdown]
 # # Ablation: the Beta distribution of Mix-neg (seed 001 Table 11)
 #
-# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/ablation_beta.ipynb)
-# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/ablation_beta.ipynb)
+# [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/ablation_beta.ipynb)
+# [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/ablation_beta.ipynb)
 #
 # **The question.** A Mix-neg is `λ1 z_anchor + (1 − λ1) z_negative` with `λ1 ~ Beta(α, β)`
 # (seed 001 eqs. (1)-(2)): λ1 near 1 puts the mixture next to the anchor (a very hard negative),

@@ -29,8 +29,8 @@ if importlib.util.find_spec("supremix") is None:
 # %% [markdown]
 # # Imbalanced regression: SupReMix with LDS and FDS
 #
-# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/imbalanced.ipynb)
-# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/imbalanced.ipynb)
+# [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/imbalanced.ipynb)
+# [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/imbalanced.ipynb)
 #
 # **The experiment.** Seed 001 App. D.3: bone ages in RSNA are imbalanced (few very young and
 # very old hands), and Table 16 combines SupReMix with the two remedies of Yang et al. 2021:

@@ -28,8 +28,8 @@ if importlib.util.find_spec("supremix") is None:
 # %% [markdown]
 # # IMDB-WIKI-DIR: age from face photographs
 #
-# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/imdbwiki.ipynb)
-# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/imdbwiki.ipynb)
+# [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/imdbwiki.ipynb)
+# [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/imdbwiki.ipynb)
 #
 # **The dataset.** IMDB-WIKI-DIR: celebrity face photographs labelled with age in years, with
 # the balanced validation and test sets of Yang et al. 2021 (seed 002 §4). Seed 002 pretrains a

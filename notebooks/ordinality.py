@@ -28,8 +28,8 @@ if importlib.util.find_spec("supremix") is None:
 # %% [markdown]
 # # Ordinality-awareness: training with permuted labels
 #
-# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/ordinality.ipynb)
-# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/ordinality.ipynb)
+# [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/ordinality.ipynb)
+# [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/ordinality.ipynb)
 #
 # **What the paper does.** Seed 001 §5.1.1 asks whether a contrastive representation knows
 # that labels are ordered. It trains SupCon and SupReMix on RSNA bone ages twice: with the

@@ -28,8 +28,8 @@ if importlib.util.find_spec("supremix") is None:
 # %% [markdown]
 # # Pair selection: input mixup, C-Mixup, SupReMix (seed 001 Table 19)
 #
-# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/pair_selection.ipynb)
-# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/pair_selection.ipynb)
+# [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/pair_selection.ipynb)
+# [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/pair_selection.ipynb)
 #
 # **The question.** Where should the mixed pairs come from? Seed 001 App. D.6 compares, on UK
 # Biobank, mixup of random input pairs (Zhang et al. 2018, "Input Mixup [14]"), mixup of

@@ -29,8 +29,8 @@ if importlib.util.find_spec("supremix") is None:
 # %% [markdown]
 # # SupReMix pretraining of task-specific architectures
 #
-# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/pretraining.ipynb)
-# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/pretraining.ipynb)
+# [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/pretraining.ipynb)
+# [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/pretraining.ipynb)
 #
 # **The experiment.** Seed 001 §5.4, Fig. 8: architectures designed for one task, trained
 # "directly" and "combined with SupReMix pretraining", SupReMix being "a plug-and-play solution

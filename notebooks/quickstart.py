@@ -28,8 +28,8 @@ if importlib.util.find_spec("supremix") is None:
 # %% [markdown]
 # # Quickstart: SupReMix on UCI airfoil
 #
-# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/quickstart.ipynb)
-# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/quickstart.ipynb)
+# [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/quickstart.ipynb)
+# [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/quickstart.ipynb)
 #
 # Vanilla regression and SupReMix on the real UCI airfoil self-noise table (1,503 wind-tunnel
 # measurements, five inputs, sound pressure level in dB), the tabular benchmark of seed 002

@@ -29,8 +29,8 @@ if importlib.util.find_spec("supremix") is None:
 # %% [markdown]
 # # Reduced training data: Vanilla and SupReMix on smaller training sets
 #
-# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/reduced_data.ipynb)
-# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/reduced_data.ipynb)
+# [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/reduced_data.ipynb)
+# [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/reduced_data.ipynb)
 #
 # **The experiment.** Seed 001 §5.5, Fig. 9: Vanilla and SupReMix trained on training sets of
 # several sizes, "keeping all other training parameters consistent": UK Biobank 2,500-20,000

@@ -28,8 +28,8 @@ if importlib.util.find_spec("supremix") is None:
 # %% [markdown]
 # # RSNA: bone age from hand radiographs
 #
-# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/rsna.ipynb)
-# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/rsna.ipynb)
+# [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/rsna.ipynb)
+# [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/rsna.ipynb)
 #
 # **The dataset.** The RSNA Pediatric Bone Age Challenge 2017: left-hand radiographs of
 # children; the label is the bone age read by radiologists, in months, and sex is the group

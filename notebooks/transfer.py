@@ -29,8 +29,8 @@ if importlib.util.find_spec("supremix") is None:
 # %% [markdown]
 # # Transfer between bone-age datasets: RSNA → RHPE and RHPE → RSNA
 #
-# [![Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/transfer.ipynb)
-# [![Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/transfer.ipynb)
+# [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/transfer.ipynb)
+# [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/transfer.ipynb)
 #
 # **The experiment.** Seed 001 §5.6, Table 8: "(1) from RSNA (source, 12K samples) to RHPE
 # (target, 2K subsampled samples), and (2) from RHPE (source, 6K samples) to RSNA (target, 2K

@@ -1,6 +1,7 @@
 """The ``supremix`` command: ``train``, ``phantom``, ``presets`` and ``info``.
 
     supremix train --dataset rsna --method supremix --epochs 4 --out runs/rsna
+    supremix train --dataset rsna --method supremix --epochs 4 --out runs/rsna --resume
     supremix train --dataset rsna --data-root /data/rsna --preset rsna --out runs/rsna-paper
     supremix phantom rsna --out /tmp/rsna --n 200 --seed 0
     supremix presets
@@ -10,6 +11,10 @@ Without ``--data-root`` a run uses the dataset's phantom (cached; ``results.json
 ``"kind": "phantom"``) and the ``<dataset>-cpu`` preset; with it, the paper preset of the
 dataset. Command-line options override the preset. Under ``torchrun`` every process runs the
 same command.
+
+An output folder that holds a previous run is refused unless ``--resume`` continues it or
+``--overwrite`` replaces it; the device, the folder and a resumed ``last.pt`` are checked
+before any data are loaded (``supremix.train.run_folder``). Errors are one line on stderr.
 """
 
 from __future__ import annotations
@@ -89,6 +94,12 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got ''")
+    return Path(text)
+
+
 def _key_value(text: str) -> tuple[str, Any]:
     """``KEY=VALUE`` with VALUE read as JSON when it parses (numbers, lists), else a string."""
     key, sep, value = text.partition("=")
@@ -135,7 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the dataset in its official layout; omitted: a cached phantom (airfoil: "
         "$SUPREMIX_DATA)",
     )
-    run.add_argument("--out", type=Path, required=True, help="output folder")
+    run.add_argument(
+        "--out",
+        type=_folder,
+        required=True,
+        help="output folder; one that holds a previous run needs --resume or --overwrite",
+    )
     run.add_argument(
         "--preset",
         help="named configuration (see 'supremix presets'); default: <dataset>-cpu without "
@@ -185,7 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mixup", choices=MIXUP_MODES, help="mixup baseline (App. D.5-D.6)")
     run.add_argument("--mixup-alpha", type=_positive_float, help="lambda ~ Beta(a, a)")
     run.add_argument("--cmixup-sigma", type=_positive_float, help="C-Mixup width, label units")
-    run.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    again = run.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    again.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run in OUT (its files are replaced when this run succeeds)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     phantom = commands.add_parser(
@@ -194,7 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the phantom of NAME under OUT, readable by get_dataset(NAME, OUT).",
     )
     phantom.add_argument("name", choices=sorted(PHANTOMS))
-    phantom.add_argument("--out", type=Path, required=True)
+    phantom.add_argument("--out", type=_folder, required=True, help="an empty or new folder")
+    phantom.add_argument(
+        "--overwrite", action="store_true", help="write into OUT even if it is not empty"
+    )
     phantom.add_argument("--n", type=_positive_int, help="number of items (writer's default)")
     phantom.add_argument("--seed", type=int, default=0)
 
@@ -233,13 +258,25 @@ def _config_from_args(args: argparse.Namespace) -> Any:
 
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from supremix.data import DatasetContentError, DatasetLayoutError
+    from supremix.train.device_check import device_problem
     from supremix.train.engine import RESULTS_JSON, train
     from supremix.train.experiment import open_splits
+    from supremix.train.resume import read_resume_file
+    from supremix.train.run_folder import LAST, RunFolderError, check_run_folder
 
     try:
         config = _config_from_args(args)
     except ValueError as error:
         parser.exit(EXIT_USAGE, f"supremix train: error: {error}\n")
+    problem = device_problem(config.device)
+    if problem is not None:
+        parser.exit(EXIT_FAILURE, f"supremix train: error: {problem}\n")
+    try:  # the output folder is checked before any data are loaded
+        out = check_run_folder(args.out, resume=args.resume, overwrite=args.overwrite)
+        if args.resume and (out / LAST).is_file():
+            read_resume_file(out / LAST)
+    except RunFolderError as error:
+        parser.exit(EXIT_FAILURE, f"supremix train: error: {error}\n")
     try:
         splits, info = open_splits(config, args.data_root)
     except (DatasetLayoutError, DatasetContentError, FileNotFoundError, TypeError, ValueError) as e:
@@ -252,6 +289,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             test_set=splits["test"],
             out_dir=args.out,
             resume=args.resume,
+            overwrite=args.overwrite,
             data_info=info,
         )
     except (ValueError, FloatingPointError) as error:
@@ -273,6 +311,16 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _phantom(args: argparse.Namespace) -> int:
     from supremix.data.phantoms import write_phantom
 
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"{args.out} is a file, not a folder")
+    if args.out.is_dir() and not args.overwrite:
+        entries = sorted(p.name for p in args.out.iterdir())
+        if entries:
+            shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+            raise ValueError(
+                f"{args.out} is not empty ({len(entries)} entries: {shown}); choose an empty "
+                "folder or write over its files with --overwrite"
+            )
     out = write_phantom(args.name, args.out, n=args.n, seed=args.seed)
     print(f"wrote the {args.name} phantom to {out}")
     return 0

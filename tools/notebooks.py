@@ -69,8 +69,9 @@ REQUIRED_PARAMETERS = (
 )
 FIXED_DEFAULTS = {"data_root": None, "device": "auto", "smoke": False, "results_path": None}
 BADGE_PREFIXES = ("[![Colab]", "[![Kaggle]")
-COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
-KAGGLE_BADGE = "https://kaggle.com/static/images/open-in-kaggle.svg"
+# Badge images ship with the book (it renders without internet); the links stay remote.
+COLAB_BADGE = "../book/images/colab-badge.svg"
+KAGGLE_BADGE = "../book/images/kaggle-badge.svg"
 MAGIC = re.compile(r"^\s*[!%]|get_ipython\(")
 
 
@@ -255,6 +256,11 @@ def expand(notebook: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode
     own = [c for c in notebook.cells if "slot" not in c.metadata]
     at = own.index(marker)
     expanded.cells = [*copy.deepcopy(own[:at]), *body, *copy.deepcopy(own[at + 1 :])]
+    settings = expanded.metadata.get("jupytext", {})
+    if "cell_metadata_filter" in settings:  # jupytext lists the keys it read, in set order
+        keys = settings["cell_metadata_filter"].split(",")
+        kept = [key for key in keys if key not in ("template", "slot")]
+        settings["cell_metadata_filter"] = ",".join(kept)
     return expanded
 
 

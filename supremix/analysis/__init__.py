@@ -7,6 +7,10 @@
   experiment (Fig. 3).
 """
 
+from ..extras import require
+
+require("train", by=__name__)
+
 from .embedding_map import embed_2d, plot_embedding
 from .hardness import HardnessStats, LogitHardnessTracker, logit_hardness, pair_logits
 from .lipschitz import (

@@ -10,13 +10,13 @@ helpers :func:`video_mean_std` and :func:`clip_options`, on first access.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from ..extras import import_part
 from .augment import default_augmentation
 from .base import MODALITIES, SPLITS, RegressionDataset
 from .cache import CachedDataset
-from .errors import DatasetContentError, DatasetLayoutError
+from .errors import DatasetContentError, DatasetContentWarning, DatasetLayoutError
 from .label_ops import discretize, permute_labels, remove_label_ranges, subsample
 from .registry import LOADERS, dataset_class, get_dataset
 from .splits import seeded_split
@@ -32,6 +32,7 @@ __all__ = [
     "SPLITS",
     "CachedDataset",
     "DatasetContentError",
+    "DatasetContentWarning",
     "DatasetLayoutError",
     "EmpiricalCDF",
     "RegressionDataset",
@@ -53,5 +54,5 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(import_part(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

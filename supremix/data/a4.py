@@ -27,7 +27,9 @@ import pandas as pd
 import torch
 
 from .base import Transform, check_choice, check_root, check_split
-from .errors import DatasetContentError, DatasetLayoutError
+from .checks import check_label_range
+from .errors import DatasetContentError, DatasetLayoutError, list_some
+from .paths import table_row
 from .splits import seeded_split
 from .tables import resolve_missing_labels
 from .volumeio import NORMALIZATIONS, mean_over_frames, read_nifti
@@ -176,7 +178,12 @@ class A4AmyloidPET(PreprocessedVolumes):
         """(BID, VISCODE) -> SUVR of the ``region`` rows."""
         path = self._table_path(table)
         self.table = path
-        frame = pd.read_csv(path, dtype={"BID": str, "brain_region": str})
+        try:
+            frame = pd.read_csv(path, dtype={"BID": str, "brain_region": str})
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise DatasetContentError(
+                self.name, f"cannot parse {path} ({error}); expected a CSV table"
+            ) from error
         needed = [*TABLE_COLUMNS, self.reference]
         missing = [c for c in needed if c not in frame.columns]
         if missing:
@@ -194,6 +201,26 @@ class A4AmyloidPET(PreprocessedVolumes):
         rows = rows[rows["VISCODE"].notna()]
         rows["BID"] = rows["BID"].str.strip()
         values = pd.to_numeric(rows[self.reference], errors="coerce")
+        cells = rows[self.reference].astype(str).str.strip()
+        text = cells[values.isna() & rows[self.reference].notna() & (cells != "")]
+        if len(text):
+            shown = [f"row {table_row(int(i))}: {v!r}" for i, v in text.items()]
+            raise DatasetContentError(
+                self.name,
+                f"column {self.reference} of {path} is not a number in {len(shown)} row(s) "
+                f"({list_some(shown)}); expected an SUVR or an empty cell",
+            )
+        finite = values.notna()
+        check_label_range(
+            self.name,
+            "a4/suvr",
+            values[finite],
+            [
+                f"{b}/{int(c)}"
+                for b, c in zip(rows["BID"][finite], rows["VISCODE"][finite], strict=True)
+            ],
+            path,
+        )
         suvr: dict[tuple[str, int], float] = {}
         conflicts = []
         for bid, code, value in zip(rows["BID"], rows["VISCODE"].astype(int), values, strict=True):

@@ -25,9 +25,11 @@ import numpy as np
 import torch
 
 from .base import SPLITS, RegressionDataset, Transform, check_split
+from .checks import check_label_range, one_row_per_id
 from .errors import DatasetContentError, DatasetLayoutError, list_some
 from .imageio import as_size, load_image
-from .tables import parse_numbers, read_label_table
+from .paths import resolve_entries, table_row
+from .tables import parse_label_numbers, read_label_table
 
 DIR_COLUMNS = {"age": ("age",), "path": ("path",), "split": ("split",)}
 GENDER_SUFFIX = {"m": 1, "f": 0}
@@ -60,21 +62,34 @@ class _DIRFaces(RegressionDataset):
         self.seed = seed
         source = self.root / self.csv_name
         table = read_label_table(source, self.name, DIR_COLUMNS)
-        splits = table["split"].str.lower()
-        unknown = sorted(set(splits) - set(SPLITS))
+        table["split"] = table["split"].str.lower()
+        unknown = sorted(set(table["split"]) - set(SPLITS))
         if unknown:
             raise DatasetContentError(
                 self.name,
                 f"column 'split' of {source} has values {unknown}; expected train, val, test",
             )
-        table = table[splits == split].reset_index(drop=True)
-        relative = table["path"].tolist()
+        resolved = resolve_entries(
+            self.root,
+            table["path"].tolist(),
+            dataset=self.name,
+            listed_in=source,
+            rows=[table_row(i) for i in table.index],
+        )
+        table["path"] = [p.relative_to(self.root).as_posix() for p in resolved]
+        table = one_row_per_id(table, "path", ["age", "split"], dataset=self.name, source=source)
+        ages = parse_label_numbers(
+            table["age"], dataset=self.name, source=source, column="age", ids=table["path"].tolist()
+        )
+        check_label_range(self.name, f"{self.name}/age", ages, table["path"].tolist(), source)
+        chosen = (table["split"] == split).to_numpy()
+        relative = table["path"][chosen].tolist()
         self.paths = [self.root / p for p in relative]
         self._check_images_exist(source)
         groups = self._genders(relative, source) if self.has_gender else None
         super().__init__(
             relative,
-            parse_numbers(table["age"].tolist()),
+            ages[chosen],
             split=split,
             groups=groups,
             transform=transform,

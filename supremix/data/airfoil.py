@@ -38,6 +38,9 @@ from .splits import seeded_split
 NAME = "airfoil"
 FILENAME = "airfoil_self_noise.dat"
 SHA256 = "74c75fd71783f1e6b71f8a622b993dc592897a97cd689c5090a07147a1b097b3"
+# SHA-256 of the UCI rows in file order, fields joined by one tab, "\n" after every row: the
+# same for copies that only add a header line, use LF line endings or other whitespace
+ROWS_SHA256 = "10ee06e6cfb27dae6b44213d421d217012fb1f9b697592e73a4e4016b52d425f"
 URLS = (
     "https://archive.ics.uci.edu/ml/machine-learning-databases/00291/airfoil_self_noise.dat",
     "https://archive.ics.uci.edu/static/public/291/airfoil+self+noise.zip",
@@ -82,6 +85,47 @@ def read_airfoil(path: str | Path) -> np.ndarray:
     if not rows:
         raise DatasetContentError(NAME, f"{path} holds no data rows")
     return np.asarray(rows, dtype=np.float64)
+
+
+def rows_digest(path: str | Path) -> str:
+    """SHA-256 of the numeric rows of ``path`` as written (fields joined by a tab, one row per
+    line): what :data:`ROWS_SHA256` is for UCI's file, whatever header or line endings a copy
+    has."""
+    rows = []
+    for line in Path(path).read_bytes().decode("latin-1").replace("\r", "").split("\n"):
+        fields = line.split()
+        if not fields or (not rows and not _numeric(fields)):
+            continue  # blank lines; a header line before the first row
+        rows.append("\t".join(fields) + "\n")
+    return hashlib.sha256("".join(rows).encode("latin-1")).hexdigest()
+
+
+def _numeric(fields: list[str]) -> bool:
+    try:
+        [float(f) for f in fields]
+    except ValueError:
+        return False
+    return True
+
+
+def verify_airfoil(path: str | Path) -> None:
+    """Refuse a local file whose rows differ from UCI's (a modified, shuffled or truncated
+    copy would change the seeded split and every number compared with the paper).
+
+    Passes when the bytes have SHA-256 :data:`SHA256` or the rows have :data:`ROWS_SHA256`
+    (copies with a header line or other line endings); otherwise a
+    :class:`DatasetContentError` names the file, its digest and UCI's.
+    """
+    path = Path(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest == SHA256 or rows_digest(path) == ROWS_SHA256:
+        return
+    raise DatasetContentError(
+        NAME,
+        f"{path} has SHA-256 {digest} and its rows differ from UCI's file (SHA-256 {SHA256}, "
+        f"rows {ROWS_SHA256}); expected the unmodified UCI dataset 291 (delete the file to "
+        "download it again), or pass verify=False to load a modified copy",
+    )
 
 
 def _payload(url: str, data: bytes) -> bytes:
@@ -167,7 +211,8 @@ class Airfoil(RegressionDataset):
 
     ``id`` is the 0-based row of the file. Split: seeded, 150 val and 150 test rows by default
     (seed 002 Table 12). ``normalize`` (``"zscore"`` or ``"minmax"``) scales each input with
-    statistics of the train split, whatever ``split`` is loaded.
+    statistics of the train split, whatever ``split`` is loaded. ``verify`` (default) refuses
+    a file whose rows differ from UCI's (:func:`verify_airfoil`).
     """
 
     name = NAME
@@ -184,11 +229,14 @@ class Airfoil(RegressionDataset):
         test: float | int = TEST_SIZE,
         seed: int = 0,
         download: bool = True,
+        verify: bool = True,
         transform: Transform | None = None,
     ):
         check_choice(NAME, "normalize", normalize, NORMALIZE_CHOICES)
         self.path = locate_airfoil(root, download=download)
         table = read_airfoil(self.path)
+        if verify:
+            verify_airfoil(self.path)
         ids = [str(i) for i in range(len(table))]
         parts = seeded_split(ids, val=val, test=test, seed=seed)
         rows = parts[check_split(NAME, split)]

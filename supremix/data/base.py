@@ -16,6 +16,14 @@ An item is produced in three steps, so that decoding can be cached and randomnes
 
 ``options`` holds every loader setting that changes what :meth:`load` returns (resolution,
 crop, orientation); together with ``name``, ``split`` and :meth:`source_file` it keys caches.
+
+What a loader refuses (book: "What bad input gets"; each data card: "What is refused, what is
+warned"): at construction, a repeated id whose rows disagree and labels outside the documented
+range (:mod:`~supremix.data.checks`), paths in a label file that leave the root
+(:mod:`~supremix.data.paths`), label cells that are not numbers; in :meth:`load`, a file the
+decoder cannot read and NaN or infinite values. Every refusal is a :class:`DatasetLayoutError`
+or :class:`DatasetContentError` on one line naming the file, rows or folder, and no file is
+written, moved or deleted.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ protocol (all 450 labelled patients of the 2019 training set).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,8 +31,10 @@ import numpy as np
 import torch
 
 from .base import Transform, check_choice, check_split
+from .checks import check_label_range
 from .echonet import EchoVideoDataset
-from .errors import DatasetContentError, DatasetLayoutError
+from .errors import DatasetContentError, DatasetLayoutError, list_some
+from .paths import check_plain_names
 from .splits import seeded_split
 from .volumeio import read_key_values, read_mhd, read_nifti
 
@@ -46,12 +49,13 @@ def read_cfg(path: str | Path) -> dict[str, str]:
     return read_key_values(path, ":")
 
 
-def read_patient_list(path: Path) -> list[str]:
-    """Patient names of a split file, one per line (bare numbers become ``patientXXXX``)."""
+def read_patient_list(path: Path, dataset: str = "camus") -> list[str]:
+    """Patient names of a split file, one per line (bare numbers become ``patientXXXX``);
+    names that are not plain folder names (``../x``, absolute paths) raise."""
     names = []
-    for token in path.read_text().split():
+    for token in path.read_text(encoding="latin-1").split():
         names.append(f"patient{int(token):04d}" if token.isdigit() else token)
-    return names
+    return check_plain_names(names, dataset=dataset, what="patient name", listed_in=path)
 
 
 class CAMUS(EchoVideoDataset):
@@ -119,7 +123,14 @@ class CAMUS(EchoVideoDataset):
                 f"Info_{view}.cfg of {', '.join(unlabelled[:5])} has no {' or '.join(keys)} "
                 f"({len(unlabelled)} patients)",
             )
-        labels = [float(next(info[k] for k in keys if k in info)) for info in infos.values()]
+        labels = self._labels(infos, patient_dir, keys)
+        check_label_range(
+            self.name,
+            f"camus/{target}",
+            labels,
+            chosen,
+            f"Info_{view}.cfg files under {patient_dir}",
+        )
         sexes = [infos[p].get("Sex", "") for p in chosen]
         groups = [SEX_GROUPS[s] for s in sexes] if all(s in SEX_GROUPS for s in sexes) else None
         self.files = [self._sequence_file(patient_dir / p) for p in chosen]
@@ -138,6 +149,31 @@ class CAMUS(EchoVideoDataset):
             size=size,
         )
         self.options["view"] = view
+
+    def _labels(
+        self, infos: dict[str, dict[str, str]], patient_dir: Path, keys: tuple[str, ...]
+    ) -> list[float]:
+        """The label of every patient, or a :class:`DatasetContentError` naming the Info files
+        whose value is not a finite number."""
+        labels, bad = [], []
+        for patient, info in infos.items():
+            key = next(k for k in keys if k in info)
+            try:
+                value = float(info[key])
+            except ValueError:
+                value = float("nan")
+            if not np.isfinite(value):
+                bad.append(
+                    f"{patient_dir / patient / f'Info_{self.view}.cfg'} ({key}: {info[key]!r})"
+                )
+            labels.append(value)
+        if bad:
+            raise DatasetContentError(
+                self.name,
+                f"{len(bad)} Info file(s) hold a label that is not a finite number: "
+                f"{list_some(bad, 5)}; expected e.g. '{keys[0]}: 55.3'",
+            )
+        return labels
 
     def _detect_release(self) -> tuple[str, Path]:
         if (self.root / "database_nifti").is_dir():
@@ -171,7 +207,9 @@ class CAMUS(EchoVideoDataset):
         present = [f.is_file() for f in files.values()]
         if all(present):
             self.split_source = "official"
-            chosen = read_patient_list(files[split])
+            lists = {s: read_patient_list(f, self.name) for s, f in files.items()}
+            self._check_disjoint(lists, files)
+            chosen = lists[split]
             absent = sorted(set(chosen) - set(patients))
             if absent:
                 raise DatasetLayoutError(
@@ -189,6 +227,20 @@ class CAMUS(EchoVideoDataset):
         self.split_source = "seeded"
         parts = seeded_split(patients, val=val, test=test, seed=seed)
         return [patients[i] for i in parts[split]]
+
+    def _check_disjoint(self, lists: dict[str, list[str]], files: dict[str, Path]) -> None:
+        """A patient in two split files would be trained and tested on: refused."""
+        owners: dict[str, list[str]] = {}
+        for split, names in lists.items():
+            for name in dict.fromkeys(names):
+                owners.setdefault(name, []).append(str(files[split]))
+        shared = [f"{n} ({' and '.join(f)})" for n, f in owners.items() if len(f) > 1]
+        if shared:
+            raise DatasetContentError(
+                self.name,
+                f"{len(shared)} patient(s) listed in more than one split file: "
+                f"{list_some(shared, 5)}; expected each patient in one split",
+            )
 
     def _info(self, folder: Path) -> dict[str, str]:
         path = folder / f"Info_{self.view}.cfg"
@@ -228,8 +280,12 @@ class CAMUS(EchoVideoDataset):
             else:
                 data, _ = read_nifti(path)  # ITK writes (x, y, t)
                 frames = np.squeeze(data).transpose(2, 1, 0)
-        except ValueError as error:
-            raise DatasetContentError(self.name, f"unreadable sequence {path}: {error}") from error
+        except (ValueError, OSError, zlib.error) as error:
+            raise DatasetContentError(
+                self.name,
+                f"unreadable sequence {path}: {error}; expected a complete MetaImage "
+                "(.mhd + .raw) or NIfTI half sequence",
+            ) from error
         if frames.ndim != 3:
             raise DatasetContentError(
                 self.name, f"{path} holds an array of shape {frames.shape}; expected (T, H, W)"

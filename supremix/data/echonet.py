@@ -25,8 +25,11 @@ import pandas as pd
 import torch
 
 from .base import RegressionDataset, Transform
+from .checks import LABEL_RANGES, check_label_range, one_row_per_id
 from .errors import DatasetContentError, DatasetLayoutError
 from .imageio import as_size
+from .paths import resolve_entries, table_row
+from .tables import parse_label_numbers
 from .videoio import random_pad_crop, read_avi, resize_video, sample_clips
 
 SPLIT_VALUES = {"train": "TRAIN", "val": "VAL", "test": "TEST"}
@@ -143,11 +146,11 @@ class EchoNetDynamic(EchoVideoDataset):
     ):
         self.root = Path(root)
         self.seed = seed
+        self.video_dir = self.root / "Videos"
         table = self._read_file_list(target)
         wanted = SPLIT_VALUES.get(split, split)
         rows = table[table["Split"] == wanted]
-        names = [self._avi_name(n) for n in rows["FileName"].astype(str)]
-        self.video_dir = self.root / "Videos"
+        names = [p.name for p in self._video_paths(rows)]
         if not self.video_dir.is_dir():
             raise DatasetLayoutError(
                 self.name, f"no Videos folder in {self.root}", "<root>/Videos/<FileName>.avi"
@@ -160,6 +163,7 @@ class EchoNetDynamic(EchoVideoDataset):
                 f"{self.video_dir}: {', '.join(missing[:5])}",
                 "one <FileName>.avi per FileList.csv row",
             )
+        self.frame_counts = self._frame_counts(rows)
         self.files = names
         super().__init__(
             [Path(n).stem for n in names],
@@ -184,11 +188,52 @@ class EchoNetDynamic(EchoVideoDataset):
     def _avi_name(file_name: str) -> str:
         return file_name if file_name.lower().endswith(".avi") else f"{file_name}.avi"
 
+    def _video_paths(self, rows: pd.DataFrame) -> list[Path]:
+        """``Videos/<FileName>.avi`` of ``rows``; a name leaving ``Videos/`` raises."""
+        names = [self._avi_name(n) for n in rows["FileName"]]
+        source = self.root / "FileList.csv"
+        lines = [table_row(int(i)) for i in rows.index]
+        paths = resolve_entries(
+            self.video_dir, names, dataset=self.name, listed_in=source, rows=lines
+        )
+        nested = [
+            f"row {r}: {n!r}"
+            for r, n, p in zip(lines, names, paths, strict=True)
+            if p.parent != self.video_dir
+        ]
+        if nested:
+            raise DatasetContentError(
+                self.name,
+                f"FileName of {source} names a subfolder ({', '.join(nested[:5])}); "
+                "expected a file name directly in Videos/",
+            )
+        return paths
+
+    def _frame_counts(self, rows: pd.DataFrame) -> list[int | None]:
+        """``NumberOfFrames`` of ``rows`` when the column exists (checked against the video)."""
+        if "NumberOfFrames" not in rows:
+            return [None] * len(rows)
+        counts = parse_label_numbers(
+            rows["NumberOfFrames"].astype(str),
+            dataset=self.name,
+            source=self.root / "FileList.csv",
+            column="NumberOfFrames",
+            ids=rows["FileName"].tolist(),
+        )
+        return [int(c) for c in counts]
+
     def _read_file_list(self, target: str) -> pd.DataFrame:
+        """``FileList.csv`` with ``FileName`` as the video stem, one row per video, a numeric
+        ``target`` within its documented range (data_cards/echonet.md)."""
         path = self.root / "FileList.csv"
         if not path.is_file():
             raise DatasetLayoutError(self.name, f"{path} not found", "<root>/FileList.csv")
-        table = pd.read_csv(path)
+        try:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise DatasetContentError(
+                self.name, f"cannot parse {path} ({error}); expected a CSV table"
+            ) from error
         missing = [c for c in ("FileName", target, "Split") if c not in table.columns]
         if missing:
             raise DatasetLayoutError(
@@ -202,6 +247,22 @@ class EchoNetDynamic(EchoVideoDataset):
             raise DatasetContentError(
                 self.name, f"{path}: unknown Split value(s) {unknown}; expected TRAIN, VAL, TEST"
             )
+        table["FileName"] = [
+            n[:-4] if n.lower().endswith(".avi") else n for n in table["FileName"].str.strip()
+        ]
+        table = one_row_per_id(table, "FileName", [target, "Split"], dataset=self.name, source=path)
+        values = parse_label_numbers(
+            table[target],
+            dataset=self.name,
+            source=path,
+            column=target,
+            ids=table["FileName"].tolist(),
+        )
+        if f"echonet/{target}" in LABEL_RANGES:
+            check_label_range(
+                self.name, f"echonet/{target}", values, table["FileName"].tolist(), path
+            )
+        table[target] = values
         return table
 
     def _read_tracings(self) -> dict[str, dict[int, np.ndarray]]:
@@ -214,7 +275,12 @@ class EchoNetDynamic(EchoVideoDataset):
         path = self.root / "VolumeTracings.csv"
         if not path.is_file():
             return {}
-        table = pd.read_csv(path)
+        try:
+            table = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise DatasetContentError(
+                self.name, f"cannot parse {path} ({error}); expected a CSV table"
+            ) from error
         if list(table.columns) != TRACING_COLUMNS:
             raise DatasetLayoutError(
                 self.name,
@@ -223,6 +289,16 @@ class EchoNetDynamic(EchoVideoDataset):
             )
         table["FileName"] = table["FileName"].astype(str).map(lambda n: Path(n).stem)
         table = table[table["FileName"].isin(set(self.ids))]
+        numbers = table[TRACING_COLUMNS[1:]].apply(pd.to_numeric, errors="coerce")
+        bad = numbers.index[~np.isfinite(numbers.to_numpy(dtype=np.float64)).all(axis=1)]
+        if len(bad):
+            rows = ", ".join(str(table_row(int(i))) for i in bad[:10])
+            raise DatasetContentError(
+                self.name,
+                f"{path}: rows {rows} hold a coordinate or frame that is not a finite number; "
+                "expected numbers in X1, Y1, X2, Y2 and Frame",
+            )
+        table[TRACING_COLUMNS[1:]] = numbers
         tracings: dict[str, dict[int, np.ndarray]] = {}
         for (video, frame), rows in table.groupby(["FileName", "Frame"], sort=False):
             coords = rows[["X1", "Y1", "X2", "Y2"]].to_numpy(dtype=np.float64)
@@ -242,7 +318,16 @@ class EchoNetDynamic(EchoVideoDataset):
         try:
             video = read_avi(path)
         except ValueError as error:
-            raise DatasetContentError(self.name, f"unreadable video {path}: {error}") from error
+            raise DatasetContentError(
+                self.name, f"unreadable video {path}: {error}; expected an AVI OpenCV decodes"
+            ) from error
+        expected = self.frame_counts[index]
+        if expected is not None and video.shape[1] < expected:
+            raise DatasetContentError(
+                self.name,
+                f"{path} holds {video.shape[1]} frames but NumberOfFrames in FileList.csv says "
+                f"{expected}; the file is truncated (download it again)",
+            )
         return self._resized(torch.from_numpy(video).float())
 
 

@@ -17,6 +17,11 @@ def data_card(name: str) -> str:
     return f"data_cards/{name}.md ({DATA_CARDS_URL}/{name}.md)"
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: the lines of a library's multi-line message joined by spaces."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
 def list_some(items: Sequence[object], limit: int = 10) -> str:
     """The first ``limit`` items joined by commas, then ``" and N more"`` for the rest."""
     shown = ", ".join(str(item) for item in items[:limit])
@@ -31,7 +36,7 @@ class DatasetLayoutError(FileNotFoundError):
         if expected is not None:
             message += f"; expected {expected}"
         message += f". See {data_card(dataset)} for the layout this loader reads."
-        super().__init__(message)
+        super().__init__(one_line(message))
         self.dataset = dataset
 
 
@@ -39,5 +44,18 @@ class DatasetContentError(ValueError):
     """Files are where they should be but their content is unusable (bad labels, unreadable)."""
 
     def __init__(self, dataset: str, problem: str):
-        super().__init__(f"{dataset}: {problem}. See {data_card(dataset)}.")
+        super().__init__(one_line(f"{dataset}: {problem}. See {data_card(dataset)}."))
         self.dataset = dataset
+
+
+class DatasetContentWarning(UserWarning):
+    """Content a loader accepts but a user should look at (a label outside the range the data
+    card documents for the dataset's population, repeated identical rows)."""
+
+
+def warn_content(dataset: str, problem: str) -> None:
+    """Warn with :class:`DatasetContentWarning`, in the same words as the errors."""
+    import warnings
+
+    message = one_line(f"{dataset}: {problem}. See {data_card(dataset)}.")
+    warnings.warn(message, DatasetContentWarning, stacklevel=3)

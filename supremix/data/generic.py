@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from . import imageio
 from .base import RegressionDataset, Transform, check_choice
 from .errors import DatasetContentError, DatasetLayoutError
+from .paths import resolve_entries, table_row
 from .splits import seeded_split
 
 NAME = "csv"
@@ -105,25 +106,47 @@ def read_video(path: Path, channels: int = 1) -> np.ndarray:
     try:
         video = read_avi(path)
     except ValueError as error:
-        raise DatasetContentError(NAME, str(error)) from error
+        raise DatasetContentError(
+            NAME, f"{error}; expected a video OpenCV decodes (.avi, .mp4)"
+        ) from error
     if channels == 1:
         video = to_gray(video)
     return video.astype(np.float32) / 255.0
 
 
 def read_timeseries(path: Path) -> np.ndarray:
-    """A time series as ``(C, T)`` float32: ``.npy`` as stored, ``.csv`` rows = time points."""
-    if str(path).lower().endswith(".npy"):
-        array = np.load(path).astype(np.float32)
-        array = array[None] if array.ndim == 1 else array
-    else:
-        table = pd.read_csv(path, header=None)
-        if not all(pd.api.types.is_numeric_dtype(t) for t in table.dtypes):
-            table = pd.read_csv(path)
-        array = table.to_numpy(dtype=np.float32).T
+    """A time series as ``(C, T)`` float32: ``.npy`` as stored, ``.csv`` rows = time points.
+
+    A truncated or pickled ``.npy``, an unparsable or non-numeric CSV, or a NaN/inf value
+    raises :class:`DatasetContentError` naming the file and what was expected.
+    """
+    try:
+        if str(path).lower().endswith(".npy"):
+            array = np.load(path, allow_pickle=False).astype(np.float32)
+            array = array[None] if array.ndim == 1 else array
+        else:
+            table = pd.read_csv(path, header=None)
+            if not all(pd.api.types.is_numeric_dtype(t) for t in table.dtypes):
+                table = pd.read_csv(path)
+            array = table.to_numpy(dtype=np.float32).T
+    except (OSError, EOFError, ValueError, pd.errors.EmptyDataError) as error:
+        kind = "a numeric .npy array" if str(path).lower().endswith(".npy") else "a numeric CSV"
+        raise DatasetContentError(
+            NAME, f"cannot read {path} ({type(error).__name__}: {error}); expected {kind}"
+        ) from error
     if array.ndim != 2:
         raise DatasetContentError(NAME, f"{path} holds a {array.ndim}-D array, expected (C, T)")
-    return np.ascontiguousarray(array)
+    return np.ascontiguousarray(finite(array, path, "values"))
+
+
+def finite(array: np.ndarray, path: Path, what: str) -> np.ndarray:
+    """``array``, or a :class:`DatasetContentError` naming ``path`` when a value is NaN/inf."""
+    bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+    if bad:
+        raise DatasetContentError(
+            NAME, f"{path} holds {bad} NaN or infinite {what}; expected finite values"
+        )
+    return array
 
 
 def resize(array: np.ndarray, size: Sequence[int], modality: str) -> np.ndarray:
@@ -262,7 +285,12 @@ class CSVDataset(RegressionDataset):
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {channels}")
         check_choice(NAME, "normalize", normalize, NORMALIZE_CHOICES)
-        table = pd.read_csv(csv_path)
+        try:
+            table = pd.read_csv(csv_path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise DatasetContentError(
+                NAME, f"cannot parse {csv_path} ({error}); expected a CSV with a header row"
+            ) from error
         if table.empty:
             raise DatasetContentError(NAME, f"{csv_path} has no rows")
         targets = _numeric(_column(table, target_column, "target", csv_path), "target")
@@ -320,7 +348,7 @@ class CSVDataset(RegressionDataset):
             self.files: list[Path] = []
         else:
             self.features = None
-            self.files = [self._resolve(paths[i]) for i in rows]
+            self.files = [self._resolve(paths[i], table_row(i)) for i in rows]
 
     def _scaled_features(self, features, table, ids, split_column, rows) -> np.ndarray:
         chosen = features[rows]
@@ -335,12 +363,21 @@ class CSVDataset(RegressionDataset):
             raise DatasetContentError(NAME, f"feature columns of {self.csv_path} hold NaN")
         return chosen.astype(np.float32)
 
-    def _resolve(self, path: str) -> Path:
-        resolved = Path(path) if Path(path).is_absolute() else self.csv_path.parent / path
+    def _resolve(self, path: str, row: int) -> Path:
+        """``path`` under the CSV's folder (refused if it climbs out with ``..``), or as
+        written when absolute (data_cards/csv.md)."""
+        (resolved,) = resolve_entries(
+            self.csv_path.parent,
+            [path],
+            dataset=NAME,
+            listed_in=self.csv_path,
+            rows=[row],
+            allow_absolute=True,
+        )
         if not resolved.is_file():
             raise DatasetLayoutError(
                 NAME,
-                f"file {path!r} listed in {self.csv_path} is missing",
+                f"file {path!r} (row {row}) listed in {self.csv_path} is missing",
                 expected=f"paths relative to {self.csv_path.parent} or absolute",
             )
         return resolved

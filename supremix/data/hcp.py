@@ -25,11 +25,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.io
+import scipy.io.matlab
 import torch
 
 from .base import RegressionDataset, Transform, check_choice, check_root, check_split
-from .errors import DatasetContentError, DatasetLayoutError
+from .checks import check_label_range, one_row_per_id
+from .errors import DatasetContentError, DatasetLayoutError, warn_content
+from .paths import check_plain_names
 from .splits import seeded_split
+from .tables import parse_label_numbers
+from .volumeio import check_finite_array
 
 SUFFIXES = (".npy", ".csv", ".mat")
 ORIENTATIONS = ("auto", "time_by_roi", "roi_by_time")
@@ -38,12 +43,23 @@ SEX_GROUPS = {"F": 0, "M": 1}
 
 
 def read_nda_table(path: Path, dataset: str = "hcp") -> pd.DataFrame:
-    """An NDA structure file: tab-separated, header in row 1, descriptions in row 2 (skipped)."""
+    """An NDA structure file: tab-separated, header in row 1, descriptions in row 2.
+
+    Row 2 is taken as the description row when its ``interview_age`` cell is not a number
+    (NDA writes "Age in months at the time of the interview..."), and dropped. A table without
+    it (a number there: a subject) keeps that row, with a warning. Cells are strings; the
+    index is the file's row number minus 2.
+    """
     if not path.is_file():
         raise DatasetLayoutError(
             dataset, f"{path} not found", "an NDA table (e.g. ndar_subject01.txt)"
         )
-    frame = pd.read_csv(path, sep="\t", skiprows=[1], dtype=str)
+    try:
+        frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise DatasetContentError(
+            dataset, f"cannot parse {path} ({error}); expected a tab-separated NDA table"
+        ) from error
     missing = [c for c in TABLE_COLUMNS if c not in frame.columns]
     if missing:
         raise DatasetLayoutError(
@@ -52,7 +68,15 @@ def read_nda_table(path: Path, dataset: str = "hcp") -> pd.DataFrame:
             "tab-separated columns src_subject_id, interview_age (months) and sex (M/F), "
             "with a description row under the header",
         )
-    return frame
+    if len(frame) and pd.notna(pd.to_numeric(frame["interview_age"].iloc[0], errors="coerce")):
+        warn_content(
+            dataset,
+            f"{path} has no NDA description row under its header (row 2 holds interview_age "
+            f"{frame['interview_age'].iloc[0]!r}); row 2 is read as subject "
+            f"{frame['src_subject_id'].iloc[0]!r}",
+        )
+        return frame
+    return frame.iloc[1:]
 
 
 def read_csv_matrix(path: Path) -> np.ndarray:
@@ -100,23 +124,37 @@ def read_mat_matrix(path: Path, key: str | None) -> np.ndarray:
     return next(iter(arrays.values()))
 
 
+READ_ERRORS = (OSError, EOFError, ValueError, IndexError, scipy.io.matlab.MatReadError)
+EXPECTED = {
+    ".npy": "a 2-D numeric array saved by numpy.save",
+    ".csv": "a numeric CSV, one time point or one ROI per row",
+    ".mat": "a MATLAB v4-v7.2 file holding one 2-D numeric variable",
+}
+
+
 def read_matrix(path: Path, mat_key: str | None = None) -> np.ndarray:
-    """A 2-D array from ``.npy``, ``.csv`` or ``.mat``; ``ValueError`` naming the file."""
+    """A 2-D array from ``.npy``, ``.csv`` or ``.mat``; ``ValueError`` naming the file and
+    what was expected (a truncated ``.npy``, a damaged ``.mat``, a NaN or infinite value)."""
+    if path.suffix not in SUFFIXES:
+        raise ValueError(f"cannot read {path}: unsupported file type; expected {SUFFIXES}")
     try:
         if path.suffix == ".npy":
             array = np.load(path, allow_pickle=False)
         elif path.suffix == ".csv":
             array = read_csv_matrix(path)
-        elif path.suffix == ".mat":
-            array = read_mat_matrix(path, mat_key)
         else:
-            raise ValueError(f"unsupported file type {path.suffix}; expected {SUFFIXES}")
-    except (OSError, ValueError) as error:  # pandas' parser errors are ValueErrors
-        raise ValueError(f"cannot read {path}: {error}") from error
+            array = read_mat_matrix(path, mat_key)
+    except READ_ERRORS as error:  # pandas' parser errors are ValueErrors
+        raise ValueError(
+            f"cannot read {path} ({type(error).__name__}: {error}); expected "
+            f"{EXPECTED[path.suffix]}"
+        ) from error
     array = np.asarray(array)
     if array.ndim != 2:
         raise ValueError(f"{path} holds an array of shape {array.shape}; expected 2-D")
-    return array
+    if not np.issubdtype(array.dtype, np.number):
+        raise ValueError(f"{path} holds {array.dtype} values; expected {EXPECTED[path.suffix]}")
+    return check_finite_array(array, str(path), "values")
 
 
 def orient(array: np.ndarray, n_rois: int, orientation: str, path: Path) -> np.ndarray:
@@ -260,6 +298,7 @@ class HCPAgingFMRI(RegressionDataset):
         self.seed = seed
         self.orientation, self.n_rois, self.mat_key = orientation, n_rois, mat_key
         self.length, self.standardize = length, standardize
+        self._first_length: int | None = None
         self.options = {
             "pattern": pattern,
             "runs": runs,
@@ -274,20 +313,33 @@ class HCPAgingFMRI(RegressionDataset):
         """src_subject_id -> (age in years, sex)."""
         frame = read_nda_table(path, self.name)
         frame = frame[list(TABLE_COLUMNS)].apply(lambda c: c.str.strip())
-        frame = frame[frame["src_subject_id"].notna() & (frame["src_subject_id"] != "")]
-        frame = frame.drop_duplicates()
-        repeated = frame["src_subject_id"][frame["src_subject_id"].duplicated()].unique()
-        if len(repeated):
-            raise DatasetContentError(
-                self.name,
-                f"{path}: conflicting interview_age/sex rows for {', '.join(repeated[:10])}",
-            )
-        months = pd.to_numeric(frame["interview_age"], errors="coerce")
+        frame = frame[frame["src_subject_id"] != ""]
+        check_plain_names(
+            frame["src_subject_id"].tolist(),
+            dataset=self.name,
+            what="src_subject_id",
+            listed_in=path,
+        )
+        frame = one_row_per_id(
+            frame.drop_duplicates(),
+            "src_subject_id",
+            ["interview_age", "sex"],
+            dataset=self.name,
+            source=path,
+        )
+        months = parse_label_numbers(
+            frame["interview_age"],
+            dataset=self.name,
+            source=path,
+            column="interview_age",
+            ids=frame["src_subject_id"].tolist(),
+        )
+        check_label_range(
+            self.name, "hcp/age", months / 12.0, frame["src_subject_id"].tolist(), path
+        )
         return {
             s: (m / 12.0, sex)
-            for s, m, sex in zip(
-                frame["src_subject_id"], months, frame["sex"].fillna(""), strict=True
-            )
+            for s, m, sex in zip(frame["src_subject_id"], months, frame["sex"], strict=True)
         }
 
     def source_file(self, index: int) -> Path:
@@ -303,10 +355,22 @@ class HCPAgingFMRI(RegressionDataset):
                 )
             except ValueError as error:
                 raise DatasetContentError(self.name, str(error)) from error
-        for path, part in zip(self.files[index], parts, strict=True):
-            if not np.isfinite(part).all():
-                raise DatasetContentError(self.name, f"non-finite values in {path}")
         if self.standardize:
             parts = [standardize_rows(p.astype(np.float64)) for p in parts]
         series = np.concatenate(parts, axis=1)
+        if self.length is None and index != 0:
+            self._check_same_length(index, series.shape[1])
         return torch.from_numpy(fix_length(series, self.length).astype(np.float32))
+
+    def _check_same_length(self, index: int, frames: int) -> None:
+        """With ``length=None`` every item must have as many frames as item 0 (a batch stacks
+        them): otherwise a :class:`DatasetContentError` naming both files."""
+        if self._first_length is None:
+            self._first_length = int(self.load(0).shape[1])
+        if frames != self._first_length:
+            raise DatasetContentError(
+                self.name,
+                f"{self.files[index][0]} holds {frames} frames but {self.files[0][0]} (the "
+                f"first subject of the split) holds {self._first_length}; pass length=<frames> "
+                "to crop or zero-pad every subject to one length",
+            )

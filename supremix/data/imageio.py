@@ -66,8 +66,8 @@ def read_image(path: Path, mode: ColorMode, dataset: str) -> np.ndarray:
     """Decode ``path`` to float32 ``(H, W)`` (mode ``"L"``) or ``(H, W, 3)`` (``"RGB"``) in
     [0, 1], keeping the file's precision (16-bit gray keeps 65,536 levels).
 
-    A missing file raises :class:`DatasetLayoutError`, an undecodable one
-    :class:`DatasetContentError`; both name the path.
+    A missing file raises :class:`DatasetLayoutError`, an undecodable one or one with NaN or
+    infinite pixels (a 32-bit float TIFF) :class:`DatasetContentError`; both name the path.
     """
     path = Path(path)
     if not path.is_file():
@@ -76,10 +76,19 @@ def read_image(path: Path, mode: ColorMode, dataset: str) -> np.ndarray:
         with Image.open(path) as image:
             image.load()
             if mode == "L":
-                return _gray(image)
-            return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+                array = _gray(image)
+            else:
+                array = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DatasetContentError(dataset, f"cannot read image {path} ({exc})") from exc
+        raise DatasetContentError(
+            dataset, f"cannot read image {path} ({exc}); expected a complete image file"
+        ) from exc
+    bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+    if bad:
+        raise DatasetContentError(
+            dataset, f"image {path} holds {bad} NaN or infinite pixels; expected finite values"
+        )
+    return array
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

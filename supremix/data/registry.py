@@ -6,9 +6,9 @@ library (OpenCV, nibabel) only matters for the datasets that need it.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from ..extras import import_part
 from .base import RegressionDataset
 
 # name -> "module:ClassName" under supremix.data
@@ -36,7 +36,7 @@ def dataset_class(name: str) -> type[RegressionDataset]:
             f"unknown dataset {name!r}; expected one of {', '.join(sorted(LOADERS))}"
         ) from None
     module_name, class_name = target.split(":")
-    module = importlib.import_module(f"supremix.data.{module_name}")
+    module = import_part(f"supremix.data.{module_name}")
     return getattr(module, class_name)
 
 

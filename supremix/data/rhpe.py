@@ -36,13 +36,14 @@ import numpy as np
 import torch
 
 from .base import RegressionDataset, Transform, check_choice, check_split
+from .checks import check_label_range, one_row_per_id
 from .errors import DatasetContentError, DatasetLayoutError
 from .imageio import CONTRASTS, Box, as_size, index_images, load_image
 from .tables import (
     csv_has_column,
     locate_images,
     normalise_id,
-    parse_numbers,
+    parse_label_numbers,
     parse_sex,
     read_label_table,
 )
@@ -144,7 +145,18 @@ class RHPE(RegressionDataset):
                 "split='val', or use target='chronological' for the test images",
             )
         table = read_label_table(source, self.name, columns)
-        stems = [image_stem(v) for v in table["id"]]
+        table["id"] = [image_stem(v) for v in table["id"]]
+        table = one_row_per_id(table, "id", ["target", "male"], dataset=self.name, source=source)
+        stems = table["id"].tolist()
+        labels = parse_label_numbers(
+            table["target"],
+            dataset=self.name,
+            source=source,
+            column=columns["target"][0],
+            ids=stems,
+        )
+        check_label_range(self.name, f"rhpe/{target}", labels, stems, source)
+        table = table.reset_index(drop=True)
         folder = self.root / f"RHPE_{split}"
         if not folder.is_dir():
             raise DatasetLayoutError(
@@ -156,7 +168,7 @@ class RHPE(RegressionDataset):
         self.boxes = self._boxes(split, stems)
         super().__init__(
             stems,
-            parse_numbers(table["target"].tolist()),
+            labels,
             split=split,
             groups=parse_sex(table["male"].tolist(), stems, self.name, str(source)),
             transform=transform,

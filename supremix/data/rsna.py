@@ -31,10 +31,17 @@ import pandas as pd
 import torch
 
 from .base import RegressionDataset, Transform, check_choice
-from .errors import DatasetLayoutError
+from .checks import check_label_range, one_row_per_id
+from .errors import DatasetContentError, DatasetLayoutError, list_some
 from .imageio import CONTRASTS, as_size, index_images, load_image
 from .splits import seeded_split
-from .tables import locate_images, normalise_id, parse_numbers, parse_sex, read_label_table
+from .tables import (
+    locate_images,
+    normalise_id,
+    parse_label_numbers,
+    parse_sex,
+    read_label_table,
+)
 
 # Official counts (seed 001 Table 1): the seeded val split keeps this ratio on smaller copies.
 OFFICIAL_TRAIN_IMAGES = 12_611
@@ -131,11 +138,27 @@ class RSNABoneAge(RegressionDataset):
 
     # -- tables -------------------------------------------------------------------------
 
+    def _read(self, source: Path, columns: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+        """The label table with one row per id (repeats that disagree raise), bone ages
+        checked against 0-240 months over the whole file."""
+        table = read_label_table(source, self.name, columns)
+        table["id"] = [normalise_id(v) for v in table["id"]]
+        table = one_row_per_id(table, "id", ["boneage", "male"], dataset=self.name, source=source)
+        ages = parse_label_numbers(
+            table["boneage"],
+            dataset=self.name,
+            source=source,
+            column=columns["boneage"][0],
+            ids=table["id"].tolist(),
+        )
+        check_label_range(self.name, "rsna/boneage", ages, table["id"].tolist(), source)
+        return table.reset_index(drop=True)
+
     def _items(
         self, table: pd.DataFrame, source: Path, folder: Path
     ) -> tuple[list[str], np.ndarray, np.ndarray, list[Path]]:
-        ids = [normalise_id(v) for v in table["id"]]
-        ages = parse_numbers(table["boneage"].tolist())
+        ids = table["id"].tolist()
+        ages = pd.to_numeric(table["boneage"]).to_numpy(dtype=np.float64)
         sexes = parse_sex(table["male"].tolist(), ids, self.name, str(source))
         paths = locate_images(
             ids, index_images(folder), dataset=self.name, folder=folder, listed_in=source
@@ -147,9 +170,12 @@ class RSNABoneAge(RegressionDataset):
             source, folder = self.root / KAGGLE_TRAIN_CSV, self.root / KAGGLE_TRAIN_DIR
         else:
             source, folder = self.root / OFFICIAL_TRAIN_CSV, self.root / OFFICIAL_TRAIN_DIR
-        table = read_label_table(source, self.name, TRAIN_COLUMNS)
+        table = self._read(source, TRAIN_COLUMNS)
+        official_val = self.root / OFFICIAL_VAL_CSV
+        if self.validation == "official" and official_val.is_file():
+            self._refuse_shared_ids(table, source, official_val, VAL_COLUMNS)
         if self.validation == "seeded":
-            ids = [normalise_id(v) for v in table["id"]]
+            ids = table["id"].tolist()
             n_val = round(SEEDED_VAL_IMAGES / OFFICIAL_TRAIN_IMAGES * len(ids))
             chosen = seeded_split(ids, val=n_val, test=0, seed=self.seed)[split]
             table = table.iloc[chosen].reset_index(drop=True)
@@ -164,8 +190,29 @@ class RSNABoneAge(RegressionDataset):
                 expected=f"the extracted RSNA validation zip under {self.root / OFFICIAL_VAL_DIR}"
                 ", or validation='seeded'",
             )
-        table = read_label_table(source, self.name, VAL_COLUMNS)
+        table = self._read(source, VAL_COLUMNS)
+        training = self.root / (KAGGLE_TRAIN_CSV if self.layout == "kaggle" else OFFICIAL_TRAIN_CSV)
+        if training.is_file():
+            self._refuse_shared_ids(table, source, training, TRAIN_COLUMNS)
         return self._items(table, source, self.root / OFFICIAL_VAL_DIR)
+
+    def _refuse_shared_ids(
+        self,
+        table: pd.DataFrame,
+        source: Path,
+        other: Path,
+        columns: dict[str, tuple[str, ...]],
+    ) -> None:
+        """An image id in both the training and the official validation table would be trained
+        and validated on: refused, listing the ids."""
+        others = {normalise_id(v) for v in read_label_table(other, self.name, columns)["id"]}
+        shared = sorted(set(table["id"]) & others)
+        if shared:
+            raise DatasetContentError(
+                self.name,
+                f"{len(shared)} id(s) in both {source} and {other}: {list_some(shared)}; "
+                "expected the training and validation images to be distinct",
+            )
 
     def _test_truth_file(self, test_labels: str | Path | None) -> Path:
         if test_labels is not None:
@@ -195,7 +242,7 @@ class RSNABoneAge(RegressionDataset):
             if self.layout == "kaggle"
             else self.root / OFFICIAL_TEST_DIR
         )
-        return self._items(read_label_table(source, self.name, TEST_COLUMNS), source, folder)
+        return self._items(self._read(source, TEST_COLUMNS), source, folder)
 
     # -- items --------------------------------------------------------------------------
 

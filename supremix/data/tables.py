@@ -8,6 +8,7 @@ images without a label row).
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DatasetContentError, DatasetLayoutError, list_some
+from .paths import table_row
 
 SEX_CODES = {
     "true": 1,
@@ -53,6 +55,7 @@ def read_label_table(
         )
     try:
         if path.suffix.lower() in (".xlsx", ".xls"):
+            require_defused_xml(dataset, path)
             frame = pd.read_excel(path, dtype=object)
         else:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -60,8 +63,12 @@ def read_label_table(
         raise DatasetLayoutError(
             dataset, f"label file {path} is empty", expected=f"columns {wanted}"
         ) from None
-    except (pd.errors.ParserError, ValueError, OSError) as exc:
-        raise DatasetContentError(dataset, f"cannot parse label file {path} ({exc})") from exc
+    except (pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile, KeyError) as exc:
+        kind = "an Excel workbook" if path.suffix.lower() in (".xlsx", ".xls") else "a CSV table"
+        raise DatasetContentError(
+            dataset,
+            f"cannot parse label file {path} ({type(exc).__name__}: {exc}); expected {kind}",
+        ) from exc
     found = {header_key(h): h for h in frame.columns}
     selected: dict[str, pd.Series] = {}
     missing = []
@@ -79,6 +86,22 @@ def read_label_table(
             expected=f"columns {wanted}",
         )
     return pd.DataFrame(selected)
+
+
+def require_defused_xml(dataset: str, path: Path) -> None:
+    """Refuse to open the workbook ``path`` unless openpyxl parses XML through ``defusedxml``,
+    which refuses entity declarations (entity expansion: "billion laughs", external entities).
+    openpyxl uses it when the package is installed and ``OPENPYXL_DEFUSEDXML`` is not
+    ``False``."""
+    import openpyxl.xml
+
+    if not openpyxl.xml.DEFUSEDXML:
+        raise DatasetContentError(
+            dataset,
+            f"refusing to read the workbook {path} without defusedxml (openpyxl would expand "
+            "its XML entities); install defusedxml and leave OPENPYXL_DEFUSEDXML unset, or "
+            "convert the file to CSV",
+        )
 
 
 def csv_has_column(path: Path, spellings: Sequence[str]) -> bool:
@@ -121,6 +144,34 @@ def parse_numbers(values: Sequence[str]) -> np.ndarray:
     return pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(
         dtype=np.float64
     )
+
+
+def parse_label_numbers(
+    values: pd.Series,
+    *,
+    dataset: str,
+    source: str | Path,
+    column: str,
+    ids: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Label cells to float64, or a :class:`DatasetContentError` naming ``source``, the
+    ``column`` and the rows (and ``ids``) whose cell is empty, not a number, or not finite.
+    The index of ``values`` is the 0-based data row of the file (spreadsheet row = index + 2).
+    """
+    numbers = parse_numbers(values.tolist())
+    bad = [
+        f"row {table_row(int(values.index[i]))}"
+        + ("" if ids is None else f" (id {ids[i]})")
+        + f": {values.iloc[i]!r}"
+        for i in np.flatnonzero(~np.isfinite(numbers))
+    ]
+    if bad:
+        raise DatasetContentError(
+            dataset,
+            f"column {column!r} of {source} is not a finite number in {len(bad)} row(s) "
+            f"({list_some(bad)}); expected a number in every row",
+        )
+    return numbers
 
 
 def locate_images(

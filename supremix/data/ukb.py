@@ -31,7 +31,9 @@ import pandas as pd
 import torch
 
 from .base import Transform, check_choice, check_root, check_split
-from .errors import DatasetContentError, DatasetLayoutError
+from .checks import check_label_range, one_row_per_id
+from .errors import DatasetContentError, DatasetLayoutError, list_some
+from .paths import table_row
 from .splits import seeded_split
 from .tables import resolve_missing_labels
 from .volumeio import NORMALIZATIONS, read_nifti
@@ -212,10 +214,28 @@ class UKBiobankT1(PreprocessedVolumes):
         columns = ["eid", self.age_column] + (
             [self.sex_column] if self.sex_column in header else []
         )
-        frame = pd.read_csv(path, usecols=columns, dtype={"eid": str})
-        frame["eid"] = frame["eid"].str.strip()
+        try:
+            frame = pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, UnicodeDecodeError) as error:
+            raise DatasetContentError(
+                self.name, f"cannot parse {path} ({error}); expected a CSV table"
+            ) from error
+        frame = frame.apply(lambda column: column.str.strip())
+        frame = one_row_per_id(frame, "eid", columns[1:], dataset=self.name, source=path)
         age = pd.to_numeric(frame[self.age_column], errors="coerce")
-        ages = dict(zip(frame["eid"][age.notna()], age[age.notna()].astype(float), strict=True))
+        labelled = pd.Series(np.isfinite(age.to_numpy(dtype=np.float64)), index=age.index)
+        text = frame[self.age_column][~labelled & (frame[self.age_column] != "")]
+        if len(text):
+            shown = [f"row {table_row(int(i))}: {v!r}" for i, v in text.items()]
+            raise DatasetContentError(
+                self.name,
+                f"column {self.age_column} of {path} is not a number in {len(shown)} row(s) "
+                f"({list_some(shown)}); expected an age in years or an empty cell",
+            )
+        check_label_range(
+            self.name, "ukb/age", age[labelled], frame["eid"][labelled].tolist(), path
+        )
+        ages = dict(zip(frame["eid"][labelled], age[labelled].astype(float), strict=True))
         if self.sex_column not in frame:
             return ages, None
         sex = pd.to_numeric(frame[self.sex_column], errors="coerce")

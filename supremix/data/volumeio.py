@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import gzip
+import struct
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +42,26 @@ MET_TYPES: dict[str, str] = {
 NORMALIZATIONS = ("zscore", "mean", "none")
 
 
+NIFTI_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    struct.error,
+    nib.filebasedimages.ImageFileError,
+    nib.spatialimages.HeaderDataError,
+)
+
+
+def check_finite_array(array: np.ndarray, label: str, what: str = "voxels") -> np.ndarray:
+    """``array``, or a ``ValueError`` naming ``label`` and how many values are NaN or infinite
+    (a volume, image or series with one would make every loss NaN)."""
+    bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+    if bad:
+        raise ValueError(f"{label} holds {bad} NaN or infinite {what}; expected finite values")
+    return array
+
+
 def _nifti_array(image: nib.Nifti1Image, canonical: bool) -> tuple[np.ndarray, tuple[float, ...]]:
     if canonical:
         image = nib.as_closest_canonical(image)
@@ -58,7 +79,8 @@ def read_nifti(
     the magic number). ``canonical=True`` reorients to the closest RAS+ orientation first, so
     volumes of different storage orders share one voxel order. ``name`` is used in error
     messages when ``source`` is bytes. Raises ``ValueError`` naming the file when it cannot be
-    decoded.
+    decoded (a bad header, fewer data bytes than the header declares, a truncated gzip stream)
+    or holds NaN or infinite voxels.
     """
     label = str(source) if isinstance(source, (str, Path)) else name
     try:
@@ -67,9 +89,13 @@ def read_nifti(
         else:
             raw = gzip.decompress(source) if source[:2] == b"\x1f\x8b" else source
             image = nib.Nifti1Image.from_bytes(raw)
-        return _nifti_array(image, canonical)
-    except (OSError, EOFError, ValueError, nib.filebasedimages.ImageFileError) as error:
-        raise ValueError(f"cannot read NIfTI {label}: {error}") from error
+        data, zooms = _nifti_array(image, canonical)
+    except NIFTI_ERRORS as error:
+        raise ValueError(
+            f"cannot read NIfTI {label} ({type(error).__name__}: {error}); expected a "
+            "complete NIfTI-1/2 file (.nii or .nii.gz)"
+        ) from error
+    return check_finite_array(data, f"NIfTI {label}"), zooms
 
 
 def nifti_bytes(data: np.ndarray, affine: np.ndarray, *, compress: bool = True) -> bytes:
@@ -152,7 +178,7 @@ def read_mhd(path: str | Path) -> tuple[np.ndarray, tuple[float, ...]]:
     shape = tuple(reversed(dims)) + ((channels,) if channels > 1 else ())
     spacing = tuple(float(s) for s in fields.get("ElementSpacing", "1 " * len(dims)).split())
     native = array.reshape(shape).astype(dtype.newbyteorder("="))  # a writable copy
-    return native, tuple(reversed(spacing))
+    return check_finite_array(native, f"MetaImage {path}"), tuple(reversed(spacing))
 
 
 def center_crop_or_pad(volume: np.ndarray | torch.Tensor, shape: Sequence[int]):

@@ -16,6 +16,10 @@ notebooks under *Experiments* call them.
 * AdaCon (seed 003 Tables III, V, X, XII): :mod:`~supremix.experiments.adacon_schemes`.
 """
 
+from ..extras import require
+
+require("train", by=__name__)
+
 from .ablations import ABLATIONS, AblationRun, ablation_figure, run_ablation
 from .settings import RunSettings
 from .sweep import METRIC_KEYS, PaperRow, Sweep, Variant, VariantRun, run_sweep

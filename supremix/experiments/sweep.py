@@ -32,6 +32,7 @@ from typing import Any
 from torch.utils.data import Dataset
 
 from supremix.train import TrainConfig, predict, train
+from supremix.train.run_folder import check_new_run_folders
 
 from .results import METRIC_KEYS, SETTINGS_SHOWN, Sweep, VariantRun
 from .session import StudySplits, open_study_splits, training_session
@@ -190,6 +191,7 @@ def run_sweep(
     )
     prefix = f"{result_type.__name__.lower()}-"
     with training_session(config, settings.out_dir, settings.cpu_threads, prefix=prefix) as out:
+        check_new_run_folders(run_folder(out, i, s) for i in range(len(variants)) for s in seeds)
         for index, variant in enumerate(variants):
             for seed in seeds:
                 sweep.runs.append(

@@ -11,6 +11,10 @@ points into both tails, where a Beta quantile function is a steep power law, so 
 error of a draw stays below 1e-6 everywhere (tested against ``scipy.stats.beta.ppf``), close to
 float32 resolution. ``u`` comes from ``torch.rand`` (float32, steps of 2**-24), the usual
 resolution of float32 inverse-CDF sampling.
+
+SciPy comes with the ``data`` extra, not with the core install (torch and numpy). Without it
+the draws come from ``torch.distributions.Beta``: the same distribution, slower, and another
+random stream for the same generator state.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from functools import lru_cache
 
 import torch
 from torch import Tensor
+
+from ..extras import installed
 
 TABLE_SIZE = 16384
 LOGIT_RANGE = 17.0  # float32 rand gives logit(u) within ±16.7
@@ -80,5 +86,26 @@ def sample_beta(
     """
     if not (alpha > 0 and beta > 0):
         raise ValueError(f"Beta parameters must be positive, got alpha={alpha}, beta={beta}")
+    if not installed("scipy"):
+        return _torch_beta(shape, alpha, beta, generator=generator, device=device).to(dtype)
     u = torch.rand(shape, generator=generator, device=device, dtype=torch.float32)
     return beta_quantile(u, alpha, beta).to(dtype)
+
+
+def _torch_beta(
+    shape: tuple[int, ...],
+    alpha: float,
+    beta: float,
+    *,
+    generator: torch.Generator | None,
+    device: torch.device | str | None,
+) -> Tensor:
+    """Beta draws from ``torch.distributions.Beta``, which reads the global random stream: a
+    given ``generator`` seeds a fork of that stream, so the draws stay reproducible."""
+    concentration = torch.tensor([float(alpha), float(beta)], device=device)
+    cuda = [concentration.device] if concentration.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        if generator is not None:
+            torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
+        draws = torch.distributions.Beta(concentration[0], concentration[1]).sample(shape)
+    return draws

@@ -6,6 +6,10 @@
 >>> model = RegressionNet(encoder, head, regressor)
 """
 
+from ..extras import require
+
+require("train", by=__name__)
+
 from .heads import LinearRegressor, ProjectionHead, RegressionNet
 from .mlp import MLPEncoder
 from .registry import (

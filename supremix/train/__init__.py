@@ -18,8 +18,9 @@ parser) does not load the models, losses and torchvision.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from ..extras import import_part
 
 # public name -> submodule of supremix.train that defines it
 _EXPORTS = {
@@ -48,6 +49,8 @@ _EXPORTS = {
     "build_scheduler": "optim",
     "Stage": "protocols",
     "plan_stages": "protocols",
+    "ResumeError": "resume",
+    "RunFolderError": "run_folder",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -56,7 +59,7 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    value = getattr(import_part(f"{__name__}.{_EXPORTS[name]}"), name)
     globals()[name] = value
     return value
 

@@ -1,9 +1,11 @@
 """Atomic checkpoint files (seed 001 App. C.1.2, "Model Checkpointing").
 
-A checkpoint is written to a temporary file in the destination folder, flushed and fsynced,
-then moved over the final name with :func:`os.replace` (atomic on POSIX and Windows), and the
-folder is fsynced. A process killed while writing leaves at worst a ``.<name>.tmp-<pid>`` file;
-the file under the final name is always the previous complete checkpoint or the new one.
+A checkpoint is written to a temporary file, flushed and fsynced, then moved over the final
+name with :func:`os.replace` (atomic on POSIX and Windows), and the folder is fsynced. The
+temporary file is created exclusively (:func:`tempfile.mkstemp`: a fresh random name, never a
+file that exists), in ``temp_dir`` when given (a run's own folder, see
+:mod:`supremix.train.run_folder`), else beside the final name; a failed write removes it. The
+file under the final name is always the previous complete checkpoint or the new one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import contextlib
 import json
 import math
 import os
+import pickle
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +23,14 @@ import torch
 
 LAST = "last.pt"
 BEST = "best.pt"
+TEMP_SUFFIX = ".tmp"
+
+# what torch.load raises on an empty, truncated or foreign file
+_UNREADABLE = (OSError, EOFError, RuntimeError, LookupError, ValueError, pickle.UnpicklingError)
 
 
-def _temp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read; the message names the file."""
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -35,15 +43,18 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _atomic_write(path: Path, write: Any) -> Path:
+def _atomic_write(path: Path, write: Any, temp_dir: Path | None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_path(path)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=temp_dir or path.parent
+    )
+    temp = Path(name)
     try:
-        with open(temp, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -53,9 +64,10 @@ def _atomic_write(path: Path, write: Any) -> Path:
     return path
 
 
-def atomic_save(obj: Any, path: str | Path) -> Path:
+def atomic_save(obj: Any, path: str | Path, *, temp_dir: str | Path | None = None) -> Path:
     """``torch.save(obj)`` to ``path`` atomically; returns ``path``."""
-    return _atomic_write(Path(path), lambda handle: torch.save(obj, handle))
+    folder = None if temp_dir is None else Path(temp_dir)
+    return _atomic_write(Path(path), lambda handle: torch.save(obj, handle), folder)
 
 
 def _strict_json(value: Any) -> Any:
@@ -69,32 +81,34 @@ def _strict_json(value: Any) -> Any:
     return value
 
 
-def atomic_write_json(obj: Any, path: str | Path) -> Path:
+def atomic_write_json(obj: Any, path: str | Path, *, temp_dir: str | Path | None = None) -> Path:
     """Write ``obj`` as indented, strict JSON to ``path`` atomically (NaN becomes null)."""
     text = json.dumps(_strict_json(obj), indent=2, allow_nan=False, default=str) + "\n"
-    return _atomic_write(Path(path), lambda handle: handle.write(text.encode("utf-8")))
+    return atomic_write_text(text, path, temp_dir=temp_dir)
 
 
-def atomic_write_text(text: str, path: str | Path) -> Path:
+def atomic_write_text(text: str, path: str | Path, *, temp_dir: str | Path | None = None) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return _atomic_write(Path(path), lambda handle: handle.write(text.encode("utf-8")))
+    folder = None if temp_dir is None else Path(temp_dir)
+    return _atomic_write(Path(path), lambda handle: handle.write(text.encode("utf-8")), folder)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint written by :func:`atomic_save` (tensors, numbers, strings and
-    containers only: ``weights_only=True``)."""
+    containers only: ``weights_only=True``).
+
+    Raises :class:`FileNotFoundError` when there is no file and :class:`CheckpointError`, naming
+    the file, when it is empty, truncated or not a torch checkpoint.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    return torch.load(path, map_location=map_location, weights_only=True)
-
-
-def remove_stale_temps(folder: str | Path) -> list[Path]:
-    """Delete temporary files left by writers that were killed mid-write; returns them."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    stale = [p for p in folder.glob(".*.tmp-*") if p.is_file()]
-    for p in stale:
-        p.unlink()
-    return stale
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except _UNREADABLE as error:
+        size = path.stat().st_size
+        what = "empty" if size == 0 else "truncated, damaged or not written by torch.save"
+        raise CheckpointError(
+            f"{path} is not a readable torch checkpoint ({size} bytes, {what}: "
+            f"{type(error).__name__})"
+        ) from None

@@ -4,9 +4,10 @@ The output folder holds ``last.pt`` (the resume point, written every ``checkpoin
 epochs and at the end of every stage), ``best.pt`` (the EMA weights with the best validation
 MAE of the final stage), ``metrics.csv`` (one row per epoch) and ``results.json`` (test and
 validation metrics of the selected weights, the configuration and the provenance). All files
-are written atomically by the main process. ``resume=True`` continues from ``last.pt`` with the
-model, optimiser, schedule, gradient scaler, EMA and every random state of the interrupted run,
-so it ends where an uninterrupted run ends.
+are written atomically by the main process, which holds the folder (:mod:`.run_folder`).
+``resume=True`` continues from ``last.pt`` with the model, optimiser, schedule, gradient
+scaler, EMA and every random state of the interrupted run, so it ends where an uninterrupted
+run ends; on the same data only (:mod:`.fingerprint`).
 """
 
 from __future__ import annotations
@@ -23,15 +24,8 @@ from torch.utils.data import Dataset
 from supremix.imbalance import LDSWeights
 
 from . import provenance
-from .checkpoint import (
-    BEST,
-    LAST,
-    atomic_save,
-    atomic_write_json,
-    load_checkpoint,
-    remove_stale_temps,
-)
-from .config import TrainConfig, differing_fields
+from .checkpoint import BEST, LAST, load_checkpoint
+from .config import TrainConfig
 from .data import (
     augmentations,
     input_shape,
@@ -40,6 +34,7 @@ from .data import (
     targets_of,
     train_loader,
 )
+from .device_check import check_device
 from .distributed import (
     DistEnv,
     all_gather_objects,
@@ -52,6 +47,7 @@ from .distributed import (
 )
 from .ema import ModelEMA
 from .evaluation import Predictions, predict
+from .fingerprint import dataset_fingerprint
 from .history import METRICS_CSV, History
 from .loop import EpochContext, train_epoch
 from .model import build_model, label_statistics, load_encoder_weights, set_trainable
@@ -66,6 +62,7 @@ from .protocols import (
     contrastive_views,
     plan_stages,
 )
+from .resume import CHECKPOINT_FORMAT, read_resume_point
 from .rng import (
     RunGenerators,
     global_rng_state,
@@ -73,9 +70,8 @@ from .rng import (
     set_determinism,
     set_global_rng_state,
 )
+from .run_folder import RESULTS_JSON, claimed_run_folder
 
-RESULTS_JSON = "results.json"
-CHECKPOINT_FORMAT = 1
 AUGMENT_FROM_CONFIG = "config"
 
 EpochCallback = Callable[[dict[str, Any]], None]
@@ -107,6 +103,7 @@ def train(
     test_set: Dataset | None = None,
     out_dir: str | Path,
     resume: bool = False,
+    overwrite: bool = False,
     augment: Augmentation | str | None = AUGMENT_FROM_CONFIG,
     data_info: Mapping[str, Any] | None = None,
     callbacks: Sequence[EpochCallback] = (),
@@ -122,8 +119,11 @@ def train(
     ``batch_observers`` on every contrastive step with its embeddings and labels
     (:data:`~.protocols.BatchObserver`).
     Under ``torchrun`` each process calls :func:`train` and the process group is set up here.
-    ``resume=True`` without a ``last.pt`` in ``out_dir`` starts a fresh run.
+    ``out_dir`` holding a previous run is refused unless ``resume=True`` (continue from its
+    ``last.pt``; without one, a fresh run) or ``overwrite=True`` (replace it when this run
+    succeeds): see :mod:`~.run_folder`.
     """
+    check_device(config.device)
     env = setup(config.device)
     try:
         run = _Run(
@@ -138,7 +138,7 @@ def train(
             callbacks=list(callbacks),
             batch_observers=tuple(batch_observers),
         )
-        return run.execute(resume=resume)
+        return run.execute(resume=resume, overwrite=overwrite)
     finally:
         teardown(env)
 
@@ -193,6 +193,9 @@ class _Run:
             "n_test": None if test_set is None else len(test_set),
             **data_info,
         }
+        self.fingerprint = dataset_fingerprint(
+            {"train": train_set, "val": val_set, "test": test_set}, data_info.get("root")
+        )
 
         set_determinism(config.deterministic, env.device)
         seed_everything(config.seed)
@@ -238,6 +241,7 @@ class _Run:
         state = {
             "format": CHECKPOINT_FORMAT,
             "config": self.config.to_dict(),
+            "data": self.fingerprint,
             "stage": stage_index,
             "stage_name": self.stages[stage_index].name,
             "epoch": epoch,
@@ -251,7 +255,7 @@ class _Run:
             "rng": rng,
             "wall_time_s": self._wall_time(),
         }
-        atomic_save(state, self.out_dir / LAST)
+        self.folder.save(state, LAST)
 
     def _save_best(self, stage_index: int, epoch: int, ema: ModelEMA, val: dict) -> None:
         self.best = {"stage": stage_index, "epoch": epoch, "val_mae": val["mae"]}
@@ -263,25 +267,15 @@ class _Run:
                 "val": val,
                 "model": ema.module.state_dict(),
             }
-            atomic_save(state, self.out_dir / BEST)
+            self.folder.save(state, BEST)
 
     def _load_resume_point(self) -> dict[str, Any] | None:
         path = self.out_dir / LAST
         if not path.is_file():
             return None
-        state = load_checkpoint(path)
-        saved = TrainConfig.from_dict(state["config"])
-        changed = differing_fields(saved, self.config)
-        if changed:
-            raise ValueError(
-                f"cannot resume from {path}: the configuration differs in {', '.join(changed)} "
-                "(only progress, num_workers, checkpoint_every, name and notes may change)"
-            )
-        if len(state["rng"]) != self.env.world_size:
-            raise ValueError(
-                f"cannot resume from {path}: it was written by {len(state['rng'])} processes, "
-                f"this run has {self.env.world_size}; resume with the same number of processes"
-            )
+        state = read_resume_point(
+            path, config=self.config, world_size=self.env.world_size, data=self.fingerprint
+        )
         self.model.load_state_dict(state["model"])
         self.history = History(state["history"])
         self.best = state["best"]
@@ -365,7 +359,10 @@ class _Run:
         for epoch in range(first_epoch + 1, stage.epochs + 1):
             tick = time.perf_counter()
             ctx.loader.sampler.set_epoch(offset + epoch - 1)
-            stats = train_epoch(ctx, f"{stage.name} {epoch}/{stage.epochs}")
+            try:
+                stats = train_epoch(ctx, f"stage {stage.name}, epoch {epoch}/{stage.epochs}")
+            except FloatingPointError as error:
+                raise FloatingPointError(f"{error}; {self.folder.kept_after_failure()}") from None
             self._update_fds(ctx)
             row: dict[str, Any] = {
                 "stage": stage.name,
@@ -389,7 +386,7 @@ class _Run:
             if epoch % config.checkpoint_every == 0 or epoch == stage.epochs:
                 self._save_last(index, epoch, ctx)
             if self.env.is_main:
-                self.history.write_csv(self.out_dir / METRICS_CSV)
+                self.folder.write_text(self.history.to_csv(), METRICS_CSV)
             self._report(row)
             for callback in self.callbacks:
                 callback(dict(row))
@@ -410,11 +407,12 @@ class _Run:
         print(f"[{row['stage']} {row['epoch']}] {text}", flush=True)
 
     # ---------------------------------------------------------------- whole run
-    def execute(self, *, resume: bool) -> RunResult:
-        if self.env.is_main:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            remove_stale_temps(self.out_dir)
-        barrier(self.env)
+    def execute(self, *, resume: bool, overwrite: bool) -> RunResult:
+        claim = {"resume": resume, "overwrite": overwrite, "env": self.env}
+        with claimed_run_folder(self.out_dir, **claim) as self.folder:
+            return self._execute(resume)
+
+    def _execute(self, resume: bool) -> RunResult:
         state = self._load_resume_point() if resume else None
         start_stage, start_epoch = 0, 0
         if state is not None:
@@ -447,7 +445,7 @@ class _Run:
             "by": "last epoch",
         }
         if self.best is not None:
-            best = load_checkpoint(self.out_dir / BEST, map_location=self.env.device)
+            best = load_checkpoint(self.folder.file(BEST), map_location=self.env.device)
             model.load_state_dict(best["model"])
             selected = {
                 "stage": self.stages[best["stage"]].name,
@@ -458,7 +456,11 @@ class _Run:
         metrics = {}
         for split, dataset in (("val", self.val_set), ("test", self.test_set)):
             if dataset is not None:
-                metrics[split] = self._predict(model, dataset).metrics()
+                try:
+                    metrics[split] = self._predict(model, dataset).metrics()
+                except ValueError as error:
+                    kept = self.folder.kept_after_failure()
+                    raise ValueError(f"the {split} predictions: {error}; {kept}") from None
         results = {
             **metrics,
             "selected": selected,
@@ -485,7 +487,7 @@ class _Run:
             ),
         }
         if self.env.is_main:
-            atomic_write_json(results, self.out_dir / RESULTS_JSON)
+            self.folder.write_json(results, RESULTS_JSON)
         barrier(self.env)
         return RunResult(
             model=model,

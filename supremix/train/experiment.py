@@ -23,7 +23,9 @@ from supremix.data.cache import CachedDataset, default_cache_dir
 from supremix.data.phantoms import PHANTOMS, write_phantom
 
 from .config import TrainConfig
+from .device_check import check_device
 from .engine import RunResult, train
+from .run_folder import check_run_folder
 
 NO_PHANTOM_REAL_DATA = ("airfoil",)
 
@@ -124,10 +126,17 @@ def run_experiment(
     out_dir: str | Path,
     data_root: str | Path | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     cache_dir: str | Path | None = None,
     **train_kwargs: Any,
 ) -> RunResult:
-    """Open ``config.dataset`` (see :func:`open_splits`) and :func:`~.engine.train` on it."""
+    """Open ``config.dataset`` (see :func:`open_splits`) and :func:`~.engine.train` on it.
+
+    The device and ``out_dir`` (with ``resume``/``overwrite``, see :mod:`~.run_folder`) are
+    checked before the data are opened.
+    """
+    check_device(config.device)
+    check_run_folder(out_dir, resume=resume, overwrite=overwrite)
     splits, info = open_splits(config, data_root, cache_dir=cache_dir)
     return train(
         config,
@@ -136,6 +145,7 @@ def run_experiment(
         test_set=splits["test"],
         out_dir=out_dir,
         resume=resume,
+        overwrite=overwrite,
         data_info=info,
         **train_kwargs,
     )

@@ -1,14 +1,12 @@
-"""Per-epoch metrics of a run, kept in memory and in checkpoints, written as CSV."""
+"""Per-epoch metrics of a run, kept in memory and in checkpoints, written as CSV (the whole
+file at every epoch, so a resumed run never leaves stale rows)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
-from pathlib import Path
 from typing import Any
-
-from .checkpoint import atomic_write_text
 
 METRICS_CSV = "metrics.csv"
 LEADING_COLUMNS = ("stage", "epoch", "step", "lr", "train_loss")
@@ -36,10 +34,6 @@ class History:
         for row in self.rows:
             writer.writerow({k: _format(v) for k, v in row.items()})
         return buffer.getvalue()
-
-    def write_csv(self, path: str | Path) -> Path:
-        """Rewrite the whole CSV atomically (a resumed run never leaves stale rows)."""
-        return atomic_write_text(self.to_csv(), path)
 
     def state_dict(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.rows]

@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from .distributed import DistEnv, mean_over_processes
 from .ema import ModelEMA
+from .nonfinite import NonFiniteWatch
 from .optim import clip_gradients
 from .precision import Precision
 from .protocols import StageObjective
@@ -58,9 +59,12 @@ def _optimizer_step(ctx: EpochContext, loss: torch.Tensor) -> torch.Tensor:
     return norm
 
 
-def train_step(ctx: EpochContext, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+def train_step(
+    ctx: EpochContext, batch: dict[str, Any], watch: NonFiniteWatch | None = None, step: int = 0
+) -> dict[str, torch.Tensor]:
     """One optimisation step on a collated batch; returns detached scalars (loss, gradient
-    norm and, in multi-task stages, the loss parts) without synchronising the device."""
+    norm and, in multi-task stages, the loss parts) without synchronising the device.
+    ``watch`` notes whether the loss, inputs and labels of ``step`` were finite."""
     device = ctx.env.device
     x = batch["x"].to(device, non_blocking=True)
     y = torch.as_tensor(batch["y"]).to(device, dtype=torch.float32, non_blocking=True)
@@ -73,6 +77,8 @@ def train_step(ctx: EpochContext, batch: dict[str, Any]) -> dict[str, torch.Tens
     loss, parts = ctx.objective(
         ctx.model, ctx.net, x, y, groups, generators, ctx.precision.autocast
     )
+    if watch is not None:
+        watch.observe(step, loss.detach(), x, y)
     norm = _optimizer_step(ctx, loss)
     values = {"loss": loss, "grad_norm": norm}
     if len(parts) > 1:
@@ -87,6 +93,7 @@ def train_epoch(ctx: EpochContext, description: str) -> dict[str, Any]:
     ctx.net.train()
     totals: dict[str, torch.Tensor] = {}
     steps = 0
+    watch = NonFiniteWatch(ctx.env.device)
     bar = tqdm(
         ctx.loader,
         desc=description,
@@ -95,15 +102,13 @@ def train_epoch(ctx: EpochContext, description: str) -> dict[str, Any]:
         dynamic_ncols=True,
     )
     for batch in bar:
-        for key, value in train_step(ctx, batch).items():
+        for key, value in train_step(ctx, batch, watch, steps).items():
             totals[key] = totals[key] + value if key in totals else value
         steps += 1
     bar.close()
     stats = {k: mean_over_processes(float(v) / steps, ctx.env) for k, v in totals.items()}
     if not math.isfinite(stats["loss"]):
-        raise FloatingPointError(
-            f"{description}: the training loss is {stats['loss']}; lower the learning rate or "
-            "check the inputs for non-finite values"
-        )
+        why = watch.explain(stats["loss"], steps, ctx.optimizer.param_groups[0]["lr"], ctx.env)
+        raise FloatingPointError(f"{description}: {why}")
     stats["lr"] = ctx.optimizer.param_groups[0]["lr"]
     return stats

@@ -125,7 +125,7 @@ def test_bad_inputs_name_what_was_expected(copy, tmp_path):
     skipping = A4AmyloidPET(copy, missing_label="skip", **ALL)
     assert skipping.skipped == [f"{first}_002"] and len(skipping) == 11
     doubled = table.copy()
-    doubled.loc[len(doubled)] = [first, 2, "Composite_Summary", 9.9, 9.9, 9.9]
+    doubled.loc[len(doubled)] = [first, 2, "Composite_Summary", 1.9, 1.9, 1.9]
     doubled.to_csv(table_path, index=False)
     with pytest.raises(
         DatasetContentError, match=rf"conflicting Composite_Summary rows for {first}/2"

@@ -183,7 +183,11 @@ MET = {
 def test_metaimage_reader_matches_the_bytes(tmp_path_factory, code, msb, storage, shape, data):
     dtype = np.dtype(code).newbyteorder(">" if msb else "<")
     array = data.draw(
-        hnp.arrays(dtype, shape, elements=hnp.from_dtype(np.dtype(code), allow_nan=False))
+        hnp.arrays(
+            dtype,
+            shape,
+            elements=hnp.from_dtype(np.dtype(code), allow_nan=False, allow_infinity=False),
+        )
     )
     folder = tmp_path_factory.mktemp("mhd")
     payload = array.tobytes()

@@ -181,7 +181,9 @@ def test_clear_errors(tmp_path):
     ):
         CSVDataset(tmp_path)
     write_csv(tmp_path, {"path": ["a.png", "missing.png"], "target": [1, 2], "s": ["train"] * 2})
-    with pytest.raises(DatasetLayoutError, match=r"file 'missing.png' listed in .* is missing"):
+    with pytest.raises(
+        DatasetLayoutError, match=r"file 'missing.png' \(row 3\) listed in .* is missing"
+    ):
         CSVDataset(tmp_path, split_column="s")
     write_csv(tmp_path, {"path": ["a.png", "b.npy"], "target": [1, 2]})
     with pytest.raises(DatasetContentError, match=r"mixes modalities image2d, timeseries"):

@@ -200,7 +200,8 @@ def test_non_finite_label_is_rejected_with_its_id(official, copy_of):
         writer.writeheader()
         writer.writerows(rows)
     with pytest.raises(
-        DatasetContentError, match=rf"non-finite labels for ids {rows[1]['id']}, {rows[2]['id']}"
+        DatasetContentError,
+        match=rf"row 3 \(id {rows[1]['id']}\): '', row 4 \(id {rows[2]['id']}\): 'nan'",
     ):
         get_dataset("rsna", root, validation="official")
 

@@ -17,7 +17,7 @@ import torch
 
 from supremix.train import atomic_save, load_checkpoint
 from supremix.train import checkpoint as checkpoint_module
-from supremix.train.checkpoint import atomic_write_json, remove_stale_temps
+from supremix.train.checkpoint import CheckpointError, atomic_write_json
 from supremix.train.rng import RunGenerators, global_rng_state, set_global_rng_state
 
 
@@ -72,9 +72,7 @@ def test_a_writer_killed_mid_write_leaves_a_loadable_checkpoint(tmp_path):
     state = load_checkpoint(path)
     assert torch.equal(state["payload"], torch.full((1_500_000,), float(state["i"])))
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "last.pt"]
-    assert all(name.startswith(".last.pt.tmp-") for name in leftovers)
-    assert sorted(p.name for p in remove_stale_temps(tmp_path)) == sorted(leftovers)
-    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]
+    assert all(name.startswith(".last.pt.") and name.endswith(".tmp") for name in leftovers)
 
 
 def test_missing_checkpoint_is_named():
@@ -127,7 +125,33 @@ def test_writes_land_atomically_via_os_replace(tmp_path, monkeypatch):
 
     monkeypatch.setattr(checkpoint_module.os, "replace", spy)
     atomic_save({"a": 1}, tmp_path / "best.pt")
-    assert calls == [(f".best.pt.tmp-{os.getpid()}", "best.pt")]
+    [(temp, final)] = calls
+    assert temp.startswith(".best.pt.") and temp.endswith(".tmp") and final == "best.pt"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt"]
+
+
+def test_a_temporary_file_never_replaces_a_users_file_of_the_old_naming(tmp_path):
+    """Temporaries are created exclusively under fresh names: a user's file that looks like
+    one (the naming of earlier versions) is neither overwritten nor removed."""
+    mine = tmp_path / f".best.pt.tmp-{os.getpid()}"
+    mine.write_text("a user's notes")
+    atomic_save({"a": 1}, tmp_path / "best.pt")
+    assert mine.read_text() == "a user's notes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, "best.pt"])
+
+
+def test_temporaries_go_to_the_given_folder(tmp_path, monkeypatch):
+    calls = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        calls.append(os.path.dirname(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(checkpoint_module.os, "replace", spy)
+    (tmp_path / "own").mkdir()
+    atomic_save({"a": 1}, tmp_path / "best.pt", temp_dir=tmp_path / "own")
+    assert calls == [str(tmp_path / "own")] and load_checkpoint(tmp_path / "best.pt") == {"a": 1}
 
 
 def test_results_json_is_strict_json(tmp_path):
@@ -135,3 +159,13 @@ def test_results_json_is_strict_json(tmp_path):
     atomic_write_json(results, tmp_path / "r.json")
     text = (tmp_path / "r.json").read_text()
     assert json.loads(text) == {"test": {"pearson": None, "mae": 1.5}, "root": str(tmp_path)}
+
+
+@pytest.mark.parametrize("keep", [0, 10, 200])
+def test_a_truncated_checkpoint_is_named_not_a_library_error(tmp_path, keep):
+    path = tmp_path / "last.pt"
+    atomic_save({"w": torch.arange(100.0)}, path)
+    path.write_bytes(path.read_bytes()[:keep])
+    with pytest.raises(CheckpointError, match=f"{path} is not a readable torch checkpoint"):
+        load_checkpoint(path)
+    assert path.stat().st_size == keep
