@@ -63,6 +63,20 @@ def build_with_weights(builder: Callable[..., nn.Module], weights: WeightsEnum) 
         ) from error
 
 
+def _conv_like(conv: nn.Conv2d | nn.Conv3d, in_channels: int) -> nn.Conv2d | nn.Conv3d:
+    """A new convolution with ``conv``'s settings but ``in_channels`` inputs."""
+    return type(conv)(
+        in_channels,
+        conv.out_channels,
+        conv.kernel_size,
+        stride=conv.stride,
+        padding=conv.padding,
+        dilation=conv.dilation,
+        groups=conv.groups,
+        bias=conv.bias is not None,
+    )
+
+
 def adapt_input_conv(conv: nn.Conv2d | nn.Conv3d, in_channels: int) -> nn.Conv2d | nn.Conv3d:
     """A copy of the RGB stem ``conv`` that reads ``in_channels`` channels.
 
@@ -76,16 +90,7 @@ def adapt_input_conv(conv: nn.Conv2d | nn.Conv3d, in_channels: int) -> nn.Conv2d
         raise ValueError(f"in_channels must be >= 1, got {in_channels!r}")
     if in_channels == conv.in_channels:
         return conv
-    new = type(conv)(
-        in_channels,
-        conv.out_channels,
-        conv.kernel_size,
-        stride=conv.stride,
-        padding=conv.padding,
-        dilation=conv.dilation,
-        groups=conv.groups,
-        bias=conv.bias is not None,
-    )
+    new = _conv_like(conv, in_channels)
     with torch.no_grad():
         summed = conv.weight.sum(dim=1, keepdim=True)
         repeats = (1, in_channels) + (1,) * (conv.weight.dim() - 2)
@@ -99,16 +104,7 @@ def fresh_input_conv(conv: nn.Conv2d | nn.Conv3d, in_channels: int) -> nn.Conv2d
     """A randomly initialised copy of ``conv`` with ``in_channels`` inputs."""
     if in_channels < 1:
         raise ValueError(f"in_channels must be >= 1, got {in_channels!r}")
-    new = type(conv)(
-        in_channels,
-        conv.out_channels,
-        conv.kernel_size,
-        stride=conv.stride,
-        padding=conv.padding,
-        dilation=conv.dilation,
-        groups=conv.groups,
-        bias=conv.bias is not None,
-    )
+    new = _conv_like(conv, in_channels)
     nn.init.kaiming_normal_(new.weight, mode="fan_out", nonlinearity="relu")
     return new
 
