@@ -12,6 +12,7 @@
 # %%
 from IPython.display import Markdown, display
 
+from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.plots import embedding_grid, paired_test_heatmap, true_vs_predicted_grid
 from supremix.reporting import write_results
@@ -32,13 +33,7 @@ study = compare_methods(
     "{{dataset}}",
     methods=methods,
     seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
+    settings=RunSettings.from_parameters(globals()),
 )
 display(Markdown(data_banner(study.data_kind, "{{title}}", study.data["root"])))
 study.settings_table()

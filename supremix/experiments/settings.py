@@ -139,6 +139,16 @@ class RunSettings:
         """``settings`` (default: all defaults) with ``changes``, which name its fields."""
         return (settings or cls()).replace(**changes)
 
+    @classmethod
+    def from_parameters(
+        cls, parameters: Mapping[str, Any], *, exclude: Sequence[str] = ()
+    ) -> RunSettings:
+        """The settings a notebook's parameters name: every entry of ``parameters`` (a
+        notebook passes ``globals()``) whose name is a field, except those of ``exclude`` (a
+        notebook that passes ``data_root`` per dataset, say). Other entries are not read."""
+        names = {f.name for f in dataclasses.fields(cls)} - set(exclude)
+        return cls(**{name: parameters[name] for name in sorted(names) if name in parameters})
+
     def replace(self, **changes: Any) -> RunSettings:
         """A copy with ``changes`` applied and validated; a name that is no setting raises."""
         known = {f.name for f in dataclasses.fields(self)}

@@ -71,3 +71,18 @@ def test_smoke_keeps_only_the_first_seed_and_seeds_must_be_distinct():
     assert RunSettings().seeds((3, 4)) == [3, 4]
     with pytest.raises(ValueError, match="seeds must be a non-empty list of distinct integers"):
         RunSettings().seeds([1, 1])
+
+
+def test_from_parameters_reads_only_the_fields_a_notebook_names():
+    parameters = {
+        "preset": "rsna-cpu",
+        "epochs": 3,
+        "smoke": True,
+        "data_root": {"rsna": "/data/rsna"},
+        "methods": ["supremix"],
+        "seeds": [0, 1],
+    }
+    settings = RunSettings.from_parameters(parameters, exclude=["data_root"])
+    assert settings == RunSettings(preset="rsna-cpu", epochs=3, smoke=True)
+    with pytest.raises(ValueError, match="epochs must be a positive integer or None, got 0"):
+        RunSettings.from_parameters({"epochs": 0})
