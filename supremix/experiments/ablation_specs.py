@@ -38,8 +38,12 @@ class Ablation:
     """One ablation table: ``rows`` maps each dataset the table reports to its rows (paper
     settings), ``default_datasets`` are those a notebook runs unless told otherwise (chosen
     for the book's time budget), ``phantom_row`` rewrites a row for the ``-cpu`` presets where
-    the paper's setting does not fit the phantom, and ``mapping`` says, in Markdown, how the
-    rows map onto :class:`~supremix.train.TrainConfig` and what had to be inferred."""
+    the paper's setting does not fit the phantom, ``mapping`` says, in Markdown, how the
+    rows map onto :class:`~supremix.train.TrainConfig` and what had to be inferred, and
+    ``window_expect`` names the rows whose Mix-pos window is meant to be no window (row label
+    -> ``"no_mix_pos"`` or ``"unbounded"``, :data:`supremix.train.windows.EXPECTATIONS`);
+    every other SupReMix row must form Mix-pos on its training labels without covering their
+    whole range, or the run stops before training."""
 
     name: str
     table: str
@@ -51,6 +55,7 @@ class Ablation:
     metric: str = "MAE"
     overrides: Mapping[str, Any] = field(default_factory=lambda: dict(BASE_OVERRIDES))
     phantom_row: PhantomRow | None = None
+    window_expect: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.default_datasets) - set(self.rows))
@@ -120,25 +125,35 @@ COMPONENTS: tuple[Variant, ...] = (
 )
 
 
-def _window_rows(values: Sequence[tuple[str, float]]) -> tuple[Variant, ...]:
+def _window_rows(
+    values: Sequence[tuple[str, float]], extra: Mapping[str, Any] | None = None
+) -> tuple[Variant, ...]:
     return tuple(
-        Variant(label, {"window": value}, PaperRow("SupReMix", label)) for label, value in values
+        Variant(label, {"window": value, **(extra or {})}, PaperRow("SupReMix", label))
+        for label, value in values
     )
 
 
 #: Seed 001 Table 10 (§5.8): the Mix-pos window γ, in label units (months for RSNA, years for
 #: UK Biobank); ``window=math.inf`` is γ = ∞ (every lower and every higher label of the batch
-#: forms Mix-pos). A Mix-pos pair needs ``y_i - γ < y_j < y_i < y_k < y_i + γ`` (strict,
-#: reference/loss-spec.md), so on whole-number labels (RSNA months, UK Biobank's field 21003 in
-#: years, and both phantoms) a window γ <= 1 admits no pair: γ = 1 on RSNA is then SupCon +
-#: Mix-neg + DM (Table 9 gives 4.85 for that and Table 10 gives 4.86 for γ = 1), and the UK
-#: Biobank rows γ = 0.2, 0.5 and 1.0 are the same loss.
+#: forms Mix-pos). A Mix-pos needs two labels on either side of the anchor inside the window
+#: (the paper's eq. (4) is inclusive, ``|Δy| <= γ``; the published code's is strict). On whole
+#: months an inclusive γ = 1 admits the neighbours one month away; a strict γ = 1 admits none,
+#: which is why the published code's γ = 1 on RSNA equals SupCon + Mix-neg + DM (Table 9: 4.85,
+#: Table 10: 4.86). UK Biobank's rows γ = 0.2, 0.5 and 1.0 differ only on ages finer than the
+#: window: the ``ukb`` preset's contrastive labels are binned to 1 year (Mixup Your Own Pairs
+#: Table 12), under which the three rows would be one loss, so these rows set
+#: ``label_bin=None`` (unbinned ages). Field 21003 gives whole years, so on it γ = 0.2 and 0.5
+#: still form no Mix-pos and the run stops before training
+#: (:func:`~supremix.experiments.ablations.window_table`): they need fractional ages (from the
+#: birth month and the scan date).
 WINDOWS: dict[str, tuple[Variant, ...]] = {
     "rsna": _window_rows(
         [("γ=1", 1.0), ("γ=3", 3.0), ("γ=5", 5.0), ("γ=10", 10.0), ("γ=∞", math.inf)]
     ),
     "ukb": _window_rows(
-        [("γ=0.2", 0.2), ("γ=0.5", 0.5), ("γ=1.0", 1.0), ("γ=2.0", 2.0), ("γ=∞", math.inf)]
+        [("γ=0.2", 0.2), ("γ=0.5", 0.5), ("γ=1.0", 1.0), ("γ=2.0", 2.0), ("γ=∞", math.inf)],
+        {"label_bin": None},
     ),
 }
 
@@ -185,14 +200,20 @@ def phantom_batch_size(variant: Variant, smoke: bool) -> Variant:
 
 #: Seed 001 Table 17 (App. D.4, Echo-Net): the contrastive loss sees labels rounded to bins of
 #: 1 ("original values"), 5, 10 and 20 % (``label_bin``); the probe regresses the raw labels.
-#: With Echo-Net's window γ = 7 (Table 13), bins of 10 and 20 leave no label strictly inside
-#: the window, so those rows also lose every Mix-pos.
+#: With Echo-Net's window γ = 7 (Table 13), bins of 10 and 20 leave no other label inside
+#: the window, so those rows also lose every Mix-pos (:data:`BIN_SIZES_WITHOUT_MIX_POS`).
 BIN_SIZES: tuple[Variant, ...] = tuple(
     Variant(
         f"bin size {size}", {"label_bin": float(size)}, PaperRow("SupReMix", f"bin size {size}")
     )
     for size in (1, 5, 10, 20)
 )
+
+#: Table 17's rows whose bins are wider than Echo-Net's window γ = 7: no Mix-pos, by design.
+BIN_SIZES_WITHOUT_MIX_POS: dict[str, str] = {
+    "bin size 10": "no_mix_pos",
+    "bin size 20": "no_mix_pos",
+}
 
 #: C-Mixup's bandwidth σ (label units) where :class:`~supremix.train.TrainConfig`'s default
 #: (1.75, the airfoil value of the C-Mixup code) does not fit: RSNA's labels are months, so σ is
@@ -262,8 +283,12 @@ ABLATIONS: dict[str, Ablation] = {
         default_datasets=("rsna",),
         mapping=(
             "`window` is γ in label units (months for RSNA, years for UK Biobank); "
-            "`window=inf` is γ = ∞. Mix-pos need y_i − γ < y_j < y_i < y_k < y_i + γ, so on "
-            "whole-number labels a window γ ≤ 1 forms no Mix-pos at all."
+            "`window=inf` is γ = ∞. A Mix-pos needs a label on each side of the anchor "
+            "inside the window (inclusive in the paper's eq. (4), strict in the published "
+            "code): on whole months an inclusive γ = 1 forms Mix-pos, a strict one none. "
+            "The UK Biobank rows run on unbinned ages (`label_bin=None`): binned to 1 year, "
+            "γ = 0.2, 0.5 and 1.0 would be one loss. On whole-year ages γ = 0.2 and 0.5 "
+            "still form no Mix-pos, and the run stops before training and says so."
         ),
     ),
     "beta": Ablation(
@@ -303,9 +328,10 @@ ABLATIONS: dict[str, Ablation] = {
         mapping=(
             "`label_bin`: the contrastive loss sees labels rounded to bins of 1, 5, 10 or 20 "
             "(% ejection fraction); the probe regresses the raw labels. With Echo-Net's "
-            "window γ = 7, bins of 10 and 20 leave no label strictly inside the window: those "
-            "rows also lose every Mix-pos."
+            "window γ = 7, bins of 10 and 20 leave no other label inside the window: those "
+            "rows also lose every Mix-pos (declared, so the window check lets them run)."
         ),
+        window_expect=BIN_SIZES_WITHOUT_MIX_POS,
     ),
     "cmixup": Ablation(
         name="cmixup",
