@@ -92,6 +92,13 @@ print(device_banner(device))
 # lists the settings every run shared.
 
 # %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("a4", preset=preset, data_root=data_root, smoke=smoke))
+
+# %%
 study = compare_methods(
     "a4",
     methods=methods,

@@ -128,6 +128,13 @@ for bmd_table in BMD_TABLES:
 # validation MAE. The table lists the settings every run shared and what each run changes.
 
 # %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("echonet", preset=preset, data_root=data_root, smoke=smoke))
+
+# %%
 result = run_adacon_schemes(
     tables=tables,
     methods=methods,

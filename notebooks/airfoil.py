@@ -95,6 +95,13 @@ print(device_banner(device))
 # ## The paper's protocol: every method with every seed
 
 # %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("airfoil", preset=preset, data_root=data_root, smoke=smoke))
+
+# %%
 paper_protocol = compare_methods(
     "airfoil",
     methods=methods,

@@ -106,6 +106,13 @@ for architecture in architectures_for(dataset, architectures):
 # what each variant changes.
 
 # %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window(dataset, preset=preset, data_root=data_root, smoke=smoke))
+
+# %%
 sweep = run_pretraining(
     dataset,
     architectures=architectures,

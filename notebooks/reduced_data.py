@@ -94,6 +94,13 @@ print(device_banner(device))
 # table lists what every run shared.
 
 # %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window(dataset, preset=preset, data_root=data_root, smoke=smoke))
+
+# %%
 sweep = run_reduced_data(
     dataset,
     methods=methods,

@@ -93,6 +93,13 @@ print(device_banner(device))
 # lists the settings every run shared.
 
 # %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("rhpe", preset=preset, data_root=data_root, smoke=smoke))
+
+# %%
 study = compare_methods(
     "rhpe",
     methods=methods,
