@@ -128,6 +128,16 @@ study.settings_table()
 display(Markdown(describe_coverage("echonet", methods)))
 study.comparison().round(3)
 
+# %% [markdown]
+# **Flag.** The SupReMix paper's §5.8 quotes "4.88 / 6.30" for Echo-Net; those are Mixup Your
+# Own Pairs' UCI-airfoil SupReMix MAE and RMSE (printed "GM"), not an Echo-Net result, and are
+# not used here (`supremix.paper.paper_claims`).
+
+# %%
+from supremix.paper import paper_claims
+
+paper_claims(section="§5.8", dataset="echonet")[["section", "low", "notes"]]
+
 # %%
 display(Markdown(study.describe()))
 

@@ -2,7 +2,8 @@
 
 Paper presets transcribe seed 001 Table 13 (UK Biobank, HCP-Lifespan, RSNA, RHPE, Echo-Net,
 A4) and seed 002 Table 13 (IMDB-WIKI-DIR, AgeDB-DIR, UK Biobank, HCP-Aging, UCI-airfoil;
-STS-B-DIR has no loader here). Settings common to all of seed 001 come from its App. C.1.2
+STS-B-DIR has no loader here); ``echonet-adacon`` is AdaCon's own EchoNet recipe
+(:data:`ADACON_ECHONET`). Settings common to all of seed 001 come from its App. C.1.2
 (Adam 0.9/0.999/1e-8, 10 warm-up epochs then cosine decay, clipping at 1.0, weight decay 1e-4
 off for biases and BatchNorm, EMA 0.999, checkpoints every 10 epochs), App. C.1.1 (projection
 head 2048-128) and §4.3 (200 pretraining epochs, linear probe of 100 epochs). Seed 002 gives
@@ -195,6 +196,40 @@ _PAPER: dict[str, dict[str, Any]] = {
     },
 }
 
+#: AdaCon's own EchoNet recipe (AdaCon §IV-B "Training details", its code): R(2+1)D-18, SGD
+#: with momentum 0.9 at lr 1e-4 for 45 epochs, the rate divided by 10 every 15 epochs, batch 20,
+#: MSE regression, multi-task with gamma_con = 0.75 (Table XI) and the loss scale s = 150 of its
+#: code (temperature 1/150; gamma_con was tuned at that scale). Weight decay 1e-4 is EchoNet's
+#: code's; no warm-up, EMA or clipping is stated. AdaCon starts from Kinetics-400 weights
+#: (torchvision's ``R2Plus1D_18_Weights.KINETICS400_V1``): ``encoder_kwargs={"pretrained":
+#: True}`` loads them (a download); the preset leaves them off so that it runs offline.
+ADACON_SCALE = 150.0
+ADACON_ECHONET: dict[str, Any] = {
+    "dataset": "echonet",
+    "method": "adacon",
+    "protocol": "multitask",
+    "encoder": "r2plus1d_18",
+    "optimizer": "sgd",
+    "momentum": 0.9,
+    "lr": 1e-4,
+    "weight_decay": 1e-4,
+    "epochs": 45,
+    "warmup_epochs": 0,
+    "lr_decay_every": 15,
+    "lr_decay_factor": 0.1,
+    "batch_size": 20,
+    "regression_loss": "mse",
+    "gamma_con": 0.75,
+    "temperature": 1.0 / ADACON_SCALE,
+    "ema_decay": 0.0,
+    "grad_clip": 0.0,
+    "input_size": (112, 112),
+    "dataset_options": {"length": 32, "period": 2, "pad": None},
+    "source": "AdaCon §IV-B (Training details), Table XI; its code's scale s = 150",
+    "notes": "Kinetics-400 initialisation is off (encoder_kwargs={'pretrained': True} turns it "
+    "on, downloading torchvision's KINETICS400_V1 weights)",
+}
+
 # Per-dataset settings of the CPU presets: phantom size and a smaller input where the loader
 # can produce one. Airfoil is the real UCI file (no phantom).
 _CPU: dict[str, dict[str, Any]] = {
@@ -250,6 +285,7 @@ def _build() -> dict[str, TrainConfig]:
     for name in list(presets):
         if name in _CPU:
             presets[f"{name}-cpu"] = _cpu_preset(f"{name}-cpu", presets[name])
+    presets["echonet-adacon"] = _paper_preset("echonet-adacon", ADACON_ECHONET)
     return presets
 
 

@@ -64,6 +64,7 @@ def test_rows_change_what_the_tables_compare():
         "method": "adacon",
         "protocol": "multitask",
         "regression_loss": "l1",
+        "temperature": 1 / 150,  # AdaCon's scale s = 150, at which gamma_con was tuned
     }
     schemes = {r.label: r.variant.overrides for r in ROWS[SCHEME_TABLE]}
     assert schemes["Adaptive Triplet (two-stage)"] == {
@@ -230,3 +231,44 @@ def test_huber_delta_is_in_label_units():
     error = ((net(x)["pred"] - y) / 10.0).abs()
     expected = torch.where(error < 0.4, 0.5 * error**2, 0.4 * (error - 0.2)).mean()
     assert torch.allclose(loss, expected)
+
+
+def test_adacons_own_recipe_is_a_preset_used_with_real_data(monkeypatch):
+    import supremix.experiments.adacon_schemes as schemes
+    from supremix.train import PRESETS
+
+    preset = PRESETS[schemes.PAPER_PRESET]
+    assert (preset.optimizer, preset.momentum, preset.lr) == ("sgd", 0.9, 1e-4)
+    assert (preset.epochs, preset.lr_decay_every, preset.batch_size) == (45, 15, 20)
+    assert preset.temperature == pytest.approx(1 / 150) and preset.gamma_con == 0.75
+    assert preset.encoder == "r2plus1d_18" and not preset.encoder_kwargs.get("pretrained")
+    calls = {}
+
+    def fake_sweep(dataset, variants, **kwargs):
+        calls.update(kwargs)
+        return None
+
+    monkeypatch.setattr(schemes, "run_sweep", fake_sweep)
+    schemes.run_adacon_schemes(data_root="/real/echonet", kinetics=True)
+    assert calls["preset"] == "echonet-adacon"
+    assert calls["overrides"]["encoder_kwargs"] == {"pretrained": True}
+    schemes.run_adacon_schemes()
+    assert calls["preset"] is None and "encoder_kwargs" not in calls["overrides"]
+
+
+def test_kinetics_weights_reach_torchvisions_builder_without_downloading(monkeypatch):
+    import supremix.models.torchvision_encoders as tv
+    from supremix.train import PRESETS
+    from supremix.train.model import build_encoder_for
+
+    asked = []
+
+    def no_download(builder, weights):
+        asked.append(weights)
+        return builder()
+
+    monkeypatch.setattr(tv, "build_with_weights", no_download)
+    config = PRESETS["echonet-adacon"].replace(encoder_kwargs={"pretrained": True})
+    build_encoder_for(config, modality="video", in_channels=3)
+    assert asked == [tv.R2PLUS1D_18_WEIGHTS]
+    assert str(tv.R2PLUS1D_18_WEIGHTS).endswith("KINETICS400_V1")
