@@ -291,10 +291,12 @@ def test_cmixup_rows_mix_only_in_regression_stages():
     assert (alone.method, alone.mixup) == ("vanilla", "cmixup")
     assert [(s.contrastive, s.regression) for s in plan_stages(alone)] == [(False, True)]
     assert (combined.method, combined.mixup, plain.mixup) == ("supremix", "cmixup", "none")
-    assert [(s.contrastive, s.regression) for s in plan_stages(combined)] == [
-        (True, False),
-        (False, True),
+    # C-Mixup acts where the paper applies it: the regression stage trained end to end
+    assert [(s.contrastive, s.regression, s.train_encoder) for s in plan_stages(combined)] == [
+        (True, False, True),
+        (False, True, True),
     ]
+    assert combined.protocol == "finetune" and plain.protocol == "linear_probe"
     assert alone.cmixup_sigma == combined.cmixup_sigma == 21.0  # 1.75 years in months
     ukb = {v.label: v for v in ABLATIONS["pair_selection"].rows["ukb"]}
     assert ukb["Input Mixup"].overrides == {"method": "vanilla", "mixup": "input"}
