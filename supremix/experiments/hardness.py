@@ -57,6 +57,8 @@ def hardness_epochs(epochs: int | None, data_root: str | Path | None) -> int:
     if epochs is not None:
         return epochs
     return PAPER_EPOCHS if data_root is not None else PHANTOM_EPOCHS
+
+
 #: Rows of a contrastive batch in seed 001's RSNA runs: batch 128 (Table 13), two views.
 PAPER_BATCH_ROWS = 256
 #: The paper's 1k hardest negatives as a fraction of a batch's pairs.
