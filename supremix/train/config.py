@@ -47,6 +47,8 @@ linear probe of a transferred encoder, like the probe stage of ``linear_probe``.
 
 ``mix_neg``, ``mix_pos`` and ``distance_weight`` switch SupReMix's three ingredients (seed 001
 Table 9: Mix-neg, Mix-pos and the distance magnifying weights); all three off is SupCon.
+``mix_level="input"`` forms SupReMix's Mix-neg and Mix-pos from inputs instead of embeddings
+(App. D.6, Table 19; :mod:`supremix.train.input_pairs`).
 
 ``regression_loss`` is computed on standardised labels (``(y - mean) / std`` of the training
 labels). ``huber_delta``: the Huber loss's switch point in LABEL units (seed 003 §IV: 4 for LVEF,
@@ -92,6 +94,7 @@ AUGMENT_MODES = ("supervised", "simclr", "none")
 MODEL_SIZES = ("cpu", "paper")
 MIXUP_MODES = ("none", "input", "cmixup")
 OPTIMIZERS = ("adam", "sgd")
+MIX_LEVELS = ("embedding", "input")
 LDS_REWEIGHTS = ("sqrt_inv", "inverse")
 SMOOTHING_KERNELS = ("gaussian", "triang", "laplace")
 
@@ -157,6 +160,7 @@ class TrainConfig:
     mix_neg: bool = True
     mix_pos: bool = True
     distance_weight: bool = True
+    mix_level: str = "embedding"
     # imbalanced regression (Yang et al. 2021) and mixup baselines (seed 001 App. D.3-D.6)
     lds: bool = False
     lds_reweight: str = "sqrt_inv"
@@ -213,6 +217,7 @@ class TrainConfig:
         _choice("smoothing_kernel", self.smoothing_kernel, SMOOTHING_KERNELS)
         _choice("mixup", self.mixup, MIXUP_MODES)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("mix_level", self.mix_level, MIX_LEVELS)
         for name in ("epochs", "batch_size", "checkpoint_every", "eval_every", "feature_dim"):
             _positive(name, getattr(self, name))
         for name in ("lr", "temperature", "rnc_temperature", "window", "head_hidden_dim"):
@@ -300,6 +305,17 @@ class TrainConfig:
             raise ValueError(
                 f"{', '.join(ablated)}=False switch off SupReMix ingredients, but method is "
                 f"{self.method!r}; use method='supremix' or leave them True"
+            )
+        if self.mix_level != "embedding" and self.method != "supremix":
+            raise ValueError(
+                f"mix_level={self.mix_level!r} says where SupReMix mixes its pairs, but method "
+                f"is {self.method!r}; use method='supremix'"
+            )
+        if self.mix_level == "input" and self.protocol == "multitask":
+            raise ValueError(
+                "mix_level='input' adds mixed inputs to the contrastive stage, which the "
+                "multitask protocol shares with the regression loss; use 'linear_probe' or "
+                "'finetune'"
             )
         if self.freeze_encoder and self.method != "vanilla":
             raise ValueError(

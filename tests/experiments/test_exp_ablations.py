@@ -36,6 +36,7 @@ TABLES = {
     "discretization": "Table 17",
     "cmixup": "Table 18",
     "pair_selection": "Table 19",
+    "pair_selection_baselines": "Table 19",  # the other reading of Table 19
 }
 
 
@@ -299,8 +300,11 @@ def test_cmixup_rows_mix_only_in_regression_stages():
     assert combined.protocol == "finetune" and plain.protocol == "linear_probe"
     assert alone.cmixup_sigma == combined.cmixup_sigma == 21.0  # 1.75 years in months
     ukb = {v.label: v for v in ABLATIONS["pair_selection"].rows["ukb"]}
-    assert ukb["Input Mixup"].overrides == {"method": "vanilla", "mixup": "input"}
+    # App. D.6's text: SupReMix with its pairs mixed at the input (the default reading)
+    assert ukb["Input Mixup"].overrides == {"method": "supremix", "mix_level": "input"}
     assert ukb["C-Mixup"].overrides == {"method": "vanilla", "mixup": "cmixup"}
+    cited = {v.label: v for v in ABLATIONS["pair_selection_baselines"].rows["ukb"]}
+    assert cited["Input Mixup"].overrides == {"method": "vanilla", "mixup": "input"}
 
 
 # ---------------------------------------------------------------- running
