@@ -40,8 +40,9 @@ if importlib.util.find_spec("supremix") is None:
 # quotes only ranges of improvement per dataset.
 #
 # **What runs here.** For each architecture of `architectures` (those of Fig. 8 that
-# `supremix.models` builds: SFCN and ResNet-18 for UK Biobank; see
-# `supremix.experiments.pretraining.ARCHITECTURES` for the other datasets), two settings:
+# `supremix.models` builds: SFCN and ResNet-18 for UK Biobank; SFCN and MONAI's 3-D
+# DenseNet-121 for A4; 1D-ResNet and a TCN for HCP; see
+# `supremix.experiments.pretraining.ARCHITECTURES`), two settings:
 # **from scratch**, a Vanilla run of the architecture with an L1 loss, and **SupReMix
 # pretrained**, SupReMix pretraining of the same architecture followed by fine-tuning the whole
 # network with the same loss (`protocol="finetune"`; the paper does not say how the pretrained
@@ -56,8 +57,15 @@ if importlib.util.find_spec("supremix") is None:
 # default to keep the notebook within a couple of minutes; add it to `architectures`. This
 # shows the protocol at work on data whose answer we know; it is **not** a reproduction.
 #
-# **The paper's numbers.** Fig. 8 is a chart and its values are not in `supremix.paper`, so
-# this notebook has no paper column.
+# **Libraries, decided here.** Architectures a maintained library provides are built from it:
+# the 3-D DenseNet-121 from MONAI (the optional extra `medical`: `pip install
+# "supremix[medical]"`; without MONAI it is left out of `architectures = None`), ViT-B/16 from
+# torchvision (encoder `vit_b_16`, for square 2-D images, which no Fig. 8 panel has). The TCN
+# has no maintained implementation for this input and is written in `supremix.models`.
+# Global-Local Transformer, EchoGNN, EchoCotr, the bone-age networks and FiA-Net are not built.
+#
+# **The paper's numbers.** Fig. 8 is a chart and its values are not in `supremix.paper`; §5.4
+# states a range of improvements per dataset, shown after this run's table.
 
 # %% tags=["parameters"]
 data_root = None  # your copy of `dataset` in the official layout; None: the phantom
