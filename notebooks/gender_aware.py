@@ -45,8 +45,11 @@ if importlib.util.find_spec("supremix") is None:
 # **What this notebook measures.** One sweep of rows (`methods`, keys of
 # `supremix.experiments.gender_aware.ROWS`): SupReMix mixing within sex
 # (`TrainConfig.use_groups=True`: the loss receives each radiograph's sex, the dataset's
-# `group`, 0 female and 1 male), SupReMix mixing across sexes, and other methods. For the
-# encoder features of the test items (first seed):
+# `group`, 0 female and 1 male), SupReMix mixing across sexes (`use_groups=False`), and other
+# methods. **Decided, and why:** §5.7 says SupReMix on RSNA mixes only within sex, so the `rsna`
+# and `rhpe` presets (and their `-cpu` variants) mix within sex by default, and every other
+# notebook's SupReMix on bone age does too; this notebook is where the two are compared, each
+# row stating `use_groups` explicitly. For the encoder features of the test items (first seed):
 #
 # * *sex separability*: balanced accuracy of a cross-validated logistic regression predicting
 #   sex from the features (0.5: the representation carries no sex);
