@@ -207,17 +207,13 @@ def check_window(measured: EffectiveWindow, *, expect: str = "window", where: st
 
 
 def window_inclusive(config: Any) -> bool:
-    """Whether ``config``'s Mix-pos window is inclusive (``|Δy| <= γ``, the SupReMix paper's
-    eq. (4), the default) or strict (the published code's ``< γ``)."""
-    for name in ("window_inclusive", "inclusive_window"):
-        if hasattr(config, name):
-            return bool(getattr(config, name))
-    for name in ("window_bound", "window_boundary", "window_rule"):
-        if hasattr(config, name):
-            return str(getattr(config, name)) != "strict"
-    if hasattr(config, "strict_window"):
-        return not bool(config.strict_window)
-    return True
+    """Whether ``config``'s Mix-pos window is inclusive (``window_edges="inclusive"``,
+    ``|Δy| <= γ``, the SupReMix paper's eq. (4), the default) or strict (``"strict"``, the
+    published code's ``< γ``); a configuration without the field is inclusive."""
+    edges = getattr(config, "window_edges", "inclusive")
+    if edges not in ("inclusive", "strict"):
+        raise ValueError(f"window_edges={edges!r}; expected 'inclusive' or 'strict'")
+    return edges == "inclusive"
 
 
 def config_window(

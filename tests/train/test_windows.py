@@ -105,3 +105,19 @@ def test_ukb_table_10_small_windows_need_labels_finer_than_whole_years():
 def test_describe_window_names_the_units_and_the_count():
     line = describe_window(PRESETS["rsna"], np.arange(1, 229, dtype=float), inclusive=True)
     assert "γ = 5 months" in line and "about 5 distinct labels on each side" in line
+
+
+def test_window_edges_of_a_configuration_choose_the_rule():
+    from types import SimpleNamespace
+
+    from supremix.train.windows import window_inclusive
+
+    assert window_inclusive(SimpleNamespace(window_edges="inclusive"))
+    assert not window_inclusive(SimpleNamespace(window_edges="strict"))
+    assert window_inclusive(SimpleNamespace())  # the paper's inclusive window by default
+    config = SimpleNamespace(dataset="rsna", window=1.0, label_bin=None, window_edges="strict")
+    with pytest.raises(WindowError, match="forms no Mix-pos"):
+        describe_window(config, np.arange(1.0, 229.0))
+    assert "γ = 1 months" in describe_window(
+        SimpleNamespace(dataset="rsna", window=1.0, label_bin=None), np.arange(1.0, 229.0)
+    )
