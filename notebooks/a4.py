@@ -59,6 +59,12 @@ if importlib.util.find_spec("supremix") is None:
 # which γ = 7 is a window at all (`supremix.train.windows.A4_WINDOW_READINGS` keeps both
 # readings; `window=7.0` gives the other, which the window check refuses as unbounded).
 #
+# **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
+# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
+# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one
+# linear map of the features.
+#
 # **Protocol.** By default: preset `a4-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 480 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the

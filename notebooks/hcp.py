@@ -57,6 +57,12 @@ if importlib.util.find_spec("supremix") is None:
 # it can only learn to spread subjects apart. The paper does not say how its SimCLR views
 # differed; this is the reading its own text allows.
 #
+# **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
+# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
+# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one
+# linear map of the features.
+#
 # **Protocol.** By default: preset `hcp-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 480 items, a short schedule), two seeds,
 # so that the notebook runs in a couple of minutes on a laptop CPU. That shows the protocol at
