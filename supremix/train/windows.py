@@ -114,7 +114,7 @@ class EffectiveWindow:
             )
         return (
             f"Mix-pos window {width}; {self.distinct} distinct labels ({binning}) from "
-            f"{self.low:g} to {self.high:g}{unit}; {100 * self.mix_pos_fraction:.0f}% of them "
+            f"{self.low:.4g} to {self.high:.4g}{unit}; {100 * self.mix_pos_fraction:.0f}% of them "
             "can anchor a Mix-pos"
             + ("; the window covers the whole range" if self.covers_range else "")
         )
