@@ -169,11 +169,13 @@ SETTINGS_SHOWN = (
 def default_methods(dataset: str) -> list[str]:
     """The methods a dataset notebook trains: the main methods
     (``supremix.train.config.MAIN_METHODS``, not seed 003's N-pair and triplet baselines),
-    less SimCLR where the dataset's paper preset has no augmentation (HCP, airfoil: time series
-    and tables are never augmented, seed 001 §4.2, seed 002 App. C.1, and SimCLR's two views
-    differ only by augmentation)."""
+    less SimCLR where the dataset's paper preset has no augmentation (time series and tables are
+    never augmented, seed 001 §4.2, seed 002 App. C.1, and SimCLR's two views differ only by
+    augmentation) unless the dataset's paper table reports SimCLR anyway (HCP, seed 001 Table 3:
+    it is run, with identical views; airfoil's table has no SimCLR)."""
     preset = _paper_preset(dataset)
-    if PRESETS[preset].augment == "none":
+    reported = "SimCLR" in set(paper_reference(dataset)["method"])
+    if PRESETS[preset].augment == "none" and not reported:
         return [m for m in MAIN_METHODS if m != "simclr"]
     return list(MAIN_METHODS)
 

@@ -132,6 +132,13 @@ def test_phantom_batch_sizes_scale_the_papers_and_keep_its_rows():
         ]
         assert [v.paper for v in rows] == [v.paper for v in paper]
         assert rows[0].label == f"batch size {32 // divisor} (paper 32)"
+        # the contrastive batch varies, the probe's stays that of the paper's main runs
+        assert {v.overrides["probe_batch_size"] for v in rows} == {64 // divisor}
+    assert {v.overrides["probe_batch_size"] for v in paper} == {64}
+    _, base = study_config("ukb", data_root="/real")
+    for variant in paper:
+        config = base.replace(**variant.overrides)
+        assert config.probe_batch_size == 64 and config.has_second_stage
     # the other ablations run the paper's rows on a phantom
     assert ABLATIONS["window"].variants("rsna", phantom=True) == ABLATIONS["window"].variants(
         "rsna"
