@@ -98,7 +98,7 @@ probe_epochs = None  # two-stage: fine-tuning epochs; None: the preset's
 batch_size = None  # None: the preset's
 methods = None  # rows of these training methods only, some of "vanilla", "npair", "supcon",
 # "triplet", "adacon" (e.g. ["vanilla", "adacon"]); None: every row
-tables = ["Table X", "Table XII"]  # seed 003's EchoNet tables to run
+tables = ["Table X", "Table XII"]  # seed 003's EchoNet tables to run ("Table VIII" too)
 kinetics = False  # True: Kinetics-400 weights for R(2+1)D-18 (AdaCon's start; downloads them)
 seeds = [0]
 device = "auto"  # "cuda" when a GPU is visible, else "cpu"

@@ -21,6 +21,7 @@ from supremix.experiments.adacon_schemes import (
     LOSS_TABLE,
     ROWS,
     SCHEME_TABLE,
+    TABLES,
     AdaConSchemes,
     adacon_schemes_figure,
     distinct_variants,
@@ -88,7 +89,7 @@ def test_selection_errors_name_the_problem():
         ValueError,
         match=re.escape(
             "unknown or no tables ['Table III'] (Table III: BMD, references only: "
-            "paper_reference); expected some of Table X, Table XII"
+            "paper_reference); expected some of Table X, Table XII, Table VIII"
         ),
     ):
         select_rows(["Table III"])
@@ -108,8 +109,10 @@ def test_selection_errors_name_the_problem():
     assert [r.label for r in rows[SCHEME_TABLE]] == ["SupCon (two-stage)", "SupCon (multi-task)"]
 
 
-def _fabricated(preds: dict[tuple[str, int], np.ndarray], targets: np.ndarray) -> AdaConSchemes:
-    rows = select_rows()
+def _fabricated(
+    preds: dict[tuple[str, int], np.ndarray], targets: np.ndarray, tables=TABLES
+) -> AdaConSchemes:
+    rows = select_rows(tables)
     sweep = Sweep(
         dataset="echonet",
         preset="echonet-cpu",
@@ -272,3 +275,21 @@ def test_kinetics_weights_reach_torchvisions_builder_without_downloading(monkeyp
     build_encoder_for(config, modality="video", in_channels=3)
     assert asked == [tv.R2PLUS1D_18_WEIGHTS]
     assert str(tv.R2PLUS1D_18_WEIGHTS).endswith("KINETICS400_V1")
+
+
+def test_table_viii_reuses_table_xs_runs_and_compares_adacon_with_ouyangs_model():
+    from supremix.experiments.adacon_schemes import SOTA_TABLE
+
+    both = distinct_variants(select_rows([LOSS_TABLE, SOTA_TABLE]))
+    assert [v.label for v in both] == [
+        v.label for v in distinct_variants(select_rows([LOSS_TABLE]))
+    ]
+    labels = [v.label for v in both]
+    offsets = {label: 8.0 for label in labels}
+    offsets.update({"MSE": 4.0, "MSE + AdaCon": 3.0})
+    preds = {(label, 0): TARGETS + offsets[label] for label in labels}
+    result = _fabricated(preds, TARGETS, tables=[LOSS_TABLE, SOTA_TABLE])
+    arms = result.arms(SOTA_TABLE)
+    assert arms[f"{OURS} difference"].tolist() == [-1.0]
+    assert arms["paper (seed 003 Table VIII) difference"].round(2).tolist() == [-0.24]
+    assert "adding AdaCon improved MAE for 1 of 1 comparisons" in result.describe(SOTA_TABLE)
