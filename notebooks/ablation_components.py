@@ -118,6 +118,11 @@ run = run_ablation(
 display(Markdown(run.data_banners()))
 run.settings_table()
 
+# %%
+# Each SupReMix row's Mix-pos window on its training labels, checked before training:
+# a row that forms no Mix-pos or covers the whole label range stops the run.
+run.windows
+
 # %% [markdown]
 # ## This run beside the paper
 #

@@ -47,6 +47,12 @@ if importlib.util.find_spec("supremix") is None:
 # beside this run's, each column labelled with its source; they are read from `supremix.paper`,
 # never typed here.
 #
+# **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
+# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
+# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one
+# linear map of the features.
+#
 # **Protocol.** By default: preset `imdbwiki-cpu` (the small CPU encoder) with the book's
 # phantom settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 480 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the
@@ -90,6 +96,13 @@ print(device_banner(device))
 # Each run pretrains (contrastive methods) and fits the linear probe, or trains Vanilla end to
 # end, then predicts the evaluation split with the weights of best validation MAE. The table
 # lists the settings every run shared.
+
+# %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("imdbwiki", preset=preset, data_root=data_root, smoke=smoke))
 
 # %%
 study = compare_methods(

@@ -64,6 +64,7 @@ class PaperSource:
     setting: str = ""
     metrics: tuple[str, ...] = SHOWN_METRICS
     note: str = ""
+    protocol: str = "linear_probe"  # shown only beside runs of this protocol
 
 
 #: dataset -> the seeds' main comparison tables for it (seed 001 Tables 2-7 and Figure 5 text,
@@ -71,11 +72,11 @@ class PaperSource:
 PAPER_SOURCES: dict[str, tuple[PaperSource, ...]] = {
     "ukb": (
         PaperSource(1, "Table 2"),
-        PaperSource(2, "Table 4", note="seed 002's own protocol (fine-tuning, preset ukb-seed002)"),
+        PaperSource(2, "Table 4", note="seed 002's fine-tuning (ukb-seed002)", protocol="finetune"),
     ),
     "hcp": (
         PaperSource(1, "Table 3"),
-        PaperSource(2, "Table 6", note="seed 002's HCP-Aging protocol (fine-tuning)"),
+        PaperSource(2, "Table 6", note="seed 002's fine-tuning (HCP-Aging)", protocol="finetune"),
     ),
     "rsna": (
         PaperSource(1, "Table 5"),
@@ -169,11 +170,13 @@ SETTINGS_SHOWN = (
 def default_methods(dataset: str) -> list[str]:
     """The methods a dataset notebook trains: the main methods
     (``supremix.train.config.MAIN_METHODS``, not seed 003's N-pair and triplet baselines),
-    less SimCLR where the dataset's paper preset has no augmentation (HCP, airfoil: time series
-    and tables are never augmented, seed 001 §4.2, seed 002 App. C.1, and SimCLR's two views
-    differ only by augmentation)."""
+    less SimCLR where the dataset's paper preset has no augmentation (time series and tables are
+    never augmented, seed 001 §4.2, seed 002 App. C.1, and SimCLR's two views differ only by
+    augmentation) unless the dataset's paper table reports SimCLR anyway (HCP, seed 001 Table 3:
+    it is run, with identical views; airfoil's table has no SimCLR)."""
     preset = _paper_preset(dataset)
-    if PRESETS[preset].augment == "none":
+    reported = "SimCLR" in set(paper_reference(dataset)["method"])
+    if PRESETS[preset].augment == "none" and not reported:
         return [m for m in MAIN_METHODS if m != "simclr"]
     return list(MAIN_METHODS)
 
@@ -372,7 +375,8 @@ class Study:
     def settings_table(self) -> pd.DataFrame:
         """The settings every run shared (one row per field of :data:`SETTINGS_SHOWN`)."""
         values = self.config.to_dict()
-        rows = {"preset": self.preset, "data": self.data_kind, "evaluated on": self.eval_split}
+        split = "official val" if "reported_split" in self.data else self.eval_split
+        rows = {"preset": self.preset, "data": self.data_kind, "evaluated on": split}
         rows.update({k: values[k] for k in SETTINGS_SHOWN})
         simclr = [r.augment for r in self.runs if r.method == "SimCLR"]
         if simclr and simclr[0] != values["augment"]:
@@ -449,7 +453,7 @@ class Study:
 
     def paper_reference(self) -> pd.DataFrame:
         """The papers' numbers for this dataset (:data:`PAPER_SOURCES`), long format."""
-        return paper_reference(self.dataset)
+        return paper_reference(self.dataset, protocol=self.config.protocol)
 
     def comparison(
         self, *, metrics: Sequence[str] = SHOWN_METRICS, mean_predictor: bool = True
@@ -687,20 +691,23 @@ def describe_baseline_gap(
 # ---------------------------------------------------------------------- the papers' numbers
 
 
-def paper_reference(dataset: str) -> pd.DataFrame:
+def paper_reference(dataset: str, *, protocol: str | None = None) -> pd.DataFrame:
     """The numbers of :data:`PAPER_SOURCES` for ``dataset``, one per (source, method, metric),
-    as rows of :func:`~supremix.paper.paper_results`."""
+    as rows of :func:`~supremix.paper.paper_results`; with ``protocol``, only the sources of
+    that protocol (a fine-tuned table never sits beside linear-probe runs)."""
     if dataset not in PAPER_SOURCES:
         raise ValueError(
             f"no paper sources for {dataset!r}; expected one of {', '.join(PAPER_SOURCES)}"
         )
     parts = []
     for source in PAPER_SOURCES[dataset]:
+        if protocol is not None and source.protocol != protocol:
+            continue
         part = paper_results(seed=source.seed, table=source.table, dataset=dataset)
         part = part[part["metric"].isin(source.metrics)]
         part = part[(part["subset"] == source.subset) & (part["setting"] == source.setting)]
         parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True) if parts else paper_results().iloc[:0]
 
 
 def paper_coverage(dataset: str, methods: Sequence[str] | None = None) -> pd.DataFrame:

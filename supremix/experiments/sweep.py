@@ -298,7 +298,9 @@ class Sweep:
         per (variant, subset, metric). ``metrics`` defaults to those the table reports.
         ``mean_predictor`` adds the rows ``"Training mean"``."""
         paper = self.paper_numbers(seed, table, dataset=dataset, subsets=subsets is not None)
-        metrics = list(dict.fromkeys(paper["metric"])) if metrics is None else list(metrics)
+        # a paper column this run cannot compute (e.g. "GM (MSE scale)") is never set beside ours
+        computed = [m for m in dict.fromkeys(paper["metric"]) if m in METRIC_KEYS]
+        metrics = computed if metrics is None else list(metrics)
         ours = run_label(self.data_kind)
         source = f"paper ({reference_label(seed, table)})"
         wide = self.table(metrics, subsets)

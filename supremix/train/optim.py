@@ -3,7 +3,8 @@
 Adam (beta1 0.9, beta2 0.999, eps 1e-8) with weight decay on every parameter except biases
 and normalisation layers; linear warm-up over the first epochs, then cosine decay
 ``lr_t = lr_min + (lr_max - lr_min) (1 + cos(pi t / T)) / 2``; gradients clipped to norm 1.0.
-The schedule advances once per optimiser step.
+The schedule advances once per optimiser step. AdaCon's EchoNet training (its §IV-B) is
+offered too: SGD with momentum, and a step decay (``decay_every_steps``) instead of the cosine.
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ def build_optimizer(
     weight_decay: float,
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
-) -> torch.optim.Adam:
-    """Adam over the trainable parameters of ``model``, in two groups (decay / no decay)."""
+    optimizer: str = "adam",
+    momentum: float = 0.9,
+) -> torch.optim.Optimizer:
+    """Adam (or ``optimizer="sgd"``: SGD with ``momentum``) over the trainable parameters of
+    ``model``, in two groups (decay / no decay)."""
     decay, no_decay = split_decay(model)
     if not decay and not no_decay:
         raise ValueError("the model has no trainable parameter")
@@ -57,7 +61,12 @@ def build_optimizer(
         {"params": decay, "weight_decay": weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    return torch.optim.Adam([g for g in groups if g["params"]], lr=lr, betas=betas, eps=eps)
+    groups = [g for g in groups if g["params"]]
+    if optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=momentum)
+    if optimizer != "adam":
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    return torch.optim.Adam(groups, lr=lr, betas=betas, eps=eps)
 
 
 def warmup_cosine_factor(
@@ -87,12 +96,19 @@ def build_scheduler(
     total_steps: int,
     lr: float,
     min_lr: float = 0.0,
+    decay_every_steps: int | None = None,
+    decay_factor: float = 0.1,
 ) -> torch.optim.lr_scheduler.LambdaLR:
     """A per-step :class:`~torch.optim.lr_scheduler.LambdaLR` following
-    :func:`warmup_cosine_factor` from ``lr`` down to ``min_lr``."""
+    :func:`warmup_cosine_factor` from ``lr`` down to ``min_lr``, or with ``decay_every_steps``
+    the warm-up then ``decay_factor ** (t // decay_every_steps)`` (``t``: steps after it)."""
     min_ratio = min_lr / lr
 
     def factor(step: int) -> float:
+        if decay_every_steps is not None:
+            if step < warmup_steps:
+                return (step + 1) / warmup_steps
+            return decay_factor ** ((step - warmup_steps) // decay_every_steps)
         return warmup_cosine_factor(
             step, warmup_steps=warmup_steps, total_steps=total_steps, min_ratio=min_ratio
         )
