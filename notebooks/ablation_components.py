@@ -70,7 +70,7 @@ smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks tha
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
 # %% [markdown] template="ablation"
-# ablation: components
+# ablation: '"components"'
 # datasets: None
 
 # %% [markdown] slot="paper"

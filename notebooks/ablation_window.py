@@ -32,17 +32,25 @@ if importlib.util.find_spec("supremix") is None:
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/ablation_window.ipynb)
 #
 # **The question.** Mix-pos (seed 001 eqs. (3)-(4)) mixes two negatives whose labels lie on
-# either side of the anchor's, within the window γ: `y_i − γ < y_j < y_i < y_k < y_i + γ`. A
-# small window keeps the hard positives local; γ = ∞ mixes every lower label with every higher
-# one. Seed 001 §5.8 varies γ on RSNA-BAA (1, 3, 5, 10, ∞ months) and UK Biobank (0.2, 0.5, 1,
-# 2, ∞ years) and reports the MAE of SupReMix (Table 10): moderate windows are best.
+# either side of the anchor's, within the window γ: `y_i − γ <= y_j < y_i < y_k <= y_i + γ` as
+# the paper prints it (the published code's window is strict, `<`). A small window keeps the
+# hard positives local; γ = ∞ mixes every lower label with every higher one. Seed 001 §5.8
+# varies γ on RSNA-BAA (1, 3, 5, 10, ∞ months) and UK Biobank (0.2, 0.5, 1, 2, ∞ years) and
+# reports the MAE of SupReMix (Table 10): moderate windows are best.
 #
-# **How the rows map onto a run.** `TrainConfig.window` is γ in label units; `window=inf` is
-# γ = ∞. Everything else is the dataset's SupReMix setting. The window is strict, so on
-# whole-number labels (RSNA's months, UK Biobank's ages in years, and both phantoms) γ ≤ 1
-# forms no Mix-pos at all: RSNA's γ = 1 is then the loss of Table 9's SupCon+Mix-neg+DM (the
-# paper's 4.86 and 4.85 months agree), and UK Biobank's γ = 0.2, 0.5 and 1.0 are one and the
-# same loss, whose runs with the same seed coincide. The package's tests check both.
+# **How the rows map onto a run, and what was decided.** `TrainConfig.window` is γ in label
+# units; `window=inf` is γ = ∞. Everything else is the dataset's SupReMix setting, with one
+# exception: the `ukb` preset bins contrastive labels to 1 year (Mixup Your Own Pairs
+# Table 12), under which γ = 0.2, 0.5 and 1.0 would be one and the same loss, so the UK Biobank
+# rows run on unbinned ages (`label_bin=None`). What a window means depends on the labels:
+# on whole months an inclusive γ = 1 forms Mix-pos with the neighbours one month away, a strict
+# γ = 1 forms none (RSNA's γ = 1 is then Table 9's SupCon+Mix-neg+DM: the paper's 4.86 and
+# 4.85 months agree, which suggests the paper ran the strict window). UK Biobank's field 21003
+# gives whole years, on which γ = 0.2 and 0.5 form no Mix-pos under either reading; they need
+# fractional ages (from the birth month and the scan date). Before training, every row's window
+# is measured on the training labels (the table after the run, `run.windows`) and a row whose
+# window forms no Mix-pos, or covers the whole label range, stops the run with a message
+# (`supremix.train.windows`): no row silently runs a different loss than its label says.
 #
 # **Protocol.** By default the notebook runs the RSNA half of the table on the RSNA phantom
 # (synthetic hand radiographs, `supremix.data.phantoms`) with preset `rsna-cpu` and the book's
@@ -69,7 +77,7 @@ smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks tha
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
 # %% [markdown] template="ablation"
-# ablation: window
+# ablation: '"window"'
 # datasets: datasets
 
 # %% [markdown] slot="paper"

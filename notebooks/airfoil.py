@@ -39,10 +39,13 @@ if importlib.util.find_spec("supremix") is None:
 # This notebook runs on the **real data**: `data_root = None` reads the file from
 # `$SUPREMIX_DATA` (the book's build sets it), else downloads it once and checks its SHA-256.
 #
-# **What the paper reports.** Seed 002 Table 5 gives MAE, MSE and GM for Vanilla, SupCon and
-# SupReMix with the MLP of C-Mixup (hidden layers 20-30-10) and a linear probe; it gives no ρ
-# and no AdaCon or RnC row. Its numbers are read from `supremix.paper` and shown beside this
-# run's with their source in every column label.
+# **What the paper reports.** Seed 002 Table 5 gives MAE, MSE and a column printed "GM" for
+# Vanilla, SupCon and SupReMix with the MLP of C-Mixup (hidden layers 20-30-10) and a linear
+# probe; it gives no ρ and no AdaCon or RnC row. The "GM" column is the RMSE (8.33 = √69.32,
+# 6.99 = √48.90, 6.30 = √39.70), so it is stored as RMSE and never set beside this run's GM.
+# The SupReMix pair 4.88 / 6.30 reappears in the SupReMix paper's §5.8 as Echo-Net's (flagged
+# in `supremix.paper.paper_claims`). Its numbers are read from `supremix.paper` and shown
+# beside this run's with their source in every column label.
 #
 # **Two protocols, side by side.**
 #
@@ -93,6 +96,13 @@ print(device_banner(device))
 
 # %% [markdown]
 # ## The paper's protocol: every method with every seed
+
+# %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("airfoil", preset=preset, data_root=data_root, smoke=smoke))
 
 # %%
 paper_protocol = compare_methods(

@@ -37,8 +37,13 @@ if importlib.util.find_spec("supremix") is None:
 # do slightly worse. The table does not name its method; SupReMix is inferred because its
 # batch-64 row equals SupReMix's numbers elsewhere.
 #
-# **How the rows map onto a run.** `TrainConfig.batch_size`, used by the contrastive
-# pretraining and by the linear probe alike; every other setting is the dataset's.
+# **How the rows map onto a run, and what was decided.** `TrainConfig.batch_size` is the batch
+# of the contrastive pretraining; the linear probe keeps one batch, Table 13's 64, in every row
+# (`probe_batch_size`; scaled like the rows on a phantom). App. D.2 varies the batch "to
+# maintain extensive negative sample pools", a property of the contrastive stage, and with a
+# fixed probe the rows differ in nothing else. Every other setting is the dataset's. Table 15's
+# columns printed "GM" are the MSE (its batch-64 row equals the MSE of Tables 2 and 4), so they
+# are compared with this run's MSE, never its GM.
 #
 # **On a phantom the batch sizes are scaled down.** A phantom's training split holds about 128
 # items, fewer than Table 15's larger batches, so with the `-cpu` presets every batch size is
@@ -71,7 +76,7 @@ smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks tha
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
 # %% [markdown] template="ablation"
-# ablation: batch_size
+# ablation: '"batch_size"'
 # datasets: datasets
 
 # %% [markdown] slot="paper"

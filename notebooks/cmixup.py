@@ -39,11 +39,13 @@ if importlib.util.find_spec("supremix") is None:
 #
 # **How the rows map onto a run.** C-Mixup is a Vanilla regression whose batches are C-Mixup
 # mixtures (`method="vanilla", mixup="cmixup"`). SupReMix is the dataset's SupReMix run.
-# SupReMix + C-Mixup is SupReMix pretraining followed by the regression stage on C-Mixup
-# batches (`mixup="cmixup"` acts only in stages with a regression loss and no contrastive
-# loss): with the book's linear probe the mixed inputs pass the frozen encoder. One λ ~
-# Beta(2, 2) per batch; σ = 1.75 label units (the default of C-Mixup's code; 21 months, the
-# same 1.75 years, on RSNA). Seed 001 gives neither σ nor α nor the second stage's protocol.
+# SupReMix + C-Mixup is SupReMix pretraining followed by the regression stage trained end to
+# end on C-Mixup batches (`protocol="finetune"`, `mixup="cmixup"`). **Decided here, and why:**
+# C-Mixup is a way of training a regression network, and the paper combines it with "SupReMix
+# pretraining"; on a frozen encoder (the linear probe) it would only mix the probe's inputs,
+# so the combined row fine-tunes the whole network. The SupReMix row stays the linear probe,
+# the paper's main protocol. One λ ~ Beta(2, 2) per batch; σ = 1.75 label units (the default
+# of C-Mixup's code; 21 months, the same 1.75 years, on RSNA). Seed 001 gives neither σ nor α.
 #
 # **Protocol.** By default the notebook runs UK Biobank and HCP (the two cheapest phantoms)
 # with the `-cpu` presets and the book's phantom settings, two seeds: the protocol at work on
@@ -69,7 +71,7 @@ smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks tha
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
 # %% [markdown] template="ablation"
-# ablation: cmixup
+# ablation: '"cmixup"'
 # datasets: datasets
 
 # %% [markdown] slot="paper"

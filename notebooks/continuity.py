@@ -107,6 +107,14 @@ baseline, method = methods
 # ## Train the baseline and SupReMix on each dataset
 
 # %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+for name in datasets:
+    print(study_window(name, data_root=data_root, smoke=smoke))
+
+# %%
 studies = run_continuity(
     datasets,
     baseline=baseline,

@@ -39,9 +39,11 @@ if importlib.util.find_spec("supremix") is None:
 #
 # **How the rows map onto a run.** `TrainConfig.label_bin`: the contrastive loss sees each label
 # rounded to the nearest multiple of the bin; the linear probe regresses the raw labels. With
-# Echo-Net's window γ = 7 (seed 001 Table 13), bins of 10 and 20 leave no label strictly
-# inside the window, so those rows lose every Mix-pos as well as label resolution (the
-# package's tests check this).
+# Echo-Net's window γ = 7 (seed 001 Table 13), bins of 10 and 20 leave no other label inside
+# the window, so those rows lose every Mix-pos as well as label resolution: they are declared
+# so (`window_expect`), and every other row's window is checked on the training labels before
+# training (`run.windows`). Table 17's column printed "GM" is the MSE (bin 1 equals Table 4's
+# SupReMix MSE), so it is compared with this run's MSE, never its GM.
 #
 # **Protocol.** By default the notebook trains on the Echo-Net phantom (synthetic
 # echocardiogram clips whose ejection fraction we set, `supremix.data.phantoms`) with preset
@@ -67,7 +69,7 @@ smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks tha
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
 # %% [markdown] template="ablation"
-# ablation: discretization
+# ablation: '"discretization"'
 # datasets: None
 
 # %% [markdown] slot="paper"

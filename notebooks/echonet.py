@@ -50,6 +50,12 @@ if importlib.util.find_spec("supremix") is None:
 # numbers beside this run's, each column labelled with its source; they are read from
 # `supremix.paper`, never typed here.
 #
+# **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
+# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
+# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one
+# linear map of the features.
+#
 # **Protocol.** By default: preset `echonet-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 480 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the
@@ -81,3 +87,13 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # title: EchoNet-Dynamic
 # unit: '%'
 # label_name: LVEF (%)
+
+# %% [markdown] slot="after_comparison"
+# **Flag.** The SupReMix paper's §5.8 quotes "4.88 / 6.30" for Echo-Net; those are Mixup Your
+# Own Pairs' UCI-airfoil SupReMix MAE and RMSE (printed "GM"), not an Echo-Net result, and are
+# not used here (`supremix.paper.paper_claims`).
+
+# %% slot="after_comparison"
+from supremix.paper import paper_claims
+
+paper_claims(section="§5.8", dataset="echonet")[["section", "low", "notes"]]

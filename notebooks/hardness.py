@@ -67,17 +67,17 @@ if importlib.util.find_spec("supremix") is None:
 # the same bone age in months) but 48 pretraining epochs instead of 24, two seeds. This shows
 # the measurement at work on data whose answer we know; it is **not** a reproduction. With
 # `data_root` set to your copy of RSNA and `preset = None`, the paper's preset `rsna` (seed 001
-# Table 13: batch 128, two augmented views) runs on a GPU, for instance for the figure's 100
-# epochs:
+# Table 13: batch 128, two augmented views) runs on a GPU for the figure's 100 epochs, the
+# default with real data (`supremix.experiments.hardness.hardness_epochs`), for instance:
 #
 # ```
-# papermill notebooks/hardness.ipynb hardness-run.ipynb -p data_root /data/rsna -p epochs 100
+# papermill notebooks/hardness.ipynb hardness-run.ipynb -p data_root /data/rsna
 # ```
 
 # %% tags=["parameters"]
 data_root = None  # RSNA in its official layout; None: the hand-radiograph phantom
 preset = None  # None: "rsna" (seed 001 Table 13) with data_root, else "rsna-cpu"
-epochs = 48  # pretraining epochs tracked (seed 001 Fig. 4: 100); None: the preset's
+epochs = None  # pretraining epochs tracked; None: Fig. 4's 100 with data_root, 48 on the phantom
 probe_epochs = None  # linear-probe epochs after pretraining; None: the preset's
 batch_size = None  # None: the preset's
 methods = ["supcon", "supremix"]  # contrastive methods to track
@@ -99,6 +99,13 @@ print(device_banner(device))
 
 # %% [markdown]
 # ## Train each method and record every pretraining epoch
+
+# %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("rsna", preset=preset, data_root=data_root, smoke=smoke))
 
 # %%
 study = track_hardness(

@@ -47,9 +47,21 @@ if importlib.util.find_spec("supremix") is None:
 # **What the papers report.** Seed 001 Table 3 gives ρ and MSE for six methods, SimCLR included
 # (its ρ column repeats Table 2's except for AdaCon); it gives HCP's MAE only in other
 # experiments (Tables 11 and 18) and no GM. Seed 002 Table 6 gives MAE, MSE and ρ for Vanilla,
-# SupCon and SupReMix on HCP-Aging under its fine-tuning protocol. The table below puts their
-# numbers beside this run's, each column labelled with its source; they are read from
-# `supremix.paper`, never typed here.
+# SupCon and SupReMix on HCP-Aging under its fine-tuning protocol, so it is shown only beside
+# fine-tuned runs (preset `hcp-seed002`), never beside this notebook's linear probe. The table
+# below puts their numbers beside this run's, each column labelled with its source; they are
+# read from `supremix.paper`, never typed here.
+#
+# **SimCLR, decided here.** Table 3 reports SimCLR, so this notebook runs it, although fMRI time
+# series are never augmented (seed 001 §4.2): its two views of a subject are then identical and
+# it can only learn to spread subjects apart. The paper does not say how its SimCLR views
+# differed; this is the reading its own text allows.
+#
+# **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
+# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
+# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one
+# linear map of the features.
 #
 # **Protocol.** By default: preset `hcp-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 480 items, a short schedule), two seeds,
@@ -70,7 +82,7 @@ preset = None  # None: "hcp" (seed 001 Table 13) with data_root, else "hcp-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's
-methods = ["vanilla", "supcon", "adacon", "rnc", "supremix"]
+methods = ["vanilla", "simclr", "supcon", "adacon", "rnc", "supremix"]
 seeds = [0, 1]
 device = "auto"  # "cuda" when a GPU is visible, else "cpu"
 smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks that it runs

@@ -47,6 +47,12 @@ if importlib.util.find_spec("supremix") is None:
 # beside this run's, each column labelled with its source; they are read from `supremix.paper`,
 # never typed here.
 #
+# **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
+# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
+# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one
+# linear map of the features.
+#
 # **Protocol.** By default: preset `imdbwiki-cpu` (the small CPU encoder) with the book's
 # phantom settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 480 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the

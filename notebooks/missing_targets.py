@@ -95,6 +95,13 @@ print(device_banner(device))
 # test split with the weights of best validation MAE.
 
 # %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("ukb", preset=preset, data_root=data_root, smoke=smoke))
+
+# %%
 sweep = run_missing_targets(
     methods=methods,
     seeds=seeds,

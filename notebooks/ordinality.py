@@ -107,6 +107,13 @@ print(device_banner(device))
 # run changes.
 
 # %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("rsna", preset=preset, data_root=data_root, smoke=smoke))
+
+# %%
 sweep = run_ordinality(
     "rsna",
     methods=methods,

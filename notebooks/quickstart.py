@@ -71,6 +71,13 @@ print(device_banner(device))
 # ## Train every method with every seed
 
 # %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("airfoil", preset=preset, data_root=data_root))
+
+# %%
 runs = []
 with tempfile.TemporaryDirectory() as scratch:
     for method in methods:

@@ -48,6 +48,12 @@ if importlib.util.find_spec("supremix") is None:
 # not shown here. The table below puts their numbers beside this run's, each column labelled
 # with its source; they are read from `supremix.paper`, never typed here.
 #
+# **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
+# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
+# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one
+# linear map of the features.
+#
 # **Protocol.** By default: preset `rhpe-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 480 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the
@@ -82,6 +88,9 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 
 # %% [markdown] slot="after_training"
 # RHPE's test bone ages are withheld by the organisers (scored on their server), and so are the
-# phantom's: unless your test table has bone ages (`evaluated on` above then says test), every
-# number below is on the **validation** split, which also selected each run's weights, so it is
-# optimistic.
+# phantom's. **Decided here, and why:** every number below is on RHPE's official
+# **validation** split, the only labelled split left to report, and no run selects its weights
+# on it: `supremix.train.open_splits` holds a seeded part of the training split out (as large
+# as the validation split, the same for every run) to select checkpoints on, and reports the
+# official validation split in the place of the test split. The caption below says which split
+# this run reports.

@@ -47,9 +47,18 @@ if importlib.util.find_spec("supremix") is None:
 # MAE and GM for UK Biobank appear only in other experiments (ablations, batch sizes, missing
 # targets, mixup and masked-autoencoder comparisons: Tables 10, 11, 14, 15, 18-20), not shown
 # here. Seed 002 Table 4 gives MAE, MSE and ρ for Vanilla, SupCon, SupCR and SupReMix under its
-# own protocol (fine-tuning, preset `ukb-seed002`). The table below puts their numbers beside
+# own protocol (fine-tuning, preset `ukb-seed002`): it is shown only beside runs of that
+# protocol, never beside this notebook's linear probe. The image is the paper's (App. B.1.1:
+# brain-extracted, linearly registered to MNI152): the `ukb` preset reads
+# `T1_brain_linearto_MNI`. The table below puts their numbers beside
 # this run's, each column labelled with its source; they are read from `supremix.paper`, never
 # typed here.
+#
+# **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
+# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
+# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one
+# linear map of the features.
 #
 # **Protocol.** By default: preset `ukb-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 480 items, a short schedule, no

@@ -28,7 +28,7 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("defusedxml", "defusedxml"),
         ("tqdm", "tqdm"),
     ),
-    "medical": (("nibabel", "nibabel"),),
+    "medical": (("nibabel", "nibabel"), ("monai", "monai")),
     "train": (
         ("torchvision", "torchvision"),
         ("sklearn", "scikit-learn"),

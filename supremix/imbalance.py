@@ -120,6 +120,8 @@ class LDSWeights(nn.Module):
     The table is a buffer, so the weights follow the module to the labels' device.
     """
 
+    table: Tensor  # buffers (register_buffer) declared for type checkers
+
     def __init__(self, bins: LabelBins, table: np.ndarray):
         super().__init__()
         self.bins = bins
@@ -185,6 +187,15 @@ class FDS(nn.Module):
     :meth:`bin_moments` summed over an epoch's batches, then :meth:`update_from_moments`) is
     called once per epoch. The statistics are buffers: they are part of ``state_dict()``.
     """
+
+    # buffers (register_buffer) declared for type checkers
+    smoothing: Tensor
+    running_mean: Tensor
+    running_var: Tensor
+    smoothed_mean: Tensor
+    smoothed_var: Tensor
+    bin_updates: Tensor
+    updates: Tensor
 
     def __init__(
         self,

@@ -88,9 +88,9 @@ LEARNED_LITTLE = 0.9
 AIRFOIL_STRONG_BASELINE: dict[str, Any] = {"lr": 1e-2, "epochs": 80, "warmup_epochs": 2}
 
 
-def paper_reference(dataset: str) -> pd.DataFrame:
+def paper_reference(dataset: str, *, protocol: str | None = None) -> pd.DataFrame:
     """The papers' numbers for ``dataset`` (:func:`supremix.paper.sources.paper_reference`)."""
-    return _sources.paper_reference(dataset)
+    return _sources.paper_reference(dataset, protocol=protocol)
 
 
 def paper_coverage(dataset: str, methods: Sequence[str] | None = None) -> pd.DataFrame:
@@ -119,8 +119,9 @@ class Study(Sweep):
         return super().variant_runs(canonical_method(label))
 
     def paper_reference(self) -> pd.DataFrame:
-        """The papers' numbers for this dataset (:data:`PAPER_SOURCES`), long format."""
-        return paper_reference(self.dataset)
+        """The papers' numbers for this dataset and protocol (:data:`PAPER_SOURCES`), long
+        format."""
+        return paper_reference(self.dataset, protocol=self.config.protocol)
 
     def comparison(
         self, *, metrics: Sequence[str] = SHOWN_METRICS, mean_predictor: bool = True

@@ -129,7 +129,7 @@ def test_echonet_mae_4_02_versus_5_88(results):
 def test_airfoil_table_of_seed_002():
     """Seed 002 Table 5 (UCI-airfoil), typed from the seed text."""
     expected = pd.DataFrame(
-        {"MAE": [6.56, 5.68, 4.88], "MSE": [69.32, 48.90, 39.70], "GM": [8.33, 6.99, 6.30]},
+        {"MAE": [6.56, 5.68, 4.88], "MSE": [69.32, 48.90, 39.70], "RMSE": [8.33, 6.99, 6.30]},
         index=pd.Index(["Vanilla", "SupCon", "SupReMix"], name="method"),
     )
     table = paper_table(seed="002", table="Table 5", index=("method",))
@@ -280,3 +280,130 @@ def test_load_seed_returns_a_copy():
     data = load_seed(1)
     data["tables"].clear()
     assert load_seed(1)["tables"]
+
+
+# ---------------------------------------------------------------- what "GM" really is
+
+
+def test_mixup_your_own_pairs_gm_of_airfoil_is_the_rmse(results):
+    """Table 5 and Table 11's airfoil column print "GM"; the numbers are sqrt(MSE)."""
+    table5 = results[(results["seed"] == 2) & (results["table"] == "Table 5")]
+    printed_gm = table5[table5["printed"] == "GM"]
+    assert set(printed_gm["metric"]) == {"RMSE"}
+    mse = table5[table5["metric"] == "MSE"].set_index("method")["value"]
+    for _, row in printed_gm.iterrows():
+        assert row["value"] == pytest.approx(math.sqrt(mse[row["method"]]), abs=0.006)
+    airfoil11 = results[
+        (results["seed"] == 2)
+        & (results["table"] == "Table 11")
+        & (results["dataset"] == "airfoil")
+    ]
+    assert set(airfoil11["metric"]) == {"MAE", "RMSE"}
+    assert "GM" not in set(
+        results[(results["seed"] == 2) & (results["dataset"] == "airfoil")]["metric"]
+    )
+
+
+def test_no_column_stored_as_gm_is_larger_than_its_mae():
+    """A geometric mean of absolute errors never exceeds their mean: every printed "GM" above
+    its row's MAE is stored as something else, and the tables the issue names are among them."""
+    from supremix.paper import gm_above_mae
+
+    found = gm_above_mae()
+    assert "GM" not in set(found["stored as"])
+    tables = set(zip(found["seed"], found["table"], strict=True))
+    assert {(1, "Table 15"), (1, "Table 19"), (1, "Table 20"), (2, "Table 5")} <= tables
+    stored = {(1, "Table 15"): "MSE", (1, "Table 17"): "MSE", (1, "Table 19"): "GM (MSE scale)"}
+    for (seed, table), metric in stored.items():
+        assert set(found[(found["seed"] == seed) & (found["table"] == table)]["stored as"]) == {
+            metric
+        }
+
+
+def test_mse_read_columns_equal_the_mse_of_the_main_tables(results):
+    def one(seed, table, dataset, metric, setting=""):
+        rows = results[
+            (results["seed"] == seed)
+            & (results["table"] == table)
+            & (results["dataset"] == dataset)
+            & (results["metric"] == metric)
+            & (results["method"] == "SupReMix")
+        ]
+        if setting:
+            rows = rows[rows["setting"] == setting]
+        (value,) = rows["value"]
+        return value
+
+    assert one(1, "Table 15", "ukb", "MSE", "batch size 64") == one(1, "Table 2", "ukb", "MSE")
+    assert one(1, "Table 15", "echonet", "MSE", "batch size 64") == one(
+        1, "Table 4", "echonet", "MSE"
+    )
+    assert one(1, "Table 17", "echonet", "MSE", "bin size 1") == one(1, "Table 4", "echonet", "MSE")
+
+
+def test_a4_mae_exceeds_its_rmse_in_table_11():
+    from supremix.paper import mae_above_rmse
+
+    found = mae_above_rmse()
+    a4 = found[(found["seed"] == 1) & (found["table"] == "Table 11") & (found["dataset"] == "a4")]
+    assert len(a4) == 3 and (a4["MAE"] > 0.5).all() and (a4["RMSE"] < 0.08).all()
+
+
+# ---------------------------------------------------------------- claims stated in the text
+
+
+def test_text_claims_hold_the_sections_the_issue_names():
+    from supremix.paper import paper_claims
+
+    claims = paper_claims()
+    sections = set(claims["section"])
+    for prefix in ("§5.4", "§5.5", "§5.6", "§6", "App. D.3", "Abstract", "§IV-B (Table X)"):
+        assert any(s.startswith(prefix) for s in sections), prefix
+    ranges = paper_claims(section="§5.4").set_index("dataset")[["low", "high"]]
+    assert ranges.loc["ukb"].tolist() == [4.5, 17.3]
+    assert math.isnan(ranges.loc["rhpe", "low"]) and ranges.loc["rhpe", "high"] == 27.6
+    with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
+        paper_claims(dataset="mnist")
+
+
+def test_text_claims_agree_with_the_tables_except_the_flagged_ones(results):
+    from supremix.paper import paper_claims, relative_improvement
+
+    def claim(section, dataset):
+        (row,) = paper_claims(section=section, dataset=dataset).itertuples()
+        return row
+
+    fig9 = results[(results["table"] == "Figure 9 (text §5.5)") & (results["dataset"] == "ukb")]
+    fig9 = fig9.set_index("method")["value"]
+    ukb = relative_improvement(fig9["SupReMix"], fig9["Vanilla"])
+    assert round(ukb) == claim("§5.5", "ukb").low
+    assert round(relative_improvement(4.08, 6.79), 1) == claim("§6", "rsna").low
+    gains = paper_gains(seed=1, table="Table 16")
+    few = gains[(gains["subset"] == "few-shot") & (gains["metric"] == "MAE")]["gain"].item()
+    overall = gains[(gains["subset"] == "all") & (gains["metric"] == "MAE")]["gain"].item()
+    d3 = paper_claims(section="App. D.3").set_index("compare")["low"]
+    assert abs(d3["all test items"] - overall) < 0.5  # "approximately 15%" against 14.9
+    assert d3["few-shot items"] - few > 8  # 30 % claimed, 21.3 % printed: the flagged one
+    ouyang = results[(results["table"] == "Table VIII") & (results["metric"] == "MAE")]
+    values = ouyang.set_index("method")["value"]
+    assert (
+        round(relative_improvement(values["AdaCon"], values["Ouyang et al."]), 1)
+        == claim("§IV-B (Table VIII)", "echonet").low
+    )
+
+
+def test_echonet_numbers_of_section_5_8_are_the_airfoil_pair_of_the_other_paper(results):
+    from supremix.paper import paper_claims
+
+    (flag,) = paper_claims(section="§5.8", dataset="echonet").itertuples()
+    assert flag.low == 4.88 and "Flag" in flag.notes
+    airfoil = results[
+        (results["seed"] == 2) & (results["table"] == "Table 5") & (results["method"] == "SupReMix")
+    ].set_index("metric")["value"]
+    assert (airfoil["MAE"], airfoil["RMSE"]) == (4.88, 6.30)
+    echonet11 = results[
+        (results["seed"] == 1)
+        & (results["table"] == "Table 11")
+        & (results["dataset"] == "echonet")
+    ]
+    assert 4.88 not in set(echonet11["value"])

@@ -216,9 +216,11 @@ def test_comparison_can_add_paper_only_rows_and_several_sources():
     paper = paper[paper.setting.isin(["", "Beta(α=2, β=8)"])]
     table = comparison_table(airfoil_summary("real"), paper, include_paper_only=True)
     assert "paper (seed 002 Table 11)" in table.columns
-    assert table.loc[("SupCon", "GM"), "paper (seed 002 Table 5)"] == 6.99
-    assert pd.isna(table.loc[("SupCon", "GM"), "this run (real)"])
-    assert table.loc[("SupReMix", "GM"), "paper (seed 002 Table 11)"] == 6.30
+    # the column printed "GM" is the RMSE: it is a paper-only RMSE row, never beside our GM
+    assert table.loc[("SupCon", "RMSE"), "paper (seed 002 Table 5)"] == 6.99
+    assert pd.isna(table.loc[("SupCon", "RMSE"), "this run (real)"])
+    assert table.loc[("SupReMix", "RMSE"), "paper (seed 002 Table 11)"] == 6.30
+    assert "GM" not in set(table.index.get_level_values("metric"))
 
 
 def test_comparison_refuses_mixed_datasets_and_ambiguous_cells():

@@ -119,10 +119,9 @@ def test_unknown_names_are_refused_with_the_known_ones():
         study_config("rsna", preset="ukb-cpu")
 
 
-def test_simclr_only_where_the_modality_is_augmented():
-    for dataset in ("hcp", "airfoil"):
-        assert default_methods(dataset) == ["vanilla", "supcon", "adacon", "rnc", "supremix"]
-    for dataset in ("rsna", "ukb", "echonet", "agedb"):
+def test_simclr_only_where_the_modality_is_augmented_or_the_paper_reports_it():
+    assert default_methods("airfoil") == ["vanilla", "supcon", "adacon", "rnc", "supremix"]
+    for dataset in ("rsna", "ukb", "echonet", "agedb", "hcp"):  # HCP: seed 001 Table 3
         assert default_methods(dataset)[:2] == ["vanilla", "simclr"]
         assert len(default_methods(dataset)) == 6
 
@@ -155,7 +154,8 @@ def test_every_source_gives_one_number_per_method_and_metric(dataset):
 
 def test_reference_values_are_the_stored_ones():
     reference = paper_reference("airfoil")
-    direct = paper_results(seed=2, table="Table 5", dataset="airfoil")
+    direct = paper_results(seed=2, table="Table 5", dataset="airfoil", metric=SHOWN_METRICS)
+    assert "GM" not in set(reference["metric"])  # Table 5's printed "GM" is the RMSE
     merged = reference.merge(direct, on=["method", "metric"], suffixes=("", "_direct"))
     assert len(merged) == len(direct) == len(reference)
     assert (merged["value"] == merged["value_direct"]).all()
@@ -384,12 +384,13 @@ def test_compare_methods_on_real_airfoil(monkeypatch, tmp_path):
 def test_rhpe_is_evaluated_on_val_where_test_labels_are_withheld(monkeypatch, tmp_path):
     monkeypatch.setenv("SUPREMIX_CACHE", str(tmp_path / "cache"))
     study = compare_methods("rhpe", methods=["vanilla"], smoke=True, device="cpu")
-    assert study.data_kind == "phantom" and study.eval_split == "val"
-    assert "test_unavailable" in study.data
+    # the official validation split is reported (as "test"); a held-out part of the training
+    # split selects checkpoints (supremix.train.open_splits)
+    assert study.data_kind == "phantom" and study.eval_split == "test"
+    assert "test_unavailable" in study.data and "validation" in study.data["reported_split"]
     assert study.seeds == [0] and study.config.phantom_n == 64
-    assert (
-        study.settings_table().loc["evaluated on", "value"] == f"val ({study.targets.size} items)"
-    )
+    shown = study.settings_table().loc["evaluated on", "value"]
+    assert shown == f"official val ({study.targets.size} items)"
 
 
 def test_baseline_gap_compares_the_papers_numbers_with_the_strong_baseline():

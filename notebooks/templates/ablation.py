@@ -3,8 +3,9 @@
 #
 # A notebook whose source has a Markdown cell with the metadata `template="ablation"` gets, in
 # its .ipynb, these cells in place of that cell. Its lines (YAML) give the values written where
-# `{{name}}` stands: `ablation` (a key of supremix.experiments.ABLATIONS) and `datasets` (the
-# name of the notebook's parameter listing the datasets, or None where the ablation has one);
+# `{{name}}` stands: `ablation` (Python: a quoted key of supremix.experiments.ABLATIONS, or an
+# expression that picks one from a parameter) and `datasets` (the notebook's parameter listing
+# the datasets, or None where the ablation has one);
 # `notebook` is the notebook's own name. A cell with the metadata `slot="..."` is replaced by the
 # notebook's cells with the same slot (the notebook's words for that section). This cell is not
 # copied.
@@ -21,7 +22,7 @@ from supremix.experiments.ablations import (
 from supremix.notebook import device_banner, select_device
 from supremix.reporting import write_results
 
-NAME = "{{ablation}}"
+NAME = {{ablation}}
 device = select_device(device)
 print(device_banner(device))
 
@@ -52,11 +53,18 @@ run = run_ablation(
 display(Markdown(run.data_banners()))
 run.settings_table()
 
+# %%
+# Each SupReMix row's Mix-pos window on its training labels, checked before training:
+# a row that forms no Mix-pos or covers the whole label range stops the run.
+run.windows
+
 # %% [markdown] slot="beside_paper"
 # ## This run beside the paper
 
 # %%
 run.beside_paper().round(3)
+
+# %% [markdown] slot="after_beside_paper"
 
 # %% [markdown]
 # Left: this run's MAE (diamonds: mean over seeds with their standard deviation, grey dots:
@@ -67,6 +75,8 @@ run.figure()
 
 # %%
 display(Markdown(run.describe()))
+
+# %% [markdown] slot="before_results"
 
 # %% [markdown]
 # ## Results file

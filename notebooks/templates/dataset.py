@@ -29,6 +29,13 @@ print(device_banner(device))
 # lists the settings every run shared.
 
 # %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("{{dataset}}", preset=preset, data_root=data_root, smoke=smoke))
+
+# %%
 study = compare_methods(
     "{{dataset}}",
     methods=methods,
@@ -49,7 +56,10 @@ study.settings_table()
 
 # %%
 display(Markdown(describe_coverage("{{dataset}}", methods)))
+display(Markdown(f"*Reported on {study.data.get('reported_split', 'the test split')}.*"))
 study.comparison().round(3)
+
+# %% [markdown] slot="after_comparison"
 
 # %%
 display(Markdown(study.describe()))

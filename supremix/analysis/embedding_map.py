@@ -79,6 +79,7 @@ def plot_embedding(
         raise ValueError(f"coords have {xy.shape[0]} rows but labels have {y.shape[0]} values")
     from .figure import report_figure
 
+    figure: Any
     if ax is None:
         figure = report_figure(figsize=(5.0, 4.0), layout="constrained")
         ax = figure.add_subplot()

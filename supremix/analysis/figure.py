@@ -23,5 +23,5 @@ def report_figure(**kwargs: Any) -> Figure:
     cell's value) and never leaks memory in long notebooks.
     """
     figure = Figure(**kwargs)
-    figure._repr_png_ = functools.partial(_png, figure)
+    figure._repr_png_ = functools.partial(_png, figure)  # type: ignore[attr-defined]
     return figure

@@ -24,7 +24,9 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,7 +57,7 @@ FEATURES = (
 TARGET = "scaled_sound_pressure_level_db"
 VAL_SIZE = TEST_SIZE = 150  # seed 002 App. B, Table 12
 
-Opener = Callable[..., object]
+Opener = Callable[..., AbstractContextManager[Any]]
 
 
 def read_airfoil(path: str | Path) -> np.ndarray:
@@ -65,7 +67,7 @@ def read_airfoil(path: str | Path) -> np.ndarray:
     not numeric (a header added by some copies).
     """
     path = Path(path)
-    rows = []
+    rows: list[list[float]] = []
     lines = path.read_bytes().decode("latin-1").replace("\r", "").split("\n")
     for number, line in enumerate(lines, start=1):
         fields = line.split()
@@ -91,7 +93,7 @@ def rows_digest(path: str | Path) -> str:
     """SHA-256 of the numeric rows of ``path`` as written (fields joined by a tab, one row per
     line): what :data:`ROWS_SHA256` is for UCI's file, whatever header or line endings a copy
     has."""
-    rows = []
+    rows: list[str] = []
     for line in Path(path).read_bytes().decode("latin-1").replace("\r", "").split("\n"):
         fields = line.split()
         if not fields or (not rows and not _numeric(fields)):

@@ -171,7 +171,8 @@ class RandomResizedCrop2d(BatchAugment):
 
     def sample(self, batch_size, generator, device) -> Params:
         area = uniform(*self.scale, batch_size, generator, device)
-        log_ratio = uniform(*map(math.log, self.ratio), batch_size, generator, device)
+        low, high = (math.log(r) for r in self.ratio)
+        log_ratio = uniform(low, high, batch_size, generator, device)
         centre = uniform(-1.0, 1.0, batch_size, generator, device, 2)
         return {"area": area, "ratio": torch.exp(log_ratio), "centre": centre}
 

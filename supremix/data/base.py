@@ -74,7 +74,7 @@ def check_finite_targets(name: str, targets: np.ndarray, ids: Sequence[str]) -> 
     bad = np.flatnonzero(~np.isfinite(targets))
     if bad.size:
         raise DatasetContentError(
-            name, f"non-finite labels for ids {list_some([ids[i] for i in bad])}"
+            name, f"non-finite labels for ids {list_some([ids[int(i)] for i in bad])}"
         )
     return targets
 

@@ -205,7 +205,7 @@ class CachedDataset(DecodedDataset):
             and {key: value for key, value in stored.items() if key not in ("dtype", "shape")}
             == manifest
         )
-        self.rebuilt = not (current and _array_matches(self.folder, stored))
+        self.rebuilt = not (current and stored is not None and _array_matches(self.folder, stored))
         if self.rebuilt:
             build_cache(dataset, self.folder, manifest)
         self._array: np.ndarray | None = None

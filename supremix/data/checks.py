@@ -79,7 +79,7 @@ def check_label_range(
     below = values <= spec.low if spec.positive else values < spec.low
     outside = finite & (below | (values > spec.high))
     if outside.any():
-        shown = [f"{ids[i]}: {values[i]:g}" for i in np.flatnonzero(outside)]
+        shown = [f"{ids[int(i)]}: {values[i]:g}" for i in np.flatnonzero(outside)]
         raise DatasetContentError(
             dataset,
             f"{spec.quantity} outside {spec.describe()} in {source} ({list_some(shown)}); "
@@ -89,7 +89,7 @@ def check_label_range(
         low, high = spec.usual
         unusual = finite & ((values < low) | (values > high))
         if unusual.any():
-            shown = [f"{ids[i]}: {values[i]:g}" for i in np.flatnonzero(unusual)]
+            shown = [f"{ids[int(i)]}: {values[i]:g}" for i in np.flatnonzero(unusual)]
             warn_content(
                 dataset,
                 f"{unusual.sum()} {spec.quantity} label(s) in {source} outside the usual "

@@ -17,6 +17,7 @@ training videos that the recipe normalises with.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ TRACING_COLUMNS = ["FileName", "X1", "Y1", "X2", "Y2", "Frame"]
 def _as_channel_stats(value: float | Sequence[float] | None, default: float) -> list[float]:
     if value is None:
         return [default] * 3
-    values = [float(value)] * 3 if np.isscalar(value) else [float(v) for v in value]
+    values = [float(value)] * 3 if isinstance(value, Real) else [float(v) for v in list(value)]  # type: ignore[arg-type]
     if len(values) != 3:
         raise ValueError(f"mean/std must be a scalar or 3 values (RGB), got {value!r}")
     return values
@@ -366,7 +367,8 @@ def clip_options(dataset: EchoVideoDataset) -> dict[str, Any]:
     """
     size = dataset.size
     if size is None and len(dataset):
-        size = tuple(dataset.raw_video(0).shape[-2:])
+        height, width = dataset.raw_video(0).shape[-2:]
+        size = (int(height), int(width))
     return {
         "length": dataset.length,
         "period": dataset.period,

@@ -158,7 +158,7 @@ def resize(array: np.ndarray, size: Sequence[int], modality: str) -> np.ndarray:
     if len(size) != SPATIAL_DIMS[modality]:
         raise ValueError(f"size for {modality} needs {SPATIAL_DIMS[modality]} values, got {size}")
     if modality in ("image2d", "video"):
-        return imageio.resize_planes(array, size)
+        return imageio.resize_planes(array, (size[0], size[1]))
     if modality == "volume3d":
         from .volumeio import resize_volume
 
@@ -343,6 +343,7 @@ class CSVDataset(RegressionDataset):
             "test": test,
             "seed": seed,
         }
+        self.features: np.ndarray | None
         if self.modality == "tabular":
             self.features = self._scaled_features(features, table, ids, split_column, rows)
             self.files: list[Path] = []
@@ -386,7 +387,7 @@ class CSVDataset(RegressionDataset):
         return self.csv_path if self.modality == "tabular" else self.files[index]
 
     def load(self, index: int) -> torch.Tensor:
-        if self.modality == "tabular":
+        if self.features is not None:  # tabular
             return torch.from_numpy(self.features[index].copy())
         path = self.files[index]
         if self.modality == "image2d":

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from numbers import Integral
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -38,9 +38,11 @@ def as_size(size: int | Sequence[int], dataset: str, what: str = "image_size") -
 
     ``what`` names the option in the error message.
     """
-    pair = (size, size) if isinstance(size, Integral) else tuple(size)
+    pair: tuple[Any, ...] = (
+        (size, size) if isinstance(size, Integral) else tuple(cast(Sequence[int], size))
+    )
     if len(pair) != 2 or not all(
-        isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in pair
+        isinstance(s, Integral) and not isinstance(s, bool) and int(s) > 0 for s in pair
     ):
         raise ValueError(
             f"{dataset}: {what} must be a positive int or (height, width), got {size!r}"

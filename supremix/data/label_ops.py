@@ -183,5 +183,5 @@ def discretize(dataset: RegressionDataset, bin_size: float, origin: float = 0.0)
     return SubsetDataset(
         dataset,
         np.arange(len(dataset)),
-        targets=discretize_labels(dataset.targets, bin_size, origin),
+        targets=np.asarray(discretize_labels(dataset.targets, bin_size, origin)),
     )

@@ -59,7 +59,7 @@ LABEL_FILES = {
 }
 ROI_FILE = "RHPE_anatomical_ROIs_{split}.json"
 
-BASE_COLUMNS = {"id": ("ID",), "male": ("Male",)}
+BASE_COLUMNS: dict[str, tuple[str, ...]] = {"id": ("ID",), "male": ("Male",)}
 TARGET_COLUMNS = {
     "boneage": ("Boneage", "Bone Age", "boneage"),
     "chronological": ("Chronological",),

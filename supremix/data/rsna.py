@@ -60,9 +60,17 @@ TEST_TRUTH_STEM = "Bone age ground truth"
 LAYOUTS = ("auto", "kaggle", "official")
 VALIDATION_SOURCES = ("seeded", "official")
 
-TRAIN_COLUMNS = {"id": ("id",), "boneage": ("boneage",), "male": ("male",)}
-VAL_COLUMNS = {"id": ("Image ID",), "boneage": ("Bone Age (months)",), "male": ("male",)}
-TEST_COLUMNS = {
+TRAIN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "boneage": ("boneage",),
+    "male": ("male",),
+}
+VAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("Image ID",),
+    "boneage": ("Bone Age (months)",),
+    "male": ("male",),
+}
+TEST_COLUMNS: dict[str, tuple[str, ...]] = {
     "id": ("Case ID",),
     "boneage": ("Ground truth bone age (months)", "Bone Age (months)", "boneage"),
     "male": ("Sex", "male"),

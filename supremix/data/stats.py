@@ -69,8 +69,8 @@ class EmpiricalCDF:
             counts = torch.searchsorted(reference, y.to(reference.dtype).contiguous(), right=True)
             out_dtype = y.dtype if y.is_floating_point() else torch.float32
             return (counts.to(torch.float64) / len(self)).to(out_dtype)
-        counts = np.searchsorted(self.sorted_targets, np.asarray(y, dtype=np.float64), "right")
-        return counts / len(self)
+        ranks = np.searchsorted(self.sorted_targets, np.asarray(y, dtype=np.float64), "right")
+        return ranks / len(self)
 
 
 def label_bins(

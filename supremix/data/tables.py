@@ -161,7 +161,7 @@ def parse_label_numbers(
     numbers = parse_numbers(values.tolist())
     bad = [
         f"row {table_row(int(values.index[i]))}"
-        + ("" if ids is None else f" (id {ids[i]})")
+        + ("" if ids is None else f" (id {ids[int(i)]})")
         + f": {values.iloc[i]!r}"
         for i in np.flatnonzero(~np.isfinite(numbers))
     ]

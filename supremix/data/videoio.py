@@ -59,7 +59,7 @@ def write_avi(path: str | Path, frames: np.ndarray, fps: float, codec: str = "MJ
     if frames.ndim == 3:
         frames = np.repeat(frames[..., None], 3, axis=3)
     height, width = frames.shape[1:3]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, (width, height))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*codec), fps, (width, height))
     if not writer.isOpened():
         raise ValueError(f"OpenCV cannot write {codec} video {path}")
     try:

@@ -17,6 +17,7 @@ import struct
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
@@ -83,6 +84,7 @@ def read_nifti(
     or holds NaN or infinite voxels.
     """
     label = str(source) if isinstance(source, (str, Path)) else name
+    image: Any  # nibabel's load is typed as returning any image class
     try:
         if isinstance(source, (str, Path)):
             image = nib.load(str(source))
@@ -217,7 +219,8 @@ def resize_volume(volume: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
     Area averaging is the anti-aliased choice for downsampling (1 mm -> 2 mm); trilinear
     interpolation (``align_corners=False``) is used as soon as one axis grows.
     """
-    shape = tuple(int(s) for s in shape)
+    depth, height, width = (int(s) for s in shape)
+    shape = (depth, height, width)
     if tuple(volume.shape) == shape:
         return volume
     batch = volume[None, None].float()

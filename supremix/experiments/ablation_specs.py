@@ -38,8 +38,12 @@ class Ablation:
     """One ablation table: ``rows`` maps each dataset the table reports to its rows (paper
     settings), ``default_datasets`` are those a notebook runs unless told otherwise (chosen
     for the book's time budget), ``phantom_row`` rewrites a row for the ``-cpu`` presets where
-    the paper's setting does not fit the phantom, and ``mapping`` says, in Markdown, how the
-    rows map onto :class:`~supremix.train.TrainConfig` and what had to be inferred."""
+    the paper's setting does not fit the phantom, ``mapping`` says, in Markdown, how the
+    rows map onto :class:`~supremix.train.TrainConfig` and what had to be inferred, and
+    ``window_expect`` names the rows whose Mix-pos window is meant to be no window (row label
+    -> ``"no_mix_pos"`` or ``"unbounded"``, :data:`supremix.train.windows.EXPECTATIONS`);
+    every other SupReMix row must form Mix-pos on its training labels without covering their
+    whole range, or the run stops before training."""
 
     name: str
     table: str
@@ -51,6 +55,7 @@ class Ablation:
     metric: str = "MAE"
     overrides: Mapping[str, Any] = field(default_factory=lambda: dict(BASE_OVERRIDES))
     phantom_row: PhantomRow | None = None
+    window_expect: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.default_datasets) - set(self.rows))
@@ -120,25 +125,35 @@ COMPONENTS: tuple[Variant, ...] = (
 )
 
 
-def _window_rows(values: Sequence[tuple[str, float]]) -> tuple[Variant, ...]:
+def _window_rows(
+    values: Sequence[tuple[str, float]], extra: Mapping[str, Any] | None = None
+) -> tuple[Variant, ...]:
     return tuple(
-        Variant(label, {"window": value}, PaperRow("SupReMix", label)) for label, value in values
+        Variant(label, {"window": value, **(extra or {})}, PaperRow("SupReMix", label))
+        for label, value in values
     )
 
 
 #: Seed 001 Table 10 (§5.8): the Mix-pos window γ, in label units (months for RSNA, years for
 #: UK Biobank); ``window=math.inf`` is γ = ∞ (every lower and every higher label of the batch
-#: forms Mix-pos). A Mix-pos pair needs ``y_i - γ < y_j < y_i < y_k < y_i + γ`` (strict,
-#: reference/loss-spec.md), so on whole-number labels (RSNA months, UK Biobank's field 21003 in
-#: years, and both phantoms) a window γ <= 1 admits no pair: γ = 1 on RSNA is then SupCon +
-#: Mix-neg + DM (Table 9 gives 4.85 for that and Table 10 gives 4.86 for γ = 1), and the UK
-#: Biobank rows γ = 0.2, 0.5 and 1.0 are the same loss.
+#: forms Mix-pos). A Mix-pos needs two labels on either side of the anchor inside the window
+#: (the paper's eq. (4) is inclusive, ``|Δy| <= γ``; the published code's is strict). On whole
+#: months an inclusive γ = 1 admits the neighbours one month away; a strict γ = 1 admits none,
+#: which is why the published code's γ = 1 on RSNA equals SupCon + Mix-neg + DM (Table 9: 4.85,
+#: Table 10: 4.86). UK Biobank's rows γ = 0.2, 0.5 and 1.0 differ only on ages finer than the
+#: window: the ``ukb`` preset's contrastive labels are binned to 1 year (Mixup Your Own Pairs
+#: Table 12), under which the three rows would be one loss, so these rows set
+#: ``label_bin=None`` (unbinned ages). Field 21003 gives whole years, so on it γ = 0.2 and 0.5
+#: still form no Mix-pos and the run stops before training
+#: (:func:`~supremix.experiments.ablations.window_table`): they need fractional ages (from the
+#: birth month and the scan date).
 WINDOWS: dict[str, tuple[Variant, ...]] = {
     "rsna": _window_rows(
         [("γ=1", 1.0), ("γ=3", 3.0), ("γ=5", 5.0), ("γ=10", 10.0), ("γ=∞", math.inf)]
     ),
     "ukb": _window_rows(
-        [("γ=0.2", 0.2), ("γ=0.5", 0.5), ("γ=1.0", 1.0), ("γ=2.0", 2.0), ("γ=∞", math.inf)]
+        [("γ=0.2", 0.2), ("γ=0.5", 0.5), ("γ=1.0", 1.0), ("γ=2.0", 2.0), ("γ=∞", math.inf)],
+        {"label_bin": None},
     ),
 }
 
@@ -161,10 +176,21 @@ BETAS: tuple[Variant, ...] = tuple(
     for index, (a, b) in enumerate(TABLE_11_ORDER, start=1)
 )
 
-#: Seed 001 Table 15 (App. D.2): batch sizes of SupReMix on UK Biobank and Echo-Net
-#: (``batch_size``, used by the contrastive and the probe stage alike).
+#: The probe's batch in every Table 15 row: Table 13's batch for UK Biobank and Echo-Net (64),
+#: the batch of the paper's main runs. App. D.2 varies the batch "to maintain extensive
+#: negative sample pools", i.e. the contrastive batch; the probe's stays fixed, so that rows
+#: differ only in the contrastive stage.
+TABLE_15_PROBE_BATCH = 64
+
+#: Seed 001 Table 15 (App. D.2): batch sizes of SupReMix's contrastive stage on UK Biobank and
+#: Echo-Net (``batch_size``); the probe's batch is :data:`TABLE_15_PROBE_BATCH`
+#: (``probe_batch_size``).
 BATCH_SIZES: tuple[Variant, ...] = tuple(
-    Variant(f"batch size {size}", {"batch_size": size}, PaperRow("SupReMix", f"batch size {size}"))
+    Variant(
+        f"batch size {size}",
+        {"batch_size": size, "probe_batch_size": TABLE_15_PROBE_BATCH},
+        PaperRow("SupReMix", f"batch size {size}"),
+    )
     for size in (32, 64, 128, 256, 512)
 )
 
@@ -177,22 +203,35 @@ SMOKE_BATCH_DIVISOR = 16
 
 def phantom_batch_size(variant: Variant, smoke: bool) -> Variant:
     """A Table 15 row scaled to the phantom (:data:`PHANTOM_BATCH_DIVISOR`), labelled with
-    both sizes; it keeps the paper row it stands for."""
+    both sizes; the probe's batch is scaled alike and stays the same in every row; the row
+    keeps the paper row it stands for."""
+    divisor = SMOKE_BATCH_DIVISOR if smoke else PHANTOM_BATCH_DIVISOR
     paper_size = int(variant.overrides["batch_size"])
-    size = paper_size // (SMOKE_BATCH_DIVISOR if smoke else PHANTOM_BATCH_DIVISOR)
-    return Variant(f"batch size {size} (paper {paper_size})", {"batch_size": size}, variant.paper)
+    size = paper_size // divisor
+    probe = int(variant.overrides["probe_batch_size"]) // divisor
+    return Variant(
+        f"batch size {size} (paper {paper_size})",
+        {"batch_size": size, "probe_batch_size": probe},
+        variant.paper,
+    )
 
 
 #: Seed 001 Table 17 (App. D.4, Echo-Net): the contrastive loss sees labels rounded to bins of
 #: 1 ("original values"), 5, 10 and 20 % (``label_bin``); the probe regresses the raw labels.
-#: With Echo-Net's window γ = 7 (Table 13), bins of 10 and 20 leave no label strictly inside
-#: the window, so those rows also lose every Mix-pos.
+#: With Echo-Net's window γ = 7 (Table 13), bins of 10 and 20 leave no other label inside
+#: the window, so those rows also lose every Mix-pos (:data:`BIN_SIZES_WITHOUT_MIX_POS`).
 BIN_SIZES: tuple[Variant, ...] = tuple(
     Variant(
         f"bin size {size}", {"label_bin": float(size)}, PaperRow("SupReMix", f"bin size {size}")
     )
     for size in (1, 5, 10, 20)
 )
+
+#: Table 17's rows whose bins are wider than Echo-Net's window γ = 7: no Mix-pos, by design.
+BIN_SIZES_WITHOUT_MIX_POS: dict[str, str] = {
+    "bin size 10": "no_mix_pos",
+    "bin size 20": "no_mix_pos",
+}
 
 #: C-Mixup's bandwidth σ (label units) where :class:`~supremix.train.TrainConfig`'s default
 #: (1.75, the airfoil value of the C-Mixup code) does not fit: RSNA's labels are months, so σ is
@@ -211,7 +250,7 @@ def _cmixup_rows(dataset: str) -> tuple[Variant, ...]:
         Variant("SupReMix", {"method": "supremix"}, PaperRow("SupReMix")),
         Variant(
             "SupReMix + C-Mixup",
-            {"method": "supremix", **_cmixup(dataset)},
+            {"method": "supremix", "protocol": "finetune", **_cmixup(dataset)},
             PaperRow("SupReMix + C-Mixup"),
         ),
     )
@@ -219,24 +258,35 @@ def _cmixup_rows(dataset: str) -> tuple[Variant, ...]:
 
 #: Seed 001 Table 18 (App. D.5): "C-Mixup trained from scratch" is a Vanilla regression whose
 #: batches are C-Mixup mixtures (``method="vanilla", mixup="cmixup"``); "combining SupReMix
-#: pretraining with C-Mixup" is SupReMix pretraining followed by a regression stage on C-Mixup
-#: batches (``mixup="cmixup"`` acts only in stages with a regression loss and no contrastive
-#: one: with the book's linear probe it mixes the probe's inputs through the frozen encoder;
-#: pass ``protocol="finetune"`` to fine-tune on them). σ: :data:`CMIXUP_SIGMA`.
+#: pretraining with C-Mixup" is SupReMix pretraining followed by a regression stage trained end
+#: to end on C-Mixup batches (``protocol="finetune"``): C-Mixup is a way of training a
+#: regression network, and on a frozen encoder it would only mix the probe's inputs. The
+#: "SupReMix" row stays the paper's linear probe (its number is the main tables' 2.97 on UK
+#: Biobank). ``mixup="cmixup"`` acts only in stages with a regression loss and no contrastive
+#: one. σ: :data:`CMIXUP_SIGMA`.
 CMIXUP: dict[str, tuple[Variant, ...]] = {
     dataset: _cmixup_rows(dataset) for dataset in ("ukb", "hcp", "echonet", "rsna")
 }
 
-#: Seed 001 Table 19 (App. D.6, UK Biobank): where the pairs that are mixed come from. Input
-#: Mixup [14] and C-Mixup [30] are Vanilla regressions on mixed inputs and labels (partners
-#: uniform, or label-close), trained from scratch: Table 19's C-Mixup row equals Table 18's
-#: (3.05); SupReMix mixes embeddings. The text ("input-level mixup significantly reduces
-#: SupReMix effectiveness") could also be read as SupReMix's pairs mixed at the input; the
-#: rows' citations of the two mixup papers make the baseline reading the likelier one.
+#: Seed 001 Table 19 (App. D.6, UK Biobank): where the pairs that are mixed come from. The
+#: paper contradicts itself, so both readings are rows here:
+#:
+#: * :data:`PAIR_SELECTION` (the default): the text, "input-level mixup significantly reduces
+#:   SupReMix effectiveness, while our embedding-level approach outperforms C-Mixup": the
+#:   "Input Mixup" row is SupReMix with its Mix-neg and Mix-pos formed from inputs
+#:   (``mix_level="input"``, :mod:`supremix.train.input_pairs`), C-Mixup the regression
+#:   baseline of Table 18 (its row equals Table 18's 3.05), SupReMix the embedding-level loss.
+#:   Chosen because the text says what was compared, while a citation only names a source.
+#: * :data:`PAIR_SELECTION_BASELINES`: the rows' citations ("Input Mixup [14]", "C-Mixup [30]"):
+#:   both are Vanilla regressions on mixed inputs and labels, trained from scratch.
 PAIR_SELECTION: tuple[Variant, ...] = (
-    Variant("Input Mixup", {"method": "vanilla", "mixup": "input"}, PaperRow("Input Mixup")),
+    Variant("Input Mixup", {"method": "supremix", "mix_level": "input"}, PaperRow("Input Mixup")),
     Variant("C-Mixup", {"method": "vanilla", **_cmixup("ukb")}, PaperRow("C-Mixup")),
     Variant("SupReMix", {"method": "supremix"}, PaperRow("SupReMix")),
+)
+PAIR_SELECTION_BASELINES: tuple[Variant, ...] = (
+    Variant("Input Mixup", {"method": "vanilla", "mixup": "input"}, PaperRow("Input Mixup")),
+    *PAIR_SELECTION[1:],
 )
 
 ABLATIONS: dict[str, Ablation] = {
@@ -262,8 +312,12 @@ ABLATIONS: dict[str, Ablation] = {
         default_datasets=("rsna",),
         mapping=(
             "`window` is γ in label units (months for RSNA, years for UK Biobank); "
-            "`window=inf` is γ = ∞. Mix-pos need y_i − γ < y_j < y_i < y_k < y_i + γ, so on "
-            "whole-number labels a window γ ≤ 1 forms no Mix-pos at all."
+            "`window=inf` is γ = ∞. A Mix-pos needs a label on each side of the anchor "
+            "inside the window (inclusive in the paper's eq. (4), strict in the published "
+            "code): on whole months an inclusive γ = 1 forms Mix-pos, a strict one none. "
+            "The UK Biobank rows run on unbinned ages (`label_bin=None`): binned to 1 year, "
+            "γ = 0.2, 0.5 and 1.0 would be one loss. On whole-year ages γ = 0.2 and 0.5 "
+            "still form no Mix-pos, and the run stops before training and says so."
         ),
     ),
     "beta": Ablation(
@@ -287,7 +341,9 @@ ABLATIONS: dict[str, Ablation] = {
         rows={"ukb": BATCH_SIZES, "echonet": BATCH_SIZES},
         default_datasets=("ukb",),
         mapping=(
-            "`batch_size` of SupReMix's pretraining and probe, 32 to 512 in the paper. The "
+            "`batch_size` of SupReMix's contrastive pretraining, 32 to 512 in the paper; the "
+            f"probe's batch stays {TABLE_15_PROBE_BATCH} (`probe_batch_size`, Table 13's "
+            "batch) in every row, so that rows differ only in the contrastive stage. The "
             f"book's phantom runs divide them by {PHANTOM_BATCH_DIVISOR} (4 to 64: the "
             "phantom's training split has about 128 items) and smoke runs by "
             f"{SMOKE_BATCH_DIVISOR}; each row keeps the paper row it stands for."
@@ -303,9 +359,10 @@ ABLATIONS: dict[str, Ablation] = {
         mapping=(
             "`label_bin`: the contrastive loss sees labels rounded to bins of 1, 5, 10 or 20 "
             "(% ejection fraction); the probe regresses the raw labels. With Echo-Net's "
-            "window γ = 7, bins of 10 and 20 leave no label strictly inside the window: those "
-            "rows also lose every Mix-pos."
+            "window γ = 7, bins of 10 and 20 leave no other label inside the window: those "
+            "rows also lose every Mix-pos (declared, so the window check lets them run)."
         ),
+        window_expect=BIN_SIZES_WITHOUT_MIX_POS,
     ),
     "cmixup": Ablation(
         name="cmixup",
@@ -316,21 +373,35 @@ ABLATIONS: dict[str, Ablation] = {
         mapping=(
             "C-Mixup: a Vanilla regression trained from scratch on C-Mixup batches "
             '(`method="vanilla", mixup="cmixup"`). SupReMix + C-Mixup: SupReMix '
-            "pretraining, then the regression stage on C-Mixup batches (with the linear probe, "
-            "mixed inputs pass the frozen encoder). C-Mixup's bandwidth σ is 1.75 label units "
-            "(21 months on RSNA); seed 001 gives none."
+            "pretraining, then the whole network fine-tuned end to end on C-Mixup batches "
+            '(`protocol="finetune"`), where C-Mixup acts; SupReMix alone is the linear probe. '
+            "C-Mixup's bandwidth σ is 1.75 label units (21 months on RSNA); seed 001 gives none."
         ),
     ),
     "pair_selection": Ablation(
         name="pair_selection",
         table="Table 19",
-        title="Pair selection: input mixup, C-Mixup, SupReMix",
+        title="Pair selection: SupReMix's pairs mixed at the input, C-Mixup, SupReMix",
         rows={"ukb": PAIR_SELECTION},
         default_datasets=("ukb",),
         mapping=(
-            "Input Mixup and C-Mixup are Vanilla regressions trained on mixed inputs and "
-            "labels (random partners, or label-close partners with σ = 1.75 years); SupReMix "
-            "mixes embeddings in its contrastive loss."
+            'The text\'s reading (App. D.6): "Input Mixup" is SupReMix with its Mix-neg and '
+            'Mix-pos formed from inputs (`mix_level="input"`), C-Mixup the Vanilla regression '
+            "on C-Mixup batches (σ = 1.75 years, Table 18's baseline), SupReMix the "
+            "embedding-level loss. The rows' citations allow another reading, both mixups as "
+            "Vanilla regressions: ablation `pair_selection_baselines`."
+        ),
+    ),
+    "pair_selection_baselines": Ablation(
+        name="pair_selection_baselines",
+        table="Table 19",
+        title="Pair selection, read from the citations: input mixup, C-Mixup, SupReMix",
+        rows={"ukb": PAIR_SELECTION_BASELINES},
+        default_datasets=("ukb",),
+        mapping=(
+            "The citations' reading: Input Mixup and C-Mixup are Vanilla regressions trained "
+            "on mixed inputs and labels (random partners, or label-close partners with "
+            "σ = 1.75 years); SupReMix mixes embeddings in its contrastive loss."
         ),
     ),
 }

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,11 @@ from supremix.analysis.figure import report_figure
 from supremix.notebook import data_banner
 from supremix.paper import DATASETS, HIGHER_IS_BETTER, paper_results
 from supremix.reporting import run_label
+from supremix.train import TrainConfig, open_splits
+from supremix.train.windows import check_window, config_window
 
 from .ablation_specs import ABLATIONS, Ablation
-from .settings import resolve_preset
+from .settings import resolve_preset, study_config
 from .sweep import METRIC_KEYS, Sweep, run_sweep
 
 __all__ = [
@@ -185,7 +187,16 @@ def run_ablation(
         )
     roots = _per_dataset(data_root, chosen, "data_root")
     presets = _per_dataset(preset, chosen, "preset")
-    sweeps = {}
+    sweeps, windows = {}, []
+    shared = {**ablation.overrides, **dict(overrides or {})}
+    for dataset in chosen:
+        resolved = resolve_preset(dataset, presets[dataset], roots[dataset])
+        variants = ablation.variants(
+            dataset, methods=methods, phantom=resolved.endswith("-cpu"), smoke=smoke
+        )
+        windows.append(
+            _checked_windows(ablation, dataset, variants, resolved, roots[dataset], smoke, shared)
+        )
     for dataset in chosen:
         resolved = resolve_preset(dataset, presets[dataset], roots[dataset])
         variants = ablation.variants(
@@ -202,10 +213,10 @@ def run_ablation(
             data_root=roots[dataset],
             device=device,
             smoke=smoke,
-            overrides={**ablation.overrides, **dict(overrides or {})},
+            overrides=shared,
             cpu_threads=cpu_threads,
         )
-    return AblationRun(ablation, sweeps)
+    return AblationRun(ablation, sweeps, pd.concat(windows, ignore_index=True))
 
 
 def _dataset_name(dataset: str) -> str:
@@ -222,13 +233,67 @@ def _unit(dataset: str, metric: str) -> str:
     return f"{unit}²" if metric == "MSE" else unit
 
 
+def window_table(
+    ablation: Ablation,
+    dataset: str,
+    variants: Sequence[Any],
+    config: TrainConfig,
+    train_labels: np.ndarray,
+) -> pd.DataFrame:
+    """Each SupReMix row's Mix-pos window on ``train_labels`` (the training labels), checked:
+    a row that forms no Mix-pos, or whose window covers the whole label range, raises
+    :class:`~supremix.train.windows.WindowError` unless :attr:`Ablation.window_expect` says
+    that is the experiment. Rows without Mix-pos (other methods, ``mix_pos=False``) are left
+    out."""
+    rows = []
+    for variant in variants:
+        run = config.replace(**variant.overrides)
+        if run.method != "supremix" or not run.mix_pos:
+            continue
+        measured = config_window(run, train_labels)
+        expect = ablation.window_expect.get(variant.label, "window")
+        where = f"{ablation.reference}, {dataset}, row {variant.label!r}"
+        check_window(measured, expect=expect, where=where)
+        rows.append(
+            {
+                "dataset": dataset,
+                "variant": variant.label,
+                "γ": run.window,
+                "label_bin": run.label_bin,
+                "labels per side": measured.per_side,
+                "anchors with Mix-pos": measured.mix_pos_fraction,
+                "effective window": measured.summary(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _checked_windows(
+    ablation: Ablation,
+    dataset: str,
+    variants: Sequence[Any],
+    preset: str,
+    data_root: Any,
+    smoke: bool,
+    overrides: Mapping[str, Any],
+) -> pd.DataFrame:
+    """:func:`window_table` on the training split the sweep will use, before any training."""
+    _, config = study_config(
+        dataset, preset=preset, data_root=data_root, smoke=smoke, overrides=overrides
+    )
+    splits, _ = open_splits(config, data_root)
+    return window_table(ablation, dataset, variants, config, np.asarray(splits["train"].targets))
+
+
 @dataclass
 class AblationRun:
     """The sweeps of one ablation (dataset -> :class:`~supremix.experiments.sweep.Sweep`) and
-    the views its notebook shows."""
+    the views its notebook shows; ``windows``: each SupReMix row's Mix-pos window on the
+    training labels (:func:`window_table`)."""
 
     ablation: Ablation
     sweeps: dict[str, Sweep]
+    windows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def datasets(self) -> list[str]:

@@ -17,6 +17,7 @@ not in :mod:`supremix.paper`, so this experiment has no paper column.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,12 @@ class Architecture:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     cpu_kwargs: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""
+    requires: str = ""  # an optional package the encoder needs (left out when missing)
+
+    @property
+    def available(self) -> bool:
+        """Whether the package the encoder needs (``requires``) is installed."""
+        return not self.requires or importlib.util.find_spec(self.requires) is not None
 
     def overrides(self, model_size: str) -> dict[str, Any]:
         """The TrainConfig fields that select this encoder at ``model_size``."""
@@ -98,11 +105,31 @@ _DENSENET_2D = Architecture(
     "two layers per block",
 )
 
-#: Dataset -> the architectures of Fig. 8's panel that this package builds.
+_DENSENET_3D = Architecture(
+    "3D DenseNet",
+    "densenet121_3d",
+    "densenet121_3d",
+    cpu_kwargs={"width": 8, "init_features": 16, "block_config": (2, 2, 2, 2)},
+    note="MONAI's 3-D DenseNet-121 (seed 001 [55]); the optional extra 'medical'; CPU size: "
+    "growth rate 8, two layers per block",
+    requires="monai",
+)
+_TCN = Architecture(
+    "TCN",
+    "tcn",
+    "tcn",
+    cpu_kwargs={"width": 16, "depth": 3},
+    note="temporal convolutional network (Bai et al. 2018; seed 001 [49]): four blocks of 128 "
+    "channels, dilations 1-8; CPU size: three blocks of 16",
+)
+
+#: Dataset -> the architectures of Fig. 8's panel that this package builds. torchvision's
+#: ViT-B/16 (encoder ``vit_b_16``) is buildable too but takes square 2-D images only, which no
+#: Fig. 8 panel has (UK Biobank's ViT-B is 3-D, HCP's ViT reads time series).
 ARCHITECTURES: dict[str, tuple[Architecture, ...]] = {
     "ukb": (_SFCN, _RESNET18_3D),
-    "a4": (_SFCN,),
-    "hcp": (_RESNET_1D,),
+    "a4": (_SFCN, _DENSENET_3D),
+    "hcp": (_RESNET_1D, _TCN),
     "echonet": (_ECHONET,),
     "rsna": (_DENSENET_2D,),
     "rhpe": (_DENSENET_2D,),
@@ -110,13 +137,16 @@ ARCHITECTURES: dict[str, tuple[Architecture, ...]] = {
 
 
 def architectures_for(dataset: str, names: Sequence[str] | None = None) -> list[Architecture]:
-    """The architectures of ``dataset`` (``names``: some of them, ``None``: all)."""
+    """The architectures of ``dataset`` (``names``: some of them, ``None``: all whose optional
+    package is installed)."""
     if dataset not in ARCHITECTURES:
         raise ValueError(
             f"no task-specific architecture for {dataset!r}; datasets: {', '.join(ARCHITECTURES)}"
         )
     available = {a.name: a for a in ARCHITECTURES[dataset]}
-    names = list(available if names is None else names)
+    if names is None:
+        names = [n for n, a in available.items() if a.available]
+    names = list(names)
     unknown = [n for n in names if n not in available]
     if unknown or not names:
         raise ValueError(

@@ -151,10 +151,11 @@ class Sweep:
     def settings_table(self) -> pd.DataFrame:
         """The shared settings (:data:`SETTINGS_SHOWN`), then what each variant changes."""
         values = self.config.to_dict()
+        split = "official val" if "reported_split" in self.data else self.eval_split
         rows: dict[str, Any] = {
             "preset": self.preset,
             "data": self.data_kind,
-            "evaluated on": f"{self.eval_split} ({self.targets.size} items)",
+            "evaluated on": f"{split} ({self.targets.size} items)",
         }
         varied = {key for variant in self.variants for key in variant.overrides}
         for key in SETTINGS_SHOWN:
@@ -283,7 +284,9 @@ class Sweep:
         per (variant, subset, metric). ``metrics`` defaults to those the table reports.
         ``mean_predictor`` adds the rows ``"Training mean"``."""
         paper = self.paper_numbers(seed, table, dataset=dataset, subsets=subsets is not None)
-        metrics = list(dict.fromkeys(paper["metric"])) if metrics is None else list(metrics)
+        # a paper column this run cannot compute (e.g. "GM (MSE scale)") is never set beside ours
+        computed = [m for m in dict.fromkeys(paper["metric"]) if m in METRIC_KEYS]
+        metrics = computed if metrics is None else list(metrics)
         ours = run_label(self.data_kind)
         source = f"paper ({reference_label(seed, table)})"
         wide = self.table(metrics, subsets)

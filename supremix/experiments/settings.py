@@ -26,6 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from supremix.paper.sources import paper_reference
 from supremix.train import PRESETS, TrainConfig
 from supremix.train.config import MAIN_METHODS
 
@@ -244,10 +245,12 @@ def run_seeds(seeds: Sequence[int], smoke: bool) -> list[int]:
 
 def default_methods(dataset: str) -> list[str]:
     """The methods a dataset notebook trains: the main methods
-    (``supremix.train.config.MAIN_METHODS``, not AdaCon's N-pair and triplet baselines),
-    less SimCLR where the dataset's paper preset has no augmentation (HCP, airfoil: time series
-    and tables are never augmented, the SupReMix paper §4.2, Mixup Your Own Pairs App. C.1, and
-    SimCLR's two views differ only by augmentation)."""
-    if PRESETS[paper_preset(dataset)].augment == "none":
+    (``supremix.train.config.MAIN_METHODS``, not AdaCon's N-pair and triplet baselines), less
+    SimCLR where the dataset's paper preset has no augmentation (time series and tables are
+    never augmented, the SupReMix paper §4.2, Mixup Your Own Pairs App. C.1, and SimCLR's two
+    views differ only by augmentation) unless the dataset's paper table reports SimCLR anyway
+    (HCP, the SupReMix paper Table 3: it is run, with identical views; airfoil's has none)."""
+    reported = "SimCLR" in set(paper_reference(dataset)["method"])
+    if PRESETS[paper_preset(dataset)].augment == "none" and not reported:
         return [m for m in MAIN_METHODS if m != "simclr"]
     return list(MAIN_METHODS)

@@ -20,7 +20,14 @@ mlp             Linear-ReLU d-20-30-10 (airfoil)          (B, d)                
 sfcn            SFCN, brain age (seed 001 §5.4)           (B, 1, D, H, W)       no
 densenet2d      torchvision DenseNet (bone age, §5.4)     (B, 1, H, W)          ImageNet*
 densenet121_2d  densenet2d at the DenseNet-121 size       (B, 1, H, W)          ImageNet
+vit2d           torchvision ViT (§5.4)                    (B, C, H, W)          no
+vit_b_16        vit2d at the ViT-B/16 size                (B, C, 224, 224)      no
+densenet121_3d  MONAI 3-D DenseNet-121 (A4, §5.4)         (B, C, D, H, W)       no
+tcn             temporal convolutional network (HCP)      (B, C, T)             no
 =============== ========================================= ===================== ==========
+
+``densenet121_3d`` needs MONAI, the optional extra ``medical``
+(:mod:`supremix.models.task_specific`).
 
 (*) only at the DenseNet-121 size. ``width`` means: the stem width of the ResNets (64), the
 first-block channels of SFCN (32), the growth rate of DenseNet (32).
@@ -38,6 +45,7 @@ from ..data.base import MODALITIES
 from .mlp import MLP_HIDDEN, MLPEncoder
 from .resnet import resnet
 from .sfcn import SFCN, sfcn_channels
+from .task_specific import build_densenet121_3d, build_tcn, build_vit2d, build_vit_b_16
 from .torchvision_encoders import densenet_2d, r2plus1d_18_video, resnet50_2d
 
 SIZES = ("cpu", "paper")
@@ -195,6 +203,10 @@ ENCODERS: dict[str, EncoderEntry] = {
     "densenet121_2d": EncoderEntry(
         _densenet121_2d, "torchvision DenseNet-121, bone age (seed 001 §5.4)", "ImageNet-1k"
     ),
+    "vit2d": EncoderEntry(build_vit2d, "torchvision Vision Transformer (§5.4)"),
+    "vit_b_16": EncoderEntry(build_vit_b_16, "torchvision ViT-B/16 (§5.4)"),
+    "densenet121_3d": EncoderEntry(build_densenet121_3d, "MONAI 3-D DenseNet-121, A4 (§5.4)"),
+    "tcn": EncoderEntry(build_tcn, "temporal convolutional network, HCP (§5.4)"),
 }
 
 

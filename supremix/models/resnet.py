@@ -198,6 +198,8 @@ class ResNet(nn.Module):
         self.conv_type = conv
         bn = BATCHNORM[spatial_dims]
         stem_width = widths[0]
+        self.conv1: nn.Module
+        self.maxpool: nn.Module
         if conv == "2plus1d":
             mid = max(1, round(45 * stem_width / 64))  # r2plus1d-18 stem: 45 channels at width 64
             self.conv1 = nn.Sequential(

@@ -3,10 +3,13 @@
 >>> from supremix.paper import paper_results, paper_table
 >>> paper_table(seed=2, table="Table 5")  # UCI-airfoil, seed 002 Table 5  # doctest: +SKIP
 
-They are references to put beside a run's numbers (see
+:func:`paper_claims` holds the numbers stated only in the text (with their section);
+:func:`gm_above_mae` and :func:`mae_above_rmse` show the stored cells that cannot be what their
+column says. They are references to put beside a run's numbers (see
 :func:`supremix.reporting.comparison_table`), never results of this project.
 """
 
+from .claims import gm_above_mae, mae_above_rmse, paper_claims, relative_improvement, within_claim
 from .tables import (
     RESULT_COLUMNS,
     SEEDS,
@@ -35,12 +38,17 @@ __all__ = [
     "SEEDS",
     "canonical_method",
     "canonical_metric",
+    "gm_above_mae",
     "load_seed",
+    "mae_above_rmse",
+    "paper_claims",
     "paper_gains",
     "paper_results",
     "paper_results_methods",
     "paper_settings",
     "paper_table",
     "reference_label",
+    "relative_improvement",
     "seed_number",
+    "within_claim",
 ]

@@ -36,6 +36,7 @@ class PaperSource:
     setting: str = ""
     metrics: tuple[str, ...] = SHOWN_METRICS
     note: str = ""
+    protocol: str = "linear_probe"  # shown only beside runs of this protocol
 
     @property
     def label(self) -> str:
@@ -47,11 +48,11 @@ class PaperSource:
 PAPER_SOURCES: dict[str, tuple[PaperSource, ...]] = {
     "ukb": (
         PaperSource(1, "Table 2"),
-        PaperSource(2, "Table 4", note="seed 002's own protocol (fine-tuning, preset ukb-seed002)"),
+        PaperSource(2, "Table 4", note="seed 002's fine-tuning (ukb-seed002)", protocol="finetune"),
     ),
     "hcp": (
         PaperSource(1, "Table 3"),
-        PaperSource(2, "Table 6", note="seed 002's HCP-Aging protocol (fine-tuning)"),
+        PaperSource(2, "Table 6", note="seed 002's fine-tuning (HCP-Aging)", protocol="finetune"),
     ),
     "rsna": (
         PaperSource(1, "Table 5"),
@@ -78,16 +79,19 @@ def _sources(dataset: str) -> tuple[PaperSource, ...]:
     return PAPER_SOURCES[dataset]
 
 
-def paper_reference(dataset: str) -> pd.DataFrame:
+def paper_reference(dataset: str, *, protocol: str | None = None) -> pd.DataFrame:
     """The numbers of :data:`PAPER_SOURCES` for ``dataset``, one per (source, method, metric),
-    as rows of :func:`~supremix.paper.paper_results`."""
+    as rows of :func:`~supremix.paper.paper_results`; with ``protocol``, only the sources of
+    that protocol (a fine-tuned table never sits beside linear-probe runs)."""
     parts = []
     for source in _sources(dataset):
+        if protocol is not None and source.protocol != protocol:
+            continue
         part = paper_results(seed=source.seed, table=source.table, dataset=dataset)
         part = part[part["metric"].isin(source.metrics)]
         part = part[(part["subset"] == source.subset) & (part["setting"] == source.setting)]
         parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True) if parts else paper_results().iloc[:0]
 
 
 def paper_coverage(dataset: str, methods: Sequence[str]) -> pd.DataFrame:

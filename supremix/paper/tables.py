@@ -4,6 +4,10 @@ Each JSON file mirrors the seed's tables: a table has ``columns`` (metric, and w
 vary, dataset, setting, subset, method) and ``rows`` (method or setting, ``values`` in column
 order). A cell's dataset, method, metric and subset come from its row, its column or its
 table, whichever states it; settings stated at several levels are joined with ``"; "``.
+``metric`` is what a column really is and ``printed`` the name the paper prints over it, where
+they differ: Mixup Your Own Pairs Table 5's "GM" is the RMSE, the SupReMix paper's "GM" of
+Tables 15 and 17 the MSE and of Tables 14, 16, 19 and 20 an unnamed quantity on the MSE scale
+(``"GM (MSE scale)"``); a run's GM is never set beside those.
 ``gains`` rows hold the seeds' printed relative improvements (percent); ``settings`` hold
 hyperparameter and split tables as printed strings.
 """
@@ -33,6 +37,7 @@ RESULT_COLUMNS = [
     "setting",
     "subset",
     "metric",
+    "printed",
     "value",
     "std",
     "unit",
@@ -121,6 +126,7 @@ def _records(seed: int) -> list[dict[str, Any]]:
                     "caption": table["caption"],
                     **fields,
                     "label": row.get("label", fields["method"]),
+                    "printed": column.get("printed", fields["metric"]),
                     "setting": "; ".join(s for s in settings if s),
                     "value": float(value),
                     "std": math.nan if std is None else float(std),

@@ -23,12 +23,22 @@ cache (:class:`supremix.data.cache.CachedDataset`; items are bit-identical).
 
 ``input_size`` records the paper's input size; ``dataset_options`` (loader options) produce it.
 ``deterministic`` asks for deterministic GPU kernels (CPU runs are deterministic anyway).
+``optimizer``: ``"adam"`` (seed 001 App. C.1.2, with ``betas`` and ``eps``) or ``"sgd"`` (with
+``momentum``; AdaCon §IV-B: SGD, momentum 0.9). ``lr_decay_every`` (epochs): the learning rate
+falls by ``lr_decay_factor`` every that many epochs of a stage (AdaCon: 0.1 every 15 epochs)
+after the warm-up, instead of the cosine decay (``None``).
+
+``probe_batch_size``: the batch of the stage after contrastive pretraining (probe or
+fine-tuning); ``None``: ``batch_size``. With it, ``batch_size`` is the contrastive batch only
+(the SupReMix paper's Table 15 varies that batch, and the probe's stays fixed).
+
 ``probe_batchnorm`` puts a BatchNorm without affine parameters between the encoder features
 and the linear regressor of contrastive methods (the linear probe of MAE, He et al. 2022): at
 evaluation the two are one linear map of the features, but training no longer depends on the
 scale of the learned features (with Adam at lr 1e-3 a plain linear layer on small features
-needs thousands of steps to reach the label scale). Not in the seeds; ``False`` gives the plain
-linear layer.
+needs thousands of steps to reach the label scale). Not in the papers, whose probe is one
+linear layer (the SupReMix paper §4.3 and Fig. 2 B): ``False`` gives it, and every paper preset
+sets ``False``; the ``-cpu`` presets keep ``True`` for their short schedules.
 
 ``init_encoder``: a checkpoint (``best.pt``/``last.pt`` of an earlier run, or its run
 folder) whose encoder weights initialise this run's encoder; transfer between datasets (seed 001
@@ -37,6 +47,8 @@ linear probe of a transferred encoder, like the probe stage of ``linear_probe``.
 
 ``mix_neg``, ``mix_pos`` and ``distance_weight`` switch SupReMix's three ingredients (seed 001
 Table 9: Mix-neg, Mix-pos and the distance magnifying weights); all three off is SupCon.
+``mix_level="input"`` forms SupReMix's Mix-neg and Mix-pos from inputs instead of embeddings
+(App. D.6, Table 19; :mod:`supremix.train.input_pairs`).
 
 ``regression_loss`` is computed on standardised labels (``(y - mean) / std`` of the training
 labels). ``huber_delta``: the Huber loss's switch point in LABEL units (seed 003 §IV: 4 for LVEF,
@@ -81,6 +93,8 @@ AMP_MODES = ("auto", "off", "bf16", "fp16")
 AUGMENT_MODES = ("supervised", "simclr", "none")
 MODEL_SIZES = ("cpu", "paper")
 MIXUP_MODES = ("none", "input", "cmixup")
+OPTIMIZERS = ("adam", "sgd")
+MIX_LEVELS = ("embedding", "input")
 LDS_REWEIGHTS = ("sqrt_inv", "inverse")
 SMOOTHING_KERNELS = ("gaussian", "triang", "laplace")
 
@@ -128,6 +142,10 @@ class TrainConfig:
     probe_warmup_epochs: int = 0
     grad_clip: float = 1.0
     ema_decay: float = 0.999
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    lr_decay_every: int | None = None
+    lr_decay_factor: float = 0.1
     # losses (seed 001 Table 13; seed 003 eq. (8))
     temperature: float = 1.0
     rnc_temperature: float = 2.0
@@ -142,6 +160,7 @@ class TrainConfig:
     mix_neg: bool = True
     mix_pos: bool = True
     distance_weight: bool = True
+    mix_level: str = "embedding"
     # imbalanced regression (Yang et al. 2021) and mixup baselines (seed 001 App. D.3-D.6)
     lds: bool = False
     lds_reweight: str = "sqrt_inv"
@@ -162,6 +181,7 @@ class TrainConfig:
     feature_dim: int = 128
     head_hidden_dim: int = 2048
     probe_batchnorm: bool = True
+    probe_batch_size: int | None = None
     init_encoder: str | None = None
     freeze_encoder: bool = False
     # data
@@ -196,6 +216,8 @@ class TrainConfig:
         _choice("lds_reweight", self.lds_reweight, LDS_REWEIGHTS)
         _choice("smoothing_kernel", self.smoothing_kernel, SMOOTHING_KERNELS)
         _choice("mixup", self.mixup, MIXUP_MODES)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("mix_level", self.mix_level, MIX_LEVELS)
         for name in ("epochs", "batch_size", "checkpoint_every", "eval_every", "feature_dim"):
             _positive(name, getattr(self, name))
         for name in ("lr", "temperature", "rnc_temperature", "window", "head_hidden_dim"):
@@ -218,6 +240,7 @@ class TrainConfig:
                     f"probe_warmup_epochs ({self.probe_warmup_epochs}) must be smaller than "
                     f"probe_epochs ({self.probe_epochs})"
                 )
+        self._check_schedule_and_probe()
         if len(self.beta_params) != 2 or min(self.beta_params) <= 0:
             raise ValueError(f"beta_params must be two positive numbers, got {self.beta_params}")
         if self.label_bin is not None:
@@ -238,6 +261,22 @@ class TrainConfig:
         self._check_ingredients_and_init()
         if self.method == "simclr" and self.views == 1:
             raise ValueError("simclr needs two views of each sample; set views=2 or None")
+
+    def _check_schedule_and_probe(self) -> None:
+        if not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if self.lr_decay_every is not None:
+            _positive("lr_decay_every", self.lr_decay_every)
+        if not 0.0 < self.lr_decay_factor <= 1.0:
+            raise ValueError(f"lr_decay_factor must be in (0, 1], got {self.lr_decay_factor}")
+        if self.probe_batch_size is not None:
+            _positive("probe_batch_size", self.probe_batch_size)
+            if not self.has_second_stage:
+                raise ValueError(
+                    f"probe_batch_size={self.probe_batch_size} is the batch of the stage after "
+                    f"contrastive pretraining, which method {self.method!r} with protocol "
+                    f"{self.protocol!r} does not have; leave it None"
+                )
 
     def _check_imbalance_and_mixup(self) -> None:
         for name in ("imbalance_bin", "smoothing_sigma", "mixup_alpha", "cmixup_sigma"):
@@ -266,6 +305,17 @@ class TrainConfig:
             raise ValueError(
                 f"{', '.join(ablated)}=False switch off SupReMix ingredients, but method is "
                 f"{self.method!r}; use method='supremix' or leave them True"
+            )
+        if self.mix_level != "embedding" and self.method != "supremix":
+            raise ValueError(
+                f"mix_level={self.mix_level!r} says where SupReMix mixes its pairs, but method "
+                f"is {self.method!r}; use method='supremix'"
+            )
+        if self.mix_level == "input" and self.protocol == "multitask":
+            raise ValueError(
+                "mix_level='input' adds mixed inputs to the contrastive stage, which the "
+                "multitask protocol shares with the regression loss; use 'linear_probe' or "
+                "'finetune'"
             )
         if self.freeze_encoder and self.method != "vanilla":
             raise ValueError(

@@ -32,19 +32,25 @@ def per_process_batch(batch_size: int, env: DistEnv) -> int:
 
 
 def train_loader(
-    dataset: Dataset, config: TrainConfig, env: DistEnv, generator: torch.Generator
+    dataset: Dataset,
+    config: TrainConfig,
+    env: DistEnv,
+    generator: torch.Generator,
+    *,
+    batch_size: int | None = None,
 ) -> DataLoader:
-    """Shuffled, sharded training batches of ``config.batch_size`` samples in total.
+    """Shuffled, sharded training batches of ``batch_size`` (default ``config.batch_size``)
+    samples in total.
 
     Workers are started afresh every epoch and seeded from ``generator`` (whose state the
     checkpoints keep), so dataset-level randomness in workers resumes exactly.
     """
-    batch = per_process_batch(config.batch_size, env)
+    total = config.batch_size if batch_size is None else batch_size
+    batch = per_process_batch(total, env)
     n = len(dataset)
     if n // env.world_size < batch:
         raise ValueError(
-            f"the training set has {n} items, fewer than one batch of {config.batch_size}; "
-            f"lower batch_size"
+            f"the training set has {n} items, fewer than one batch of {total}; lower batch_size"
         )
     sampler = DistributedSampler(
         dataset,

@@ -297,7 +297,11 @@ class _Run:
             regressor=stage.train_regressor,
         )
         net = wrap_model(self.model, self.env)
-        loader = train_loader(self.train_set, config, self.env, self.generators.loader)
+        probe = config.has_second_stage and not stage.contrastive
+        batch = config.probe_batch_size if probe and config.probe_batch_size else None
+        loader = train_loader(
+            self.train_set, config, self.env, self.generators.loader, batch_size=batch
+        )
         steps = len(loader)
         optimizer = build_optimizer(
             self.model,
@@ -305,13 +309,18 @@ class _Run:
             weight_decay=config.weight_decay,
             betas=config.betas,
             eps=config.eps,
+            optimizer=config.optimizer,
+            momentum=config.momentum,
         )
+        every = None if config.lr_decay_every is None else config.lr_decay_every * steps
         scheduler = build_scheduler(
             optimizer,
             warmup_steps=stage.warmup_epochs * steps,
             total_steps=stage.epochs * steps,
             lr=config.lr,
             min_lr=config.min_lr,
+            decay_every_steps=every,
+            decay_factor=config.lr_decay_factor,
         )
         objective = StageObjective(
             stage=stage,

@@ -16,10 +16,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from torch.utils.data import Dataset
 
 from supremix.data import DatasetContentError, get_dataset
 from supremix.data.cache import CachedDataset, default_cache_dir
+from supremix.data.label_ops import SubsetDataset
 from supremix.data.phantoms import PHANTOMS, write_phantom
 
 from .config import TrainConfig
@@ -68,6 +70,26 @@ def ensure_phantom(
     return target
 
 
+#: Caption of numbers reported on an official validation split (test labels withheld).
+REPORTED_VALIDATION = (
+    "the official validation split (the test labels are withheld); each run's checkpoint was "
+    "selected on a held-out part of the training split, never on the reported split"
+)
+#: Seed of the selection split held out of the training split (the same for every run).
+SELECTION_SEED = 0
+
+
+def hold_out_selection(train: Dataset, size: int) -> tuple[Dataset, Dataset]:
+    """``(train minus selection, selection)``: ``size`` items of ``train`` (at most a fifth of
+    it, at least one), drawn with :data:`SELECTION_SEED`, to select checkpoints on when the
+    official validation split is the one reported."""
+    n = len(train)
+    size = max(1, min(size, n // 5))
+    order = np.random.default_rng(SELECTION_SEED).permutation(n)
+    keep, held = np.sort(order[size:]), np.sort(order[:size])
+    return SubsetDataset(train, keep), SubsetDataset(train, held)
+
+
 def open_splits(
     config: TrainConfig,
     data_root: str | Path | None = None,
@@ -77,10 +99,13 @@ def open_splits(
     """``({"train", "val", "test"} -> dataset, data_info)`` for ``config.dataset``.
 
     ``data_root=None`` uses a phantom (or, for airfoil, the loader's own search); ``data_info``
-    holds ``name``, ``kind`` ("real" or "phantom") and ``root``. A test split without labels
-    (RHPE: withheld by the organisers) is ``None``, and ``data_info["test_unavailable"]``
-    says why. With ``config.cache_items``
-    each split is served from a decoded-item cache under ``cache_dir``.
+    holds ``name``, ``kind`` ("real" or "phantom") and ``root``. Where the test labels are
+    withheld (RHPE: scored on the organisers' server; ``data_info["test_unavailable"]`` says
+    why), the official validation split becomes the reported split ``"test"`` and a seeded
+    selection split, as large as it and drawn from the training split
+    (:func:`hold_out_selection`), becomes ``"val"``: checkpoints are then never selected on
+    the split that is reported. ``data_info["reported_split"]`` says so, for captions. With
+    ``config.cache_items`` each split is served from a decoded-item cache under ``cache_dir``.
     """
     name = config.dataset
     if name is None:
@@ -108,6 +133,9 @@ def open_splits(
         splits["test"] = get_dataset(name, root, "test", **config.dataset_options)
     except DatasetContentError as error:  # e.g. RHPE: test labels withheld by the organisers
         splits["test"], test_missing = None, str(error)
+    if splits["test"] is None and splits["val"] is not None:
+        train, selection = hold_out_selection(splits["train"], len(splits["val"]))
+        splits = {"train": train, "val": selection, "test": splits["val"]}
     if config.cache_items:
         splits = {s: None if d is None else CachedDataset(d, cache_dir) for s, d in splits.items()}
     if root is None:
@@ -115,6 +143,7 @@ def open_splits(
     info = {"name": name, "kind": kind, "root": None if root is None else str(root)}
     if test_missing is not None:
         info["test_unavailable"] = test_missing
+        info["reported_split"] = REPORTED_VALIDATION
     if kind == "phantom":
         info.update(phantom_n=config.phantom_n, phantom_seed=config.phantom_seed)
     return splits, info

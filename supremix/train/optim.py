@@ -3,7 +3,8 @@
 Adam (beta1 0.9, beta2 0.999, eps 1e-8) with weight decay on every parameter except biases
 and normalisation layers; linear warm-up over the first epochs, then cosine decay
 ``lr_t = lr_min + (lr_max - lr_min) (1 + cos(pi t / T)) / 2``; gradients clipped to norm 1.0.
-The schedule advances once per optimiser step.
+The schedule advances once per optimiser step. AdaCon's EchoNet training (its §IV-B) is
+offered too: SGD with momentum, and a step decay (``decay_every_steps``) instead of the cosine.
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ def build_optimizer(
     weight_decay: float,
     betas: tuple[float, float] = (0.9, 0.999),
     eps: float = 1e-8,
-) -> torch.optim.Adam:
-    """Adam over the trainable parameters of ``model``, in two groups (decay / no decay)."""
+    optimizer: str = "adam",
+    momentum: float = 0.9,
+) -> torch.optim.Optimizer:
+    """Adam (or ``optimizer="sgd"``: SGD with ``momentum``) over the trainable parameters of
+    ``model``, in two groups (decay / no decay)."""
     decay, no_decay = split_decay(model)
     if not decay and not no_decay:
         raise ValueError("the model has no trainable parameter")
@@ -56,7 +60,12 @@ def build_optimizer(
         {"params": decay, "weight_decay": weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
-    return torch.optim.Adam([g for g in groups if g["params"]], lr=lr, betas=betas, eps=eps)
+    groups = [g for g in groups if g["params"]]
+    if optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=momentum)
+    if optimizer != "adam":
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    return torch.optim.Adam(groups, lr=lr, betas=betas, eps=eps)
 
 
 def build_scheduler(
@@ -66,12 +75,16 @@ def build_scheduler(
     total_steps: int,
     lr: float,
     min_lr: float = 0.0,
+    decay_every_steps: int | None = None,
+    decay_factor: float = 0.1,
 ) -> torch.optim.lr_scheduler.LRScheduler:
     """The per-step schedule of the module docstring from ``lr`` (every group's learning rate)
     down to ``min_lr``: :class:`~torch.optim.lr_scheduler.LinearLR` from ``lr / warmup_steps``
     to ``lr`` over the ``warmup_steps`` first steps (``lr (step + 1) / warmup_steps``), then
     :class:`~torch.optim.lr_scheduler.CosineAnnealingLR` over the other
-    ``total_steps - warmup_steps``."""
+    ``total_steps - warmup_steps``; with ``decay_every_steps``,
+    :class:`~torch.optim.lr_scheduler.StepLR` instead of the cosine: ``lr`` times
+    ``decay_factor ** (t // decay_every_steps)``, ``t`` the steps after the warm-up."""
     if total_steps <= 0:
         raise ValueError(f"total_steps must be > 0, got {total_steps}")
     if not 0 <= warmup_steps < total_steps:
@@ -80,15 +93,20 @@ def build_scheduler(
     if rates != [lr]:
         raise ValueError(f"the optimizer's learning rates are {rates}; the schedule is for {lr}")
     scheduler = torch.optim.lr_scheduler
-    cosine = scheduler.CosineAnnealingLR(
-        optimizer, T_max=total_steps - warmup_steps, eta_min=min_lr
-    )
+    if decay_every_steps is not None:
+        after: torch.optim.lr_scheduler.LRScheduler = scheduler.StepLR(
+            optimizer, step_size=decay_every_steps, gamma=decay_factor
+        )
+    else:
+        after = scheduler.CosineAnnealingLR(
+            optimizer, T_max=total_steps - warmup_steps, eta_min=min_lr
+        )
     if warmup_steps == 0:
-        return cosine
+        return after
     warmup = scheduler.LinearLR(
         optimizer, start_factor=1.0 / warmup_steps, total_iters=warmup_steps - 1
     )
-    return scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
+    return scheduler.SequentialLR(optimizer, [warmup, after], milestones=[warmup_steps])
 
 
 def clip_gradients(parameters: Iterable[nn.Parameter], max_norm: float) -> torch.Tensor:

@@ -2,7 +2,8 @@
 
 Paper presets transcribe seed 001 Table 13 (UK Biobank, HCP-Lifespan, RSNA, RHPE, Echo-Net,
 A4) and seed 002 Table 13 (IMDB-WIKI-DIR, AgeDB-DIR, UK Biobank, HCP-Aging, UCI-airfoil;
-STS-B-DIR has no loader here). Settings common to all of seed 001 come from its App. C.1.2
+STS-B-DIR has no loader here); ``echonet-adacon`` is AdaCon's own EchoNet recipe
+(:data:`ADACON_ECHONET`). Settings common to all of seed 001 come from its App. C.1.2
 (Adam 0.9/0.999/1e-8, 10 warm-up epochs then cosine decay, clipping at 1.0, weight decay 1e-4
 off for biases and BatchNorm, EMA 0.999, checkpoints every 10 epochs), App. C.1.1 (projection
 head 2048-128) and §4.3 (200 pretraining epochs, linear probe of 100 epochs). Seed 002 gives
@@ -11,6 +12,23 @@ in ``notes``; its probe/fine-tune length is 100 epochs (§4 "Implementation deta
 bins for the contrastive losses come from seed 002 Table 12 (bin size 1) and, for Echo-Net,
 seed 001 App. D.4 (bin size 1 = "original values"); RSNA, RHPE (integer months) and A4
 (continuous SUVR) have none stated and keep their labels.
+
+Choices the papers leave open or contradict, each with its reason (the book's chapters show
+them):
+
+* Linear probe: the paper presets run the papers' probe, one linear layer on the frozen
+  features (``probe_batchnorm=False``; the SupReMix paper §4.3 and Fig. 2 B, Mixup Your Own
+  Pairs §4 "Evaluation schemes"); the BatchNorm before it stays an option.
+* Within-sex mixing: the SupReMix paper §5.7 says SupReMix on RSNA forms its mixtures only
+  within sex, so the ``rsna`` and ``rhpe`` presets set ``use_groups=True``.
+* A4's window: Table 13's ``γ = 7`` covers A4's whole SUVR range (about 0.45-2.58), so the
+  preset reads it on SUVR x 100 (``window=0.07`` SUVR;
+  :data:`~supremix.train.windows.A4_WINDOW_READINGS`).
+* UK Biobank's image: App. B.1.1 brain-extracts and linearly registers to MNI152, so the
+  ``ukb`` presets read ``T1_brain_linearto_MNI`` (``registration="linear"``).
+
+Every paper preset's window is checked against its dataset's documented label range and
+resolution (:func:`~supremix.train.windows.preset_window`, tested).
 
 ``<name>-cpu`` presets keep a paper preset's method settings (temperature, window,
 augmentation, protocol) but use the modality's small CPU encoder, small heads, a few epochs
@@ -23,9 +41,15 @@ from __future__ import annotations
 from typing import Any
 
 from .config import TrainConfig
+from .windows import A4_DEFAULT_READING, A4_WINDOW_READINGS
 
 SEED_001 = "seed 001 Table 13, App. C.1.1-C.1.2, §4.3"
 SEED_002 = "seed 002 Table 13, §4 (Implementation details, Evaluation schemes)"
+#: Settings every paper preset shares: the papers' linear probe (no BatchNorm before it).
+PAPER_COMMON: dict[str, Any] = {"probe_batchnorm": False}
+WITHIN_SEX = "SupReMix mixes only within sex (SupReMix paper §5.7): use_groups=True"
+UKB_IMAGE = "brain-extracted, linearly registered T1 (SupReMix paper App. B.1.1)"
+
 SEED_002_NOTES = (
     "seed 002 states no pretraining epochs, warm-up, weight decay, EMA or checkpointing; "
     "those follow seed 001 App. C.1.2 and §4.3 (200 epochs)"
@@ -40,9 +64,9 @@ _PAPER: dict[str, dict[str, Any]] = {
         "temperature": 0.5,
         "window": 3.0,
         "input_size": (100, 100, 100),
-        "dataset_options": {"spacing": 2.0, "crop": (100, 100, 100)},
+        "dataset_options": {"spacing": 2.0, "crop": (100, 100, 100), "registration": "linear"},
         "source": SEED_001,
-        "notes": "label bin 1 from seed 002 Table 12 (same dataset)",
+        "notes": f"label bin 1 from seed 002 Table 12 (same dataset); {UKB_IMAGE}",
     },
     "hcp": {
         "label_bin": 1.0,
@@ -64,7 +88,9 @@ _PAPER: dict[str, dict[str, Any]] = {
         "window": 5.0,
         "input_size": (520, 400),
         "dataset_options": {"image_size": (520, 400)},
+        "use_groups": True,
         "source": SEED_001,
+        "notes": WITHIN_SEX,
     },
     "rhpe": {
         "encoder": "resnet50_2d",
@@ -73,7 +99,9 @@ _PAPER: dict[str, dict[str, Any]] = {
         "window": 5.0,
         "input_size": (520, 400),
         "dataset_options": {"image_size": (520, 400)},
+        "use_groups": True,
         "source": SEED_001,
+        "notes": WITHIN_SEX,
     },
     "echonet": {
         "label_bin": 1.0,
@@ -92,10 +120,12 @@ _PAPER: dict[str, dict[str, Any]] = {
         "encoder": "resnet18_3d",
         "batch_size": 32,
         "temperature": 1.0,
-        "window": 7.0,
+        "window": A4_WINDOW_READINGS[A4_DEFAULT_READING],
         "input_size": (100, 100, 100),
         "dataset_options": {"spacing": 2.0, "crop": (100, 100, 100)},
         "source": SEED_001,
+        "notes": "Table 13's γ = 7 read on SUVR x 100: window 0.07 SUVR (7 SUVR would cover "
+        "the whole range 0.45-2.58)",
     },
     # seed 002 Table 13
     "imdbwiki": {
@@ -132,7 +162,7 @@ _PAPER: dict[str, dict[str, Any]] = {
         "temperature": 0.5,
         "window": 3.0,
         "input_size": (100, 100, 100),
-        "dataset_options": {"spacing": 2.0, "crop": (100, 100, 100)},
+        "dataset_options": {"spacing": 2.0, "crop": (100, 100, 100), "registration": "linear"},
         "augment": "none",
         "protocol": "finetune",
         "source": SEED_002,
@@ -166,10 +196,47 @@ _PAPER: dict[str, dict[str, Any]] = {
     },
 }
 
+#: AdaCon's own EchoNet recipe (AdaCon §IV-B "Training details", its code): R(2+1)D-18, SGD
+#: with momentum 0.9 at lr 1e-4 for 45 epochs, the rate divided by 10 every 15 epochs, batch 20,
+#: MSE regression, multi-task with gamma_con = 0.75 (Table XI) and the loss scale s = 150 of its
+#: code (temperature 1/150; gamma_con was tuned at that scale). Weight decay 1e-4 is EchoNet's
+#: code's; no warm-up, EMA or clipping is stated. AdaCon starts from Kinetics-400 weights
+#: (torchvision's ``R2Plus1D_18_Weights.KINETICS400_V1``): ``encoder_kwargs={"pretrained":
+#: True}`` loads them (a download); the preset leaves them off so that it runs offline.
+ADACON_SCALE = 150.0
+ADACON_ECHONET: dict[str, Any] = {
+    "dataset": "echonet",
+    "method": "adacon",
+    "protocol": "multitask",
+    "encoder": "r2plus1d_18",
+    "optimizer": "sgd",
+    "momentum": 0.9,
+    "lr": 1e-4,
+    "weight_decay": 1e-4,
+    "epochs": 45,
+    "warmup_epochs": 0,
+    "lr_decay_every": 15,
+    "lr_decay_factor": 0.1,
+    "batch_size": 20,
+    "regression_loss": "mse",
+    "gamma_con": 0.75,
+    "temperature": 1.0 / ADACON_SCALE,
+    "ema_decay": 0.0,
+    "grad_clip": 0.0,
+    "input_size": (112, 112),
+    "dataset_options": {"length": 32, "period": 2, "pad": None},
+    "source": "AdaCon §IV-B (Training details), Table XI; its code's scale s = 150",
+    "notes": "Kinetics-400 initialisation is off (encoder_kwargs={'pretrained': True} turns it "
+    "on, downloading torchvision's KINETICS400_V1 weights)",
+}
+
 # Per-dataset settings of the CPU presets: phantom size and a smaller input where the loader
 # can produce one. Airfoil is the real UCI file (no phantom).
 _CPU: dict[str, dict[str, Any]] = {
-    "ukb": {"phantom_n": 96, "dataset_options": {"spacing": None, "crop": None, "size": 32}},
+    "ukb": {
+        "phantom_n": 96,
+        "dataset_options": {"spacing": None, "crop": None, "size": 32, "registration": "nonlinear"},
+    },
     "hcp": {"phantom_n": 96, "dataset_options": {}},
     "rsna": {"phantom_n": 160, "dataset_options": {"image_size": (64, 48)}},
     "rhpe": {"phantom_n": 160, "dataset_options": {"image_size": (64, 48)}},
@@ -191,13 +258,14 @@ _CPU_COMMON: dict[str, Any] = {
     "head_hidden_dim": 64,
     "checkpoint_every": 1,
     "input_size": None,
+    "probe_batchnorm": True,
 }
 
 
 def _paper_preset(name: str, values: dict[str, Any]) -> TrainConfig:
     values = dict(values)
     values.setdefault("dataset", name)
-    return TrainConfig(name=name, **values)
+    return TrainConfig(name=name, **{**PAPER_COMMON, **values})
 
 
 def _cpu_preset(name: str, paper: TrainConfig) -> TrainConfig:
@@ -217,6 +285,7 @@ def _build() -> dict[str, TrainConfig]:
     for name in list(presets):
         if name in _CPU:
             presets[f"{name}-cpu"] = _cpu_preset(f"{name}-cpu", presets[name])
+    presets["echonet-adacon"] = _paper_preset("echonet-adacon", ADACON_ECHONET)
     return presets
 
 

@@ -43,7 +43,9 @@ from supremix.losses import (
 from supremix.mixup import cmixup_batch, mixup_batch
 
 from .config import TrainConfig
+from .input_pairs import input_level_pairs
 from .model import FDSRegressionNet, label_scale, uses_projection_head
+from .windows import window_inclusive
 
 Augmentation = Callable[[torch.Tensor, torch.Generator | None], torch.Tensor]
 #: Called on every contrastive step with the batch's embeddings (all views, detached, float32)
@@ -125,8 +127,8 @@ def build_contrastive_loss(config: TrainConfig, train_labels: np.ndarray) -> Con
                 window=config.window,
                 alpha=alpha,
                 beta=beta,
-                mix_neg=config.mix_neg,
-                mix_pos=config.mix_pos,
+                mix_neg=config.mix_neg and config.mix_level == "embedding",
+                mix_pos=config.mix_pos and config.mix_level == "embedding",
                 distance_weight=config.distance_weight,
                 groups=groups if config.use_groups else None,
                 generator=generator,
@@ -222,6 +224,8 @@ class StageObjective:
                 groups = None if groups is None else groups.repeat(2)
             elif self.contrastive_augment is not None:
                 x = self.contrastive_augment(x, generators["augment"])
+            if self.config.mix_level == "input":
+                x, y, groups = self._input_pairs(x, y, groups, generators["loss"])
         elif self.regression_augment is not None:
             x = self.regression_augment(x, generators["augment"])
         if stage.regression and not stage.contrastive and self.config.mixup != "none":
@@ -235,7 +239,9 @@ class StageObjective:
         if stage.contrastive:
             z = out["embedding"] if out["embedding"] is not None else out["features"]
             bin_size = self.config.label_bin
-            labels = y if bin_size is None else discretize_labels(y, bin_size)
+            # input-level pairs were labelled from binned labels already (_input_pairs)
+            binned = bin_size is None or self.config.mix_level == "input"
+            labels = y if binned else discretize_labels(y, bin_size)
             parts["con"] = self.contrastive_loss(z.float(), labels, groups, generators["loss"])
             for observe in self.observers:
                 observe(z.detach().float(), labels.detach())
@@ -255,6 +261,29 @@ class StageObjective:
         if "con" in parts and "reg" in parts:
             return parts["reg"] + self.config.gamma_con * parts["con"], parts
         return next(iter(parts.values())), parts
+
+    def _input_pairs(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        groups: torch.Tensor | None,
+        generator: torch.Generator,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The batch extended by SupReMix's mixtures formed from inputs (``mix_level``)."""
+        config = self.config
+        alpha, beta = config.beta_params
+        labels = y if config.label_bin is None else discretize_labels(y, config.label_bin)
+        x, labels, groups = input_level_pairs(
+            x,
+            labels,
+            window=config.window,
+            alpha=alpha,
+            beta=beta,
+            inclusive=window_inclusive(config),
+            groups=groups if config.use_groups else None,
+            generator=generator,
+        )
+        return x, labels, groups
 
     def _mix(
         self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
@@ -17,7 +18,7 @@ from supremix.experiments.ablation_specs import (
     PHANTOM_BATCH_DIVISOR,
     SMOKE_BATCH_DIVISOR,
 )
-from supremix.experiments.ablations import ablation_paper_table, run_ablation
+from supremix.experiments.ablations import ablation_paper_table, run_ablation, window_table
 from supremix.experiments.sweep import Sweep
 from supremix.losses import mix_pos_triples, supcon_loss, supremix_loss
 from supremix.paper import paper_results
@@ -25,6 +26,7 @@ from supremix.reporting import validate_results
 from supremix.studies import study_config
 from supremix.train import TrainConfig
 from supremix.train.protocols import build_contrastive_loss, plan_stages
+from supremix.train.windows import WindowError
 
 TABLES = {
     "components": "Table 9",
@@ -34,6 +36,7 @@ TABLES = {
     "discretization": "Table 17",
     "cmixup": "Table 18",
     "pair_selection": "Table 19",
+    "pair_selection_baselines": "Table 19",  # the other reading of Table 19
 }
 
 
@@ -129,6 +132,13 @@ def test_phantom_batch_sizes_scale_the_papers_and_keep_its_rows():
         ]
         assert [v.paper for v in rows] == [v.paper for v in paper]
         assert rows[0].label == f"batch size {32 // divisor} (paper 32)"
+        # the contrastive batch varies, the probe's stays that of the paper's main runs
+        assert {v.overrides["probe_batch_size"] for v in rows} == {64 // divisor}
+    assert {v.overrides["probe_batch_size"] for v in paper} == {64}
+    _, base = study_config("ukb", data_root="/real")
+    for variant in paper:
+        config = base.replace(**variant.overrides)
+        assert config.probe_batch_size == 64 and config.has_second_stage
     # the other ablations run the paper's rows on a phantom
     assert ABLATIONS["window"].variants("rsna", phantom=True) == ABLATIONS["window"].variants(
         "rsna"
@@ -212,11 +222,9 @@ def test_table_9_rows_are_the_supremix_loss_with_their_switches():
     assert len({round(v, 9) for v in values.values()}) == len(TABLE_9)
 
 
-def test_windows_at_most_one_form_no_mix_pos_on_whole_number_labels():
+def test_windows_below_one_year_form_no_mix_pos_on_whole_number_ages():
     z, y = random_batch(seed=1, n=16, low=40, high=48)
-    losses = {
-        g: row_loss("window", "ukb", g, z, y)[0] for g in ("γ=0.2", "γ=0.5", "γ=1.0", "γ=2.0")
-    }
+    losses = {g: row_loss("window", "ukb", g, z, y)[0] for g in ("γ=0.2", "γ=0.5", "γ=2.0")}
     temperature = study_config("ukb")[1].temperature
     no_mix_pos = supremix_loss(
         z,
@@ -226,9 +234,36 @@ def test_windows_at_most_one_form_no_mix_pos_on_whole_number_labels():
         mix_pos=False,
         generator=torch.Generator().manual_seed(5),
     )
-    for g in ("γ=0.2", "γ=0.5", "γ=1.0"):
+    for g in ("γ=0.2", "γ=0.5"):
         torch.testing.assert_close(losses[g], no_mix_pos)
     assert not torch.allclose(losses["γ=2.0"], no_mix_pos)
+
+
+def test_ukb_window_rows_run_on_unbinned_ages_and_stop_on_whole_years():
+    ablation = ABLATIONS["window"]
+    variants = ablation.variants("ukb")
+    assert all(v.overrides["label_bin"] is None for v in variants)
+    _, base = study_config("ukb", data_root="/real", overrides=ablation.overrides)
+    assert base.label_bin == 1.0  # the preset bins; the rows undo it
+    fractional = np.round(np.random.default_rng(0).uniform(42, 82, 3000), 2)
+    table = window_table(ablation, "ukb", variants, base, fractional)
+    per_side = table.set_index("variant")["labels per side"]
+    finite = per_side.drop("γ=∞").to_numpy()
+    assert np.all(np.diff(finite) > 0)  # every finite row is a different window
+    with pytest.raises(WindowError, match=re.escape("γ=0.2")):
+        window_table(ablation, "ukb", variants, base, np.arange(42.0, 83.0))
+
+
+def test_table_17_rows_without_mix_pos_are_declared_and_others_refused():
+    ablation = ABLATIONS["discretization"]
+    variants = ablation.variants("echonet")
+    _, base = study_config("echonet", data_root="/real", overrides=ablation.overrides)
+    ef = np.random.default_rng(1).uniform(10, 90, 2000)
+    table = window_table(ablation, "echonet", variants, base, ef)
+    assert list(table["variant"]) == [v.label for v in variants]
+    undeclared = dataclasses.replace(ablation, window_expect={})
+    with pytest.raises(WindowError, match="bin size 10"):
+        window_table(undeclared, "echonet", variants, base, ef)
 
 
 def test_infinite_window_mixes_every_lower_with_every_higher_label():
@@ -264,14 +299,19 @@ def test_cmixup_rows_mix_only_in_regression_stages():
     assert (alone.method, alone.mixup) == ("vanilla", "cmixup")
     assert [(s.contrastive, s.regression) for s in plan_stages(alone)] == [(False, True)]
     assert (combined.method, combined.mixup, plain.mixup) == ("supremix", "cmixup", "none")
-    assert [(s.contrastive, s.regression) for s in plan_stages(combined)] == [
-        (True, False),
-        (False, True),
+    # C-Mixup acts where the paper applies it: the regression stage trained end to end
+    assert [(s.contrastive, s.regression, s.train_encoder) for s in plan_stages(combined)] == [
+        (True, False, True),
+        (False, True, True),
     ]
+    assert combined.protocol == "finetune" and plain.protocol == "linear_probe"
     assert alone.cmixup_sigma == combined.cmixup_sigma == 21.0  # 1.75 years in months
     ukb = {v.label: v for v in ABLATIONS["pair_selection"].rows["ukb"]}
-    assert ukb["Input Mixup"].overrides == {"method": "vanilla", "mixup": "input"}
+    # App. D.6's text: SupReMix with its pairs mixed at the input (the default reading)
+    assert ukb["Input Mixup"].overrides == {"method": "supremix", "mix_level": "input"}
     assert ukb["C-Mixup"].overrides == {"method": "vanilla", "mixup": "cmixup"}
+    cited = {v.label: v for v in ABLATIONS["pair_selection_baselines"].rows["ukb"]}
+    assert cited["Input Mixup"].overrides == {"method": "vanilla", "mixup": "input"}
 
 
 # ---------------------------------------------------------------- running

@@ -21,6 +21,7 @@ from supremix.experiments.adacon_schemes import (
     LOSS_TABLE,
     ROWS,
     SCHEME_TABLE,
+    TABLES,
     AdaConSchemes,
     adacon_schemes_figure,
     distinct_variants,
@@ -64,6 +65,7 @@ def test_rows_change_what_the_tables_compare():
         "method": "adacon",
         "protocol": "multitask",
         "regression_loss": "l1",
+        "temperature": 1 / 150,  # AdaCon's scale s = 150, at which gamma_con was tuned
     }
     schemes = {r.label: r.variant.overrides for r in ROWS[SCHEME_TABLE]}
     assert schemes["Adaptive Triplet (two-stage)"] == {
@@ -87,7 +89,7 @@ def test_selection_errors_name_the_problem():
         ValueError,
         match=re.escape(
             "unknown or no tables ['Table III'] (Table III: BMD, references only: "
-            "paper_reference); expected some of Table X, Table XII"
+            "paper_reference); expected some of Table X, Table XII, Table VIII"
         ),
     ):
         select_rows(["Table III"])
@@ -107,8 +109,10 @@ def test_selection_errors_name_the_problem():
     assert [r.label for r in rows[SCHEME_TABLE]] == ["SupCon (two-stage)", "SupCon (multi-task)"]
 
 
-def _fabricated(preds: dict[tuple[str, int], np.ndarray], targets: np.ndarray) -> AdaConSchemes:
-    rows = select_rows()
+def _fabricated(
+    preds: dict[tuple[str, int], np.ndarray], targets: np.ndarray, tables=TABLES
+) -> AdaConSchemes:
+    rows = select_rows(tables)
     sweep = Sweep(
         dataset="echonet",
         preset="echonet-cpu",
@@ -230,3 +234,62 @@ def test_huber_delta_is_in_label_units():
     error = ((net(x)["pred"] - y) / 10.0).abs()
     expected = torch.where(error < 0.4, 0.5 * error**2, 0.4 * (error - 0.2)).mean()
     assert torch.allclose(loss, expected)
+
+
+def test_adacons_own_recipe_is_a_preset_used_with_real_data(monkeypatch):
+    import supremix.experiments.adacon_schemes as schemes
+    from supremix.train import PRESETS
+
+    preset = PRESETS[schemes.PAPER_PRESET]
+    assert (preset.optimizer, preset.momentum, preset.lr) == ("sgd", 0.9, 1e-4)
+    assert (preset.epochs, preset.lr_decay_every, preset.batch_size) == (45, 15, 20)
+    assert preset.temperature == pytest.approx(1 / 150) and preset.gamma_con == 0.75
+    assert preset.encoder == "r2plus1d_18" and not preset.encoder_kwargs.get("pretrained")
+    calls = {}
+
+    def fake_sweep(dataset, variants, **kwargs):
+        calls.update(kwargs)
+        return None
+
+    monkeypatch.setattr(schemes, "run_sweep", fake_sweep)
+    schemes.run_adacon_schemes(data_root="/real/echonet", kinetics=True)
+    assert calls["preset"] == "echonet-adacon"
+    assert calls["overrides"]["encoder_kwargs"] == {"pretrained": True}
+    schemes.run_adacon_schemes()
+    assert calls["preset"] is None and "encoder_kwargs" not in calls["overrides"]
+
+
+def test_kinetics_weights_reach_torchvisions_builder_without_downloading(monkeypatch):
+    import supremix.models.torchvision_encoders as tv
+    from supremix.train import PRESETS
+    from supremix.train.model import build_encoder_for
+
+    asked = []
+
+    def no_download(builder, weights):
+        asked.append(weights)
+        return builder()
+
+    monkeypatch.setattr(tv, "build_with_weights", no_download)
+    config = PRESETS["echonet-adacon"].replace(encoder_kwargs={"pretrained": True})
+    build_encoder_for(config, modality="video", in_channels=3)
+    assert asked == [tv.R2PLUS1D_18_WEIGHTS]
+    assert str(tv.R2PLUS1D_18_WEIGHTS).endswith("KINETICS400_V1")
+
+
+def test_table_viii_reuses_table_xs_runs_and_compares_adacon_with_ouyangs_model():
+    from supremix.experiments.adacon_schemes import SOTA_TABLE
+
+    both = distinct_variants(select_rows([LOSS_TABLE, SOTA_TABLE]))
+    assert [v.label for v in both] == [
+        v.label for v in distinct_variants(select_rows([LOSS_TABLE]))
+    ]
+    labels = [v.label for v in both]
+    offsets = {label: 8.0 for label in labels}
+    offsets.update({"MSE": 4.0, "MSE + AdaCon": 3.0})
+    preds = {(label, 0): TARGETS + offsets[label] for label in labels}
+    result = _fabricated(preds, TARGETS, tables=[LOSS_TABLE, SOTA_TABLE])
+    arms = result.arms(SOTA_TABLE)
+    assert arms[f"{OURS} difference"].tolist() == [-1.0]
+    assert arms["paper (seed 003 Table VIII) difference"].round(2).tolist() == [-0.24]
+    assert "adding AdaCon improved MAE for 1 of 1 comparisons" in result.describe(SOTA_TABLE)

@@ -29,6 +29,7 @@ from supremix.experiments.gender_aware import (
     trajectory_figure,
     within_group_ordinality,
 )
+from supremix.studies import study_config
 from supremix.train import TrainConfig, train
 
 
@@ -89,7 +90,10 @@ def test_rows_are_chosen_by_key_and_unknown_keys_are_named():
         "SupReMix, mixing within sex",
     ]
     assert ROWS["supremix_within_sex"].overrides["use_groups"] is True
-    assert not ROWS["supremix"].overrides.get("use_groups", False)
+    # the presets mix within sex by default: the "across" row must switch it off itself
+    assert ROWS["supremix"].overrides["use_groups"] is False
+    _, base = study_config("rsna")
+    assert base.use_groups and not base.replace(**ROWS["supremix"].overrides).use_groups
     TrainConfig(**ROWS["supremix_within_sex"].overrides)  # valid overrides
     with pytest.raises(ValueError, match="unknown or no rows \\['within'\\]"):
         gender_variants(["within"])

@@ -182,3 +182,21 @@ def test_table_reads_the_curves_at_the_first_middle_and_last_epoch_averaged_over
 def test_track_hardness_refuses_a_method_without_a_contrastive_loss():
     with pytest.raises(ValueError, match="contrastive methods; got \\['vanilla'\\]"):
         track_hardness("rsna", methods=["vanilla"])
+
+
+def test_real_data_tracks_the_papers_100_epochs_by_default(monkeypatch):
+    import supremix.experiments.hardness as hardness
+
+    assert hardness.hardness_epochs(None, "/data/rsna") == 100
+    assert hardness.hardness_epochs(None, None) == hardness.PHANTOM_EPOCHS
+    assert hardness.hardness_epochs(7, "/data/rsna") == 7
+    seen = {}
+
+    def stop(dataset, **kwargs):
+        seen.update(kwargs)
+        raise RuntimeError("stop before opening data")
+
+    monkeypatch.setattr(hardness, "study_config", stop)
+    with pytest.raises(RuntimeError, match="stop before"):
+        hardness.track_hardness(data_root="/data/rsna")
+    assert seen["epochs"] == 100

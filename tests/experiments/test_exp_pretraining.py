@@ -22,7 +22,7 @@ from supremix.models import SFCN
 from supremix.train import TrainConfig
 from supremix.train.model import build_model
 
-INPUTS = {"volume3d": (1, 1, 32, 32, 32), "image2d": (2, 1, 64, 48)}
+INPUTS = {"volume3d": (1, 1, 32, 32, 32), "image2d": (2, 1, 64, 48), "timeseries": (2, 8, 40)}
 
 
 def test_the_two_settings_differ_only_by_supremix_pretraining_then_fine_tuning():
@@ -36,11 +36,15 @@ def test_the_two_settings_differ_only_by_supremix_pretraining_then_fine_tuning()
     }
 
 
-@pytest.mark.parametrize(("dataset", "modality"), [("ukb", "volume3d"), ("rsna", "image2d")])
+@pytest.mark.parametrize(
+    ("dataset", "modality"),
+    [("ukb", "volume3d"), ("rsna", "image2d"), ("a4", "volume3d"), ("hcp", "timeseries")],
+)
 def test_every_cpu_architecture_reads_the_phantoms_input(dataset, modality):
     for variant in pretraining_variants(dataset, model_size="cpu", methods=["supremix"]):
         config = TrainConfig(dataset=dataset, model_size="cpu").replace(**variant.overrides)
-        model = build_model(config, modality=modality, in_channels=1).eval()
+        channels = INPUTS[modality][1]
+        model = build_model(config, modality=modality, in_channels=channels).eval()
         with torch.no_grad():
             out = model(torch.randn(INPUTS[modality]))
         assert out["pred"].shape[0] == INPUTS[modality][0]

@@ -131,7 +131,7 @@ def test_each_target_run_loads_the_encoder_of_its_methods_source_run(tmp_path, m
     assert [s["method"] for s in sources] == ["supcon", "supcon", "supremix", "supremix"]
     assert {s["dataset"]["name"] for s in sources} == {"rsna"}
     target = run.targets["RSNA → RHPE"]
-    assert target.dataset == "rhpe" and target.eval_split == "val"
+    assert target.dataset == "rhpe" and "validation" in target.data["reported_split"]
     _, config = study_config("rhpe", smoke=True)
     assert {r.n_train for r in target.runs} == {config.batch_size}
     frame = run.beside_paper()

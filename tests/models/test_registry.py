@@ -23,6 +23,13 @@ TINY = {
     "sfcn": ({"in_channels": 1, "width": 4}, (2, 1, 32, 32, 32)),
     "densenet2d": ({"in_channels": 1, "width": 8, "block_config": (2, 2, 2, 2)}, (2, 1, 32, 32)),
     "densenet121_2d": ({"in_channels": 1}, (1, 1, 32, 32)),
+    "vit2d": ({"in_channels": 1, "width": 16, "depth": 1, "image_size": 32}, (2, 1, 32, 32)),
+    "vit_b_16": ({"in_channels": 1}, (1, 1, 224, 224)),
+    "densenet121_3d": (
+        {"in_channels": 1, "width": 4, "init_features": 8, "block_config": (1, 1, 1, 1)},
+        (2, 1, 32, 32, 32),
+    ),
+    "tcn": ({"in_channels": 400, "width": 8, "depth": 2}, (2, 400, 40)),
 }
 PAPER_OUT_DIM = {
     "resnet18_1d": 512,
@@ -31,6 +38,7 @@ PAPER_OUT_DIM = {
     "r2plus1d_18": 512,
     "mlp": 10,
     "densenet121_2d": 1024,
+    "vit_b_16": 768,
 }
 
 

@@ -35,7 +35,10 @@ def test_seed_001_presets_match_table_13(name):
     encoder, batch, temperature, window, size = SEED_001_TABLE_13[name]
     preset = PRESETS[name]
     assert (preset.encoder, preset.batch_size) == (encoder, batch)
-    assert (preset.temperature, preset.window, preset.input_size) == (temperature, window, size)
+    # A4's γ = 7 is read on SUVR x 100 (supremix.train.windows.A4_WINDOW_READINGS)
+    scale = 100 if name == "a4" else 1
+    assert (preset.temperature, preset.input_size) == (temperature, size)
+    assert preset.window * scale == pytest.approx(window)
     # rows shared by every dataset of the table, and App. C.1.1-C.1.2, §4.3
     assert (preset.lr, preset.weight_decay, preset.beta_params) == (1e-3, 1e-4, (2.0, 8.0))
     assert (preset.feature_dim, preset.head_hidden_dim, preset.epochs) == (128, 2048, 200)
@@ -133,3 +136,30 @@ def test_label_bins_follow_seed_002_table_12_and_seed_001_appendix_d4():
         assert PRESETS[name].label_bin == 1.0, name
     for name in ("rsna", "rhpe", "a4"):
         assert PRESETS[name].label_bin is None, name
+
+
+def test_paper_presets_run_the_papers_linear_probe_without_batchnorm():
+    from supremix.train.model import build_model
+
+    for name, preset in PRESETS.items():
+        assert preset.probe_batchnorm is name.endswith("-cpu"), name
+    config = PRESETS["airfoil"]
+    model = build_model(config, modality="tabular", in_channels=5)
+    kinds = [type(m).__name__ for m in model.regressor.modules()]
+    assert "BatchNorm1d" not in kinds and "Linear" in kinds
+    model = build_model(config.replace(probe_batchnorm=True), modality="tabular", in_channels=5)
+    assert "BatchNorm1d" in [type(m).__name__ for m in model.regressor.modules()]
+
+
+def test_bone_age_presets_mix_only_within_sex_by_default():
+    for name in ("rsna", "rhpe", "rsna-cpu", "rhpe-cpu"):
+        assert PRESETS[name].use_groups, name
+    for name in ("ukb", "echonet", "a4", "airfoil"):
+        assert not PRESETS[name].use_groups, name
+
+
+def test_ukb_presets_read_the_linearly_registered_brain_of_appendix_b11():
+    for name in ("ukb", "ukb-seed002"):
+        assert PRESETS[name].dataset_options["registration"] == "linear", name
+    # the phantom writes the non-linear file name
+    assert PRESETS["ukb-cpu"].dataset_options["registration"] == "nonlinear"

@@ -173,3 +173,22 @@ def test_a_training_set_smaller_than_one_batch_is_refused(tmp_path):
         ValueError, match="the training set has 8 items, fewer than one batch of 16"
     ):
         train(toy_config(), **toy_splits(n_train=8), out_dir=tmp_path)
+
+
+def test_probe_batch_size_sets_only_the_batch_after_pretraining(tmp_path, monkeypatch):
+    import supremix.train.engine as engine
+
+    seen = []
+    real = engine.train_loader
+
+    def recording(dataset, config, env, generator, *, batch_size=None):
+        loader = real(dataset, config, env, generator, batch_size=batch_size)
+        seen.append(loader.batch_size)
+        return loader
+
+    monkeypatch.setattr(engine, "train_loader", recording)
+    config = toy_config(batch_size=8, probe_batch_size=32)
+    train(config, **toy_splits(), out_dir=tmp_path)
+    assert seen == [8, 32]  # the contrastive stage, then the probe
+    with pytest.raises(ValueError, match="probe_batch_size=32 is the batch of the stage after"):
+        toy_config(method="vanilla", probe_batch_size=32)

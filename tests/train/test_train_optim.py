@@ -148,3 +148,29 @@ def test_ema_is_bitwise_the_direct_lerp_of_the_state():
     for k, v in ema.module.state_dict().items():
         assert torch.equal(v, direct[k]), k
     assert ema.updates == 29
+
+
+def test_sgd_with_momentum_is_offered_for_adacons_recipe():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    sgd = build_optimizer(model, lr=1e-4, weight_decay=1e-4, optimizer="sgd", momentum=0.9)
+    assert isinstance(sgd, torch.optim.SGD)
+    assert [g["momentum"] for g in sgd.param_groups] == [0.9, 0.9]
+    assert [g["weight_decay"] for g in sgd.param_groups] == [1e-4, 0.0]
+    with pytest.raises(ValueError, match="optimizer must be 'adam' or 'sgd'"):
+        build_optimizer(model, lr=1e-4, weight_decay=0.0, optimizer="lamb")
+
+
+@pytest.mark.parametrize("warmup", [0, 1, 2])
+def test_step_decay_divides_the_rate_by_ten_every_period_after_the_warmup(warmup):
+    model = nn.Linear(2, 1)
+    optimizer = build_optimizer(model, lr=1.0, weight_decay=0.0, optimizer="sgd")
+    scheduler = build_scheduler(
+        optimizer, warmup_steps=warmup, total_steps=50, lr=1.0, decay_every_steps=15
+    )
+    rates = []
+    for _ in range(50):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    expected = [(s + 1) / warmup if s < warmup else 0.1 ** ((s - warmup) // 15) for s in range(50)]
+    assert rates == pytest.approx(expected)
