@@ -90,6 +90,7 @@ PAPER_SOURCES: dict[str, tuple[PaperSource, ...]] = {
     "airfoil": (PaperSource(2, "Table 5"),),
     "agedb": (PaperSource(2, "Table 1"),),
     "imdbwiki": (PaperSource(2, "Table 3"),),
+    "stsb": (PaperSource(2, "Table 2"),),
 }
 
 _SHORT = {"lr": 3e-3, "augment": "none", "epochs": 12, "probe_epochs": 6}
@@ -114,6 +115,7 @@ PHANTOM_SETTINGS: dict[str, dict[str, Any]] = {
     "a4": {**_SHORT, "phantom_n": 160},
     "agedb": {**_SHORT, "phantom_n": 480},
     "imdbwiki": {**_SHORT, "phantom_n": 480},
+    "stsb": {**_SHORT, "phantom_n": 480},
 }
 
 #: The airfoil notebook's strong Vanilla baseline, as overrides of preset "airfoil": the paper's
@@ -142,6 +144,7 @@ SMOKE_PHANTOM_N: dict[str, int] = {
     "a4": 64,
     "agedb": 160,
     "imdbwiki": 160,
+    "stsb": 64,
 }
 
 #: TrainConfig fields shown by :meth:`Study.settings_table`, in this order.

@@ -34,6 +34,7 @@ from .checkpoint import (
 from .config import TrainConfig, differing_fields
 from .data import (
     augmentations,
+    encoder_inputs_of,
     input_shape,
     modality_of,
     per_process_batch,
@@ -204,6 +205,7 @@ class _Run:
             label_mean=mean,
             label_std=std,
             train_labels=self.train_labels,
+            data_inputs=encoder_inputs_of(train_set),
         )
         if config.init_encoder is not None:
             load_encoder_weights(model, config.init_encoder)
