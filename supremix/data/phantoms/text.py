@@ -46,7 +46,7 @@ def lexicon(rng: np.random.Generator, size: int = LEXICON_SIZE) -> list[str]:
 def _pair(rng: np.random.Generator, words: list[str], level: float) -> tuple[str, str, float]:
     length = int(rng.integers(6, 13))
     first = list(rng.choice(words, size=length))
-    kept = int(round(level / 5.0 * length))
+    kept = round(level / 5.0 * length)
     second = list(first)
     for position in rng.choice(length, size=length - kept, replace=False):
         others = [w for w in words if w != first[position]]
