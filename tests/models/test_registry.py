@@ -69,11 +69,14 @@ def test_cpu_encoders_for_each_modality_run(modality):
         "timeseries": (2, 400, 50),
         "video": (2, 3, 4, 16, 16),
         "tabular": (2, 5),
+        "text": (2, 2, 9),
     }
     shape = shapes[modality]
-    encoder = encoder_for_modality(modality, in_channels=shape[1], size="cpu").eval()
+    data = {"vocab_size": 50} if modality == "text" else {}
+    encoder = encoder_for_modality(modality, in_channels=shape[1], size="cpu", **data).eval()
+    x = torch.randint(1, 50, shape) if modality == "text" else torch.randn(shape)
     with torch.no_grad():
-        assert encoder(torch.randn(shape)).shape == (2, encoder.out_dim)
+        assert encoder(x).shape == (2, encoder.out_dim)
     assert sum(p.numel() for p in encoder.parameters()) < 300_000
 
 
