@@ -20,6 +20,7 @@ paper's embeddings**. See data_cards/stsb.md.
 from __future__ import annotations
 
 import functools
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,21 @@ def locate_stsb(root: str | Path) -> Path:
         f"no folder under {root} holds {', '.join(FILES.values())}",
         f"them in {root} or in {root}/glue_data/STS-B",
     )
+
+
+def real_stsb_root(data_root: str | Path | None = None) -> Path | None:
+    """``data_root``, else ``$SUPREMIX_DATA`` when the TSVs are under it (see
+    :data:`SUBFOLDERS`), else ``None``: where a notebook finds the real splits, if anywhere."""
+    if data_root is not None:
+        return Path(data_root)
+    configured = os.environ.get("SUPREMIX_DATA")
+    if not configured:
+        return None
+    try:
+        locate_stsb(Path(configured).expanduser())
+    except DatasetLayoutError:
+        return None
+    return Path(configured).expanduser()
 
 
 def read_stsb_tsv(path: str | Path) -> dict[str, list[Any]]:
