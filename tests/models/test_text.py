@@ -16,6 +16,7 @@ from supremix.data.phantoms import write_phantom
 from supremix.data.stsb import STSBDIR
 from supremix.models import build_encoder, encoder_for_modality
 from supremix.models.text import BiLSTMPairEncoder
+from supremix.studies import compare_methods
 from supremix.train import get_preset, train
 from supremix.train.model import build_model, set_trainable
 
@@ -146,3 +147,13 @@ def test_a_run_on_the_text_phantom_uses_the_datasets_words(tmp_path, glove):
     )
     set_trainable(model, encoder=True, projection_head=True, regressor=True)
     assert all(p.requires_grad for p in model.encoder.parameters())
+
+
+def test_the_phantom_is_learned_at_the_cpu_preset(monkeypatch):
+    """The book's phantom standard: at the CPU preset the best method's test MAE is at most 0.6
+    times the MAE of predicting the training mean (SupReMix alone is tested, to save time)."""
+    monkeypatch.delenv("SUPREMIX_DATA", raising=False)
+    study = compare_methods("stsb", methods=["supremix"], seeds=[0], device="cpu")
+    assert study.data_kind == "phantom" and study.preset == "stsb-cpu"
+    mae = study.metrics_frame()["mae"].min()
+    assert mae <= 0.6 * study.mean_predictor_metrics()["mae"], mae
