@@ -23,6 +23,7 @@ TINY = {
     "sfcn": ({"in_channels": 1, "width": 4}, (2, 1, 32, 32, 32)),
     "densenet2d": ({"in_channels": 1, "width": 8, "block_config": (2, 2, 2, 2)}, (2, 1, 32, 32)),
     "densenet121_2d": ({"in_channels": 1}, (1, 1, 32, 32)),
+    "bilstm": ({"in_channels": 2, "vocab_size": 30, "width": 4, "depth": 1}, (2, 2, 7)),
 }
 PAPER_OUT_DIM = {
     "resnet18_1d": 512,
@@ -43,8 +44,9 @@ def test_every_encoder_returns_flat_features_of_out_dim(name):
     arguments, shape = TINY[name]
     encoder = build_encoder(name, **arguments).eval()
     assert isinstance(encoder.out_dim, int)
+    x = torch.randint(1, 30, shape) if name == "bilstm" else torch.randn(shape)  # token ids
     with torch.no_grad():
-        assert encoder(torch.randn(shape)).shape == (shape[0], encoder.out_dim)
+        assert encoder(x).shape == (shape[0], encoder.out_dim)
     if name in PAPER_OUT_DIM:
         assert encoder.out_dim == PAPER_OUT_DIM[name]
 
