@@ -66,8 +66,7 @@ def _write_split(path: Path, rng: np.random.Generator, words: list[str], levels)
 def _write_glove(path: Path, rng: np.random.Generator, words: list[str]) -> None:
     listed = [w for w in words if rng.random() < 0.75] + [".", "zzyzx", "quorble", "new york"]
     lines = [
-        " ".join([word, *(f"{v:.5f}" for v in rng.normal(0.0, 0.5, GLOVE_DIM))])
-        for word in listed
+        " ".join([word, *(f"{v:.5f}" for v in rng.normal(0.0, 0.5, GLOVE_DIM))]) for word in listed
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
