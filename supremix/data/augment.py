@@ -336,7 +336,7 @@ def default_augmentation(
     """
     if style not in ("supervised", "simclr"):
         raise ValueError(f"unknown style {style!r}; expected 'supervised' or 'simclr'")
-    if modality in ("timeseries", "tabular"):
+    if modality in ("timeseries", "tabular", "text"):
         return None
     if modality == "image2d" and style == "simclr":
         if image_size is None:

@@ -52,6 +52,7 @@ PHANTOM_SETTINGS: dict[str, dict[str, Any]] = {
     "a4": {**_SHORT, "phantom_n": 160},
     "agedb": {**_SHORT, "phantom_n": 480},
     "imdbwiki": {**_SHORT, "phantom_n": 480},
+    "stsb": {**_SHORT, "phantom_n": 480},
 }
 
 #: ``smoke=True``: one epoch per stage on a small phantom, to check that everything runs.
@@ -71,6 +72,7 @@ SMOKE_PHANTOM_N: dict[str, int] = {
     "a4": 64,
     "agedb": 160,
     "imdbwiki": 160,
+    "stsb": 64,
 }
 
 _CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(TrainConfig))

@@ -68,6 +68,7 @@ PAPER_SOURCES: dict[str, tuple[PaperSource, ...]] = {
     "airfoil": (PaperSource(2, "Table 5"),),
     "agedb": (PaperSource(2, "Table 1"),),
     "imdbwiki": (PaperSource(2, "Table 3"),),
+    "stsb": (PaperSource(2, "Table 2"),),
 }
 
 
