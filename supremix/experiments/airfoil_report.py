@@ -228,6 +228,44 @@ class AirfoilStudy:
             workers=int(values["workers"]),
         )
 
+    def beside_paper(self, metrics: Sequence[str] = ("MAE", "MSE", "GM")) -> pd.DataFrame:
+        """:meth:`table` with Mixup Your Own Pairs Table 5 (real data, its protocol) beside the
+        paper-protocol arms it reports, in columns ``"paper <metric> (Table 5)"``."""
+        table = self.table()
+        paper = paper_results(seed=2, table="Table 5", dataset="airfoil")
+        for metric in metrics:
+            values = paper[paper["metric"] == metric].set_index("method")["value"]
+            table[f"paper {metric} (Table 5)"] = [
+                values.get(label, math.nan)
+                if label in values.index and self._group(label) == PAPER_PROTOCOL
+                else math.nan
+                for label in table.index
+            ]
+        return table
+
+    def _group(self, label: str) -> str:
+        return self.arm(label).group if label in {a.label for a in self.arms} else "-"
+
+    def first_split(self, labels: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Predictions of ``labels`` on the first complete split's test rows, and its labels."""
+        split = self.complete_splits[0]
+        chosen = {(r["arm"]): r for r in self.records if r["split"] == split}
+        targets = np.asarray(chosen[labels[0]]["targets"])
+        return {label: np.asarray(chosen[label]["preds"]) for label in labels}, targets
+
+    def describe(self) -> str:
+        """What this study holds, in one Markdown sentence (runs, splits, schedule)."""
+        s = self.settings
+        held, expected = len(self.records), len(self.arms) * len(s.splits)
+        status = "complete" if self.complete else "**partial**"
+        return (
+            f"The study is {status}: {held} of {expected} runs ({len(self.arms)} arms x "
+            f"{len(s.splits)} splits); tables use the {len(self.complete_splits)} splits "
+            f"every arm has run ({', '.join(map(str, self.complete_splits)) or 'none'}). "
+            f"Schedule: paper protocol {s.epochs} + {s.probe_epochs} epochs, strong recipe "
+            f"{s.strong_epochs} epochs, multi-task weight {s.multitask_weight:g}."
+        )
+
 
 def paper_gap(study: AirfoilStudy, strong: str = "Vanilla (strong)") -> str:
     """One sentence: Mixup Your Own Pairs Table 5's Vanilla and SupReMix MAE beside this
@@ -333,3 +371,19 @@ def study_provenance(study: AirfoilStudy, *, data_file: str | Path, device: str)
         "wall_time_s": round(study.wall_time_s, 1),
         "training_seconds_total": round(sum(r["seconds"] for r in study.records), 1),
     }
+
+
+def describe_provenance(provenance: dict[str, Any]) -> str:
+    """One Markdown line: commit, machine, data checksum and wall time of a recorded study."""
+    git = provenance.get("git") or {}
+    commit = git.get("commit", "unknown")[:10] + (
+        " (uncommitted changes)" if git.get("dirty") else ""
+    )
+    machine = provenance["machine"]
+    return (
+        f"Recorded {provenance['created']} at commit `{commit}` on {machine['cpu']} "
+        f"({machine['cores']} cores, {machine['workers']} worker processes of one torch thread); "
+        f"data `{provenance['data']['file']}` SHA-256 `{provenance['data']['sha256'][:16]}...`; "
+        f"wall time {provenance['wall_time_s'] / 60:.0f} min for this execution, "
+        f"{provenance['training_seconds_total'] / 60:.0f} min of training in all."
+    )
