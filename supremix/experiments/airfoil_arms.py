@@ -101,6 +101,12 @@ class Arm:
         return "".join(c if c.isalnum() else "-" for c in text)
 
 
+def priority(arm: Arm) -> int:
+    """0 for the arms that answer the chapter's questions first (Vanilla and SupReMix in both
+    groups), 1 for the other baselines: a study cut short holds the first on more splits."""
+    return 0 if arm.method in ("vanilla", "supremix") else 1
+
+
 def paper_arms(methods: Sequence[str] = PAPER_METHODS) -> list[Arm]:
     """The paper's protocol (Mixup Your Own Pairs Table 13, preset ``airfoil``) per method."""
     return [

@@ -54,6 +54,7 @@ class AirfoilStudy:
 
     @property
     def complete(self) -> bool:
+        """Whether every arm has run on every split of the settings."""
         return len(self.complete_splits) == len(self.settings.splits)
 
     def arm(self, label: str) -> Arm:
@@ -63,9 +64,8 @@ class AirfoilStudy:
         raise KeyError(f"no arm {label!r}; arms: {', '.join(a.label for a in self.arms)}")
 
     def runs_frame(self) -> pd.DataFrame:
-        """One row per run of a complete split: arm, group, split, the metrics, the
-        validation MAE of the kept weights and the training seconds."""
-        splits = set(self.complete_splits)
+        """One row per run: arm, group, split, the metrics, the validation MAE of the kept
+        weights and the training seconds."""
         order = {a.label: i for i, a in enumerate(self.arms)}
         rows = [
             {
@@ -77,25 +77,25 @@ class AirfoilStudy:
                 "seconds": r["seconds"],
             }
             for r in sorted(self.records, key=lambda r: (order[r["arm"]], r["split"]))
-            if r["split"] in splits
         ]
         return pd.DataFrame(rows)
 
     def table(self, metrics: Sequence[str] = STUDY_METRICS) -> pd.DataFrame:
-        """Mean and sample standard deviation over the complete splits, one row per arm, with
-        the training-mean predictor last (the MAE of a model that learned nothing)."""
+        """Mean and sample standard deviation over each arm's runs (``runs`` of them), one row
+        per arm, with the training-mean predictor last (the MAE of a model that learned
+        nothing, over every split run)."""
         frame = self.runs_frame()
         if frame.empty:
-            raise ValueError("no split is complete yet: no table to show")
+            raise ValueError("the study holds no run yet: no table to show")
         grouped = frame.groupby("arm", sort=False)
         table = pd.DataFrame({"group": grouped["group"].first(), "runs": grouped.size()})
         for metric in metrics:
             table[metric] = grouped[metric].mean()
             table[f"{metric} std"] = grouped[metric].std()
+        first = {r["split"]: r for r in self.records}
         floor = [
             regression_metrics(np.full(len(r["targets"]), r["train_mean"]), np.array(r["targets"]))
-            for r in self.records
-            if r["arm"] == self.arms[0].label and r["split"] in set(self.complete_splits)
+            for _, r in sorted(first.items())
         ]
         table.loc["Training mean", ["group", "runs"]] = ["-", len(floor)]
         for metric in metrics:
@@ -108,9 +108,10 @@ class AirfoilStudy:
         return table
 
     def split_mae(self, label: str) -> pd.Series:
-        """Test MAE of ``label`` per complete split."""
-        frame = self.runs_frame()
-        return frame[frame["arm"] == self.arm(label).label].set_index("split")["MAE"]
+        """Test MAE of ``label`` per split it ran on."""
+        label = self.arm(label).label
+        runs = sorted((r["split"], r["metrics"]["MAE"]) for r in self.records if r["arm"] == label)
+        return pd.Series(dict(runs), name="MAE", dtype=float).rename_axis("split")
 
     def baselines(self, group: str | None = None) -> list[str]:
         """Arms without SupReMix (of ``group`` when given)."""
@@ -121,30 +122,34 @@ class AirfoilStudy:
         ]
 
     def strongest(self, labels: Sequence[str]) -> str:
-        """The arm of ``labels`` with the lowest mean test MAE over the complete splits."""
-        return min(labels, key=lambda label: float(self.split_mae(label).mean()))
+        """The arm of ``labels`` with the lowest mean test MAE, among those with the most runs
+        (so that an arm with one lucky split is not chosen over arms run on every split)."""
+        most = max(len(self.split_mae(label)) for label in labels)
+        candidates = [label for label in labels if len(self.split_mae(label)) == most]
+        return min(candidates, key=lambda label: float(self.split_mae(label).mean()))
 
     def paired_by_split(self, reference: str | None = None) -> pd.DataFrame:
         """Every arm against ``reference`` (default: the strongest baseline of all groups),
         paired by split: mean MAEs, mean difference (arm minus reference: negative when the
-        arm errs less), paired t-test over the complete splits and splits won."""
+        arm errs less), paired t-test over the splits both ran on (``splits``) and splits won."""
         reference = self.strongest(self.baselines()) if reference is None else reference
-        ours = self.split_mae(reference).sort_index()
         rows = []
         for arm in self.arms:
             if arm.label == reference:
                 continue
-            theirs = self.split_mae(arm.label).reindex(ours.index)
-            test = paired_ttest(theirs.to_numpy(), ours.to_numpy()) if len(ours) > 1 else None
+            both = pd.concat([self.split_mae(arm.label), self.split_mae(reference)], axis=1)
+            theirs, ours = both.dropna().to_numpy().T if len(both.dropna()) else ([], [])
+            test = paired_ttest(theirs, ours) if len(ours) > 1 else None
             rows.append(
                 {
                     "arm": arm.label,
-                    "MAE": float(theirs.mean()),
-                    f"MAE {reference}": float(ours.mean()),
-                    "difference": float((theirs - ours).mean()),
+                    "MAE": float(np.mean(theirs)) if len(ours) else math.nan,
+                    f"MAE {reference}": float(np.mean(ours)) if len(ours) else math.nan,
+                    "difference": float(np.mean(theirs - ours)) if len(ours) else math.nan,
                     "t": math.nan if test is None else test.t,
                     "p": math.nan if test is None else test.p,
-                    "splits won": f"{int((theirs < ours).sum())} of {len(ours)}",
+                    "splits": len(ours),
+                    "splits won": f"{int(np.sum(theirs < ours))} of {len(ours)}",
                 }
             )
         return pd.DataFrame(rows).set_index("arm")
@@ -152,7 +157,9 @@ class AirfoilStudy:
     def verdict(self, label: str, reference: str) -> str:
         """One sentence: does ``label`` beat ``reference``, paired by split?"""
         row = self.paired_by_split(reference).loc[label]
-        n = len(self.complete_splits)
+        n = int(row["splits"])
+        if n < 2:
+            return f"{label} against {reference}: {n} common split(s), no paired test yet."
         p = "undefined" if math.isnan(row["p"]) else f"{row['p']:.2g}"
         lower = row["difference"] < 0
         if lower and not math.isnan(row["p"]) and row["p"] < 0.05:
@@ -169,8 +176,6 @@ class AirfoilStudy:
 
     def answers(self) -> str:
         """Markdown: the chapter's two questions answered from this study's numbers."""
-        if len(self.complete_splits) < 2:
-            return "Fewer than two complete splits: no paired test is possible yet."
         paper_base = self.strongest(self.baselines(PAPER_PROTOCOL))
         strongest = self.strongest(self.baselines())
         ours = [a.label for a in self.arms if a.method == "supremix"]
@@ -187,13 +192,12 @@ class AirfoilStudy:
         return "\n".join(lines)
 
     def summary(self, *, notes: str = "", provenance: dict[str, Any] | None = None) -> dict:
-        """The runs of the complete splits as a :mod:`supremix.reporting` results summary (one
-        "method" per arm, seed = split)."""
-        splits = set(self.complete_splits)
+        """Every run as a :mod:`supremix.reporting` results summary (one "method" per arm,
+        seed = split)."""
+        order = {a.label: i for i, a in enumerate(self.arms)}
         runs = [
             {"method": r["arm"], "seed": r["split"], "metrics": r["metrics"]}
-            for r in self.records
-            if r["split"] in splits
+            for r in sorted(self.records, key=lambda r: (order[r["arm"]], r["split"]))
         ]
         kinds = {r["data_kind"] for r in self.records}
         return summarise_runs(
@@ -247,8 +251,10 @@ class AirfoilStudy:
         return self.arm(label).group if label in {a.label for a in self.arms} else "-"
 
     def first_split(self, labels: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Predictions of ``labels`` on the first complete split's test rows, and its labels."""
-        split = self.complete_splits[0]
+        """Predictions of ``labels`` on the test rows of the first split they all ran on, and
+        its labels."""
+        have = {(r["arm"], r["split"]) for r in self.records}
+        split = next(s for s in self.settings.splits if all((x, s) in have for x in labels))
         chosen = {(r["arm"]): r for r in self.records if r["split"] == split}
         targets = np.asarray(chosen[labels[0]]["targets"])
         return {label: np.asarray(chosen[label]["preds"]) for label in labels}, targets
@@ -258,10 +264,11 @@ class AirfoilStudy:
         s = self.settings
         held, expected = len(self.records), len(self.arms) * len(s.splits)
         status = "complete" if self.complete else "**partial**"
+        counts = self.runs_frame().groupby("arm").size() if self.records else pd.Series([0])
         return (
             f"The study is {status}: {held} of {expected} runs ({len(self.arms)} arms x "
-            f"{len(s.splits)} splits); tables use the {len(self.complete_splits)} splits "
-            f"every arm has run ({', '.join(map(str, self.complete_splits)) or 'none'}). "
+            f"{len(s.splits)} splits; {counts.min()} to {counts.max()} runs per arm, column "
+            "`runs`); each paired test uses the splits both arms ran on. "
             f"Schedule: paper protocol {s.epochs} + {s.probe_epochs} epochs, strong recipe "
             f"{s.strong_epochs} epochs, multi-task weight {s.multitask_weight:g}."
         )

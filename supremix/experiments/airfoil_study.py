@@ -41,7 +41,13 @@ from typing import Any
 
 import numpy as np
 
-from supremix.experiments.airfoil_arms import PAPER_PROTOCOL, Arm, StudySettings, study_arms
+from supremix.experiments.airfoil_arms import (
+    PAPER_PROTOCOL,
+    Arm,
+    StudySettings,
+    priority,
+    study_arms,
+)
 from supremix.experiments.airfoil_report import AirfoilStudy
 from supremix.experiments.sweep import METRIC_KEYS, Variant, run_folder, run_sweep
 
@@ -120,13 +126,15 @@ def _public(overrides: dict[str, Any]) -> dict[str, Any]:
 def run_job(job: Job) -> dict[str, Any]:
     """Train ``job`` and save its record (atomically); a fine-tune first retrains its source
     arm's pretraining when the checkpoint is gone (e.g. records kept, checkpoints not)."""
+    path = record_path(job.run_dir, job.arm, job.split)
+    if path.is_file():  # saved meanwhile by another process of the same study
+        return json.loads(path.read_text(encoding="utf-8"))
     init = None
     if job.source is not None:
         init = checkpoint_dir(job.run_dir, job.source, job.split)
         if not (init / "best.pt").is_file():
             _train(job, job.source)
     record = _train(job, job.arm, init)
-    path = record_path(job.run_dir, job.arm, job.split)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
@@ -169,9 +177,10 @@ def _jobs(arms: Sequence[Arm], settings: StudySettings, done: set, **common: Any
     ordered = sorted(arms, key=lambda a: a.encoder_from is not None)
     return [
         Job(arm, split, settings, source=by_label.get(arm.encoder_from), **common)
+        for tier in sorted({priority(a) for a in arms})
         for split in settings.splits
         for arm in ordered
-        if (arm.label, split) not in done
+        if priority(arm) == tier and (arm.label, split) not in done
     ]
 
 
@@ -188,10 +197,12 @@ def run_study(
 ) -> AirfoilStudy:
     """Every arm on every split (:mod:`this module <supremix.experiments.airfoil_study>`).
 
-    Runs already saved under ``run_dir`` are reused; the others are trained split by split
-    (so a study cut short holds whole splits), in ``workers`` processes (one torch thread
-    each), each saved as soon as it finishes. ``train_missing=False`` trains nothing and
-    returns what is saved (a partial study when runs are missing).
+    Runs already saved under ``run_dir`` are reused; the others are trained split by split,
+    the Vanilla and SupReMix arms on every split first (:func:`~.airfoil_arms.priority`: a
+    study cut short answers the chapter's questions on as many splits as it can), in
+    ``workers`` processes (one torch thread each), each saved as soon as it finishes.
+    ``train_missing=False`` trains nothing and returns what is saved (a partial study when
+    runs are missing).
     """
     arms = list(study_arms(settings) if arms is None else arms)
     began = time.perf_counter()

@@ -64,7 +64,11 @@ def test_jobs_put_each_fine_tune_after_its_source_and_skip_saved_runs():
     arms = study_arms(settings)
     jobs = _jobs(arms, settings, {("Vanilla", 3)}, run_dir="x", data_root=None, device="cpu")
     assert len(jobs) == 2 * 13 - 1
-    assert [j.split for j in jobs[:12]] == [3] * 12  # split by split, in the settings' order
+    # Vanilla and SupReMix arms first, split by split in the settings' order, then the others
+    first = [(j.split, j.arm.method) for j in jobs[:9]]
+    assert [split for split, _ in first] == [3] * 4 + [1] * 5
+    assert {method for _, method in first} == {"vanilla", "supremix"}
+    assert [j.split for j in jobs[9:17]] == [3] * 8
     position = {(j.arm.label, j.split): i for i, j in enumerate(jobs)}
     for job in jobs:
         if job.source is not None:
@@ -153,13 +157,24 @@ def test_answers_follow_the_numbers_either_way():
     assert "beats it" not in worse and "does not beat it" in worse
 
 
-def test_a_study_with_a_missing_run_is_partial_and_compares_whole_splits_only():
+def test_a_study_with_a_missing_run_is_partial_and_pairs_the_common_splits():
     study = _study(NOISE)
     study.records = [r for r in study.records if (r["arm"], r["split"]) != ("SupCon", 2)]
     assert study.complete_splits == [0, 1, 3] and not study.complete
-    assert set(study.runs_frame()["split"]) == {0, 1, 3}
-    assert (study.table().loc[list(NOISE), "runs"] == 3).all()
+    runs = study.table()["runs"]
+    assert runs["SupCon"] == 3 and runs["SupReMix"] == 4
+    frame = study.paired_by_split("Vanilla")
+    assert frame.loc["SupCon", "splits"] == 3 and frame.loc["SupReMix", "splits"] == 4
+    theirs = [_direct_mae(r) for r in study.records if r["arm"] == "SupCon"]
+    ours = [_direct_mae(r) for r in study.records if r["arm"] == "Vanilla" and r["split"] != 2]
+    assert frame.loc["SupCon", "p"] == pytest.approx(stats.ttest_rel(theirs, ours).pvalue)
     assert "**partial**: 15 of 16 runs" in study.describe()
+
+
+def test_the_strongest_baseline_is_chosen_among_the_arms_with_the_most_runs():
+    study = _study({**NOISE, "SupCon": 0.1})
+    study.records = [r for r in study.records if r["arm"] != "SupCon" or r["split"] == 0]
+    assert study.strongest(study.baselines()) == "Vanilla (strong)"
 
 
 def test_written_study_loads_back_with_a_valid_results_file(tmp_path):
