@@ -291,7 +291,8 @@ def write_study(
     study: AirfoilStudy, folder: str | Path, *, notes: str, provenance: dict[str, Any]
 ) -> dict[str, Path]:
     """Write ``results.json`` (:mod:`supremix.reporting` schema), ``runs.json`` (every run,
-    :meth:`AirfoilStudy.to_dict`) and ``provenance.json`` into ``folder``."""
+    :meth:`AirfoilStudy.to_dict`, predictions to 1e-4 dB) and ``provenance.json`` into
+    ``folder``."""
     folder = Path(folder)
     paths = {
         "results": write_results(
@@ -300,11 +301,19 @@ def write_study(
         "runs": folder / RUNS,
         "provenance": folder / PROVENANCE,
     }
-    for key, content in (("runs", study.to_dict()), ("provenance", provenance)):
-        paths[key].write_text(
-            json.dumps(content, indent=1, allow_nan=True) + "\n", encoding="utf-8"
-        )
+    runs = study.to_dict()
+    runs["records"] = [
+        {**r, "preds": _rounded(r["preds"]), "targets": _rounded(r["targets"])}
+        for r in runs["records"]
+    ]
+    paths["runs"].write_text(json.dumps(runs) + "\n", encoding="utf-8")
+    paths["provenance"].write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
     return paths
+
+
+def _rounded(values: Sequence[float]) -> list[float]:
+    """Predictions and labels to 1e-4 dB in ``runs.json`` (the metrics keep full precision)."""
+    return [round(float(v), 4) for v in values]
 
 
 def load_study(folder: str | Path) -> tuple[AirfoilStudy, dict[str, Any]] | None:
@@ -348,6 +357,15 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def recording_span(records: Sequence[dict[str, Any]]) -> float:
+    """Seconds from the start of the first run to the end of the last (runs may have been
+    trained by earlier executions that this one resumed)."""
+    if not records:
+        return 0.0
+    started = min(r["finished_unix"] - r["seconds"] for r in records)
+    return max(r["finished_unix"] for r in records) - started
+
+
 def study_provenance(study: AirfoilStudy, *, data_file: str | Path, device: str) -> dict:
     """What produced ``study``: commit, settings, data SHA-256, machine and wall time."""
     return {
@@ -376,6 +394,7 @@ def study_provenance(study: AirfoilStudy, *, data_file: str | Path, device: str)
             "partial": not study.complete,
         },
         "wall_time_s": round(study.wall_time_s, 1),
+        "recording_span_s": round(recording_span(study.records), 1),
         "training_seconds_total": round(sum(r["seconds"] for r in study.records), 1),
     }
 
@@ -391,6 +410,7 @@ def describe_provenance(provenance: dict[str, Any]) -> str:
         f"Recorded {provenance['created']} at commit `{commit}` on {machine['cpu']} "
         f"({machine['cores']} cores, {machine['workers']} worker processes of one torch thread); "
         f"data `{provenance['data']['file']}` SHA-256 `{provenance['data']['sha256'][:16]}...`; "
-        f"wall time {provenance['wall_time_s'] / 60:.0f} min for this execution, "
-        f"{provenance['training_seconds_total'] / 60:.0f} min of training in all."
+        f"the runs took {provenance['recording_span_s'] / 60:.0f} min of wall time "
+        f"({provenance['training_seconds_total'] / 60:.0f} min of training summed over runs; "
+        f"this execution {provenance['wall_time_s'] / 60:.0f} min)."
     )

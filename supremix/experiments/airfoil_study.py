@@ -115,6 +115,7 @@ def _train(job: Job, arm: Arm, init_encoder: Path | None = None) -> dict[str, An
         "n_train": run.n_train,
         "seconds": round(run.seconds, 2),
         "data_kind": sweep.data_kind,
+        "finished_unix": time.time(),
     }
 
 
@@ -162,6 +163,7 @@ def load_records(run_dir: str | Path, arms: Sequence[Arm], settings: StudySettin
                     f"{record['overrides']}, this study asks {asked[0]} and {asked[1]}; "
                     "choose another run_dir"
                 )
+            record.setdefault("finished_unix", path.stat().st_mtime)
             records.append(record)
     return records
 

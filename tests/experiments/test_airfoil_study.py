@@ -4,8 +4,10 @@ in worker processes, on a table written with numpy."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -19,7 +21,12 @@ from supremix.experiments.airfoil_arms import (
     strong_arms,
     study_arms,
 )
-from supremix.experiments.airfoil_report import AirfoilStudy, load_study, write_study
+from supremix.experiments.airfoil_report import (
+    AirfoilStudy,
+    load_study,
+    study_provenance,
+    write_study,
+)
 from supremix.experiments.airfoil_study import _jobs, load_records, record_path, run_study
 from supremix.metrics import regression_metrics
 from supremix.reporting import load_results
@@ -203,7 +210,7 @@ def airfoil_table(tmp_path):
     return tmp_path
 
 
-TINY = StudySettings(epochs=2, probe_epochs=1, strong_epochs=1, splits=(0, 1))
+TINY = StudySettings(epochs=2, probe_epochs=1, strong_epochs=1, splits=(0,))
 
 
 def _tiny_arms():
@@ -216,8 +223,8 @@ def test_a_tiny_study_saves_each_run_and_a_second_call_trains_nothing(airfoil_ta
     study = run_study(
         TINY, run_dir=run_dir, arms=_tiny_arms(), data_root=airfoil_table, log=logs.append
     )
-    assert study.complete and len(study.records) == 10
-    assert len(list((run_dir / "records").glob("*.json"))) == 10
+    assert study.complete and len(study.records) == 5
+    assert len(list((run_dir / "records").glob("*.json"))) == 5
     record = next(r for r in study.records if r["arm"] == "SupReMix → fine-tune (strong)")
     assert len(record["preds"]) == 150 and record["n_train"] == 100
     assert record["metrics"]["MAE"] == pytest.approx(_direct_mae(record), rel=1e-5)
@@ -229,7 +236,7 @@ def test_a_tiny_study_saves_each_run_and_a_second_call_trains_nothing(airfoil_ta
     assert logs == [] and again.table().equals(study.table())
 
     # A fine-tune whose pretrained encoder is gone retrains it first, to the same weights.
-    path = record_path(run_dir, _tiny_arms()[3], 1)
+    path = record_path(run_dir, _tiny_arms()[3], 0)
     before = json.loads(path.read_text())
     path.unlink()
     for checkpoint in (run_dir / "checkpoints").rglob("best.pt"):
@@ -244,7 +251,7 @@ def test_runs_saved_with_other_settings_are_refused_and_left_alone(airfoil_table
     run_study(TINY, run_dir=tmp_path / "r", arms=arms, data_root=airfoil_table, log=print)
     path = record_path(tmp_path / "r", arms[0], 0)
     content = path.read_bytes()
-    longer = StudySettings(epochs=3, probe_epochs=1, strong_epochs=1, splits=(0, 1))
+    longer = StudySettings(epochs=3, probe_epochs=1, strong_epochs=1, splits=(0,))
     with pytest.raises(ValueError, match=r"trained with settings .* choose another run_dir"):
         load_records(tmp_path / "r", arms, longer)
     assert path.read_bytes() == content
@@ -261,3 +268,23 @@ def test_worker_processes_give_the_serial_runs(airfoil_table, tmp_path):
         b = next(r for r in parallel.records if r["arm"] == label)
         assert b["preds"] == pytest.approx(a["preds"], abs=1e-4), label
     assert not math.isnan(parallel.table().loc["Vanilla (strong)", "MAE"])
+
+
+def test_provenance_names_the_data_checksum_the_machine_and_the_span_of_the_runs(tmp_path):
+    study = _study(NOISE)
+    study.records = [r for r in study.records if (r["arm"], r["split"]) != ("SupCon", 2)]
+    for index, record in enumerate(study.records):
+        record["finished_unix"] = 1000.0 + 10 * index
+        record["seconds"] = 5.0
+    data = tmp_path / "airfoil_self_noise.dat"
+    data.write_bytes(b"800\t0\t0.3048\t71.3\t0.00266337\t126.201\n")
+    provenance = study_provenance(study, data_file=data, device="cpu")
+    assert provenance["data"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert provenance["machine"]["cores"] == os.cpu_count()
+    assert provenance["runs"] == {
+        "held": 15,
+        "expected": 16,
+        "complete_splits": [0, 1, 3],
+        "partial": True,
+    }
+    assert provenance["recording_span_s"] == 10 * 14 + 5.0
