@@ -152,11 +152,15 @@ class AirfoilStudy:
                     "splits won": f"{int(np.sum(theirs < ours))} of {len(ours)}",
                 }
             )
-        return pd.DataFrame(rows).set_index("arm")
+        frame = pd.DataFrame(rows).set_index("arm")
+        return frame[frame["splits"] > 0]
 
     def verdict(self, label: str, reference: str) -> str:
         """One sentence: does ``label`` beat ``reference``, paired by split?"""
-        row = self.paired_by_split(reference).loc[label]
+        frame = self.paired_by_split(reference)
+        if label not in frame.index:
+            return f"{label} against {reference}: no common split yet."
+        row = frame.loc[label]
         n = int(row["splits"])
         if n < 2:
             return f"{label} against {reference}: {n} common split(s), no paired test yet."
@@ -166,6 +170,8 @@ class AirfoilStudy:
             outcome = "beats it"
         elif lower:
             outcome = "has the lower mean MAE, but not significantly"
+        elif not math.isnan(row["p"]) and row["p"] < 0.05:
+            outcome = "does not beat it: its MAE is significantly higher"
         else:
             outcome = "does not beat it"
         return (
@@ -189,6 +195,10 @@ class AirfoilStudy:
             f"- (ii) The strongest baseline of the whole study (no SupReMix in it) is {strongest}."
         )
         lines += [f"  - {self.verdict(label, strongest)}" for label in ours]
+        have = {r["arm"] for r in self.records}
+        missing = [a.label for a in self.arms if a.label not in have]
+        if missing:
+            lines.append(f"- Not run yet, so not among the baselines above: {', '.join(missing)}.")
         return "\n".join(lines)
 
     def summary(self, *, notes: str = "", provenance: dict[str, Any] | None = None) -> dict:
