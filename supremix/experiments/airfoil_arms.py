@@ -68,7 +68,7 @@ class StudySettings:
         object.__setattr__(self, "splits", splits)
 
     def strong_recipe(self) -> dict[str, Any]:
-        """:data:`AIRFOIL_STRONG_BASELINE` with ``strong_epochs`` epochs."""
+        """:data:`supremix.studies.AIRFOIL_STRONG_BASELINE` with ``strong_epochs`` epochs."""
         warmup = AIRFOIL_STRONG_BASELINE["warmup_epochs"] if self.strong_epochs >= 10 else 0
         return {**AIRFOIL_STRONG_BASELINE, "epochs": self.strong_epochs, "warmup_epochs": warmup}
 

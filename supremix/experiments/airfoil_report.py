@@ -1,9 +1,9 @@
 """Tables, tests and sentences of the airfoil study (:mod:`supremix.experiments.airfoil_study`),
 and its provenance.
 
-Means and standard deviations are over the *complete* splits (every arm has run on them), so a
-study cut short compares like with like; arms are compared with a paired t-test over splits
-(each split is one random 1,203 / 150 / 150 split, the same for every arm).
+Each arm's mean and standard deviation are over the splits it ran on; arms are compared with a
+paired t-test over the splits both ran on (each split is one random 1,203 / 150 / 150 split, the
+same for every arm), so a study cut short still compares like with like.
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ RESULTS, RUNS, PROVENANCE = "results.json", "runs.json", "provenance.json"
 
 @dataclass
 class AirfoilStudy:
-    """The runs of :func:`run_study` and the tables and sentences the chapter shows.
+    """The runs of :func:`~supremix.experiments.airfoil_study.run_study` and the tables and
+    sentences the chapter shows.
 
-    Tables use the *complete* splits only (those where every arm has run), so every mean is
-    over the same splits; :attr:`complete` says whether all the settings' splits are.
+    Each arm's mean and standard deviation are over the splits it ran on (``runs``); each
+    paired test uses the splits both arms ran on. :attr:`complete` says whether every arm ran
+    on every split of the settings.
     """
 
     settings: StudySettings
@@ -349,7 +351,7 @@ def recorded_folder(name: str) -> Path | None:
 
 
 def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo`` on Linux, else :func:`platform.processor`)."""
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform.processor()``)."""
     info = Path("/proc/cpuinfo")
     if info.is_file():
         for line in info.read_text(encoding="utf-8", errors="replace").splitlines():

@@ -1,24 +1,26 @@
 """The airfoil study: the paper's protocol beside a strong baseline, on the real UCI data.
 
-Mixup Your Own Pairs (§4, Table 5) reports SupReMix 25% below Vanilla in MAE on UCI airfoil
+Mixup Your Own Pairs (§4, Table 5) reports SupReMix 26% below Vanilla in MAE on UCI airfoil
 under its protocol (Table 13: the d-20-30-10 MLP, batch 32, Adam at 1e-3, linear probe). The
 book's airfoil chapter asks whether that holds (i) against the paper's baselines under the
 paper's protocol and (ii) against a strong baseline: the same MLP trained end to end at a
 larger learning rate (:data:`supremix.studies.AIRFOIL_STRONG_BASELINE`). Each row of the study
-is an :class:`Arm`:
+is an :class:`~supremix.experiments.airfoil_arms.Arm` (module
+:mod:`supremix.experiments.airfoil_arms`):
 
-* *paper protocol* (:func:`paper_arms`): Vanilla, SimCLR, SupCon, AdaCon, RnC and SupReMix with
-  preset ``airfoil``, ``epochs`` of pretraining (Vanilla: of training) and ``probe_epochs`` of
-  linear probe (the SupReMix paper's 200 + 100);
-* *strong recipe* (:func:`strong_arms`): Vanilla with the strong recipe; each of SupReMix,
-  SupCon and RnC (a) pretrained as in the paper's protocol and then fine-tuned end to end with
-  the strong recipe (``init_encoder``: the encoder of that method's paper-protocol run on the
-  same split), and (b) trained end to end with the strong recipe on ``L1 + weight x L_con``
+* *paper protocol*: Vanilla, SimCLR, SupCon, AdaCon, RnC and SupReMix with preset ``airfoil``,
+  ``epochs`` of pretraining (Vanilla: of training) and ``probe_epochs`` of linear probe (the
+  SupReMix paper's 200 + 100);
+* *strong recipe*: Vanilla with the strong recipe; each of SupReMix, SupCon and RnC (a)
+  pretrained as in the paper's protocol and then fine-tuned end to end with the strong recipe
+  (``init_encoder``: the encoder of that method's paper-protocol run on the same split), and
+  (b) trained end to end with the strong recipe on ``L1 + weight x L_con``
   (``protocol="multitask"``, AdaCon eq. (8) with gamma_reg = 1).
 
 Run ``k`` of every arm uses seed ``k`` and its own random 1,203 / 150 / 150 split of the table
 (the loader's ``seed`` option, also ``k``), so the five splits are the same for every arm and
-arms are compared paired by split (:meth:`AirfoilStudy.paired_by_split`). Each run is one
+arms are compared paired by split
+(:meth:`~supremix.experiments.airfoil_report.AirfoilStudy.paired_by_split`). Each run is one
 :func:`~supremix.experiments.sweep.run_sweep` of one :class:`~supremix.experiments.sweep.Variant`;
 :func:`run_study` runs them in parallel processes and saves each finished run as a JSON record
 under ``run_dir``, so a killed study resumes where it stopped. See the chapter
@@ -200,8 +202,9 @@ def run_study(
     """Every arm on every split (:mod:`this module <supremix.experiments.airfoil_study>`).
 
     Runs already saved under ``run_dir`` are reused; the others are trained split by split,
-    the Vanilla and SupReMix arms on every split first (:func:`~.airfoil_arms.priority`: a
-    study cut short answers the chapter's questions on as many splits as it can), in
+    the Vanilla and SupReMix arms on every split first
+    (:func:`~supremix.experiments.airfoil_arms.priority`: a study cut short answers the
+    chapter's questions on as many splits as it can), in
     ``workers`` processes (one torch thread each), each saved as soon as it finishes.
     ``train_missing=False`` trains nothing and returns what is saved (a partial study when
     runs are missing).
