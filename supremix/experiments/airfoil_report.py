@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from supremix.experiments.airfoil_arms import PAPER_PROTOCOL, STUDY_METRICS, Arm, StudySettings
+from supremix.experiments.airfoil_arms import (
+    PAPER_PROTOCOL,
+    STRONG_RECIPE,
+    STUDY_METRICS,
+    Arm,
+    StudySettings,
+)
 from supremix.experiments.sweep import METRIC_KEYS
 from supremix.metrics import paired_ttest, regression_metrics
 from supremix.paper import paper_results
@@ -197,6 +203,11 @@ class AirfoilStudy:
             f"- (ii) The strongest baseline of the whole study (no SupReMix in it) is {strongest}."
         )
         lines += [f"  - {self.verdict(label, strongest)}" for label in ours]
+        plain = "Vanilla (strong)"
+        added = [a.label for a in self.arms if a.method == "supremix" and a.group == STRONG_RECIPE]
+        if plain != strongest and plain in {a.label for a in self.arms} and added:
+            lines.append(f"- SupReMix added to the strong recipe, against {plain} itself:")
+            lines += [f"  - {self.verdict(label, plain)}" for label in added]
         have = {r["arm"] for r in self.records}
         missing = [a.label for a in self.arms if a.label not in have]
         if missing:

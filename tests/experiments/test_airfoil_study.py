@@ -158,6 +158,15 @@ def test_the_strongest_baseline_never_uses_supremix():
     assert study.strongest(study.baselines(PAPER_PROTOCOL)) == "Vanilla"
 
 
+def test_answers_also_set_supremix_added_to_the_strong_recipe_against_its_plain_vanilla():
+    noise = {"Vanilla": 3.0, "SupCon → fine-tune (strong)": 0.5, "Vanilla (strong)": 2.0}
+    answers = _study({**noise, "L1 + SupReMix (strong)": 1.0}).answers()
+    assert (
+        "strongest baseline of the whole study (no SupReMix in it) is SupCon → fine-tune" in answers
+    )
+    assert "against Vanilla (strong) itself:\n  - L1 + SupReMix (strong) (MAE" in answers
+
+
 def test_answers_follow_the_numbers_either_way():
     better = _study({"Vanilla": 3.0, "SupReMix": 1.0, "Vanilla (strong)": 2.0}).answers()
     assert "SupReMix (MAE" in better and "it beats it" in better
