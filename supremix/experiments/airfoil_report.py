@@ -434,6 +434,5 @@ def describe_provenance(provenance: dict[str, Any]) -> str:
         f"({machine['cores']} cores, {machine['workers']} worker processes of one torch thread); "
         f"data `{provenance['data']['file']}` SHA-256 `{provenance['data']['sha256'][:16]}...`; "
         f"the runs took {provenance['recording_span_s'] / 60:.0f} min of wall time "
-        f"({provenance['training_seconds_total'] / 60:.0f} min of training summed over runs; "
-        f"this execution {provenance['wall_time_s'] / 60:.0f} min)."
+        f"({provenance['training_seconds_total'] / 60:.0f} min of training summed over runs)."
     )
