@@ -155,5 +155,5 @@ def test_the_phantom_is_learned_at_the_cpu_preset(monkeypatch):
     monkeypatch.delenv("SUPREMIX_DATA", raising=False)
     study = compare_methods("stsb", methods=["supremix"], seeds=[0], device="cpu")
     assert study.data_kind == "phantom" and study.preset == "stsb-cpu"
-    mae = study.metrics_frame()["mae"].min()
-    assert mae <= 0.6 * study.mean_predictor_metrics()["mae"], mae
+    mae = study.metrics_frame()["MAE"].min()
+    assert mae <= 0.6 * study.mean_predictor_metrics()["MAE"], mae
