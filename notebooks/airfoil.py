@@ -159,7 +159,7 @@ else:
 # covers the whole label range (supremix.train.windows, tested).
 from supremix.experiments.windows import study_window
 
-print(study_window("airfoil", preset=preset, data_root=data_root, smoke=smoke))
+print(study_window("airfoil", preset="airfoil", data_root=data_root, smoke=smoke))
 
 # %%
 if smoke:
