@@ -67,6 +67,14 @@ RECORDED: tuple[RecordedStudy, ...] = (
             "run_dir": "runs/record/airfoil",
         },
     ),
+    RecordedStudy(
+        name="stsb",
+        notebook="notebooks/stsb.ipynb",
+        about="STS-B-DIR, real text: Vanilla, SupCon, supervised SimCSE and SupReMix (with and "
+        "without the mixtures) and Table 11's three Beta distributions, embeddings learned from "
+        "scratch (not the paper's GloVe), the CPU preset at the book's short schedule",
+        parameters={"glove": None},
+    ),
 )
 
 
