@@ -24,13 +24,16 @@ from .published import (
 from .regression import REGRESSION_LOSSES, RegressionLoss, regression_loss
 from .rnc import RnCLoss, rnc_loss
 from .supcon import SimCLRLoss, SupConLoss, simclr_loss, supcon_loss
-from .supremix import WINDOW_MODES, SupReMixLoss, mix_pos_triples, supremix_loss
+from .mixpos import WINDOW_EDGES, WINDOW_MODES, mix_pos_triples
+from .supremix import REDUCTIONS, SupReMixLoss, SupReMixOptions, supremix_loss
 from .triplet import AdaptiveTripletLoss, adaptive_triplet_loss
 
 __all__ = [
     "CONTRASTIVE_LOSSES",
     "LOSS_NAMES",
     "REGRESSION_LOSSES",
+    "REDUCTIONS",
+    "WINDOW_EDGES",
     "WINDOW_MODES",
     "AdaConLoss",
     "AdaptiveTripletLoss",
@@ -42,6 +45,7 @@ __all__ = [
     "SimCLRLoss",
     "SupConLoss",
     "SupReMixLoss",
+    "SupReMixOptions",
     "adacon_loss",
     "adaptive_triplet_loss",
     "build_loss",

@@ -69,7 +69,7 @@ from torch import Tensor, nn
 
 from .beta import sample_beta
 from .common import attached_zero, full_precision, prepare
-from .supremix import mix_pos_triples
+from .mixpos import mix_pos_triples
 from .validation import check_labels, check_positive
 
 LOSS = "published_supremix"
@@ -129,7 +129,7 @@ def mixture_columns(
         anchor, partner = torch.nonzero(labels[:, None] != labels[None, :], as_tuple=True)
         parts.append((anchor, anchor, partner, lam[anchor, partner], torch.zeros_like(anchor)))
     if mix_pos:
-        anchor, below, above, _ = mix_pos_triples(labels, window)
+        anchor, below, above, _ = mix_pos_triples(labels, window, window_edges="strict")
         lam = (labels[above] - labels[anchor]) / (labels[above] - labels[below])
         parts.append((anchor, below, above, lam, torch.ones_like(anchor)))
     if not parts:

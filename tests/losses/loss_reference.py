@@ -21,8 +21,13 @@ def label_ranks(y: list[float]) -> list[int]:
     return [distinct.index(v) for v in y]
 
 
-def mix_pos_pairs(y, i, window, window_mode="label", groups=None):
-    """All (j, k) with y_i - g < y_j < y_i < y_k < y_i + g (or the rank reading)."""
+def within(gap, window, edges):
+    """``gap <= window`` (eq. (4) as printed) or ``gap < window`` (the published code)."""
+    return gap <= window if edges == "inclusive" else gap < window
+
+
+def mix_pos_pairs(y, i, window, window_mode="label", groups=None, edges="inclusive"):
+    """All (j, k) with y_j < y_i < y_k, both within the window of y_i (or of its rank)."""
     n = len(y)
     ranks = label_ranks(y)
     pairs = []
@@ -31,17 +36,20 @@ def mix_pos_pairs(y, i, window, window_mode="label", groups=None):
             if groups is not None and (groups[j] != groups[i] or groups[k] != groups[i]):
                 continue
             if window_mode == "label":
-                ok = y[i] - window < y[j] < y[i] < y[k] < y[i] + window
+                ok = y[j] < y[i] < y[k]
+                ok = ok and within(y[i] - y[j], window, edges) and within(y[k] - y[i], window, edges)
             else:
-                ok = 1 <= ranks[i] - ranks[j] <= window and 1 <= ranks[k] - ranks[i] <= window
+                below, above = ranks[i] - ranks[j], ranks[k] - ranks[i]
+                ok = below >= 1 and above >= 1
+                ok = ok and within(below, window, edges) and within(above, window, edges)
             if ok:
                 pairs.append((j, k))
     return pairs
 
 
-def positive_count(y, i, window, window_mode="label", groups=None, mix_pos=True):
+def positive_count(y, i, window, window_mode="label", groups=None, mix_pos=True, edges="inclusive"):
     real = sum(1 for a in range(len(y)) if a != i and y[a] == y[i])
-    mixed = len(mix_pos_pairs(y, i, window, window_mode, groups)) if mix_pos else 0
+    mixed = len(mix_pos_pairs(y, i, window, window_mode, groups, edges)) if mix_pos else 0
     return real + mixed
 
 
@@ -59,10 +67,17 @@ def direct_supremix(
     detach=True,
     renormalize=False,
     window_mode="label",
+    window_edges="inclusive",
+    reduction="anchor",
     weight_range=None,
     normalize=True,
 ):
-    """Seed 001 eq. (6), per-anchor mean form, with explicit mixture vectors."""
+    """The SupReMix paper's eq. (6) with explicit mixture vectors.
+
+    ``reduction="anchor"``: mean over each anchor's positives, then over anchors with one;
+    ``"label"``: eq. (6) as printed, sum over positives, 1/k_m over the k_m views of label m,
+    sum over labels.
+    """
     y = [float(v) for v in y]
     n = len(y)
     z = _normalised(x) if normalize else x
@@ -102,7 +117,7 @@ def direct_supremix(
                 label = lam * y_i + (1 - lam) * y[k]
                 denominator.append((z[i] @ mixture(i, k, lam) / t, weight(label)))
         if mix_pos:
-            for j, k in mix_pos_pairs(y, i, window, window_mode, groups):
+            for j, k in mix_pos_pairs(y, i, window, window_mode, groups, window_edges):
                 lam = (y[k] - y_i) / (y[k] - y[j])
                 label = lam * y[j] + (1 - lam) * y[k]
                 s = z[i] @ mixture(j, k, lam) / t
@@ -111,10 +126,14 @@ def direct_supremix(
         if not positives:
             continue
         log_den = torch.log(sum(w * torch.exp(s) for s, w in denominator))
-        losses.append(-sum(s - log_den for s in positives) / len(positives))
+        terms = -sum(s - log_den for s in positives)
+        if reduction == "anchor":
+            losses.append(terms / len(positives))
+        else:
+            losses.append(terms / sum(1 for label in y if label == y_i))
     if not losses:
         return x.sum() * 0
-    return sum(losses) / len(losses)
+    return sum(losses) / len(losses) if reduction == "anchor" else sum(losses)
 
 
 def direct_supcon(x, y, *, t):
