@@ -42,8 +42,9 @@ def _ranges(start: Tensor, count: Tensor) -> tuple[Tensor, Tensor]:
     Returns ``(item, position)``, flat and grouped by item.
     """
     total = int(count.sum())
-    item = torch.repeat_interleave(torch.arange(count.numel(), device=count.device), count,
-                                   output_size=total)
+    item = torch.repeat_interleave(
+        torch.arange(count.numel(), device=count.device), count, output_size=total
+    )
     first = (count.cumsum(0) - count)[item]
     position = start[item] + torch.arange(total, device=count.device) - first
     return item, position
@@ -90,9 +91,7 @@ class MixPosLayout:
         )
         keys = group * (count + 1) + rank
         sorted_keys, self.order = torch.sort(keys, stable=True)
-        self.level_keys, self.level_size = torch.unique_consecutive(
-            sorted_keys, return_counts=True
-        )
+        self.level_keys, self.level_size = torch.unique_consecutive(sorted_keys, return_counts=True)
         self.level_start = self.level_size.cumsum(0) - self.level_size
         self.level_label = distinct[self.level_keys % (count + 1)]
         self.view_level = torch.searchsorted(self.level_keys, keys)
@@ -100,8 +99,9 @@ class MixPosLayout:
 
         anchor_rank = rank[rows]
         base = group[rows] * (count + 1)
-        lowest, beyond = _window_ranks(distinct, labels[rows], anchor_rank, window,
-                                       window_mode, window_edges)
+        lowest, beyond = _window_ranks(
+            distinct, labels[rows], anchor_rank, window, window_mode, window_edges
+        )
         bounds = torch.stack(
             [base + lowest, base + anchor_rank, base + anchor_rank + 1, base + beyond]
         )
@@ -117,31 +117,9 @@ class MixPosLayout:
         """Number of Mix-pos (pairs of views) of each anchor."""
         return self.below_views[1] * self.above_views[1]
 
-    def factorised_cost(self) -> Tensor:
-        """Per anchor, the views read by the factorised form: ``sum (|a| + |b|)`` over pairs."""
-        return self.below_levels[1] * self.above_views[1] + self.above_levels[1] * self.below_views[1]
-
-    def level_pairs(self, start: int, stop: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """``(anchor, a, b, lam)`` for every level pair of anchors ``start .. stop - 1``.
-
-        ``anchor`` counts from ``start``; ``a`` below, ``b`` above are level indices; ``lam``
-        (float64) is the weight of the view below in the mixture of label ``y_i``.
-        """
-        part = slice(start, stop)
-        anchor, a, b = _pairs(
-            self.below_levels[0][part],
-            self.below_levels[1][part],
-            self.above_levels[0][part],
-            self.above_levels[1][part],
-        )
-        y = self.anchor_labels[part][anchor]
-        high, low = self.level_label[b], self.level_label[a]
-        return anchor, a, b, (high - y) / (high - low)
-
-    def level_members(self, level: Tensor) -> tuple[Tensor, Tensor]:
-        """``(entry, view)``: for each ``level[e]`` its views, flat and grouped by ``e``."""
-        entry, position = _ranges(self.level_start[level], self.level_size[level])
-        return entry, self.order[position]
+    def blocks(self, width: int | None = None) -> Blocks:
+        """The levels cut into blocks of at most ``width`` views (module docstring)."""
+        return Blocks(self, width)
 
     def view_triples(self, start: int, stop: int) -> tuple[Tensor, Tensor, Tensor]:
         """``(anchor, j, k)`` for every Mix-pos of anchors ``start .. stop - 1``, by anchor."""
@@ -153,6 +131,46 @@ class MixPosLayout:
             self.above_views[1][part],
         )
         return anchor, self.order[p], self.order[q]
+
+
+class Blocks:
+    """The levels cut into blocks of at most ``width`` views, as a padded ``(S + 1, width)``
+    table of view indices (pad: ``N``; row ``S`` is all pad, a block that does not exist).
+
+    The factorisation holds for any partition of a level, so blocks bound the padding: an
+    anchor's factorised Mix-pos cost is ``blocks below x blocks above x width``. ``width``
+    defaults to one and a half times the mean level size (at most the largest level).
+    """
+
+    def __init__(self, layout: MixPosLayout, width: int | None = None):
+        size = layout.level_size
+        N = int(size.sum())
+        if width is None:
+            width = min(int(size.max()), max(1, math.ceil(1.5 * N / layout.levels)))
+        self.width = width
+        per_level = (size + width - 1) // width
+        first = torch.cat([per_level.new_zeros(1), per_level.cumsum(0)])
+        self.count = int(first[-1])
+        level, part = _ranges(torch.zeros_like(per_level), per_level)
+        start = layout.level_start[level] + part * width
+        self.size = torch.minimum(size[level] - part * width, torch.full_like(part, width))
+        self.label = layout.level_label[level]
+        column = start[:, None] + torch.arange(width, device=size.device)
+        inside = torch.arange(width, device=size.device)[None, :] < self.size[:, None]
+        views = torch.where(inside, layout.order[column.clamp_max(N - 1)], N)
+        self.views = torch.cat([views, torch.full_like(views[:1], N)])
+        self.view_block = torch.empty_like(layout.order)
+        self.view_block[self.views[:-1][inside]] = torch.arange(
+            self.count, device=size.device
+        ).repeat_interleave(self.size)
+        b0, nb = layout.below_levels
+        a0, na = layout.above_levels
+        self.below = (first[b0], first[b0 + nb] - first[b0])
+        self.above = (first[a0], first[a0 + na] - first[a0])
+
+    def cost(self) -> Tensor:
+        """Per anchor, the padded entries of its factorised Mix-pos sum."""
+        return self.below[1] * self.above[1] * self.width
 
 
 def _window_ranks(
@@ -199,7 +217,11 @@ def mix_pos_triples(
         groups = torch.as_tensor(groups, device=labels.device)
     N = labels.shape[0]
     layout = MixPosLayout(
-        labels, slice(0, N), window, window_mode=window_mode, window_edges=window_edges,
+        labels,
+        slice(0, N),
+        window,
+        window_mode=window_mode,
+        window_edges=window_edges,
         groups=groups,
     )
     i, j, k = layout.view_triples(0, N)

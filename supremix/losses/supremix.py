@@ -186,7 +186,7 @@ def supremix_loss(
                 anchor_groups=None if groups_all is None else groups_all[batch.batch_rows()],
                 offset=batch.offset,
                 lambdas=lambdas,
-                layout=layout,
+                blocks=None if layout is None else layout.blocks(),
                 distance_weight=opts.distance_weight,
                 detach=opts.detach_mixtures,
                 log_range=log_range,
@@ -315,15 +315,15 @@ def _renormalized_rows(
         )
         rows.append(neg / norm2.sqrt() + torch.log(torch.where(partner, neg_weight, 0.0)))
     row_max = torch.stack([row.detach().amax(dim=1) for row in rows]).amax(dim=0)
-    total = sum(torch.exp(row - row_max[:, None]).sum(dim=1) for row in rows)
-    positive = torch.where(positives, logits, 0.0).sum(dim=1)
     if layout is not None:
         parts = chunks(layout.triples_per_anchor.cpu(), chunk_budget(N))
         with torch.no_grad():  # a renormalised mixture can exceed every real similarity
             for start, stop in parts:
-                pos = _mix_pos_logits(layout, start, stop, mixed, gram, sq_norm)[1]
-                anchor = layout.view_triples(start, stop)[0] + start
-                row_max = row_max.scatter_reduce(0, anchor, pos, "amax")
+                anchor, pos = _mix_pos_logits(layout, start, stop, mixed, gram, sq_norm)
+                row_max = row_max.scatter_reduce(0, anchor + start, pos, "amax")
+    total = sum(torch.exp(row - row_max[:, None]).sum(dim=1) for row in rows)
+    positive = torch.where(positives, logits, 0.0).sum(dim=1)
+    if layout is not None:
         mix_total, mix_positive = [], []
         for start, stop in parts:
             run = _mix_pos_sums if len(parts) == 1 else _checkpointed_mix_pos_sums

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .mixpos import MixPosLayout, chunks
+from .mixpos import Blocks, chunks
 
-#: Mix-pos entries cost about this many (n, N) matrix elements each (indices, values, sums).
-ENTRY_COST = 8
-#: Elements of (chunk rows x N) matrices plus weighted Mix-pos entries per chunk: N^2 / 8,
-#: and never fewer than this.
-MIN_BUDGET = 2**17
+#: Matrix rows of length N alive at once per anchor, and tensors per padded Mix-pos entry.
+ROW_COST, ENTRY_COST = 10, 4
+#: Elements per chunk of anchors: 3 N^2 (about a quarter of the rows of a batch when there are
+#: no Mix-pos), and never fewer than this.
+MIN_BUDGET = 2**20
 
 
 @dataclass
@@ -43,21 +43,29 @@ class RowSpec:
     anchor_groups: Tensor | None  # (n,)
     offset: int  # anchor i's own column is i + offset
     lambdas: Tensor | None  # (n, N) Mix-neg coefficients, or None without Mix-neg
-    layout: MixPosLayout | None  # None without Mix-pos
+    blocks: Blocks | None  # None without Mix-pos
     distance_weight: bool
     detach: bool
     log_range: float
 
     def chunks(self, n: int, N: int) -> list[tuple[int, int]]:
-        cost = torch.full((n,), N, dtype=torch.int64)
-        if self.layout is not None:
-            cost = cost + ENTRY_COST * self.layout.factorised_cost().cpu()
+        cost = torch.full((n,), ROW_COST * N, dtype=torch.int64)
+        if self.blocks is not None:
+            cost = cost + ENTRY_COST * self.blocks.cost().cpu()
         return chunks(cost, chunk_budget(N))
 
 
 def chunk_budget(N: int) -> int:
     """Matrix elements (and weighted Mix-pos entries) per chunk of anchors: O(N^2)."""
-    return max(N * N // 8, MIN_BUDGET)
+    return max(3 * N * N, MIN_BUDGET)
+
+
+def _grid(first: Tensor, count: Tensor, pad: int) -> tuple[Tensor, Tensor]:
+    """Per row, ``first .. first + count - 1`` padded with ``pad`` to the longest; and the mask."""
+    width = int(count.max()) if count.numel() else 0
+    offset = torch.arange(width, device=first.device)
+    inside = offset[None, :] < count[:, None]
+    return torch.where(inside, first[:, None] + offset, pad), inside
 
 
 def supremix_rows(anchors: Tensor, z: Tensor, spec: RowSpec) -> tuple[Tensor, Tensor]:
@@ -141,7 +149,7 @@ class _Chunk:
         if self.neg is not None:
             total += self.neg.sum(dim=1)
         self.positive = torch.where(self.positives, logits, 0.0).sum(dim=1)
-        if spec.layout is not None:
+        if spec.blocks is not None:
             mix_total, mix_positive = self._mix_pos(logits - row_max[:, None])
             total += mix_total
             self.positive += mix_positive
@@ -152,36 +160,41 @@ class _Chunk:
         """Sum of ``exp`` of the shifted Mix-pos logits and sum of the unshifted ones, per row.
 
         ``shifted`` is ``H - row_max``: non-positive off the anchor's own column, so every
-        factor ``exp(lam x)`` is at most 1.
+        factor ``exp(lam x)`` is at most 1. Each row's blocks below (``DB`` of them, padded)
+        and above (``DA``) form a dense ``(m, DB, DA)`` grid of block pairs; pads hold
+        ``-inf`` logits and contribute ``exp(-inf) = 0``.
         """
-        layout, dtype = self.spec.layout, shifted.dtype
+        blocks, dtype = self.spec.blocks, shifted.dtype
         m, N = shifted.shape
-        anchor, below, above, lam = layout.level_pairs(self.start, self.stop)
-        lam = lam.to(dtype)
-        flat = shifted.reshape(-1)
-        self.pairs = (anchor, below, above, lam)
-        sums = []
-        self.members = []
-        for level, weight in ((below, lam), (above, 1 - lam)):
-            entry, view = layout.level_members(level)
-            flat_index = anchor[entry] * N + view
-            weight_e = weight[entry]
-            value = torch.exp(weight_e * flat[flat_index])
-            sums.append(torch.zeros_like(weight).index_add_(0, entry, value))
-            self.members.append((entry, flat_index, weight_e, value))
-        self.level_sums = sums
-        total = torch.zeros(m, dtype=dtype, device=shifted.device)
-        total.index_add_(0, anchor, sums[0] * sums[1])
-        # the positives' logit sum is linear: |b| lam G_a + |a| (1 - lam) G_b per level pair
-        L = layout.levels
-        size = layout.level_size.to(dtype)
-        coefficient = torch.zeros(m * L, dtype=dtype, device=shifted.device)
-        coefficient.index_add_(0, anchor * L + below, lam * size[above])
-        coefficient.index_add_(0, anchor * L + above, (1 - lam) * size[below])
-        self.coefficient = coefficient.view(m, L)
-        level_sums = torch.zeros(m, L, dtype=dtype, device=shifted.device)
-        level_sums.index_add_(1, layout.view_level, self.logits)
-        return total, (self.coefficient * level_sums).sum(dim=1)
+        part = slice(self.start, self.stop)
+        (b0, nb), (a0, na) = [
+            (first[part], count[part]) for first, count in (blocks.below, blocks.above)
+        ]
+        below, below_ok = _grid(b0, nb, blocks.count)
+        above, above_ok = _grid(a0, na, blocks.count)
+        valid = below_ok[:, :, None] & above_ok[:, None, :]
+        labels = torch.cat([blocks.label, blocks.label.new_zeros(1)])
+        y = self.spec.anchor_labels[part][:, None, None]
+        high, low = labels[above][:, None, :], labels[below][:, :, None]
+        lam = torch.where(valid, (high - y) / (high - low), 0.5).to(dtype)
+        padded = torch.cat([shifted, shifted.new_full((m, 1), float("-inf"))], dim=1)
+        self.columns = [blocks.views[index].view(m, -1) for index in (below, above)]
+        low_x, high_x = [padded.gather(1, cols).view(m, -1, blocks.width) for cols in self.columns]
+        self.low_exp = torch.exp(lam[..., None] * low_x[:, :, None, :])
+        self.high_exp = torch.exp((1 - lam)[..., None] * high_x[:, None, :, :])
+        self.low_sum, self.high_sum = self.low_exp.sum(dim=-1), self.high_exp.sum(dim=-1)
+        self.mix_lam = lam
+        total = (self.low_sum * self.high_sum).sum(dim=(1, 2))
+        # the positives' logit sum is linear: |b| lam G_a + |a| (1 - lam) G_b per block pair
+        size = torch.cat([blocks.size, blocks.size.new_zeros(1)]).to(dtype)
+        low_coef = (lam * size[above][:, None, :]).where(valid, 0.0).sum(dim=2)
+        high_coef = ((1 - lam) * size[below][:, :, None]).where(valid, 0.0).sum(dim=1)
+        coefficient = shifted.new_zeros(m, blocks.count + 1)
+        coefficient.scatter_add_(1, below, low_coef).scatter_add_(1, above, high_coef)
+        self.coefficient = coefficient
+        block_sums = shifted.new_zeros(m, blocks.count + 1)
+        block_sums.index_add_(1, blocks.view_block, self.logits)
+        return total, (coefficient * block_sums).sum(dim=1)
 
     def gradients(self, grad_lse: Tensor, grad_positive: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """``(real, mixed, own)``: the gradient of ``grad_lse . lse + grad_positive . S`` with
@@ -197,13 +210,13 @@ class _Chunk:
         else:
             own = torch.zeros_like(scale)
             mixed = torch.zeros_like(real)
-        if self.spec.layout is not None:
-            anchor = self.pairs[0]
-            flat = mixed.view(-1)
-            for (entry, flat_index, weight, value), other in zip(
-                self.members, reversed(self.level_sums), strict=True
-            ):
-                factor = (scale[anchor] * other)[entry] * weight
-                flat.index_add_(0, flat_index, factor * value)
-            mixed += grad_positive[:, None] * self.coefficient[:, self.spec.layout.view_level]
+        if self.spec.blocks is not None:
+            m, N = mixed.shape
+            low = (scale[:, None, None] * self.high_sum * self.mix_lam)[..., None]
+            high = (scale[:, None, None] * self.low_sum * (1 - self.mix_lam))[..., None]
+            padded = mixed.new_zeros(m, N + 1)
+            padded.scatter_add_(1, self.columns[0], self.low_exp.mul_(low).sum(dim=2).view(m, -1))
+            padded.scatter_add_(1, self.columns[1], self.high_exp.mul_(high).sum(dim=1).view(m, -1))
+            mixed += padded[:, :N]
+            mixed += grad_positive[:, None] * self.coefficient[:, self.spec.blocks.view_block]
         return real, mixed, own

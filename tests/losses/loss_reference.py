@@ -37,7 +37,9 @@ def mix_pos_pairs(y, i, window, window_mode="label", groups=None, edges="inclusi
                 continue
             if window_mode == "label":
                 ok = y[j] < y[i] < y[k]
-                ok = ok and within(y[i] - y[j], window, edges) and within(y[k] - y[i], window, edges)
+                ok = (
+                    ok and within(y[i] - y[j], window, edges) and within(y[k] - y[i], window, edges)
+                )
             else:
                 below, above = ranks[i] - ranks[j], ranks[k] - ranks[i]
                 ok = below >= 1 and above >= 1

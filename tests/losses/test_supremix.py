@@ -277,9 +277,7 @@ def test_every_table_10_rsna_window_is_a_different_loss_on_integer_labels(edges)
     lam = torch.rand(48, 48, generator=g, dtype=torch.float64)
     rows = [1, 3, 5, 10, math.inf]
     losses = [
-        supremix_loss(
-            x, y, temperature=1.0, window=w, window_edges=edges, neg_lambdas=lam
-        ).item()
+        supremix_loss(x, y, temperature=1.0, window=w, window_edges=edges, neg_lambdas=lam).item()
         for w in rows
     ]
     counts = [int(mix_pos_triples(y, w, window_edges=edges)[3].sum()) for w in rows]
