@@ -13,6 +13,7 @@ from .adacon import AdaConLoss, adacon_loss, empirical_cdf
 from .beta import sample_beta
 from .distributed import gather_batch, is_distributed
 from .factory import CONTRASTIVE_LOSSES, LOSS_NAMES, build_loss
+from .mixpos import WINDOW_EDGES, WINDOW_MODES, mix_pos_triples
 from .npair import NPairLoss, npair_loss
 from .published import (
     MixtureColumns,
@@ -24,15 +25,14 @@ from .published import (
 from .regression import REGRESSION_LOSSES, RegressionLoss, regression_loss
 from .rnc import RnCLoss, rnc_loss
 from .supcon import SimCLRLoss, SupConLoss, simclr_loss, supcon_loss
-from .mixpos import WINDOW_EDGES, WINDOW_MODES, mix_pos_triples
 from .supremix import REDUCTIONS, SupReMixLoss, SupReMixOptions, supremix_loss
 from .triplet import AdaptiveTripletLoss, adaptive_triplet_loss
 
 __all__ = [
     "CONTRASTIVE_LOSSES",
     "LOSS_NAMES",
-    "REGRESSION_LOSSES",
     "REDUCTIONS",
+    "REGRESSION_LOSSES",
     "WINDOW_EDGES",
     "WINDOW_MODES",
     "AdaConLoss",

@@ -231,7 +231,8 @@ def mix_pos_triples(
 def chunks(cost: Tensor, budget: int) -> list[tuple[int, int]]:
     """Contiguous ``(start, stop)`` runs of items whose summed ``cost`` stays near ``budget``.
 
-    An item costlier than the budget gets a run of its own.
+    Items are grouped by the budget-sized bucket their cumulative cost starts in, so a run
+    costs at most the budget plus its costliest item.
     """
     if cost.numel() == 0:
         return []

@@ -113,7 +113,7 @@ class _Chunk:
 
     def __init__(self, spec: RowSpec, anchors: Tensor, z: Tensor, start: int):
         self.spec = spec
-        m, N = anchors.shape[0], z.shape[0]
+        m = anchors.shape[0]
         self.start, self.stop = start, start + m
         dtype, device = anchors.dtype, anchors.device
         index = torch.arange(m, device=device)
@@ -165,7 +165,7 @@ class _Chunk:
         ``-inf`` logits and contribute ``exp(-inf) = 0``.
         """
         blocks, dtype = self.spec.blocks, shifted.dtype
-        m, N = shifted.shape
+        m = shifted.shape[0]
         part = slice(self.start, self.stop)
         (b0, nb), (a0, na) = [
             (first[part], count[part]) for first, count in (blocks.below, blocks.above)

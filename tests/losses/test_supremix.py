@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import re
 
 import pytest
 import torch
@@ -17,7 +18,9 @@ from loss_reference import (
     label_lists,
     lower_bound,
     make_batch,
+    materialised_supremix,
     mix_pos_pairs,
+    positive_count,
     value_and_grad,
 )
 
@@ -27,7 +30,9 @@ from supremix.losses import (
     mix_pos_triples,
     supcon_loss,
     supremix_loss,
+    supremix_rows,
 )
+from supremix.losses.mixpos import chunks
 
 ALL_ON = {
     "mix_neg": True,
@@ -175,11 +180,12 @@ def test_options_are_one_frozen_object_and_errors_name_the_option():
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         options.window = 3  # type: ignore[misc]
-    with pytest.raises(TypeError, match="supremix: unknown option.s. windw; expected some of"):
+    unknown = re.escape("supremix: unknown option(s) windw; expected some of")
+    with pytest.raises(TypeError, match=unknown):
         supremix_loss(x, y, temperature=0.5, windw=2)
     with pytest.raises(TypeError, match="supremix: window must be given"):
         SupReMixLoss(temperature=0.5)
-    with pytest.raises(TypeError, match="supremix: unknown option.s. neg_lambdas"):
+    with pytest.raises(TypeError, match=re.escape("supremix: unknown option(s) neg_lambdas")):
         SupReMixLoss(options, neg_lambdas=lam)  # test hooks live on the function only
     with pytest.raises(ValueError, match="supremix: window_edges must be one of inclusive, strict"):
         SupReMixOptions(temperature=0.5, window=2, window_edges="open")
@@ -430,3 +436,120 @@ def test_theorem_3_3_ordered_embeddings_reach_the_bound_as_t_goes_to_zero():
     assert bound_gap(x, y, 1e3) > 1.0  # large t does not approach the bound
     shuffled, _ = ordered_embedding(6, 2, shuffle=True)
     assert bound_gap(shuffled, y, 1e-3) > 1.0  # not ordered: no convergence as t -> 0
+
+
+# --- the exact factorisation against the triple form, chunked or not --------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    samples=st.integers(2, 30),
+    levels=st.sampled_from([2, 4, 8, 40]),
+    views=st.integers(1, 2),
+    group_count=st.sampled_from([0, 0, 3]),
+    window=st.sampled_from([1, 2, 3.5, math.inf]),
+    window_mode=st.sampled_from(["label", "rank"]),
+    window_edges=st.sampled_from(["inclusive", "strict"]),
+    reduction=st.sampled_from(["anchor", "label"]),
+    chunked=st.booleans(),
+    distance_weight=st.booleans(),
+    detach=st.booleans(),
+)
+def test_factorised_mix_pos_equals_the_triple_form(
+    seed,
+    samples,
+    levels,
+    views,
+    group_count,
+    window,
+    window_mode,
+    window_edges,
+    reduction,
+    chunked,
+    distance_weight,
+    detach,
+):
+    """Many views per label (ties), groups, every window, both reductions, tiny chunks."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, levels, (samples,), generator=g).tolist()
+    x, y, groups, lam = make_batch(seed, labels, views, 5, group_count=group_count)
+    if window_mode == "rank" and math.isinf(window):
+        window = 3
+    if window_mode == "rank":
+        window = math.ceil(window)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(supremix_rows, "MIN_BUDGET", 1 if chunked else 2**20)
+        _assert_same_as_triple_form(
+            x, y, groups, lam, window, window_mode, window_edges, reduction, distance_weight, detach
+        )
+
+
+def _assert_same_as_triple_form(
+    x, y, groups, lam, window, window_mode, window_edges, reduction, distance_weight, detach
+):
+    settings_ = dict(
+        temperature=0.3,
+        window=window,
+        window_mode=window_mode,
+        window_edges=window_edges,
+        reduction=reduction,
+        distance_weight=distance_weight,
+    )
+    assert_same(
+        lambda f: supremix_loss(
+            f, y, groups=groups, neg_lambdas=lam, detach_mixtures=detach, **settings_
+        ),
+        lambda f: materialised_supremix(
+            f,
+            y,
+            lam,
+            t=0.3,
+            window=window,
+            window_mode=window_mode,
+            window_edges=window_edges,
+            groups=groups,
+            reduction=reduction,
+            distance_weight=distance_weight,
+            detach=detach,
+        ),
+        x,
+    )
+
+
+def test_chunks_split_a_batch_and_bound_each_chunk():
+    cost = torch.tensor([5, 5, 5, 30, 1, 1, 1, 1])
+    parts = chunks(cost, 10)
+    assert parts[0][0] == 0 and parts[-1][1] == len(cost)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
+    for start, stop in parts:
+        assert stop - start == 1 or int(cost[start:stop].sum()) <= 10 + int(cost[start:stop].max())
+    assert len(parts) > 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    sample_labels=label_lists(9),
+    views=st.integers(1, 2),
+    window=st.sampled_from([1, 2, 3]),
+    t=st.sampled_from([0.1, 1.0]),
+)
+def test_lemma_3_2_for_the_label_reduction(seed, sample_labels, views, window, t):
+    """App. A.2, eq. (10): L >= sum_m (1/k_m) sum_i |P_i| log |P_i| for eq. (6) as printed."""
+    x, y, _, _ = make_batch(seed, sample_labels, views, 3)
+    loss = supremix_loss(
+        x,
+        y,
+        temperature=t,
+        window=window,
+        reduction="label",
+        generator=torch.Generator().manual_seed(seed),
+    )
+    labels = y.tolist()
+    bound = 0.0
+    for i, label in enumerate(labels):
+        count = positive_count(labels, i, window)
+        if count:
+            bound += count * math.log(count) / labels.count(label)
+    assert loss.item() >= bound - 1e-9
