@@ -1,7 +1,7 @@
 """Mix-pos partners of each anchor (the SupReMix paper, eqs. (3)-(4)) and their exact sums.
 
 An anchor ``i`` of label ``y_i`` takes every pair of views ``j`` below and ``k`` above it inside
-the window (book page "The SupReMix loss, specified", {ref}`window <spec-window>`):
+the window (book page "The SupReMix loss, specified", ``book/loss_spec.md``, eq. (4)):
 
 * ``window_mode="label"``, ``window_edges="inclusive"``: ``y_i - g <= y_j < y_i < y_k <= y_i + g``
   (eq. (4) as printed, the default); ``"strict"``: ``y_i - g < y_j`` and ``y_k < y_i + g`` (the

@@ -1,10 +1,12 @@
 """SupReMix as the authors' published code computes it, each of its two bugs switchable.
 
 The reference is the author-committed copy of the SupReMix scripts of Sept. 2023 (AgeDB-DIR,
-IMDB-WIKI-DIR, STS-B-DIR; reference/loss-spec.md). This module is our own code, written from
-a description of what those scripts compute; with both bugs switched off it computes exactly
-:func:`supremix.losses.supremix_loss` with its defaults (mixtures detached, not
-re-normalised, label window, raw weights ``1 + |dy|``, L2-normalised features).
+IMDB-WIKI-DIR, STS-B-DIR; book page "The SupReMix loss, specified", ``book/loss_spec.md``).
+This module is our own code, written from a description of what those scripts compute; with
+both bugs switched off it computes exactly :func:`supremix.losses.supremix_loss` with the
+published code's strict window (``window_edges="strict"``) and otherwise its defaults (mixtures
+detached, not re-normalised, label window, raw weights ``1 + |dy|``, L2-normalised features,
+``reduction="anchor"``).
 
 What the scripts do, per batch of ``n`` views (both views of every sample, two per sample):
 

@@ -1,6 +1,6 @@
 """SupCon (Khosla et al. 2020) and SimCLR / NT-Xent (Chen et al. 2020) on a flat batch.
 
-SupCon is SupReMix without mixtures and weights (reference/loss-spec.md, Baselines):
+SupCon is SupReMix without mixtures and weights (book page "The SupReMix loss, specified"):
 ``L_i = -(1/|P_i|) sum_{p in P_i} log [exp(s_ip/t) / sum_{a != i} exp(s_ia/t)]`` with
 ``P_i`` the other views of exactly equal label, averaged over anchors with ``|P_i| > 0``.
 SimCLR is the same with one positive per anchor: the other view of its own sample.

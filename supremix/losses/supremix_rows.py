@@ -1,7 +1,7 @@
 """The SupReMix rows of a batch without renormalised mixtures, chunk by chunk, in O(n N) memory.
 
-For each anchor ``i`` (book page "The SupReMix loss, specified", {ref}`the exact sums
-<spec-exact-sums>`) this computes
+For each anchor ``i`` (book page "The SupReMix loss, specified", ``book/loss_spec.md``, section
+"Computing it exactly") this computes
 
 * ``lse_i = log sum_{a in A_i} w_ia exp(s_ia / t)`` over the real views, the Mix-neg and the
   Mix-pos of ``i``, with the weights divided by ``R`` (eq. (5));
