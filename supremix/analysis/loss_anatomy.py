@@ -69,8 +69,11 @@ def pair_table(
     mix_pos: bool = True,
     distance_weight: bool = True,
     renormalize_mixtures: bool = False,
+    window_edges: str = "inclusive",
 ) -> pd.DataFrame:
     """Every contrastive term of every anchor of a batch (seed 001 eqs. (1)-(6)).
+
+    ``window_edges`` as in :func:`supremix.losses.supremix_loss` (inclusive by default).
 
     One row per (anchor, term): ``kind`` (:data:`TERM_KINDS`), ``first`` / ``second`` (the
     real partner, or the two mixed views; for a Mix-neg ``first`` is the anchor; ``second`` is
@@ -103,7 +106,9 @@ def pair_table(
         }
     )
     real["kind"] = np.where(real["positive"], "real positive", "real negative")
-    columns = mixture_columns(y, window, neg_lambdas, mix_neg=mix_neg, mix_pos=mix_pos)
+    columns = mixture_columns(
+        y, window, neg_lambdas, mix_neg=mix_neg, mix_pos=mix_pos, window_edges=window_edges
+    )
     mixed = pd.DataFrame(
         {
             "anchor": columns.anchor.numpy(),
@@ -357,8 +362,13 @@ def bug_effects(
     """
     y = _labels(labels)
     x = torch.as_tensor(features, dtype=torch.float64)
-    table = pair_table(
-        y, window=window, neg_lambdas=neg_lambdas, features=x, temperature=temperature
+    table = pair_table(  # the published code's strict window: only the bugs differ
+        y,
+        window=window,
+        neg_lambdas=neg_lambdas,
+        features=x,
+        temperature=temperature,
+        window_edges="strict",
     )
     columns = mixture_columns(y, window, neg_lambdas)
     delta = mixture_shift(x, y, columns, temperature=temperature).numpy()

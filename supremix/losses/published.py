@@ -111,12 +111,14 @@ def mixture_columns(
     *,
     mix_neg: bool = True,
     mix_pos: bool = True,
+    window_edges: str = "strict",
 ) -> MixtureColumns:
     """The Mix-neg and Mix-pos columns of every anchor (module docstring, steps 1-2).
 
     ``labels``: ``(n,)``; ``window``: the Mix-pos window in label units; ``neg_lambdas``:
     ``(n, n)`` Mix-neg coefficients, ``[i, k]`` weighting the anchor (required with
-    ``mix_neg``).
+    ``mix_neg``); ``window_edges``: the published code's ``"strict"`` window, or
+    ``"inclusive"`` (the SupReMix paper's eq. (4), the default of ``supremix_loss``).
     """
     labels = torch.as_tensor(labels)
     labels = check_labels(LOSS, labels, labels.shape[0])
@@ -131,7 +133,7 @@ def mixture_columns(
         anchor, partner = torch.nonzero(labels[:, None] != labels[None, :], as_tuple=True)
         parts.append((anchor, anchor, partner, lam[anchor, partner], torch.zeros_like(anchor)))
     if mix_pos:
-        anchor, below, above, _ = mix_pos_triples(labels, window, window_edges="strict")
+        anchor, below, above, _ = mix_pos_triples(labels, window, window_edges=window_edges)
         lam = (labels[above] - labels[anchor]) / (labels[above] - labels[below])
         parts.append((anchor, below, above, lam, torch.ones_like(anchor)))
     if not parts:
