@@ -22,6 +22,14 @@ from .published import (
     mixture_shift,
     published_supremix_loss,
 )
+from .registry import (
+    LossEntry,
+    display_names,
+    get_loss,
+    loss_names,
+    main_loss_names,
+    register_loss,
+)
 from .regression import REGRESSION_LOSSES, RegressionLoss, regression_loss
 from .rnc import RnCLoss, rnc_loss
 from .supcon import SimCLRLoss, SupConLoss, simclr_loss, supcon_loss
@@ -37,6 +45,7 @@ __all__ = [
     "WINDOW_MODES",
     "AdaConLoss",
     "AdaptiveTripletLoss",
+    "LossEntry",
     "MixtureColumns",
     "NPairLoss",
     "PublishedSupReMixLoss",
@@ -49,14 +58,19 @@ __all__ = [
     "adacon_loss",
     "adaptive_triplet_loss",
     "build_loss",
+    "display_names",
     "empirical_cdf",
     "gather_batch",
+    "get_loss",
     "is_distributed",
+    "loss_names",
+    "main_loss_names",
     "mix_pos_triples",
     "mixture_columns",
     "mixture_shift",
     "npair_loss",
     "published_supremix_loss",
+    "register_loss",
     "regression_loss",
     "rnc_loss",
     "sample_beta",

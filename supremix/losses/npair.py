@@ -76,7 +76,15 @@ class NPairLoss(nn.Module):
         self.normalize = normalize
         self.gather = gather
 
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """``groups`` and ``generator`` are accepted (and unused) so every contrastive
+        module is called alike."""
         return _npair(features, labels, self.temperature, self.normalize, self.gather)
 
     def extra_repr(self) -> str:

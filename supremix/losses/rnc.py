@@ -54,7 +54,15 @@ class RnCLoss(nn.Module):
         self.temperature = check_positive(LOSS, "temperature", temperature)
         self.gather = gather
 
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """``groups`` and ``generator`` are accepted (and unused) so every contrastive
+        module is called alike."""
         return rnc_loss(features, labels, temperature=self.temperature, gather=self.gather)
 
     def extra_repr(self) -> str:

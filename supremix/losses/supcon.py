@@ -48,7 +48,8 @@ def _supcon(
 
 
 class SupConLoss(nn.Module):
-    """Module form of :func:`supcon_loss`; ``forward(features, labels)``."""
+    """Module form of :func:`supcon_loss`; ``forward(features, labels, groups=None,
+    generator=None)``."""
 
     def __init__(self, *, temperature: float, normalize: bool = True, gather: bool = True):
         super().__init__()
@@ -56,7 +57,15 @@ class SupConLoss(nn.Module):
         self.normalize = normalize
         self.gather = gather
 
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """``groups`` and ``generator`` are accepted (and unused) so every contrastive
+        module is called alike."""
         return supcon_loss(
             features,
             labels,
@@ -100,7 +109,8 @@ def _unique_per_rank(sample: Tensor) -> Tensor:
 class SimCLRLoss(nn.Module):
     """Module form of :func:`simclr_loss`; ``forward(features, labels=None)``.
 
-    ``labels`` is accepted (and ignored) so every contrastive module can be called alike.
+    ``labels``, ``groups`` and ``generator`` are accepted (and ignored) so every contrastive
+    module can be called alike.
     """
 
     def __init__(self, *, temperature: float, normalize: bool = True, gather: bool = True):
@@ -109,7 +119,15 @@ class SimCLRLoss(nn.Module):
         self.normalize = normalize
         self.gather = gather
 
-    def forward(self, features: Tensor, labels: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor | None = None,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """``groups`` and ``generator`` are accepted (and unused) so every contrastive
+        module is called alike."""
         return simclr_loss(
             features, temperature=self.temperature, normalize=self.normalize, gather=self.gather
         )

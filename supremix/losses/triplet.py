@@ -107,7 +107,15 @@ class AdaptiveTripletLoss(nn.Module):
         self.gather = gather
         self.register_buffer("train_labels", checked_train_labels(train_labels), persistent=False)
 
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """``groups`` and ``generator`` are accepted (and unused) so every contrastive
+        module is called alike."""
         return _triplet(
             features, labels, self.train_labels, self.margin_scale, self.normalize, self.gather
         )

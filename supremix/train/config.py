@@ -69,14 +69,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from supremix.losses import loss_names, main_loss_names
+
 #: The methods of the seeds' main comparisons (seed 001 §4.3), trained by every dataset notebook.
-MAIN_METHODS = ("vanilla", "simclr", "supcon", "adacon", "rnc", "supremix")
-#: Every method: the main ones, then seed 003's metric-learning baselines (Tables II, V, IX, XII):
-#: the N-pair loss and the adaptive triplet loss (supremix.losses.npair, supremix.losses.triplet).
-METHODS = (*MAIN_METHODS, "npair", "triplet")
+MAIN_METHODS = ("vanilla", *main_loss_names())
+#: Every method: vanilla, then every contrastive loss of the registry (supremix.losses.registry):
+#: the main ones, then e.g. seed 003's N-pair and adaptive triplet baselines.
+METHODS = ("vanilla", *loss_names("contrastive"))
 CONTRASTIVE_METHODS = METHODS[1:]
 PROTOCOLS = ("linear_probe", "finetune", "multitask")
-REGRESSION_LOSSES = ("l1", "mse", "huber")
+REGRESSION_LOSSES = loss_names("regression")
 AMP_MODES = ("auto", "off", "bf16", "fp16")
 AUGMENT_MODES = ("supervised", "simclr", "none")
 MODEL_SIZES = ("cpu", "paper")
