@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from .distributed import GatheredBatch, gather_batch, mean_over_anchors
 from .validation import check_features, check_groups, check_labels
@@ -161,3 +161,19 @@ def make_options(loss: str, kind: type, options: object | None, settings: dict) 
     if not isinstance(options, kind):
         raise TypeError(f"{loss}: options must be a {kind.__name__}, got {type(options).__name__}")
     return dataclasses.replace(options, **settings) if settings else options
+
+
+class OptionsModule(nn.Module):
+    """A loss module holding one frozen options object: ``Loss(options)`` or
+    ``Loss(field=value, ...)`` (subclasses set ``loss_name`` and ``options_type``)."""
+
+    loss_name: str = ""
+    options_type: type = object
+
+    def __init__(self, options: object | None = None, **settings: object):
+        super().__init__()
+        self.options = make_options(self.loss_name, self.options_type, options, settings)
+
+    def extra_repr(self) -> str:
+        fields = dataclasses.asdict(self.options)  # type: ignore[call-overload]
+        return ", ".join(f"{key}={value!r}" for key, value in fields.items())

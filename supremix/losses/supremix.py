@@ -34,14 +34,21 @@ for ``reduction="anchor"``, ``L_i >= log |P_i| - log R`` (Jensen; every positive
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
 from .beta import sample_beta
-from .common import ContrastBatch, attached_zero, full_precision, make_options, prepare
+from .common import (
+    ContrastBatch,
+    OptionsModule,
+    attached_zero,
+    full_precision,
+    make_options,
+    prepare,
+)
 from .distributed import sum_over_anchors
 from .mixpos import WINDOW_EDGES, WINDOW_MODES, MixPosLayout, chunks, mix_pos_triples
 from .supremix_rows import RowSpec, chunk_budget, supremix_rows
@@ -195,14 +202,12 @@ def supremix_loss(
         return _reduce(batch, opts.reduction, lse, positive, layout)
 
 
-class SupReMixLoss(nn.Module):
+class SupReMixLoss(OptionsModule):
     """Module form of :func:`supremix_loss`: ``SupReMixLoss(options)`` or
     ``SupReMixLoss(temperature=..., window=..., ...)``; ``forward(features, labels, groups=None,
     generator=None)``."""
 
-    def __init__(self, options: SupReMixOptions | None = None, **settings: object):
-        super().__init__()
-        self.options: SupReMixOptions = make_options(LOSS, SupReMixOptions, options, settings)
+    loss_name, options_type = LOSS, SupReMixOptions
 
     def forward(
         self,
@@ -214,9 +219,6 @@ class SupReMixLoss(nn.Module):
         return supremix_loss(
             features, labels, groups=groups, options=self.options, generator=generator
         )
-
-    def extra_repr(self) -> str:
-        return ", ".join(f"{key}={value!r}" for key, value in asdict(self.options).items())
 
 
 def _reduce(
