@@ -27,9 +27,11 @@ from .mixpos import Blocks, chunks
 
 #: Matrix rows of length N alive at once per anchor, and tensors per padded Mix-pos entry.
 ROW_COST, ENTRY_COST = 10, 4
+#: Rows of N per anchor that the state kept between the passes may take (else: recompute).
+KEEP_ROWS = 5
 #: Elements per chunk of anchors: 3 N^2 (about a quarter of the rows of a batch when there are
 #: no Mix-pos), and never fewer than this.
-MIN_BUDGET = 2**20
+MIN_BUDGET = 2**18
 
 
 @dataclass
@@ -53,6 +55,12 @@ class RowSpec:
         if self.blocks is not None:
             cost = cost + ENTRY_COST * self.blocks.cost().cpu()
         return chunks(cost, chunk_budget(N))
+
+    def keep(self, n: int, N: int) -> bool:
+        """Whether every chunk's backward state (two ``(n, N)`` float matrices, a mask and the
+        padded Mix-pos entries) stays within ``KEEP_ROWS`` rows of ``N`` per anchor."""
+        entries = 0 if self.blocks is None else int(self.blocks.cost().sum())
+        return 3 * n * N + 3 * entries <= KEEP_ROWS * n * N
 
 
 def chunk_budget(N: int) -> int:
@@ -80,22 +88,28 @@ class _Rows(torch.autograd.Function):
         ctx.spec = spec
         n, N = anchors.shape[0], z.shape[0]
         lse, positive = anchors.new_empty(n), anchors.new_empty(n)
-        for start, stop in spec.chunks(n, N):
+        ctx.parts = spec.chunks(n, N)
+        keep = spec.keep(n, N)  # the state for the backward pass fits O(n N): keep it
+        ctx.kept = []
+        for start, stop in ctx.parts:
             rows = _Chunk(spec, anchors[start:stop], z, start)
             lse[start:stop] = rows.lse
             positive[start:stop] = rows.positive
+            if keep:
+                ctx.kept.append(rows.for_backward())
         return lse, positive
 
     @staticmethod
     def backward(ctx, grad_lse: Tensor, grad_positive: Tensor):
         anchors, z = ctx.saved_tensors
         spec: RowSpec = ctx.spec
-        n, N = anchors.shape[0], z.shape[0]
         grad_anchors = torch.zeros_like(anchors)
         grad_z = torch.zeros_like(z)
-        for start, stop in spec.chunks(n, N):
+        kept = ctx.kept or [None] * len(ctx.parts)
+        ctx.kept = None
+        for (start, stop), rows in zip(ctx.parts, kept, strict=True):
             part = anchors[start:stop]
-            rows = _Chunk(spec, part, z, start)
+            rows = rows or _Chunk(spec, part, z, start)
             real, mixed, own = rows.gradients(grad_lse[start:stop], grad_positive[start:stop])
             t = spec.temperature
             own_rows = z[rows.own] * own[:, None]
@@ -195,6 +209,11 @@ class _Chunk:
         block_sums = shifted.new_zeros(m, blocks.count + 1)
         block_sums.index_add_(1, blocks.view_block, self.logits)
         return total, (coefficient * block_sums).sum(dim=1)
+
+    def for_backward(self) -> _Chunk:
+        """This chunk without what only the forward pass needs."""
+        self.logits = self.lse = self.positive = None
+        return self
 
     def gradients(self, grad_lse: Tensor, grad_positive: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """``(real, mixed, own)``: the gradient of ``grad_lse . lse + grad_positive . S`` with
