@@ -38,11 +38,13 @@ if importlib.util.find_spec("supremix") is None:
 # 2, ∞ years) and reports the MAE of SupReMix (Table 10): moderate windows are best.
 #
 # **How the rows map onto a run.** `TrainConfig.window` is γ in label units; `window=inf` is
-# γ = ∞. Everything else is the dataset's SupReMix setting. The window is strict, so on
-# whole-number labels (RSNA's months, UK Biobank's ages in years, and both phantoms) γ ≤ 1
-# forms no Mix-pos at all: RSNA's γ = 1 is then the loss of Table 9's SupCon+Mix-neg+DM (the
-# paper's 4.86 and 4.85 months agree), and UK Biobank's γ = 0.2, 0.5 and 1.0 are one and the
-# same loss, whose runs with the same seed coincide. The package's tests check both.
+# γ = ∞. Everything else is the dataset's SupReMix setting. The window is inclusive, as the
+# paper's eq. (4) prints it (`y_i - γ <= y_j`, `y_k <= y_i + γ`; the page "The SupReMix loss,
+# specified" gives the published code's strict window, `window_edges="strict"`), so every
+# RSNA row is a different loss on whole-month labels: γ = 1 mixes the months either side.
+# Strict, γ = 1 would form no Mix-pos at all and be Table 9's SupCon+Mix-neg+DM. On
+# whole-number labels (UK Biobank's ages in years, and both phantoms) γ = 0.2 and 0.5 still
+# form no Mix-pos and are one and the same loss. The package's tests check both.
 #
 # **Protocol.** By default the notebook runs the RSNA half of the table on the RSNA phantom
 # (synthetic hand radiographs, `supremix.data.phantoms`) with preset `rsna-cpu` and the book's

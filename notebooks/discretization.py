@@ -39,7 +39,7 @@ if importlib.util.find_spec("supremix") is None:
 #
 # **How the rows map onto a run.** `TrainConfig.label_bin`: the contrastive loss sees each label
 # rounded to the nearest multiple of the bin; the linear probe regresses the raw labels. With
-# Echo-Net's window γ = 7 (seed 001 Table 13), bins of 10 and 20 leave no label strictly
+# Echo-Net's window γ = 7 (seed 001 Table 13), bins of 10 and 20 leave no label
 # inside the window, so those rows lose every Mix-pos as well as label resolution (the
 # package's tests check this).
 #

@@ -9,10 +9,11 @@ For each anchor ``i`` (book page "The SupReMix loss, specified", ``book/loss_spe
 
 Every logit is a combination of entries of ``H = Z_anchor Z^T / t``: Mix-neg
 ``lam H_ii + (1 - lam) H_ik``, Mix-pos ``lam H_ij + (1 - lam) H_ik``. The Mix-pos sums use the
-factorised level form of :mod:`supremix.losses.mixpos`. Rows are processed in chunks of
-anchors; the backward pass recomputes each chunk and applies the gradient by hand, so no
-``(n, N)`` intermediate of more than one chunk, and no per-triple tensor, is kept between the
-two passes. The mixture side is detached unless ``detach`` is off (the gradient of ``H`` then
+factorised block form of :mod:`supremix.losses.mixpos`. Rows are processed in chunks of
+anchors and the gradient is applied by hand. Each chunk's backward state (two ``(m, N)``
+matrices, a mask and its padded Mix-pos entries) is kept when all of it fits in ``KEEP_ROWS``
+rows of ``N`` per anchor; otherwise the backward pass recomputes each chunk, so no
+intermediate of more than one chunk is kept between the passes. Memory is O(n N) either way. The mixture side is detached unless ``detach`` is off (the gradient of ``H`` then
 also reaches the mixed features).
 """
 
