@@ -5,16 +5,22 @@ labels ``(n,)``, exists as a function and as a ``torch.nn.Module``, computes in 
 any autocast, and under ``torch.distributed`` contrasts each rank's anchors with the batch of
 all ranks (:mod:`supremix.losses.distributed`).
 
+Each loss has one frozen options object (``SupReMixOptions``, ``SupConOptions``, ...): the
+function takes it as ``options=`` or its fields as keywords, the module holds it. Every loss is
+registered once (:mod:`supremix.losses.registry`); training configs, the training engine and
+the paper vocabulary read the registry. What SupReMix computes, choice by choice, is on the
+book page "The SupReMix loss, specified".
+
 >>> from supremix.losses import supremix_loss
 >>> loss = supremix_loss(features, labels, temperature=0.5, window=5)  # doctest: +SKIP
 """
 
-from .adacon import AdaConLoss, adacon_loss, empirical_cdf
+from .adacon import AdaConLoss, AdaConOptions, adacon_loss, empirical_cdf
 from .beta import sample_beta
 from .distributed import gather_batch, is_distributed
 from .factory import CONTRASTIVE_LOSSES, LOSS_NAMES, build_loss
 from .mixpos import WINDOW_EDGES, WINDOW_MODES, mix_pos_triples
-from .npair import NPairLoss, npair_loss
+from .npair import NPairLoss, NPairOptions, npair_loss
 from .published import (
     MixtureColumns,
     PublishedSupReMixLoss,
@@ -31,10 +37,17 @@ from .registry import (
     register_loss,
 )
 from .regression import REGRESSION_LOSSES, RegressionLoss, regression_loss
-from .rnc import RnCLoss, rnc_loss
-from .supcon import SimCLRLoss, SupConLoss, simclr_loss, supcon_loss
+from .rnc import RnCLoss, RnCOptions, rnc_loss
+from .supcon import (
+    SimCLRLoss,
+    SimCLROptions,
+    SupConLoss,
+    SupConOptions,
+    simclr_loss,
+    supcon_loss,
+)
 from .supremix import REDUCTIONS, SupReMixLoss, SupReMixOptions, supremix_loss
-from .triplet import AdaptiveTripletLoss, adaptive_triplet_loss
+from .triplet import AdaptiveTripletLoss, TripletOptions, adaptive_triplet_loss
 
 __all__ = [
     "CONTRASTIVE_LOSSES",
@@ -44,17 +57,23 @@ __all__ = [
     "WINDOW_EDGES",
     "WINDOW_MODES",
     "AdaConLoss",
+    "AdaConOptions",
     "AdaptiveTripletLoss",
     "LossEntry",
     "MixtureColumns",
     "NPairLoss",
+    "NPairOptions",
     "PublishedSupReMixLoss",
     "RegressionLoss",
     "RnCLoss",
+    "RnCOptions",
     "SimCLRLoss",
+    "SimCLROptions",
     "SupConLoss",
+    "SupConOptions",
     "SupReMixLoss",
     "SupReMixOptions",
+    "TripletOptions",
     "adacon_loss",
     "adaptive_triplet_loss",
     "build_loss",

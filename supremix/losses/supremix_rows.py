@@ -13,8 +13,9 @@ factorised block form of :mod:`supremix.losses.mixpos`. Rows are processed in ch
 anchors and the gradient is applied by hand. Each chunk's backward state (two ``(m, N)``
 matrices, a mask and its padded Mix-pos entries) is kept when all of it fits in ``KEEP_ROWS``
 rows of ``N`` per anchor; otherwise the backward pass recomputes each chunk, so no
-intermediate of more than one chunk is kept between the passes. Memory is O(n N) either way. The mixture side is detached unless ``detach`` is off (the gradient of ``H`` then
-also reaches the mixed features).
+intermediate of more than one chunk is kept between the passes. Memory is O(n N) either way.
+The mixture side is detached unless ``detach`` is off (the gradient of ``H`` then also reaches
+the mixed features).
 """
 
 from __future__ import annotations
