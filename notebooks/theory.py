@@ -342,8 +342,9 @@ display(Markdown(statement))
 #    weights `> 1`, although a positive has weight 1.
 #
 # With both switched off the module equals `supremix_loss` with the published code's strict
-# window, `window_edges="strict"` (tested in `tests/losses/test_published.py`). Per anchor of the toy batch: `delta`, the mean Mix-pos
-# weight correct and misaligned, and the share of the denominator carried by mixtures.
+# window, `window_edges="strict"` (tested in `tests/losses/test_published.py`). Per anchor of
+# the toy batch: `delta`, the mean Mix-pos weight correct and misaligned, and the share of the
+# denominator carried by mixtures.
 
 # %%
 bug_effects(toy_features, toy_labels, temperature=toy_t, **toy).round(3)
