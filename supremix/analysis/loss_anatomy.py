@@ -3,8 +3,8 @@
 Seed 001 §3 builds, for every anchor ``i``, a row of contrastive terms: the other real views
 (positives when they share the anchor's label), the Mix-negs ``lam z_i + (1 - lam) z_k``
 (eqs. (1)-(2)) and the Mix-pos ``lam z_j + (1 - lam) z_k`` (eqs. (3)-(4)), each weighted in
-the denominator by ``w = 1 + |y_i - label|`` (eq. (5), raw weights as in
-reference/loss-spec.md). This module lists those terms and checks §3.4:
+the denominator by ``w = 1 + |y_i - label|`` (eq. (5), raw weights as on the book page
+"The SupReMix loss, specified"). This module lists those terms and checks §3.4:
 
 * :func:`pair_table`: every term of every anchor as a DataFrame (kind, partners, lambda,
   label, weight; similarity and logit when features are given), with the weight the published

@@ -128,11 +128,13 @@ def _window_rows(values: Sequence[tuple[str, float]]) -> tuple[Variant, ...]:
 
 #: Seed 001 Table 10 (§5.8): the Mix-pos window γ, in label units (months for RSNA, years for
 #: UK Biobank); ``window=math.inf`` is γ = ∞ (every lower and every higher label of the batch
-#: forms Mix-pos). A Mix-pos pair needs ``y_i - γ < y_j < y_i < y_k < y_i + γ`` (strict,
-#: reference/loss-spec.md), so on whole-number labels (RSNA months, UK Biobank's field 21003 in
-#: years, and both phantoms) a window γ <= 1 admits no pair: γ = 1 on RSNA is then SupCon +
-#: Mix-neg + DM (Table 9 gives 4.85 for that and Table 10 gives 4.86 for γ = 1), and the UK
-#: Biobank rows γ = 0.2, 0.5 and 1.0 are the same loss.
+#: forms Mix-pos). A Mix-pos pair needs ``y_i - γ <= y_j < y_i < y_k <= y_i + γ`` (inclusive,
+#: as eq. (4) prints it; book page "The SupReMix loss, specified"), so every RSNA row is a
+#: different loss on whole-month labels. With the published code's strict window
+#: (``window_edges="strict"``) γ = 1 would admit no pair and be SupCon + Mix-neg + DM (Table 9
+#: gives 4.85 for that and Table 10 gives 4.86 for γ = 1). On whole-number labels (UK
+#: Biobank's field 21003 in years, and both phantoms) the UK Biobank rows γ = 0.2 and 0.5 admit
+#: no pair and are the same loss.
 WINDOWS: dict[str, tuple[Variant, ...]] = {
     "rsna": _window_rows(
         [("γ=1", 1.0), ("γ=3", 3.0), ("γ=5", 5.0), ("γ=10", 10.0), ("γ=∞", math.inf)]

@@ -47,9 +47,9 @@ standard deviation of the training labels (``delta = 1`` on the standardised lab
 (Sohn 2016) and the adaptive triplet loss, trained like the other contrastive methods.
 
 ``temperature`` is the temperature of SupReMix, SupCon, SimCLR, AdaCon and N-pair; RnC uses
-``rnc_temperature`` (2, its authors' default; reference/loss-spec.md). ``label_bin``: the
-contrastive loss sees labels rounded to this bin size (seed 002 Table 12 "Bin size"; seed 001
-App. D.4); regression losses always see the raw labels.
+``rnc_temperature`` (2, its authors' default; book page "The SupReMix loss, specified").
+``label_bin``: the contrastive loss sees labels rounded to this bin size (seed 002 Table 12
+"Bin size"; seed 001 App. D.4); regression losses always see the raw labels.
 
 Imbalanced regression and mixup baselines (seed 001 App. D.3, D.5, D.6; :mod:`supremix.imbalance`,
 :mod:`supremix.mixup`) act in every stage with a regression loss (``mixup``: those without a
