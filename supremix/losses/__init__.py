@@ -23,6 +23,7 @@ from .mixpos import WINDOW_EDGES, WINDOW_MODES, mix_pos_triples
 from .npair import NPairLoss, NPairOptions, npair_loss
 from .published import (
     MixtureColumns,
+    PublishedOptions,
     PublishedSupReMixLoss,
     mixture_columns,
     mixture_shift,
@@ -63,6 +64,7 @@ __all__ = [
     "MixtureColumns",
     "NPairLoss",
     "NPairOptions",
+    "PublishedOptions",
     "PublishedSupReMixLoss",
     "RegressionLoss",
     "RnCLoss",

@@ -64,13 +64,13 @@ detached), as in :mod:`supremix.losses.supremix`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from .beta import sample_beta
-from .common import attached_zero, full_precision, prepare
+from .common import OptionsModule, attached_zero, full_precision, prepare
 from .mixpos import mix_pos_triples
 from .validation import check_labels, check_positive
 
@@ -345,47 +345,40 @@ def _anchor_losses(
     return lse - positive_sum / count.clamp_min(1), count > 0
 
 
-class PublishedSupReMixLoss(nn.Module):
-    """Module form of :func:`published_supremix_loss`; ``forward(features, labels)``."""
+@dataclass(frozen=True)
+class PublishedOptions:
+    """Settings of :func:`published_supremix_loss` (the published code's strict window in label
+    units; each bug a switch)."""
 
-    def __init__(
+    temperature: float
+    window: float
+    alpha: float = 2.0
+    beta: float = 8.0
+    mix_neg: bool = True
+    mix_pos: bool = True
+    distance_weight: bool = True
+    normalize: bool = True
+    separate_max_shift: bool = True
+    misaligned_weights: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive(LOSS, "temperature", self.temperature)
+        check_positive(LOSS, "window", self.window)
+
+
+class PublishedSupReMixLoss(OptionsModule):
+    """Module form of :func:`published_supremix_loss`: ``PublishedSupReMixLoss(options)`` or
+    its fields as keywords; ``forward(features, labels, groups=None, generator=None)`` (the
+    published code has no groups)."""
+
+    loss_name, options_type = LOSS, PublishedOptions
+
+    def forward(
         self,
-        *,
-        temperature: float,
-        window: float,
-        alpha: float = 2.0,
-        beta: float = 8.0,
-        mix_neg: bool = True,
-        mix_pos: bool = True,
-        distance_weight: bool = True,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
         generator: torch.Generator | None = None,
-        normalize: bool = True,
-        separate_max_shift: bool = True,
-        misaligned_weights: bool = True,
-    ):
-        super().__init__()
-        self.temperature = check_positive(LOSS, "temperature", temperature)
-        self.window = check_positive(LOSS, "window", window)
-        self.options = {
-            "alpha": alpha,
-            "beta": beta,
-            "mix_neg": mix_neg,
-            "mix_pos": mix_pos,
-            "distance_weight": distance_weight,
-            "generator": generator,
-            "normalize": normalize,
-            "separate_max_shift": separate_max_shift,
-            "misaligned_weights": misaligned_weights,
-        }
-
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
-        return published_supremix_loss(
-            features, labels, temperature=self.temperature, window=self.window, **self.options
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"temperature={self.temperature}, window={self.window}, "
-            f"separate_max_shift={self.options['separate_max_shift']}, "
-            f"misaligned_weights={self.options['misaligned_weights']}"
-        )
+    ) -> Tensor:
+        settings = asdict(self.options)
+        return published_supremix_loss(features, labels, generator=generator, **settings)
