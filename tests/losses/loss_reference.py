@@ -252,7 +252,10 @@ def assert_same(fast, slow, x):
     value_fast, grad_fast = value_and_grad(fast, x)
     value_slow, grad_slow = value_and_grad(slow, x)
     torch.testing.assert_close(value_fast, value_slow.to(value_fast.dtype), rtol=1e-9, atol=1e-10)
-    torch.testing.assert_close(grad_fast, grad_slow, rtol=1e-8, atol=1e-10)
+    # absolute tolerance relative to the largest gradient: unnormalised features at a small
+    # temperature give gradients of order 1e3 whose small entries carry that much rounding
+    scale = max(1.0, float(grad_slow.abs().max()))
+    torch.testing.assert_close(grad_fast, grad_slow, rtol=1e-8, atol=1e-10 * scale)
 
 
 def materialised_supremix(
