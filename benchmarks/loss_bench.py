@@ -1,8 +1,16 @@
 """Speed and memory of the SupReMix loss: Gram-matrix form vs materialised mixtures vs SupCon.
 
 Forward + backward of one loss evaluation on a batch of ``n`` views (``n/2`` samples, two
-views each), ``d = 128`` features, integer labels 0-100, window 5, t = 0.5, for
-n in {64, 128, 256, 512}:
+views each), ``d = 128`` features, window 5 (inclusive, the default), t = 0.5, for
+n in {64, 128, ..., 4096} (a DDP global batch of 8 GPUs x 256 samples x 2 views is 4096), with
+two kinds of labels reported separately:
+
+* ``integer``: whole numbers 0-100, so labels repeat and the Mix-pos sums factorise over label
+  groups (goal: at most 3x SupCon's time and 2x its peak memory up to n = 2048 on a CPU);
+* ``continuous``: all distinct (uniform on [0, 100]), every label group is one sample's two
+  views (memory bounded, time reported).
+
+Methods:
 
 * ``supremix``: :func:`supremix.losses.supremix_loss` (mixtures never built);
 * ``materialising``: the same loss with every mixture built as a vector, the Mix-pos ones in
@@ -52,17 +60,25 @@ DIM = 128
 LABEL_MAX = 100
 WINDOW = 5.0
 TEMPERATURE = 0.5
-SIZES = (64, 128, 256, 512)
+SIZES = (64, 128, 256, 512, 1024, 2048, 4096)
 QUICK_SIZES = (32, 64)
 METHODS = ("supcon", "supremix", "materialising")
-GOAL_SIZE = 256
+LABEL_KINDS = ("integer", "continuous")
+GOAL_MAX_SIZE = 2048
+GOAL_TIME, GOAL_MEMORY = 3.0, 2.0
 RESULTS = Path(__file__).resolve().parent / "results" / "loss.json"
 
 
-def make_batch(n: int, device: str, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` views of ``n/2`` samples with integer labels in [0, LABEL_MAX]."""
+def make_batch(
+    n: int, device: str, seed: int = 0, kind: str = "integer"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` views of ``n/2`` samples, labels integers in [0, LABEL_MAX] or all distinct."""
     g = torch.Generator().manual_seed(seed)
-    labels = torch.randint(0, LABEL_MAX + 1, (n // 2,), generator=g).float().repeat(2)
+    if kind == "integer":
+        labels = torch.randint(0, LABEL_MAX + 1, (n // 2,), generator=g).float()
+    else:
+        labels = torch.rand(n // 2, generator=g, dtype=torch.float64).mul(LABEL_MAX).float()
+    labels = labels.repeat(2)
     features = torch.randn(n, DIM, generator=g)
     return features.to(device).requires_grad_(True), labels.to(device)
 
@@ -97,7 +113,7 @@ def materialising_supremix(
     neg_row = (neg + torch.log1p((1 - lambdas) * gap)).masked_fill(same, float("-inf"))
 
     yi, yj, yk = y[:, None, None], y[None, :, None], y[None, None, :]
-    valid = (yj > yi - window) & (yj < yi) & (yk > yi) & (yk < yi + window)
+    valid = (yj >= yi - window) & (yj < yi) & (yk > yi) & (yk <= yi + window)
     lam = torch.where(valid, (yk - yi) / (yk - yj), 0.0)
     pos_vectors = lam[..., None] * mix[None, :, None, :] + (1 - lam)[..., None] * mix[None, None]
     pos = torch.einsum("id,ijkd->ijk", z, pos_vectors).reshape(n, n * n) / temperature
@@ -142,12 +158,12 @@ def _status_kib(field: str) -> int:
     return int(re.search(rf"{field}:\s+(\d+)", text).group(1))
 
 
-def peak_memory(method: str, n: int, device: str) -> float:
+def peak_memory(method: str, n: int, device: str, kind: str) -> float:
     """Peak memory (bytes) of one full-size call, after a warm-up at a tiny size."""
     generator = torch.Generator(device=device).manual_seed(0)
-    small, small_labels = make_batch(8, device)
+    small, small_labels = make_batch(8, device, kind=kind)
     loss_call(method, small, small_labels, generator).backward()  # lazy set-up, tables
-    features, labels = make_batch(n, device)
+    features, labels = make_batch(n, device, kind=kind)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -162,7 +178,7 @@ def peak_memory(method: str, n: int, device: str) -> float:
 
 
 def interleaved_times(
-    methods: list[str], n: int, device: str, min_seconds: float, max_repeats: int
+    methods: list[str], n: int, device: str, min_seconds: float, max_repeats: int, kind: str
 ) -> dict[str, dict[str, float]]:
     """Median wall-clock and process-CPU ms per forward + backward, calls interleaved.
 
@@ -170,7 +186,7 @@ def interleaved_times(
     shared CPU; the CPU time (all threads of this process) is the steadier of the two there.
     """
     generator = torch.Generator(device=device).manual_seed(0)
-    features, labels = make_batch(n, device)
+    features, labels = make_batch(n, device, kind=kind)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     wall: dict[str, list[float]] = {m: [] for m in methods}
     cpu: dict[str, list[float]] = {m: [] for m in methods}
@@ -203,6 +219,7 @@ def materialise_gb(n: int) -> float:
 def check_agreement(device: str) -> float:
     """Max abs difference (loss and gradients) of the two SupReMix forms at n = 24."""
     features, labels = make_batch(24, device, seed=1)
+    labels = labels.remainder(8)  # ties and Mix-pos at this small size
     lambdas = sample_beta(
         (24, 24), 2.0, 8.0, generator=torch.Generator(device=device).manual_seed(3)
     )
@@ -224,9 +241,10 @@ def check_agreement(device: str) -> float:
     return max(float((a - b).abs()), float((ga - gb).abs().max()))
 
 
-def in_subprocess(task: str, methods: list[str], n: int, device: str, args) -> dict:
+def in_subprocess(task: str, methods: list[str], n: int, device: str, args, kind: str) -> dict:
     """Run ``--task`` in a fresh interpreter and return its JSON answer (or the failure)."""
     command = [sys.executable, __file__, "--task", task, "--methods", *methods, "--n", str(n)]
+    command += ["--labels", kind]
     command += ["--device", device, "--min-seconds", str(args.min_seconds)]
     command += ["--max-repeats", str(args.max_repeats)]
     command += ["--threads", str(args.threads)]
@@ -236,13 +254,13 @@ def in_subprocess(task: str, methods: list[str], n: int, device: str, args) -> d
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure_size(n: int, device: str, args) -> dict:
+def measure_size(n: int, device: str, args, kind: str) -> dict:
     """Every method at one size: memory in fresh processes, SupCon/SupReMix timed together."""
     row: dict[str, dict] = {}
     for method in ("supcon", "supremix"):
-        answer = in_subprocess("memory", [method], n, device, args)
+        answer = in_subprocess("memory", [method], n, device, args, kind)
         row[method] = {"peak_mb": answer["bytes"] / 2**20} if "bytes" in answer else answer
-    paired = in_subprocess("time", ["supcon", "supremix"], n, device, args)
+    paired = in_subprocess("time", ["supcon", "supremix"], n, device, args, kind)
     for method in ("supcon", "supremix"):
         row[method].update(paired.get(method, paired))
         row[method]["status"] = "measured" if "ms" in row[method] else "failed"
@@ -252,8 +270,8 @@ def measure_size(n: int, device: str, args) -> dict:
             f" > --max-materialise-gb {args.max_materialise_gb}"
         }
     else:
-        memory = in_subprocess("memory", ["materialising"], n, device, args)
-        timing = in_subprocess("time", ["materialising"], n, device, args)
+        memory = in_subprocess("memory", ["materialising"], n, device, args, kind)
+        timing = in_subprocess("time", ["materialising"], n, device, args, kind)
         ok = "bytes" in memory and "materialising" in timing
         row["materialising"] = (
             {**timing["materialising"], "peak_mb": memory["bytes"] / 2**20, "status": "measured"}
@@ -288,6 +306,8 @@ def ratios(row: dict) -> dict:
     if "ms" in sup and "ms" in mix:
         out["supremix_over_supcon_time"] = mix["ms"] / sup["ms"]
         out["supremix_over_supcon_cpu_time"] = mix["cpu_ms"] / sup["cpu_ms"]
+    if "peak_mb" in sup and "peak_mb" in mix:
+        out["supremix_over_supcon_memory"] = mix["peak_mb"] / max(sup["peak_mb"], 1e-3)
     if "ms" in mat and "ms" in mix:
         out["materialising_over_supremix_time"] = mat["ms"] / mix["ms"]
         out["materialising_over_supremix_cpu_time"] = mat["cpu_ms"] / mix["cpu_ms"]
@@ -298,9 +318,9 @@ def ratios(row: dict) -> dict:
 def markdown(results: dict, sizes: list[int]) -> str:
     lines = [
         "| n | SupCon ms | SupReMix ms | materialising ms | SupReMix / SupCon time (CPU time) "
-        "| materialising / SupReMix time | SupCon MB | SupReMix MB | materialising MB "
-        "| materialising / SupReMix memory |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| materialising / SupReMix time | SupCon MB | SupReMix MB | SupReMix / SupCon memory "
+        "| materialising MB | materialising / SupReMix memory |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
     def cell(entry: dict, key: str) -> str:
@@ -325,7 +345,8 @@ def markdown(results: dict, sizes: list[int]) -> str:
             f"| {cell(row['materialising'], 'ms')} | {ratio('supremix_over_supcon_time')} "
             f"({ratio('supremix_over_supcon_cpu_time')}) "
             f"| {ratio('materialising_over_supremix_time')} | {cell(row['supcon'], 'peak_mb')} "
-            f"| {cell(row['supremix'], 'peak_mb')} | {cell(row['materialising'], 'peak_mb')} "
+            f"| {cell(row['supremix'], 'peak_mb')} | {ratio('supremix_over_supcon_memory')} "
+            f"| {cell(row['materialising'], 'peak_mb')} "
             f"| {ratio('materialising_over_supremix_memory')} |"
         )
     lines.append("\n`*` extrapolated as n^3 from the largest size the materialising form ran at.")
@@ -351,6 +372,13 @@ def main() -> None:
     parser.add_argument("--task", choices=["memory", "time"], help=argparse.SUPPRESS)
     parser.add_argument("--methods", nargs="+", choices=METHODS, help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--labels",
+        choices=LABEL_KINDS,
+        nargs="+",
+        default=list(LABEL_KINDS),
+        help="label kinds to run (default: both)",
+    )
     args = parser.parse_args()
 
     if args.threads > 0:
@@ -359,10 +387,13 @@ def main() -> None:
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if args.task == "memory":
-        print(json.dumps({"bytes": peak_memory(args.methods[0], args.n, device)}))
+        bytes_ = peak_memory(args.methods[0], args.n, device, args.labels[0])
+        print(json.dumps({"bytes": bytes_}))
         return
     if args.task == "time":
-        times = interleaved_times(args.methods, args.n, device, args.min_seconds, args.max_repeats)
+        times = interleaved_times(
+            args.methods, args.n, device, args.min_seconds, args.max_repeats, args.labels[0]
+        )
         print(json.dumps(times))
         return
 
@@ -374,13 +405,16 @@ def main() -> None:
     if agreement > 1e-4:
         raise SystemExit("the two SupReMix forms disagree; not timing them")
 
-    results: dict[int, dict] = {}
-    for n in sizes:
-        results[n] = measure_size(n, device, args)
-        print(f"n={n}: {json.dumps(results[n])}", flush=True)
-    extrapolate(results, sizes)
-    for n in sizes:
-        results[n]["ratios"] = ratios(results[n])
+    by_kind: dict[str, dict[int, dict]] = {}
+    for kind in args.labels:
+        results: dict[int, dict] = {}
+        for n in sizes:
+            results[n] = measure_size(n, device, args, kind)
+            print(f"{kind} n={n}: {json.dumps(results[n])}", flush=True)
+        extrapolate(results, sizes)
+        for n in sizes:
+            results[n]["ratios"] = ratios(results[n])
+        by_kind[kind] = results
 
     report = {
         "device": torch.cuda.get_device_name() if device == "cuda" else cpu_name(),
@@ -389,8 +423,11 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "setup": {
             "dim": DIM,
-            "labels": f"integers 0-{LABEL_MAX}, two views per sample",
-            "window": WINDOW,
+            "labels": {
+                "integer": f"integers 0-{LABEL_MAX}, two views per sample",
+                "continuous": f"all distinct, uniform on [0, {LABEL_MAX}], two views per sample",
+            },
+            "window": f"{WINDOW} (inclusive)",
             "temperature": TEMPERATURE,
             "timing": "median forward+backward wall-clock (ms) and process CPU time (cpu_ms) "
             "after 2 warm-up rounds; SupCon and SupReMix interleaved call by call in one "
@@ -399,31 +436,31 @@ def main() -> None:
             "CUDA: max_memory_allocated rise",
         },
         "agreement_max_abs_diff_n24": agreement,
-        "results": {str(n): results[n] for n in sizes},
+        "results": {kind: {str(n): results[n] for n in sizes} for kind, results in by_kind.items()},
     }
-    if GOAL_SIZE in results:
-        report["goals_at_256"] = {
-            "supremix_over_supcon_time (goal <= 3, aim 2)": results[GOAL_SIZE]["ratios"].get(
-                "supremix_over_supcon_time"
-            ),
-            "supremix_over_supcon_cpu_time": results[GOAL_SIZE]["ratios"].get(
-                "supremix_over_supcon_cpu_time"
-            ),
-            "materialising_over_supremix_time (goal >= 100)": results[GOAL_SIZE]["ratios"].get(
-                "materialising_over_supremix_time"
-            ),
-            "materialising_over_supremix_memory (goal >= 100)": results[GOAL_SIZE]["ratios"].get(
-                "materialising_over_supremix_memory"
-            ),
-            "materialising_status": results[GOAL_SIZE]["materialising"]["status"],
-        }
-    table = markdown(results, sizes)
-    print()
+    if "integer" in by_kind:
+        goal = {}
+        for n in [n for n in sizes if n <= GOAL_MAX_SIZE]:
+            r = by_kind["integer"][n]["ratios"]
+            time_ratio = r.get("supremix_over_supcon_time")
+            memory_ratio = r.get("supremix_over_supcon_memory")
+            goal[str(n)] = {
+                "time_ratio": time_ratio,
+                "cpu_time_ratio": r.get("supremix_over_supcon_cpu_time"),
+                "memory_ratio": memory_ratio,
+                "met": time_ratio is not None
+                and memory_ratio is not None
+                and time_ratio <= GOAL_TIME
+                and memory_ratio <= GOAL_MEMORY,
+            }
+        report[f"goal_integer_labels (time <= {GOAL_TIME}x, memory <= {GOAL_MEMORY}x)"] = goal
     print(
-        f"device: {report['device']} ({device}), torch {torch.__version__}, threads "
+        f"\ndevice: {report['device']} ({device}), torch {torch.__version__}, threads "
         f"{report['threads']}"
     )
-    print(table)
+    for kind, results in by_kind.items():
+        print(f"\n{kind} labels\n")
+        print(markdown(results, sizes))
     output = args.output or (None if args.quick else RESULTS)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)

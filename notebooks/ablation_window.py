@@ -50,7 +50,9 @@ if importlib.util.find_spec("supremix") is None:
 # fractional ages (from the birth month and the scan date). Before training, every row's window
 # is measured on the training labels (the table after the run, `run.windows`) and a row whose
 # window forms no Mix-pos, or covers the whole label range, stops the run with a message
-# (`supremix.train.windows`): no row silently runs a different loss than its label says.
+# (`supremix.train.windows`): no row silently runs a different loss than its label says. The
+# package's window is inclusive by default, as eq. (4) prints it; `window_edges="strict"` gives
+# the published code's (the page "The SupReMix loss, specified").
 #
 # **Protocol.** By default the notebook runs the RSNA half of the table on the RSNA phantom
 # (synthetic hand radiographs, `supremix.data.phantoms`) with preset `rsna-cpu` and the book's

@@ -31,17 +31,30 @@ if importlib.util.find_spec("supremix") is None:
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/theory.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/theory.ipynb)
 #
-# Seed 001 §3 defines the SupReMix loss from three ingredients: real pairs, mixtures made hard
-# on purpose (Mix-neg: the anchor mixed with a negative; Mix-pos: two negatives on either side
-# of the anchor mixed to the anchor's label) and distance weights `w = 1 + |dy|`. Its §3.4
-# states three results, proved in App. A: Theorem 3.1 (the weights push far negatives harder
-# than near ones), Lemma 3.2 (a lower bound `L*`) and Theorem 3.3 (the bound is the infimum,
-# approached by globally ordered, locally linear embeddings).
+# The SupReMix paper (§3) defines its loss from three ingredients: real pairs, mixtures made
+# hard on purpose (Mix-neg: the anchor mixed with a negative; Mix-pos: two negatives on either
+# side of the anchor mixed to the anchor's label) and distance weights. For an anchor $i$ with
+# positives $P_i$ and terms $A_i$ (every other view, its Mix-neg and its Mix-pos), each term
+# $a$ standing for a label $y(a)$,
+#
+# $$
+# \mathcal{L}_i = -\frac{1}{|P_i|} \sum_{p \in P_i}
+# \log \frac{\exp(s_{ip}/t)}{\sum_{a \in A_i} w_{ia} \exp(s_{ia}/t)},
+# \qquad w_{ia} = 1 + |y_i - y(a)|,
+# $$ (theory-loss)
+#
+# averaged over the anchors that have a positive: the published code's reduction and this
+# project's default. The page {doc}`../book/loss_spec` gives every choice behind
+# {eq}`theory-loss`, the paper's eq. (6) as printed (a sum over labels, `reduction="label"`)
+# and the option that selects each reading. The paper's §3.4 states three results, proved in
+# App. A: Theorem 3.1 (the weights push far negatives harder than near ones), Lemma 3.2 (a
+# lower bound $\mathcal{L}^*$) and Theorem 3.3 (the bound is the infimum, approached by
+# globally ordered, locally linear embeddings).
 #
 # This notebook takes the loss apart on a toy batch, checks the three results numerically,
 # settles which temperature limit the proof of Theorem 3.3 really needs, and measures what the
-# two bugs of the authors' published code (reference/loss-spec.md) do: first on the toy
-# batch, then by training a small encoder on a phantom with the correct loss and with each bug.
+# two bugs of the authors' published code do: first on the toy batch, then by training a
+# small encoder on a phantom with the correct loss and with each bug.
 # All the computations live in `supremix.analysis.loss_anatomy`, `supremix.analysis.bug_study`
 # and `supremix.losses.published`; this notebook only chooses the inputs.
 
@@ -108,13 +121,27 @@ def beta_draws(n: int, seed: int) -> torch.Tensor:
 # ## 1. A toy batch, term by term
 #
 # Five samples with labels 1, 2, 3, 4 and 6, two views each (10 rows), embedded in the plane
-# at an angle that grows with the label. Mix-pos window `g = 2.5` label units, temperature
+# at an angle that grows with the label. Mix-pos window $\gamma = 2.5$ label units, temperature
 # 0.5. For every anchor `pair_table` lists each term of its row: the 9 other real views
-# (positives when they share its label), one Mix-neg per view of another label
-# (`lam z_i + (1 - lam) z_k`, `lam ~ Beta(2, 8)`, label `lam y_i + (1 - lam) y_k`), one Mix-pos
-# per pair `y_i - g < y_j < y_i < y_k < y_i + g` (`lam = (y_k - y_i) / (y_k - y_j)`, label
-# `y_i`), and the weight `1 + |y_i - label|` each term carries in the denominator (positives:
-# 1). The column `published_weight` is what the published code uses instead (section 5).
+# (positives when they share its label), one Mix-neg per view $k$ of another label,
+#
+# $$
+# m^-_{ik} = \lambda z_i + (1 - \lambda) z_k, \quad \lambda \sim \mathrm{Beta}(2, 8), \quad
+# y(m^-_{ik}) = \lambda y_i + (1 - \lambda) y_k,
+# $$ (theory-mix-neg)
+#
+# one Mix-pos per pair $j$, $k$ inside the window,
+#
+# $$
+# m^+_{ijk} = \lambda z_j + (1 - \lambda) z_k, \quad \lambda = \frac{y_k - y_i}{y_k - y_j}, \quad
+# y_i - \gamma \le y_j < y_i < y_k \le y_i + \gamma,
+# $$ (theory-mix-pos)
+#
+# whose label is $y_i$, and the weight of {eq}`theory-loss` each term carries in the
+# denominator (positives: 1). The window is inclusive as the paper's eq. (4) prints it; the
+# published code's strict window ($<$ on both sides) is `window_edges="strict"`, and on this
+# batch's whole-number labels the two agree for $\gamma = 2.5$. The column `published_weight`
+# is what the published code uses instead of the weight (section 5).
 
 # %%
 toy_labels = torch.tensor([1.0, 2.0, 3.0, 4.0, 6.0], dtype=torch.float64).repeat(2)
@@ -160,11 +187,19 @@ plot_anchor_weights(table, anchor)
 # %% [markdown]
 # ## 2. Theorem 3.1: distance magnifying
 #
-# For a negative `a` of anchor `i`, `dL_i/ds_ia = w_ia exp(s_ia / t) / (t D_i)` with `D_i`
-# the weighted denominator (App. A.1). For two negatives the ratio of their gradients is
-# `(w_1 / w_2) exp((s_1 - s_2) / t)`: the weights multiply it by `w_1 / w_2 > 1` when
-# negative 1 is the farther in label. `term_gradients` differentiates each anchor's loss with
-# respect to its similarities by autograd, with the weights and with all weights set to 1.
+# For a negative $a$ of anchor $i$, with $D_i$ the weighted denominator of {eq}`theory-loss`
+# (App. A.1),
+#
+# $$
+# \frac{\partial \mathcal{L}_i}{\partial s_{ia}} = \frac{w_{ia} \exp(s_{ia}/t)}{t\, D_i},
+# \qquad
+# \frac{\partial \mathcal{L}_i / \partial s_{i1}}{\partial \mathcal{L}_i / \partial s_{i2}}
+# = \frac{w_{i1}}{w_{i2}} \exp\Big(\frac{s_{i1} - s_{i2}}{t}\Big),
+# $$ (theory-gradient-ratio)
+#
+# so the weights multiply the ratio by $w_{i1} / w_{i2} > 1$ when negative 1 is the farther in
+# label. `term_gradients` differentiates each anchor's loss with respect to its similarities
+# by autograd, with the weights and with all weights set to 1.
 
 # %%
 gradients = term_gradients(table, temperature=toy_t)
@@ -188,12 +223,19 @@ display(
 # %% [markdown]
 # ## 3. Lemma 3.2: the lower bound
 #
-# In the per-anchor-mean form used here (reference/loss-spec.md), every positive of anchor
-# `i` is also a term of its denominator with weight 1 and every other weight is at least 1,
-# so by Jensen `L_i >= log |P_i|`, and `L >= L* = mean_i log |P_i|` (over anchors with a
-# positive). Equality needs every positive at the same similarity and the other terms to
-# contribute nothing. Check on random batches (eight samples with random labels, one or two
-# views, three temperatures, eight draws each): the smallest gap `L - L*` must not be negative.
+# In the per-anchor-mean form {eq}`theory-loss`, every positive of anchor $i$ is also a term
+# of its denominator with weight 1 and every other weight is at least 1, so by Jensen's
+# inequality
+#
+# $$
+# \mathcal{L}_i \ge \log |P_i|, \qquad
+# \mathcal{L} \ge \mathcal{L}^* = \operatorname{mean}_{i:\, |P_i| > 0} \log |P_i| .
+# $$ (theory-lower-bound)
+#
+# Equality needs every positive at the same similarity and the other terms to contribute
+# nothing ({doc}`../book/loss_spec` gives the bound of eq. (6) as printed). Check on random
+# batches (eight samples with random labels, one or two views, three temperatures, eight
+# draws each): the smallest gap $\mathcal{L} - \mathcal{L}^*$ must not be negative.
 
 # %%
 rows = []
@@ -215,15 +257,21 @@ lemma_check.round(4)
 # %% [markdown]
 # ## 4. Theorem 3.3: the bound is the infimum, as t -> 0+
 #
-# The proof (App. A.3) puts the unnormalised embeddings `z*_m` on a line with positions
+# The proof (App. A.3) puts the unnormalised embeddings $z^*_m$ on a line with positions
 # proportional to the labels, so that once mixed and normalised every Mix-pos of an anchor
 # points exactly where the anchor points; every positive then has similarity 1 and every
-# negative at most `cos theta_0 < 1`. Its eq. (12) bounds the gap by
-# `log(1 + W exp((cos theta_0 - 1) / t) / |P|)` and concludes "as t -> infinity, the log
-# terms converge to 0". Below: that construction (six labels, two views, window 2), the gap
-# `L - L*` over twelve temperatures, with mixtures re-normalised as the proof builds them,
-# with mixtures as the published code builds them (normalise, then mix), and with the same
-# points in shuffled label order.
+# negative at most $\cos\theta_0 < 1$. Its eq. (12) bounds the gap by
+#
+# $$
+# \mathcal{L} - \mathcal{L}^* \le
+# \log\Big(1 + \frac{W}{|P|} \exp\Big(\frac{\cos\theta_0 - 1}{t}\Big)\Big)
+# $$ (theory-gap-bound)
+#
+# and concludes "as t -> infinity, the log terms converge to 0". Below: that construction (six
+# labels, two views, window 2), the gap $\mathcal{L} - \mathcal{L}^*$ of
+# {eq}`theory-lower-bound` over twelve temperatures, with mixtures re-normalised as the proof
+# builds them, with mixtures as the published code builds them (normalise, then mix), and with
+# the same points in shuffled label order.
 
 # %%
 line_labels = torch.arange(6, dtype=torch.float64).repeat(2)
@@ -279,22 +327,24 @@ display(Markdown(statement))
 # switchable (its docstring gives our reading of the scripts and how sure we are):
 #
 # 1. **Separate max shifts.** The real block of a row is shifted by its maximum (the anchor's
-#    self-similarity `1/t`), the mixture block by its own maximum, and the two share one
-#    denominator. That multiplies every mixture term of anchor `i` (Mix-neg and Mix-pos,
-#    numerator and denominator) by `exp(delta_i)`, `delta_i = M_real - M_mix`. Mixtures of
-#    unit vectors are no longer than 1, so without padding `delta_i >= 0` and the mixtures are
-#    up-weighted. But the compression pads every anchor with fewer mixtures than the batch's
-#    maximum with columns whose vector is `(-1, ..., -1)`, and these enter `M_mix` with
-#    similarity `-sum(z_i) / t`, which can exceed `1/t`: then `delta_i < 0` and the mixtures
-#    are down-weighted. Either way the weighting is silent and differs from anchor to anchor.
+#    self-similarity $1/t$), the mixture block by its own maximum, and the two share one
+#    denominator. That multiplies every mixture term of anchor $i$ (Mix-neg and Mix-pos,
+#    numerator and denominator) by $e^{\delta_i}$, $\delta_i = M_{\text{real}} -
+#    M_{\text{mix}}$. Mixtures of unit vectors are no longer than 1, so without padding
+#    $\delta_i \ge 0$ and the mixtures are up-weighted. But the compression pads every anchor
+#    with fewer mixtures than the batch's maximum with columns whose vector is
+#    $(-1, \dots, -1)$, and these enter $M_{\text{mix}}$ with similarity
+#    $-\sum_d z_{id} / t$, which can exceed $1/t$: then $\delta_i < 0$ and the mixtures are
+#    down-weighted. Either way the weighting is silent and differs from anchor to anchor.
 # 2. **Misaligned weights.** A column-compression step sorts each anchor's mixture columns by
 #    kind (Mix-negs, then Mix-pos) but its mixture labels by value, so the `c`-th column is
 #    weighted with the `c`-th smallest label: the Mix-pos, last, receive the largest labels and
 #    weights `> 1`, although a positive has weight 1.
 #
-# With both switched off the module equals `supremix_loss` (tested in
-# `tests/losses/test_published.py`). Per anchor of the toy batch: `delta`, the mean Mix-pos
-# weight correct and misaligned, and the share of the denominator carried by mixtures.
+# With both switched off the module equals `supremix_loss` with the published code's strict
+# window, `window_edges="strict"` (tested in `tests/losses/test_published.py`). Per anchor of
+# the toy batch: `delta`, the mean Mix-pos weight correct and misaligned, and the share of the
+# denominator carried by mixtures.
 
 # %%
 bug_effects(toy_features, toy_labels, temperature=toy_t, **toy).round(3)

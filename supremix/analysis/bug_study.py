@@ -77,7 +77,10 @@ def variant_loss(name: str, config: TrainConfig) -> ContrastiveLoss:
     if not (variant.separate_max_shift or variant.misaligned_weights):
 
         def correct(z: Tensor, y: Tensor, generator: torch.Generator | None) -> Tensor:
-            return supremix_loss(z, y, alpha=alpha, beta=beta, generator=generator, **common)
+            # the published code's strict window, so that only the two bugs differ
+            return supremix_loss(
+                z, y, alpha=alpha, beta=beta, generator=generator, window_edges="strict", **common
+            )
 
         return correct
 

@@ -3,8 +3,8 @@
 Seed 001 §3 builds, for every anchor ``i``, a row of contrastive terms: the other real views
 (positives when they share the anchor's label), the Mix-negs ``lam z_i + (1 - lam) z_k``
 (eqs. (1)-(2)) and the Mix-pos ``lam z_j + (1 - lam) z_k`` (eqs. (3)-(4)), each weighted in
-the denominator by ``w = 1 + |y_i - label|`` (eq. (5), raw weights as in
-reference/loss-spec.md). This module lists those terms and checks §3.4:
+the denominator by ``w = 1 + |y_i - label|`` (eq. (5), raw weights as on the book page
+"The SupReMix loss, specified"). This module lists those terms and checks §3.4:
 
 * :func:`pair_table`: every term of every anchor as a DataFrame (kind, partners, lambda,
   label, weight; similarity and logit when features are given), with the weight the published
@@ -69,8 +69,11 @@ def pair_table(
     mix_pos: bool = True,
     distance_weight: bool = True,
     renormalize_mixtures: bool = False,
+    window_edges: str = "inclusive",
 ) -> pd.DataFrame:
     """Every contrastive term of every anchor of a batch (seed 001 eqs. (1)-(6)).
+
+    ``window_edges`` as in :func:`supremix.losses.supremix_loss` (inclusive by default).
 
     One row per (anchor, term): ``kind`` (:data:`TERM_KINDS`), ``first`` / ``second`` (the
     real partner, or the two mixed views; for a Mix-neg ``first`` is the anchor; ``second`` is
@@ -103,7 +106,9 @@ def pair_table(
         }
     )
     real["kind"] = np.where(real["positive"], "real positive", "real negative")
-    columns = mixture_columns(y, window, neg_lambdas, mix_neg=mix_neg, mix_pos=mix_pos)
+    columns = mixture_columns(
+        y, window, neg_lambdas, mix_neg=mix_neg, mix_pos=mix_pos, window_edges=window_edges
+    )
     mixed = pd.DataFrame(
         {
             "anchor": columns.anchor.numpy(),
@@ -357,8 +362,13 @@ def bug_effects(
     """
     y = _labels(labels)
     x = torch.as_tensor(features, dtype=torch.float64)
-    table = pair_table(
-        y, window=window, neg_lambdas=neg_lambdas, features=x, temperature=temperature
+    table = pair_table(  # the published code's strict window: only the bugs differ
+        y,
+        window=window,
+        neg_lambdas=neg_lambdas,
+        features=x,
+        temperature=temperature,
+        window_edges="strict",
     )
     columns = mixture_columns(y, window, neg_lambdas)
     delta = mixture_shift(x, y, columns, temperature=temperature).numpy()

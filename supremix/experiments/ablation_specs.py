@@ -136,15 +136,15 @@ def _window_rows(
 
 #: Seed 001 Table 10 (§5.8): the Mix-pos window γ, in label units (months for RSNA, years for
 #: UK Biobank); ``window=math.inf`` is γ = ∞ (every lower and every higher label of the batch
-#: forms Mix-pos). A Mix-pos needs two labels on either side of the anchor inside the window
-#: (the paper's eq. (4) is inclusive, ``|Δy| <= γ``; the published code's is strict). On whole
-#: months an inclusive γ = 1 admits the neighbours one month away; a strict γ = 1 admits none,
-#: which is why the published code's γ = 1 on RSNA equals SupCon + Mix-neg + DM (Table 9: 4.85,
-#: Table 10: 4.86). UK Biobank's rows γ = 0.2, 0.5 and 1.0 differ only on ages finer than the
-#: window: the ``ukb`` preset's contrastive labels are binned to 1 year (Mixup Your Own Pairs
-#: Table 12), under which the three rows would be one loss, so these rows set
-#: ``label_bin=None`` (unbinned ages). Field 21003 gives whole years, so on it γ = 0.2 and 0.5
-#: still form no Mix-pos and the run stops before training
+#: forms Mix-pos). A Mix-pos pair needs ``y_i - γ <= y_j < y_i < y_k <= y_i + γ`` (inclusive,
+#: as eq. (4) prints it; book page "The SupReMix loss, specified"), so every RSNA row is a
+#: different loss on whole-month labels. With the published code's strict window
+#: (``window_edges="strict"``) γ = 1 would admit no pair and be SupCon + Mix-neg + DM (Table 9
+#: gives 4.85 for that and Table 10 gives 4.86 for γ = 1). UK Biobank's rows γ = 0.2, 0.5 and
+#: 1.0 differ only on ages finer than the window: the ``ukb`` preset's contrastive labels are
+#: binned to 1 year (Mixup Your Own Pairs Table 12), under which γ = 0.2 and 0.5 would be one
+#: loss, so these rows set ``label_bin=None`` (unbinned ages). Field 21003 gives whole years, so
+#: on it γ = 0.2 and 0.5 still form no Mix-pos and the run stops before training
 #: (:func:`~supremix.experiments.ablations.window_table`): they need fractional ages (from the
 #: birth month and the scan date).
 WINDOWS: dict[str, tuple[Variant, ...]] = {

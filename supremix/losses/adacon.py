@@ -14,10 +14,19 @@ averages over anchors with ``|P_i| > 0``. AdaCon is trained multi-task with a re
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor, nn
+from dataclasses import dataclass
 
-from .common import anchor_losses, attached_zero, full_precision, prepare
+import torch
+from torch import Tensor
+
+from .common import (
+    OptionsModule,
+    anchor_losses,
+    attached_zero,
+    full_precision,
+    make_options,
+    prepare,
+)
 from .validation import check_positive
 
 LOSS = "adacon"
@@ -40,65 +49,69 @@ def empirical_cdf(sorted_train: Tensor, values: Tensor) -> Tensor:
     return below.to(torch.float64) / sorted_train.numel()
 
 
+@dataclass(frozen=True)
+class AdaConOptions:
+    """Settings of AdaCon: temperature ``t`` (``1/t`` is the scale ``s`` of seed 003 eq. (6));
+    ``normalize`` and ``gather`` as for SupCon. The training labels are data, not settings."""
+
+    temperature: float
+    normalize: bool = True
+    gather: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive(LOSS, "temperature", self.temperature)
+
+
 def adacon_loss(
     features: Tensor,
     labels: Tensor,
     *,
     train_labels: Tensor,
-    temperature: float,
-    normalize: bool = True,
-    gather: bool = True,
+    options: AdaConOptions | None = None,
+    **settings: object,
 ) -> Tensor:
-    """AdaCon loss (module docstring) of a flat batch; ``train_labels`` define the margins."""
-    temperature = check_positive(LOSS, "temperature", temperature)
+    """AdaCon loss (module docstring) of a flat batch; ``train_labels`` define the margins;
+    ``options`` an :class:`AdaConOptions` or its fields as keywords."""
+    opts: AdaConOptions = make_options(LOSS, AdaConOptions, options, settings)
     sorted_train = sorted_train_labels(train_labels)
-    return _adacon(features, labels, sorted_train, temperature, normalize, gather)
+    return _adacon(features, labels, sorted_train, opts)
 
 
-def _adacon(
-    features: Tensor,
-    labels: Tensor,
-    sorted_train: Tensor,
-    temperature: float,
-    normalize: bool,
-    gather: bool,
-) -> Tensor:
+def _adacon(features: Tensor, labels: Tensor, sorted_train: Tensor, opts: AdaConOptions) -> Tensor:
     with full_precision(features):
-        batch = prepare(LOSS, features, labels, normalize=normalize, gather=gather)
+        batch = prepare(LOSS, features, labels, normalize=opts.normalize, gather=opts.gather)
         if batch.N < 2:
             return attached_zero(features)
         phi = empirical_cdf(sorted_train, batch.labels)
         anchor_phi = phi[batch.batch_rows()]
         margin = (2 * (anchor_phi[:, None] - phi[None, :]).abs()).clamp(0, 2)
-        logits = (batch.anchors / temperature) @ batch.z.T
-        denominator = logits + (margin / temperature).to(logits.dtype)
+        logits = (batch.anchors / opts.temperature) @ batch.z.T
+        denominator = logits + (margin / opts.temperature).to(logits.dtype)
         per_anchor, counted = anchor_losses(logits, denominator, batch)
         return batch.mean(per_anchor, counted)
 
 
-class AdaConLoss(nn.Module):
-    """Module form of :func:`adacon_loss`: ``AdaConLoss(train_labels, temperature=...)``,
-    ``forward(features, labels)``. The sorted training labels are a (non-persistent) buffer.
-    """
+class AdaConLoss(OptionsModule):
+    """Module form of :func:`adacon_loss`: ``AdaConLoss(train_labels, temperature=...)`` (or
+    ``AdaConLoss(train_labels, options)``), ``forward(features, labels, groups=None,
+    generator=None)``. The sorted training labels are a (non-persistent) buffer."""
+
+    loss_name, options_type = LOSS, AdaConOptions
 
     def __init__(
-        self,
-        train_labels: Tensor,
-        *,
-        temperature: float,
-        normalize: bool = True,
-        gather: bool = True,
+        self, train_labels: Tensor, options: AdaConOptions | None = None, **settings: object
     ):
-        super().__init__()
-        self.temperature = check_positive(LOSS, "temperature", temperature)
-        self.normalize = normalize
-        self.gather = gather
+        super().__init__(options, **settings)
         self.register_buffer("train_labels", sorted_train_labels(train_labels), persistent=False)
 
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
-        return _adacon(
-            features, labels, self.train_labels, self.temperature, self.normalize, self.gather
-        )
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        return _adacon(features, labels, self.train_labels, self.options)
 
     def extra_repr(self) -> str:
-        return f"temperature={self.temperature}, train_labels={self.train_labels.numel()}"
+        return f"{super().extra_repr()}, train_labels={self.train_labels.numel()}"

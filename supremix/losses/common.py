@@ -9,11 +9,12 @@ anchor has one.
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import AbstractContextManager
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from .distributed import GatheredBatch, gather_batch, mean_over_anchors
 from .validation import check_features, check_groups, check_labels
@@ -132,3 +133,47 @@ def anchor_losses(
     count = positives.sum(dim=1)
     positive_sum = torch.where(positives, logits, 0.0).sum(dim=1)
     return lse - positive_sum / count.clamp_min(1), count > 0
+
+
+def make_options(loss: str, kind: type, options: object | None, settings: dict) -> object:
+    """``options`` with ``settings`` replaced, or ``kind(**settings)``: one options object.
+
+    An unknown setting raises one line naming the loss and the settings it takes.
+    """
+    known = {f.name for f in dataclasses.fields(kind)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise TypeError(
+            f"{loss}: unknown option(s) {', '.join(unknown)}; expected some of "
+            f"{', '.join(sorted(known))}"
+        )
+    if options is None:
+        missing = [
+            f.name
+            for f in dataclasses.fields(kind)
+            if f.name not in settings
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        ]
+        if missing:
+            raise TypeError(f"{loss}: {', '.join(missing)} must be given (no default)")
+        return kind(**settings)
+    if not isinstance(options, kind):
+        raise TypeError(f"{loss}: options must be a {kind.__name__}, got {type(options).__name__}")
+    return dataclasses.replace(options, **settings) if settings else options
+
+
+class OptionsModule(nn.Module):
+    """A loss module holding one frozen options object: ``Loss(options)`` or
+    ``Loss(field=value, ...)`` (subclasses set ``loss_name`` and ``options_type``)."""
+
+    loss_name: str = ""
+    options_type: type = object
+
+    def __init__(self, options: object | None = None, **settings: object):
+        super().__init__()
+        self.options = make_options(self.loss_name, self.options_type, options, settings)
+
+    def extra_repr(self) -> str:
+        fields = dataclasses.asdict(self.options)  # type: ignore[call-overload]
+        return ", ".join(f"{key}={value!r}" for key, value in fields.items())

@@ -136,3 +136,18 @@ def mean_over_anchors(per_anchor: Tensor, counted: Tensor, batch: GatheredBatch)
     share = local_sum * (batch.world_size / total)
     value = (summed[0] / total).to(per_anchor.dtype)
     return share + (value - share).detach()
+
+
+def sum_over_anchors(per_anchor: Tensor, batch: GatheredBatch) -> Tensor:
+    """Sum of ``per_anchor`` over the anchors of ALL ranks (finite entries, zeros count as 0).
+
+    The per-label reduction of the SupReMix paper's eq. (6) sums; under DDP the value is the
+    global sum on every rank and the gradient ``W`` times this rank's sum (module docstring).
+    """
+    local_sum = per_anchor.sum()
+    if batch.world_size == 1:
+        return local_sum
+    summed = local_sum.detach().to(torch.float64).reshape(1)
+    dist.all_reduce(summed, op=dist.ReduceOp.SUM)
+    share = local_sum * batch.world_size
+    return share + (summed[0].to(per_anchor.dtype) - share).detach()

@@ -20,30 +20,40 @@ Sohn puts on unnormalised embeddings is a constant and is left out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from .common import NEG_INF, attached_zero, full_precision, prepare
+from .common import NEG_INF, OptionsModule, attached_zero, full_precision, make_options, prepare
 from .validation import check_positive
 
 LOSS = "npair"
 
 
+@dataclass(frozen=True)
+class NPairOptions:
+    """Settings of the N-pair loss: temperature (``1/t`` the scale ``s``), ``normalize`` and
+    ``gather`` as for SupCon."""
+
+    temperature: float = 1.0
+    normalize: bool = True
+    gather: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive(LOSS, "temperature", self.temperature)
+
+
 def npair_loss(
-    features: Tensor,
-    labels: Tensor,
-    *,
-    temperature: float = 1.0,
-    normalize: bool = True,
-    gather: bool = True,
+    features: Tensor, labels: Tensor, *, options: NPairOptions | None = None, **settings: object
 ) -> Tensor:
     """N-pair loss (module docstring) of ``features`` ``(n, d)`` (views concatenated along dim
     0) with ``labels`` ``(n,)``; features are L2-normalised unless ``normalize=False``; under
     ``torch.distributed`` anchors are contrasted with the batch of all ranks unless
     ``gather=False``."""
-    temperature = check_positive(LOSS, "temperature", temperature)
-    return _npair(features, labels, temperature, normalize, gather)
+    opts: NPairOptions = make_options(LOSS, NPairOptions, options, settings)
+    return _npair(features, labels, opts.temperature, opts.normalize, opts.gather)
 
 
 def _npair(
@@ -66,18 +76,18 @@ def _npair(
         return batch.mean(per_anchor, count > 0)
 
 
-class NPairLoss(nn.Module):
-    """Module form of :func:`npair_loss`: ``NPairLoss(temperature=...)``,
-    ``forward(features, labels)``."""
+class NPairLoss(OptionsModule):
+    """Module form of :func:`npair_loss`: ``NPairLoss(temperature=...)``, ``forward(features,
+    labels, groups=None, generator=None)`` (``groups`` and ``generator`` unused)."""
 
-    def __init__(self, *, temperature: float = 1.0, normalize: bool = True, gather: bool = True):
-        super().__init__()
-        self.temperature = check_positive(LOSS, "temperature", temperature)
-        self.normalize = normalize
-        self.gather = gather
+    loss_name, options_type = LOSS, NPairOptions
 
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
-        return _npair(features, labels, self.temperature, self.normalize, self.gather)
-
-    def extra_repr(self) -> str:
-        return f"temperature={self.temperature}"
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        opts = self.options
+        return _npair(features, labels, opts.temperature, opts.normalize, opts.gather)

@@ -1,10 +1,12 @@
 """SupReMix as the authors' published code computes it, each of its two bugs switchable.
 
 The reference is the author-committed copy of the SupReMix scripts of Sept. 2023 (AgeDB-DIR,
-IMDB-WIKI-DIR, STS-B-DIR; reference/loss-spec.md). This module is our own code, written from
-a description of what those scripts compute; with both bugs switched off it computes exactly
-:func:`supremix.losses.supremix_loss` with its defaults (mixtures detached, not
-re-normalised, label window, raw weights ``1 + |dy|``, L2-normalised features).
+IMDB-WIKI-DIR, STS-B-DIR; book page "The SupReMix loss, specified", ``book/loss_spec.md``).
+This module is our own code, written from a description of what those scripts compute; with
+both bugs switched off it computes exactly :func:`supremix.losses.supremix_loss` with the
+published code's strict window (``window_edges="strict"``) and otherwise its defaults (mixtures
+detached, not re-normalised, label window, raw weights ``1 + |dy|``, L2-normalised features,
+``reduction="anchor"``).
 
 What the scripts do, per batch of ``n`` views (both views of every sample, two per sample):
 
@@ -62,14 +64,14 @@ detached), as in :mod:`supremix.losses.supremix`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from .beta import sample_beta
-from .common import attached_zero, full_precision, prepare
-from .supremix import mix_pos_triples
+from .common import OptionsModule, attached_zero, full_precision, prepare
+from .mixpos import mix_pos_triples
 from .validation import check_labels, check_positive
 
 LOSS = "published_supremix"
@@ -109,12 +111,14 @@ def mixture_columns(
     *,
     mix_neg: bool = True,
     mix_pos: bool = True,
+    window_edges: str = "strict",
 ) -> MixtureColumns:
     """The Mix-neg and Mix-pos columns of every anchor (module docstring, steps 1-2).
 
     ``labels``: ``(n,)``; ``window``: the Mix-pos window in label units; ``neg_lambdas``:
     ``(n, n)`` Mix-neg coefficients, ``[i, k]`` weighting the anchor (required with
-    ``mix_neg``).
+    ``mix_neg``); ``window_edges``: the published code's ``"strict"`` window, or
+    ``"inclusive"`` (the SupReMix paper's eq. (4), the default of ``supremix_loss``).
     """
     labels = torch.as_tensor(labels)
     labels = check_labels(LOSS, labels, labels.shape[0])
@@ -129,7 +133,7 @@ def mixture_columns(
         anchor, partner = torch.nonzero(labels[:, None] != labels[None, :], as_tuple=True)
         parts.append((anchor, anchor, partner, lam[anchor, partner], torch.zeros_like(anchor)))
     if mix_pos:
-        anchor, below, above, _ = mix_pos_triples(labels, window)
+        anchor, below, above, _ = mix_pos_triples(labels, window, window_edges=window_edges)
         lam = (labels[above] - labels[anchor]) / (labels[above] - labels[below])
         parts.append((anchor, below, above, lam, torch.ones_like(anchor)))
     if not parts:
@@ -341,47 +345,40 @@ def _anchor_losses(
     return lse - positive_sum / count.clamp_min(1), count > 0
 
 
-class PublishedSupReMixLoss(nn.Module):
-    """Module form of :func:`published_supremix_loss`; ``forward(features, labels)``."""
+@dataclass(frozen=True)
+class PublishedOptions:
+    """Settings of :func:`published_supremix_loss` (the published code's strict window in label
+    units; each bug a switch)."""
 
-    def __init__(
+    temperature: float
+    window: float
+    alpha: float = 2.0
+    beta: float = 8.0
+    mix_neg: bool = True
+    mix_pos: bool = True
+    distance_weight: bool = True
+    normalize: bool = True
+    separate_max_shift: bool = True
+    misaligned_weights: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive(LOSS, "temperature", self.temperature)
+        check_positive(LOSS, "window", self.window)
+
+
+class PublishedSupReMixLoss(OptionsModule):
+    """Module form of :func:`published_supremix_loss`: ``PublishedSupReMixLoss(options)`` or
+    its fields as keywords; ``forward(features, labels, groups=None, generator=None)`` (the
+    published code has no groups)."""
+
+    loss_name, options_type = LOSS, PublishedOptions
+
+    def forward(
         self,
-        *,
-        temperature: float,
-        window: float,
-        alpha: float = 2.0,
-        beta: float = 8.0,
-        mix_neg: bool = True,
-        mix_pos: bool = True,
-        distance_weight: bool = True,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
         generator: torch.Generator | None = None,
-        normalize: bool = True,
-        separate_max_shift: bool = True,
-        misaligned_weights: bool = True,
-    ):
-        super().__init__()
-        self.temperature = check_positive(LOSS, "temperature", temperature)
-        self.window = check_positive(LOSS, "window", window)
-        self.options = {
-            "alpha": alpha,
-            "beta": beta,
-            "mix_neg": mix_neg,
-            "mix_pos": mix_pos,
-            "distance_weight": distance_weight,
-            "generator": generator,
-            "normalize": normalize,
-            "separate_max_shift": separate_max_shift,
-            "misaligned_weights": misaligned_weights,
-        }
-
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
-        return published_supremix_loss(
-            features, labels, temperature=self.temperature, window=self.window, **self.options
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"temperature={self.temperature}, window={self.window}, "
-            f"separate_max_shift={self.options['separate_max_shift']}, "
-            f"misaligned_weights={self.options['misaligned_weights']}"
-        )
+    ) -> Tensor:
+        settings = asdict(self.options)
+        return published_supremix_loss(features, labels, generator=generator, **settings)

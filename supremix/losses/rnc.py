@@ -12,22 +12,37 @@ every suffix ``{k : d_ik >= d}``, read at the first position of the tie group of
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor, nn
+from dataclasses import dataclass
 
-from .common import attached_zero, full_precision, prepare
+import torch
+from torch import Tensor
+
+from .common import OptionsModule, attached_zero, full_precision, make_options, prepare
 from .validation import check_positive
 
 LOSS = "rnc"
 
 
+@dataclass(frozen=True)
+class RnCOptions:
+    """Settings of RnC: temperature (2, its authors' default); ``gather`` as for SupCon."""
+
+    temperature: float = 2.0
+    gather: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive(LOSS, "temperature", self.temperature)
+
+
 def rnc_loss(
-    features: Tensor, labels: Tensor, *, temperature: float = 2.0, gather: bool = True
+    features: Tensor, labels: Tensor, *, options: RnCOptions | None = None, **settings: object
 ) -> Tensor:
-    """RnC loss (module docstring) of a flat batch ``features`` ``(n, d)``, ``labels`` ``(n,)``."""
-    temperature = check_positive(LOSS, "temperature", temperature)
+    """RnC loss (module docstring) of a flat batch ``features`` ``(n, d)``, ``labels`` ``(n,)``;
+    ``options`` an :class:`RnCOptions` or its fields as keywords."""
+    opts: RnCOptions = make_options(LOSS, RnCOptions, options, settings)
+    temperature = opts.temperature
     with full_precision(features):
-        batch = prepare(LOSS, features, labels, normalize=False, gather=gather)
+        batch = prepare(LOSS, features, labels, normalize=False, gather=opts.gather)
         n, N = batch.n, batch.N
         if N < 2:
             return attached_zero(features)
@@ -46,16 +61,17 @@ def rnc_loss(
         return batch.mean(per_anchor, torch.ones(n, dtype=torch.bool, device=gap.device))
 
 
-class RnCLoss(nn.Module):
-    """Module form of :func:`rnc_loss`; ``forward(features, labels)``."""
+class RnCLoss(OptionsModule):
+    """Module form of :func:`rnc_loss`; ``forward(features, labels, groups=None,
+    generator=None)`` (``groups`` and ``generator`` unused)."""
 
-    def __init__(self, *, temperature: float = 2.0, gather: bool = True):
-        super().__init__()
-        self.temperature = check_positive(LOSS, "temperature", temperature)
-        self.gather = gather
+    loss_name, options_type = LOSS, RnCOptions
 
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
-        return rnc_loss(features, labels, temperature=self.temperature, gather=self.gather)
-
-    def extra_repr(self) -> str:
-        return f"temperature={self.temperature}"
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        return rnc_loss(features, labels, options=self.options)

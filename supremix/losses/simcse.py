@@ -88,7 +88,15 @@ class SimCSELoss(nn.Module):
         self.normalize = normalize
         self.gather = gather
 
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """The loss of ``features`` with ``labels``; ``groups`` and ``generator`` are accepted
+        for the registry's common signature and unused (SimCSE draws nothing, mixes nothing)."""
         return simcse_loss(
             features,
             labels,

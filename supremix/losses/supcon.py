@@ -1,6 +1,6 @@
 """SupCon (Khosla et al. 2020) and SimCLR / NT-Xent (Chen et al. 2020) on a flat batch.
 
-SupCon is SupReMix without mixtures and weights (reference/loss-spec.md, Baselines):
+SupCon is SupReMix without mixtures and weights (book page "The SupReMix loss, specified"):
 ``L_i = -(1/|P_i|) sum_{p in P_i} log [exp(s_ip/t) / sum_{a != i} exp(s_ia/t)]`` with
 ``P_i`` the other views of exactly equal label, averaged over anchors with ``|P_i| > 0``.
 SimCLR is the same with one positive per anchor: the other view of its own sample.
@@ -8,31 +8,59 @@ SimCLR is the same with one positive per anchor: the other view of its own sampl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.distributed as dist
-from torch import Tensor, nn
+from torch import Tensor
 
-from .common import anchor_losses, attached_zero, full_precision, prepare
+from .common import (
+    OptionsModule,
+    anchor_losses,
+    attached_zero,
+    full_precision,
+    make_options,
+    prepare,
+)
 from .distributed import is_distributed
 from .validation import check_features, check_positive
+
+
+@dataclass(frozen=True)
+class SupConOptions:
+    """Settings of SupCon: temperature ``t``; L2-normalise the features (``normalize``);
+    under ``torch.distributed`` contrast with the batch of all ranks (``gather``)."""
+
+    temperature: float
+    normalize: bool = True
+    gather: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive("supcon", "temperature", self.temperature)
+
+
+@dataclass(frozen=True)
+class SimCLROptions(SupConOptions):
+    """Settings of SimCLR / NT-Xent (the fields of :class:`SupConOptions`)."""
+
+    def __post_init__(self) -> None:
+        check_positive("simclr", "temperature", self.temperature)
 
 
 def supcon_loss(
     features: Tensor,
     labels: Tensor,
     *,
-    temperature: float,
-    normalize: bool = True,
-    gather: bool = True,
+    options: SupConOptions | None = None,
+    **settings: object,
 ) -> Tensor:
     """Supervised contrastive loss; positives are other views with exactly equal label.
 
-    ``features`` ``(n, d)`` (views concatenated), ``labels`` ``(n,)``. Features are
-    L2-normalised unless ``normalize=False``; under ``torch.distributed`` anchors are
-    contrasted with the batch of all ranks unless ``gather=False``.
+    ``features`` ``(n, d)`` (views concatenated), ``labels`` ``(n,)``; ``options`` a
+    :class:`SupConOptions`, or its fields as keywords (``temperature=0.5``).
     """
-    temperature = check_positive("supcon", "temperature", temperature)
-    return _supcon("supcon", features, labels, temperature, normalize, gather)
+    opts: SupConOptions = make_options("supcon", SupConOptions, options, settings)
+    return _supcon("supcon", features, labels, opts.temperature, opts.normalize, opts.gather)
 
 
 def _supcon(
@@ -47,37 +75,33 @@ def _supcon(
         return batch.mean(per_anchor, counted)
 
 
-class SupConLoss(nn.Module):
-    """Module form of :func:`supcon_loss`; ``forward(features, labels)``."""
+class SupConLoss(OptionsModule):
+    """Module form of :func:`supcon_loss`: ``SupConLoss(options)`` or
+    ``SupConLoss(temperature=...)``; ``forward(features, labels, groups=None, generator=None)``
+    (``groups`` and ``generator`` unused, so every contrastive module is called alike)."""
 
-    def __init__(self, *, temperature: float, normalize: bool = True, gather: bool = True):
-        super().__init__()
-        self.temperature = check_positive("supcon", "temperature", temperature)
-        self.normalize = normalize
-        self.gather = gather
+    loss_name, options_type = "supcon", SupConOptions
 
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
-        return supcon_loss(
-            features,
-            labels,
-            temperature=self.temperature,
-            normalize=self.normalize,
-            gather=self.gather,
-        )
-
-    def extra_repr(self) -> str:
-        return f"temperature={self.temperature}"
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        return supcon_loss(features, labels, options=self.options)
 
 
 def simclr_loss(
-    features: Tensor, *, temperature: float, normalize: bool = True, gather: bool = True
+    features: Tensor, *, options: SimCLROptions | None = None, **settings: object
 ) -> Tensor:
     """NT-Xent: rows ``i`` and ``i + n/2`` are the two views of one sample, the only positives.
 
-    Under ``torch.distributed`` the pairing is within each rank's batch and every anchor is
-    contrasted with the views of all ranks.
+    ``options`` a :class:`SimCLROptions` or its fields as keywords. Under ``torch.distributed``
+    the pairing is within each rank's batch and every anchor is contrasted with the views of
+    all ranks.
     """
-    temperature = check_positive("simclr", "temperature", temperature)
+    opts: SimCLROptions = make_options("simclr", SimCLROptions, options, settings)
     check_features("simclr", features)
     n = features.shape[0]
     if n % 2:
@@ -87,7 +111,8 @@ def simclr_loss(
         )
     # The sample index (offset per rank by the gather) makes the pairs the only equal labels.
     sample = torch.arange(n // 2, device=features.device).repeat(2)
-    return _supcon("simclr", features, _unique_per_rank(sample), temperature, normalize, gather)
+    labels = _unique_per_rank(sample)
+    return _supcon("simclr", features, labels, opts.temperature, opts.normalize, opts.gather)
 
 
 def _unique_per_rank(sample: Tensor) -> Tensor:
@@ -97,22 +122,18 @@ def _unique_per_rank(sample: Tensor) -> Tensor:
     return sample.to(torch.float64)
 
 
-class SimCLRLoss(nn.Module):
-    """Module form of :func:`simclr_loss`; ``forward(features, labels=None)``.
+class SimCLRLoss(OptionsModule):
+    """Module form of :func:`simclr_loss`; ``forward(features, labels=None, groups=None,
+    generator=None)``: ``labels``, ``groups`` and ``generator`` are accepted (and ignored) so
+    every contrastive module can be called alike."""
 
-    ``labels`` is accepted (and ignored) so every contrastive module can be called alike.
-    """
+    loss_name, options_type = "simclr", SimCLROptions
 
-    def __init__(self, *, temperature: float, normalize: bool = True, gather: bool = True):
-        super().__init__()
-        self.temperature = check_positive("simclr", "temperature", temperature)
-        self.normalize = normalize
-        self.gather = gather
-
-    def forward(self, features: Tensor, labels: Tensor | None = None) -> Tensor:
-        return simclr_loss(
-            features, temperature=self.temperature, normalize=self.normalize, gather=self.gather
-        )
-
-    def extra_repr(self) -> str:
-        return f"temperature={self.temperature}"
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor | None = None,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        return simclr_loss(features, options=self.options)

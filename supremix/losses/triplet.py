@@ -23,11 +23,13 @@ with at least one (0, attached to the graph, when none has one).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from .adacon import empirical_cdf
-from .common import attached_zero, full_precision, prepare
+from .common import OptionsModule, attached_zero, full_precision, make_options, prepare
 from .validation import check_positive
 
 LOSS = "triplet"
@@ -46,22 +48,34 @@ def checked_train_labels(train_labels: Tensor) -> Tensor:
     return train_labels.sort().values
 
 
+@dataclass(frozen=True)
+class TripletOptions:
+    """Settings of the adaptive triplet loss: ``margin_scale`` (App. B of seed 003: 4),
+    ``normalize`` and ``gather`` as for SupCon. The training labels are data, not settings."""
+
+    margin_scale: float = DEFAULT_MARGIN_SCALE
+    normalize: bool = True
+    gather: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive(LOSS, "margin_scale", self.margin_scale)
+
+
 def adaptive_triplet_loss(
     features: Tensor,
     labels: Tensor,
     *,
     train_labels: Tensor,
-    margin_scale: float = DEFAULT_MARGIN_SCALE,
-    normalize: bool = True,
-    gather: bool = True,
+    options: TripletOptions | None = None,
+    **settings: object,
 ) -> Tensor:
     """Adaptive triplet loss (module docstring) of ``features`` ``(n, d)`` (views concatenated
     along dim 0) with ``labels`` ``(n,)``; ``train_labels`` define ``phi``. Under
     ``torch.distributed`` anchors form triplets with the batch of all ranks unless
     ``gather=False``."""
-    margin_scale = check_positive(LOSS, "margin_scale", margin_scale)
+    opts: TripletOptions = make_options(LOSS, TripletOptions, options, settings)
     sorted_train = checked_train_labels(train_labels)
-    return _triplet(features, labels, sorted_train, margin_scale, normalize, gather)
+    return _triplet(features, labels, sorted_train, opts.margin_scale, opts.normalize, opts.gather)
 
 
 def _triplet(
@@ -88,29 +102,30 @@ def _triplet(
         return batch.mean(per_anchor, count > 0)
 
 
-class AdaptiveTripletLoss(nn.Module):
+class AdaptiveTripletLoss(OptionsModule):
     """Module form of :func:`adaptive_triplet_loss`: ``AdaptiveTripletLoss(train_labels,
-    margin_scale=4.0)``, ``forward(features, labels)``. The sorted training labels are a
-    (non-persistent) buffer."""
+    margin_scale=4.0)``, ``forward(features, labels, groups=None, generator=None)``. The
+    sorted training labels are a (non-persistent) buffer."""
+
+    loss_name, options_type = LOSS, TripletOptions
 
     def __init__(
-        self,
-        train_labels: Tensor,
-        *,
-        margin_scale: float = DEFAULT_MARGIN_SCALE,
-        normalize: bool = True,
-        gather: bool = True,
+        self, train_labels: Tensor, options: TripletOptions | None = None, **settings: object
     ):
-        super().__init__()
-        self.margin_scale = check_positive(LOSS, "margin_scale", margin_scale)
-        self.normalize = normalize
-        self.gather = gather
+        super().__init__(options, **settings)
         self.register_buffer("train_labels", checked_train_labels(train_labels), persistent=False)
 
-    def forward(self, features: Tensor, labels: Tensor) -> Tensor:
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        opts = self.options
         return _triplet(
-            features, labels, self.train_labels, self.margin_scale, self.normalize, self.gather
+            features, labels, self.train_labels, opts.margin_scale, opts.normalize, opts.gather
         )
 
     def extra_repr(self) -> str:
-        return f"margin_scale={self.margin_scale}, train_labels={self.train_labels.numel()}"
+        return f"{super().extra_repr()}, train_labels={self.train_labels.numel()}"

@@ -69,3 +69,10 @@ def check_positive(loss: str, name: str, value: float) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{loss}: {name} must be a positive finite number, got {value}")
     return value
+
+
+def check_choice(loss: str, name: str, value: str, allowed: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``allowed``, else raise ``ValueError`` naming them."""
+    if value not in allowed:
+        raise ValueError(f"{loss}: {name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value

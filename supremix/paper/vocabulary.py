@@ -6,6 +6,14 @@ datasets of the seeds that have none (the in-house BMD sets of seed 003).
 
 from __future__ import annotations
 
+from supremix.losses import display_names, get_loss
+
+
+def loss_kind(name: str) -> str:
+    """``"contrastive"`` or ``"regression"``: the kind of the registered loss ``name``."""
+    return get_loss(name).kind
+
+
 # key -> (name as the seeds print it, unit of the label; "" when the label has none)
 DATASETS: dict[str, tuple[str, str]] = {
     "ukb": ("UK Biobank (T1 MRI, brain age)", "years"),
@@ -55,23 +63,18 @@ _METRIC_ALIASES = {
     "r²": "R2",
 }
 
+# Methods that are no loss of supremix.losses; every registered loss adds its own spellings.
 _METHOD_ALIASES = {
     "vanilla": "Vanilla",
-    "simclr": "SimCLR",
-    "supcon": "SupCon",
-    "adacon": "AdaCon",
-    "rnc": "RnC",
-    "rank-n-contrast": "RnC",
-    "supremix": "SupReMix",
     "supcr": "SupCR",
     "simcse": "SimCSE",
     "c-mixup": "C-Mixup",
     "cmixup": "C-Mixup",
-    "npair": "N-Pair",
-    "n-pair": "N-Pair",
-    "triplet": "Adaptive Triplet",
-    "adaptive triplet": "Adaptive Triplet",
-    "adaptive_triplet": "Adaptive Triplet",
+    **{
+        name: display
+        for name, display in display_names().items()
+        if loss_kind(name) == "contrastive"
+    },
 }
 
 

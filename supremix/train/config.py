@@ -48,7 +48,9 @@ linear probe of a transferred encoder, like the probe stage of ``linear_probe``.
 ``mix_neg``, ``mix_pos`` and ``distance_weight`` switch SupReMix's three ingredients (seed 001
 Table 9: Mix-neg, Mix-pos and the distance magnifying weights); all three off is SupCon.
 ``mix_level="input"`` forms SupReMix's Mix-neg and Mix-pos from inputs instead of embeddings
-(App. D.6, Table 19; :mod:`supremix.train.input_pairs`).
+(App. D.6, Table 19; :mod:`supremix.train.input_pairs`). ``window_edges``: whether a label
+distance equal to the window still forms Mix-pos (``"inclusive"``, eq. (4) as printed) or not
+(``"strict"``, the published code); see the book's loss specification page.
 
 ``regression_loss`` is computed on standardised labels (``(y - mean) / std`` of the training
 labels). ``huber_delta``: the Huber loss's switch point in LABEL units (seed 003 §IV: 4 for LVEF,
@@ -59,9 +61,9 @@ standard deviation of the training labels (``delta = 1`` on the standardised lab
 (Sohn 2016) and the adaptive triplet loss, trained like the other contrastive methods.
 
 ``temperature`` is the temperature of SupReMix, SupCon, SimCLR, AdaCon and N-pair; RnC uses
-``rnc_temperature`` (2, its authors' default; reference/loss-spec.md). ``label_bin``: the
-contrastive loss sees labels rounded to this bin size (seed 002 Table 12 "Bin size"; seed 001
-App. D.4); regression losses always see the raw labels.
+``rnc_temperature`` (2, its authors' default; book page "The SupReMix loss, specified").
+``label_bin``: the contrastive loss sees labels rounded to this bin size (seed 002 Table 12
+"Bin size"; seed 001 App. D.4); regression losses always see the raw labels.
 
 Imbalanced regression and mixup baselines (seed 001 App. D.3, D.5, D.6; :mod:`supremix.imbalance`,
 :mod:`supremix.mixup`) act in every stage with a regression loss (``mixup``: those without a
@@ -81,14 +83,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from supremix.losses import WINDOW_EDGES, loss_names, main_loss_names
+
 #: The methods of the seeds' main comparisons (seed 001 §4.3), trained by every dataset notebook.
-MAIN_METHODS = ("vanilla", "simclr", "supcon", "adacon", "rnc", "supremix")
-#: Every method: the main ones, then seed 003's metric-learning baselines (Tables II, V, IX, XII):
-#: the N-pair loss and the adaptive triplet loss (supremix.losses.npair, supremix.losses.triplet).
-METHODS = (*MAIN_METHODS, "npair", "triplet", "simcse")
+MAIN_METHODS = ("vanilla", *main_loss_names())
+#: Every method: vanilla, then every contrastive loss of the registry (supremix.losses.registry):
+#: the main ones, then e.g. seed 003's N-pair and adaptive triplet baselines.
+METHODS = ("vanilla", *loss_names("contrastive"))
 CONTRASTIVE_METHODS = METHODS[1:]
 PROTOCOLS = ("linear_probe", "finetune", "multitask")
-REGRESSION_LOSSES = ("l1", "mse", "huber")
+REGRESSION_LOSSES = loss_names("regression")
 AMP_MODES = ("auto", "off", "bf16", "fp16")
 AUGMENT_MODES = ("supervised", "simclr", "none")
 MODEL_SIZES = ("cpu", "paper")
@@ -161,6 +165,7 @@ class TrainConfig:
     mix_pos: bool = True
     distance_weight: bool = True
     mix_level: str = "embedding"
+    window_edges: str = "inclusive"
     # imbalanced regression (Yang et al. 2021) and mixup baselines (seed 001 App. D.3-D.6)
     lds: bool = False
     lds_reweight: str = "sqrt_inv"
@@ -218,6 +223,7 @@ class TrainConfig:
         _choice("mixup", self.mixup, MIXUP_MODES)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("mix_level", self.mix_level, MIX_LEVELS)
+        _choice("window_edges", self.window_edges, WINDOW_EDGES)
         for name in ("epochs", "batch_size", "checkpoint_every", "eval_every", "feature_dim"):
             _positive(name, getattr(self, name))
         for name in ("lr", "temperature", "rnc_temperature", "window", "head_hidden_dim"):

@@ -30,17 +30,7 @@ import torch
 from supremix.data.label_ops import discretize_labels
 from supremix.data.views import two_view_batch
 from supremix.imbalance import LDSWeights
-from supremix.losses import (
-    AdaConLoss,
-    AdaptiveTripletLoss,
-    npair_loss,
-    regression_loss,
-    rnc_loss,
-    simclr_loss,
-    simcse_loss,
-    supcon_loss,
-    supremix_loss,
-)
+from supremix.losses import get_loss, regression_loss
 from supremix.mixup import cmixup_batch, mixup_batch
 
 from .config import TrainConfig
@@ -115,65 +105,19 @@ def contrastive_views(config: TrainConfig, augment: Augmentation | None) -> int:
 
 def build_contrastive_loss(config: TrainConfig, train_labels: np.ndarray) -> ContrastiveLoss:
     """``loss(features, labels, groups, generator)`` for ``config.method``, computed in
-    float32 (reference/loss-spec.md)."""
-    method, t = config.method, config.temperature
-    if method == "supremix":
-        alpha, beta = config.beta_params
+    float32: the registered loss (:mod:`supremix.losses.registry`) with the config's settings."""
+    try:
+        entry = get_loss(config.method)
+    except ValueError:
+        entry = None
+    if entry is None or entry.kind != "contrastive":
+        raise ValueError(f"{config.method!r} is not a contrastive method")
+    labels = torch.tensor(np.asarray(train_labels, dtype=np.float64))
+    module = entry.from_config(config, labels if entry.needs_train_labels else None)
 
-        def loss(z, y, groups, generator):
-            return supremix_loss(
-                z,
-                y,
-                temperature=t,
-                window=config.window,
-                alpha=alpha,
-                beta=beta,
-                mix_neg=config.mix_neg and config.mix_level == "embedding",
-                mix_pos=config.mix_pos and config.mix_level == "embedding",
-                distance_weight=config.distance_weight,
-                groups=groups if config.use_groups else None,
-                generator=generator,
-            )
+    def loss(z, y, groups, generator):
+        return module.to(z.device)(z, y, groups if config.use_groups else None, generator)
 
-    elif method == "supcon":
-
-        def loss(z, y, groups, generator):
-            return supcon_loss(z, y, temperature=t)
-
-    elif method == "simclr":
-
-        def loss(z, y, groups, generator):
-            return simclr_loss(z, temperature=t)
-
-    elif method == "adacon":
-        adacon = AdaConLoss(torch.tensor(np.asarray(train_labels, dtype=np.float64)), temperature=t)
-
-        def loss(z, y, groups, generator):
-            return adacon.to(z.device)(z, y)
-
-    elif method == "rnc":
-
-        def loss(z, y, groups, generator):
-            return rnc_loss(z, y, temperature=config.rnc_temperature)
-
-    elif method == "npair":
-
-        def loss(z, y, groups, generator):
-            return npair_loss(z, y, temperature=t)
-
-    elif method == "simcse":  # Mixup Your Own Pairs App. C.1: scores above 2 are positives
-
-        def loss(z, y, groups, generator):
-            return simcse_loss(z, y, temperature=t)
-
-    elif method == "triplet":
-        triplet = AdaptiveTripletLoss(torch.tensor(np.asarray(train_labels, dtype=np.float64)))
-
-        def loss(z, y, groups, generator):
-            return triplet.to(z.device)(z, y)
-
-    else:
-        raise ValueError(f"{method!r} is not a contrastive method")
     return loss
 
 

@@ -53,7 +53,7 @@ def direct_terms(y: list[float], lam, window: float) -> list[tuple]:
                 rows.append((i, "Mix-neg", i, k, a, label, 1 + abs(y[i] - label)))
         for j in range(n):
             for k in range(n):
-                if y[i] - window < y[j] < y[i] < y[k] < y[i] + window:
+                if y[i] - window <= y[j] < y[i] < y[k] <= y[i] + window:  # eq. (4), inclusive
                     a = (y[k] - y[i]) / (y[k] - y[j])
                     rows.append((i, "Mix-pos", j, k, a, y[i], 1.0))
     return rows
@@ -200,7 +200,7 @@ def test_positive_counts_and_the_bound_match_loops(labels_, window):
             1
             for j in range(n)
             for k in range(n)
-            if y[i] - window < y[j] < y[i] < y[k] < y[i] + window
+            if y[i] - window <= y[j] < y[i] < y[k] <= y[i] + window  # eq. (4), inclusive
         )
         for i in range(n)
     ]
@@ -261,11 +261,12 @@ def test_theorem_3_3_the_gap_vanishes_as_t_goes_to_zero_not_to_infinity():
     temperatures = [100.0, 10.0, 1.0, 0.1, 0.01, 1e-3, 1e-4, 1e-5]
     table = theorem_3_3_table(x, y, temperatures, window=2, neg_lambdas=lam)
     gaps = table["gap"].to_numpy()
-    assert (np.diff(gaps) <= 1e-12).all()  # shrinks as t decreases
+    # shrinks as t decreases, to float64 rounding of logits of order 1/t (1e5 at t = 1e-5)
+    assert (np.diff(gaps) <= 1e-10).all()
     assert abs(gaps[-1]) < 1e-9
     assert gaps[0] > 1.0  # t -> infinity does not approach the bound
-    assert (table["gap"] <= table["proof_bound"] + 1e-12).all()
-    assert (table["gap"] >= -1e-12).all()
+    assert (table["gap"] <= table["proof_bound"] + 1e-10).all()
+    assert (table["gap"] >= -1e-10).all()
     cos_theta0 = table["cos_theta0"].iloc[0]
     assert cos_theta0 < 1
     np.testing.assert_allclose(

@@ -228,9 +228,12 @@ def test_table_9_rows_are_the_supremix_loss_with_their_switches():
     assert len({round(v, 9) for v in values.values()}) == len(TABLE_9)
 
 
-def test_windows_below_one_year_form_no_mix_pos_on_whole_number_ages():
+def test_windows_below_one_form_no_mix_pos_on_whole_number_labels():
+    """Inclusive windows (eq. (4)): gamma = 1.0 mixes the labels one year either side."""
     z, y = random_batch(seed=1, n=16, low=40, high=48)
-    losses = {g: row_loss("window", "ukb", g, z, y)[0] for g in ("γ=0.2", "γ=0.5", "γ=2.0")}
+    losses = {
+        g: row_loss("window", "ukb", g, z, y)[0] for g in ("γ=0.2", "γ=0.5", "γ=1.0", "γ=2.0")
+    }
     temperature = study_config("ukb")[1].temperature
     no_mix_pos = supremix_loss(
         z,
@@ -242,7 +245,8 @@ def test_windows_below_one_year_form_no_mix_pos_on_whole_number_ages():
     )
     for g in ("γ=0.2", "γ=0.5"):
         torch.testing.assert_close(losses[g], no_mix_pos)
-    assert not torch.allclose(losses["γ=2.0"], no_mix_pos)
+    assert not torch.allclose(losses["γ=1.0"], no_mix_pos)
+    assert not torch.allclose(losses["γ=2.0"], losses["γ=1.0"])
 
 
 def test_ukb_window_rows_run_on_unbinned_ages_and_stop_on_whole_years():

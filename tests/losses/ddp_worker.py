@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime
+import math
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from supremix.losses import adacon_loss, rnc_loss, simclr_loss, supcon_loss, supremix_loss
+from supremix.losses import (
+    adacon_loss,
+    rnc_loss,
+    simclr_loss,
+    supcon_loss,
+    supremix_loss,
+    supremix_rows,
+)
 
 SIZES = (6, 8)  # unequal local batches: the gather pads and trims
 
@@ -43,6 +51,19 @@ def loss_cases(y, groups, lam):
             renormalize_mixtures=True,
             detach_mixtures=False,
         ),
+        "supremix_label_reduction_inf": lambda f, r: supremix_loss(
+            f, y[r], temperature=0.5, window=math.inf, neg_lambdas=lam, reduction="label"
+        ),
+        "supremix_strict_groups": lambda f, r: supremix_loss(
+            f,
+            y[r],
+            temperature=0.4,
+            window=2,
+            neg_lambdas=lam,
+            groups=groups[r],
+            window_edges="strict",
+            weight_range=10.0,
+        ),
         "supcon": lambda f, r: supcon_loss(f, y[r], temperature=0.5),
         "adacon": lambda f, r: adacon_loss(f, y[r], train_labels=train, temperature=0.7),
         "rnc": lambda f, r: rnc_loss(f, y[r], temperature=2.0),
@@ -58,6 +79,7 @@ def run(rank: int, init_file: str, out_dir: str) -> None:
         world_size=len(SIZES),
         timeout=datetime.timedelta(seconds=60),
     )
+    supremix_rows.MIN_BUDGET = 1  # chunks of one or two anchors: the chunked path under DDP
     try:
         x, y, groups, lam, inputs = global_batch()
         start = sum(SIZES[:rank])

@@ -138,7 +138,7 @@ def test_build_loss_covers_every_name():
     assert set(LOSS_NAMES) == {*CONTRASTIVE_LOSSES, "l1", "mse", "huber"}
     assert isinstance(built["npair"], NPairLoss)
     assert isinstance(built["triplet"], AdaptiveTripletLoss)
-    with pytest.raises(ValueError, match="unknown loss 'quadruplet'; expected one of supremix"):
+    with pytest.raises(ValueError, match="unknown loss 'quadruplet'; expected one of simclr"):
         build_loss("quadruplet")
 
 

@@ -6,10 +6,12 @@ import torch
 import torch.multiprocessing as mp
 from ddp_worker import SIZES, global_batch, loss_cases, run
 
-from supremix.losses import supremix_loss
+from supremix.losses import supremix_loss, supremix_rows
 
 
-def test_two_ranks_equal_one_process_in_loss_and_gradients(tmp_path):
+def test_two_ranks_equal_one_process_in_loss_and_gradients(tmp_path, monkeypatch):
+    """Every loss, SupReMix with both reductions, every window kind, chunked on both sides."""
+    monkeypatch.setattr(supremix_rows, "MIN_BUDGET", 1)
     mp.spawn(run, args=(str(tmp_path / "init"), str(tmp_path)), nprocs=len(SIZES), join=True)
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(len(SIZES))]
     x, y, groups, lam, inputs = global_batch()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+import re
 
 import pytest
 import torch
@@ -16,11 +18,21 @@ from loss_reference import (
     label_lists,
     lower_bound,
     make_batch,
+    materialised_supremix,
     mix_pos_pairs,
+    positive_count,
     value_and_grad,
 )
 
-from supremix.losses import SupReMixLoss, mix_pos_triples, supcon_loss, supremix_loss
+from supremix.losses import (
+    SupReMixLoss,
+    SupReMixOptions,
+    mix_pos_triples,
+    supcon_loss,
+    supremix_loss,
+    supremix_rows,
+)
+from supremix.losses.mixpos import chunks
 
 ALL_ON = {
     "mix_neg": True,
@@ -30,6 +42,8 @@ ALL_ON = {
     "renormalize": False,
     "normalize": True,
     "window_mode": "label",
+    "window_edges": "inclusive",
+    "reduction": "anchor",
     "weight_range": None,
 }
 options = st.fixed_dictionaries(
@@ -41,6 +55,8 @@ options = st.fixed_dictionaries(
         "renormalize": st.booleans(),
         "normalize": st.booleans(),
         "window_mode": st.sampled_from(["label", "rank"]),
+        "window_edges": st.sampled_from(["inclusive", "strict"]),
+        "reduction": st.sampled_from(["anchor", "label"]),
         "weight_range": st.sampled_from([None, "batch", 7.5]),
     }
 )
@@ -58,7 +74,7 @@ options = st.fixed_dictionaries(
     temperature=st.sampled_from([0.1, 0.5, 1.0]),
     opts=options,
 )
-@example(  # window boundaries: y_j = y_i - g and y_k = y_i + g are excluded
+@example(  # window boundaries: y_j = y_i - g and y_k = y_i + g are included
     seed=1,
     sample_labels=[0, 2, 3, 1, 5, 4],
     views=2,
@@ -67,7 +83,18 @@ options = st.fixed_dictionaries(
     group_count=0,
     window=2,
     temperature=0.5,
-    opts={**ALL_ON, "renormalize": True},
+    opts=ALL_ON,
+)
+@example(  # ... and excluded with the published code's strict window, summed per label
+    seed=1,
+    sample_labels=[0, 2, 3, 1, 5, 4],
+    views=2,
+    dim=3,
+    continuous=False,
+    group_count=0,
+    window=2,
+    temperature=0.5,
+    opts={**ALL_ON, "renormalize": True, "window_edges": "strict", "reduction": "label"},
 )
 @example(  # groups restrict both mixtures
     seed=2,
@@ -101,6 +128,8 @@ def test_supremix_matches_direct_mixture_vectors(
             detach_mixtures=opts["detach"],
             renormalize_mixtures=opts["renormalize"],
             window_mode=opts["window_mode"],
+            window_edges=opts["window_edges"],
+            reduction=opts["reduction"],
             weight_range=opts["weight_range"],
             normalize=opts["normalize"],
         )
@@ -119,6 +148,8 @@ def test_supremix_matches_direct_mixture_vectors(
             detach=opts["detach"],
             renormalize=opts["renormalize"],
             window_mode=opts["window_mode"],
+            window_edges=opts["window_edges"],
+            reduction=opts["reduction"],
             weight_range=opts["weight_range"],
             normalize=opts["normalize"],
         )
@@ -127,11 +158,39 @@ def test_supremix_matches_direct_mixture_vectors(
 
 
 def test_module_matches_function_and_takes_groups():
-    x, y, groups, lam = make_batch(3, [0, 1, 1, 2, 3, 3], 2, 4, group_count=2)
-    module = SupReMixLoss(temperature=0.5, window=2, neg_lambdas=lam)
-    expected = supremix_loss(x, y, temperature=0.5, window=2, neg_lambdas=lam, groups=groups)
-    torch.testing.assert_close(module(x, y, groups=groups), expected)
-    assert "window=2" in repr(module)
+    x, y, groups, _ = make_batch(3, [0, 1, 1, 2, 3, 3], 2, 4, group_count=2)
+    options = SupReMixOptions(temperature=0.5, window=2, reduction="label")
+    module = SupReMixLoss(options)
+    expected = supremix_loss(
+        x, y, groups=groups, options=options, generator=torch.Generator().manual_seed(4)
+    )
+    got = module(x, y, groups=groups, generator=torch.Generator().manual_seed(4))
+    torch.testing.assert_close(got, expected)
+    assert SupReMixLoss(temperature=0.5, window=2, reduction="label").options == options
+    assert "window_edges='inclusive'" in repr(module)
+    assert "reduction='label'" in repr(module)
+
+
+def test_options_are_one_frozen_object_and_errors_name_the_option():
+    options = SupReMixOptions(temperature=0.5, window=2)
+    x, y, _, lam = make_batch(0, [0, 1, 2, 1], 2, 3)
+    torch.testing.assert_close(
+        supremix_loss(x, y, options=options, window=3, neg_lambdas=lam),
+        supremix_loss(x, y, temperature=0.5, window=3, neg_lambdas=lam),
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.window = 3  # type: ignore[misc]
+    unknown = re.escape("supremix: unknown option(s) windw; expected some of")
+    with pytest.raises(TypeError, match=unknown):
+        supremix_loss(x, y, temperature=0.5, windw=2)
+    with pytest.raises(TypeError, match="supremix: window must be given"):
+        SupReMixLoss(temperature=0.5)
+    with pytest.raises(TypeError, match=re.escape("supremix: unknown option(s) neg_lambdas")):
+        SupReMixLoss(options, neg_lambdas=lam)  # test hooks live on the function only
+    with pytest.raises(ValueError, match="supremix: window_edges must be one of inclusive, strict"):
+        SupReMixOptions(temperature=0.5, window=2, window_edges="open")
+    with pytest.raises(ValueError, match="supremix: reduction must be one of anchor, label"):
+        SupReMixOptions(temperature=0.5, window=2, reduction="mean")
 
 
 @settings(max_examples=30, deadline=None)
@@ -187,15 +246,19 @@ def test_triple_enumeration_is_exactly_the_window_set(
     assert per_anchor.tolist() == [sum(1 for t in expected if t[0] == a) for a in range(n)]
 
 
-def test_window_is_strict_in_label_units_and_inclusive_in_ranks():
-    """Label window: y_i - g < y_j < y_i < y_k < y_i + g; rank window: 1 <= rank gap <= g."""
+def test_window_is_inclusive_by_default_and_strict_as_the_published_code():
+    """Eq. (4): y_i - g <= y_j and y_k <= y_i + g; the published code: strict on both sides."""
     y = torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
-    i, j, k, _ = mix_pos_triples(y, 2.0)
-    assert sorted(zip(i.tolist(), j.tolist(), k.tolist(), strict=True)) == [
-        (1, 0, 2),
-        (2, 1, 3),
-        (3, 2, 4),
-    ]
+
+    def triples(**kwargs):
+        i, j, k, _ = mix_pos_triples(y, 2.0, **kwargs)
+        return sorted(zip(i.tolist(), j.tolist(), k.tolist(), strict=True))
+
+    strict = [(1, 0, 2), (2, 1, 3), (3, 2, 4)]
+    assert triples(window_edges="strict") == strict
+    assert triples() == sorted([*strict, (1, 0, 3), (2, 0, 3), (2, 0, 4), (2, 1, 4), (3, 1, 4)])
+    assert triples(window_mode="rank") == triples()  # consecutive integers: ranks are labels
+    assert triples(window_mode="rank", window_edges="strict") == strict
     spread = torch.tensor([0.0, 10.0, 20.0, 30.0], dtype=torch.float64)
     assert mix_pos_pairs(spread.tolist(), 1, 1, "rank") == [(0, 2)]
     x = torch.randn(4, 3, dtype=torch.float64)
@@ -205,6 +268,34 @@ def test_window_is_strict_in_label_units_and_inclusive_in_ranks():
     )
     assert label_mode.item() == 0.0  # no positive at all in label units
     assert rank_mode.item() > 0.0
+
+
+@pytest.mark.parametrize("edges", ["inclusive", "strict"])
+def test_every_table_10_rsna_window_is_a_different_loss_on_integer_labels(edges):
+    """Table 10's RSNA rows (gamma = 1, 3, 5, 10, inf) on whole-month labels.
+
+    Inclusive (the default), each row forms Mix-pos and the five losses differ. Strict, gamma = 1
+    forms none: that row would be SupReMix without Mix-pos.
+    """
+    g = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 40, (24,), generator=g).to(torch.float64).repeat(2)
+    x = torch.randn(48, 8, generator=g, dtype=torch.float64)
+    lam = torch.rand(48, 48, generator=g, dtype=torch.float64)
+    rows = [1, 3, 5, 10, math.inf]
+    losses = [
+        supremix_loss(x, y, temperature=1.0, window=w, window_edges=edges, neg_lambdas=lam).item()
+        for w in rows
+    ]
+    counts = [int(mix_pos_triples(y, w, window_edges=edges)[3].sum()) for w in rows]
+    no_mix_pos = supremix_loss(x, y, temperature=1.0, window=1, mix_pos=False, neg_lambdas=lam)
+    if edges == "inclusive":
+        assert all(c > 0 for c in counts)
+        assert len(set(losses)) == len(rows)
+        assert counts == sorted(counts) and len(set(counts)) == len(rows)
+    else:
+        assert counts[0] == 0
+        assert losses[0] == pytest.approx(no_mix_pos.item(), rel=1e-12)
+        assert len(set(losses[1:])) == len(rows) - 1
 
 
 def test_an_infinite_label_window_mixes_every_lower_with_every_higher_label():
@@ -345,3 +436,120 @@ def test_theorem_3_3_ordered_embeddings_reach_the_bound_as_t_goes_to_zero():
     assert bound_gap(x, y, 1e3) > 1.0  # large t does not approach the bound
     shuffled, _ = ordered_embedding(6, 2, shuffle=True)
     assert bound_gap(shuffled, y, 1e-3) > 1.0  # not ordered: no convergence as t -> 0
+
+
+# --- the exact factorisation against the triple form, chunked or not --------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    samples=st.integers(2, 30),
+    levels=st.sampled_from([2, 4, 8, 40]),
+    views=st.integers(1, 2),
+    group_count=st.sampled_from([0, 0, 3]),
+    window=st.sampled_from([1, 2, 3.5, math.inf]),
+    window_mode=st.sampled_from(["label", "rank"]),
+    window_edges=st.sampled_from(["inclusive", "strict"]),
+    reduction=st.sampled_from(["anchor", "label"]),
+    chunked=st.booleans(),
+    distance_weight=st.booleans(),
+    detach=st.booleans(),
+)
+def test_factorised_mix_pos_equals_the_triple_form(
+    seed,
+    samples,
+    levels,
+    views,
+    group_count,
+    window,
+    window_mode,
+    window_edges,
+    reduction,
+    chunked,
+    distance_weight,
+    detach,
+):
+    """Many views per label (ties), groups, every window, both reductions, tiny chunks."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, levels, (samples,), generator=g).tolist()
+    x, y, groups, lam = make_batch(seed, labels, views, 5, group_count=group_count)
+    if window_mode == "rank" and math.isinf(window):
+        window = 3
+    if window_mode == "rank":
+        window = math.ceil(window)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(supremix_rows, "MIN_BUDGET", 1 if chunked else 2**20)
+        _assert_same_as_triple_form(
+            x, y, groups, lam, window, window_mode, window_edges, reduction, distance_weight, detach
+        )
+
+
+def _assert_same_as_triple_form(
+    x, y, groups, lam, window, window_mode, window_edges, reduction, distance_weight, detach
+):
+    settings_ = dict(
+        temperature=0.3,
+        window=window,
+        window_mode=window_mode,
+        window_edges=window_edges,
+        reduction=reduction,
+        distance_weight=distance_weight,
+    )
+    assert_same(
+        lambda f: supremix_loss(
+            f, y, groups=groups, neg_lambdas=lam, detach_mixtures=detach, **settings_
+        ),
+        lambda f: materialised_supremix(
+            f,
+            y,
+            lam,
+            t=0.3,
+            window=window,
+            window_mode=window_mode,
+            window_edges=window_edges,
+            groups=groups,
+            reduction=reduction,
+            distance_weight=distance_weight,
+            detach=detach,
+        ),
+        x,
+    )
+
+
+def test_chunks_split_a_batch_and_bound_each_chunk():
+    cost = torch.tensor([5, 5, 5, 30, 1, 1, 1, 1])
+    parts = chunks(cost, 10)
+    assert parts[0][0] == 0 and parts[-1][1] == len(cost)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
+    for start, stop in parts:
+        assert stop - start == 1 or int(cost[start:stop].sum()) <= 10 + int(cost[start:stop].max())
+    assert len(parts) > 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    sample_labels=label_lists(9),
+    views=st.integers(1, 2),
+    window=st.sampled_from([1, 2, 3]),
+    t=st.sampled_from([0.1, 1.0]),
+)
+def test_lemma_3_2_for_the_label_reduction(seed, sample_labels, views, window, t):
+    """App. A.2, eq. (10): L >= sum_m (1/k_m) sum_i |P_i| log |P_i| for eq. (6) as printed."""
+    x, y, _, _ = make_batch(seed, sample_labels, views, 3)
+    loss = supremix_loss(
+        x,
+        y,
+        temperature=t,
+        window=window,
+        reduction="label",
+        generator=torch.Generator().manual_seed(seed),
+    )
+    labels = y.tolist()
+    bound = 0.0
+    for i, label in enumerate(labels):
+        count = positive_count(labels, i, window)
+        if count:
+            bound += count * math.log(count) / labels.count(label)
+    assert loss.item() >= bound - 1e-9
