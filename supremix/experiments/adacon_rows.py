@@ -295,9 +295,9 @@ def distinct_variants(rows: Mapping[str, Sequence[SchemeRow]]) -> list[Variant]:
 
 def paper_reference(table: str) -> pd.DataFrame:
     """AdaCon's ``table`` as printed (Tables III and V, or any of :data:`ROWS`): one row per
-    (printed label, setting[, subset: Table XIII's quality classes]) in the table's order, columns ``MAE``, ``RMSE`` and
-    ``R2 (%)``; the column axis names the source. Tables III and V are BMD (g/cm²) on an
-    in-house dataset: references, never reproduced here."""
+    (printed label, setting[, subset: Table XIII's quality classes]) in the table's order,
+    columns ``MAE``, ``RMSE`` and ``R2 (%)``; the column axis names the source. Tables III
+    and V are BMD (g/cm²) on an in-house dataset: references, never reproduced here."""
     if table not in (*BMD_TABLES, *ROWS):
         raise ValueError(
             f"no table {table!r} in this experiment; expected one of "

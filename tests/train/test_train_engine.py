@@ -221,6 +221,6 @@ def test_probe_lr_factor_scales_only_the_learning_rate_after_pretraining(tmp_pat
         assert rates["pretrain"] == pytest.approx([1e-3, 1e-4, 1e-5])
         assert rates["finetune"] == pytest.approx([factor * r for r in (1e-3, 1e-4, 1e-5)])
     with pytest.raises(
-        ValueError, match="probe_lr_factor=0.1 scales the learning rate of the stage"
+        ValueError, match=r"probe_lr_factor=0\.1 scales the learning rate of the stage"
     ):
         toy_config(method="supremix", protocol="multitask", probe_lr_factor=0.1)
