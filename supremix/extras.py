@@ -28,7 +28,7 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("defusedxml", "defusedxml"),
         ("tqdm", "tqdm"),
     ),
-    "medical": (("nibabel", "nibabel"), ("monai", "monai")),
+    "medical": (("nibabel", "nibabel"), ("monai", "monai"), ("einops", "einops")),
     "train": (
         ("torchvision", "torchvision"),
         ("sklearn", "scikit-learn"),
