@@ -57,8 +57,8 @@ def adacon_schemes_figure(result: AdaConSchemes, metric: str = "MAE") -> Figure:
                 names = [labels[g] for g in groups if g in labels]
                 if line == 0:
                     heights = [means.loc[n, metric] * scale for n in names]
-                    errors = [means.loc[n, f"{metric} std"] * scale for n in names]
-                    errors = None if all(math.isnan(e) for e in errors) else errors
+                    spread = [means.loc[n, f"{metric} std"] * scale for n in names]
+                    errors = None if all(math.isnan(e) for e in spread) else spread
                 else:
                     heights, errors = [paper[n] for n in names], None
                 ax.bar(x, heights, width=0.36, color=colour, yerr=errors, capsize=3, label=arm)

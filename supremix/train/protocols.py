@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -77,7 +78,7 @@ def plan_stages(config: TrainConfig) -> list[Stage]:
     """The stages of ``config``'s protocol, in order; the stage after contrastive pretraining
     runs at ``lr * probe_lr_factor`` (AdaCon's two-stage scheme: 10 times lower)."""
     head = uses_projection_head(config)
-    first = {
+    first: dict[str, Any] = {
         "epochs": config.epochs,
         "warmup_epochs": config.warmup_epochs,
         "lr": config.lr,
