@@ -117,6 +117,7 @@ methods = None  # rows of these training methods only, some of "vanilla", "npair
 tables = ["Table X", "Table XII"]  # AdaCon's tables to run: also "Table VIII", "Table XI",
 # "Table XIII" (CAMUS, evaluated with Table VIII's models)
 camus_root = None  # your CAMUS copy (2019 or 2023 layout) for Table XIII; None: the phantom
+# (Table XIII needs both data_root and camus_root, or neither: real and phantom never mix)
 kinetics = False  # True: Kinetics-400 weights for R(2+1)D-18 (AdaCon's start; downloads them)
 seeds = [0]
 device = "auto"  # "cuda" when a GPU is visible, else "cpu"

@@ -276,10 +276,19 @@ def run_adacon_schemes(
     with :data:`PAPER_PRESET`, no ``epochs``/``probe_epochs`` and no ``smoke``, two-stage
     rows follow AdaCon's two-stage schedule (:func:`with_two_stage_schedule`). ``kinetics``
     starts the encoder from Kinetics-400 weights (:data:`KINETICS`). Table XIII evaluates the
-    trained models on CAMUS under ``camus_root`` (``None``: the CAMUS phantom); its runs'
-    checkpoints are read back from ``out_dir`` (``None``: a temporary folder).
+    trained models on CAMUS under ``camus_root`` (``None``: the CAMUS phantom; given with
+    ``data_root`` only, so that real and phantom data never mix); its runs' checkpoints are
+    read back from ``out_dir`` (``None``: a temporary folder).
     """
     rows = select_rows(tables, methods)
+    if CAMUS_TABLE in rows and (data_root is None) != (camus_root is None):
+        given, missing = (
+            ("data_root", "camus_root") if camus_root is None else ("camus_root", "data_root")
+        )
+        raise ValueError(
+            f"{CAMUS_TABLE} with {given} needs {missing} too: models trained on real EchoNet "
+            "are evaluated on real CAMUS, phantom ones on the CAMUS phantom"
+        )
     if GAMMA_TABLE in rows and "gamma_con" in (overrides or {}):
         raise ValueError(
             f"overrides set gamma_con, which {GAMMA_TABLE} varies; leave it out of overrides"

@@ -372,3 +372,10 @@ def test_table_xiii_evaluates_the_echonet_models_on_camus_by_quality(tmp_path):
     assert ouyang and frame.loc[("Ouyang et al.", "poor quality", "MAE"), ours] == pytest.approx(
         errors.mean()
     )
+
+
+def test_table_xiii_never_mixes_real_and_phantom_data():
+    with pytest.raises(ValueError, match="Table XIII with data_root needs camus_root too"):
+        run_adacon_schemes(tables=[CAMUS_TABLE], data_root="/real/echonet")
+    with pytest.raises(ValueError, match="Table XIII with camus_root needs data_root too"):
+        run_adacon_schemes(tables=[CAMUS_TABLE], camus_root="/real/camus")
