@@ -10,12 +10,13 @@ SHARED_DATA := $(abspath ../shared/data)
 export SUPREMIX_DATA ?= $(if $(wildcard $(SHARED_DATA)/airfoil_self_noise.dat),$(SHARED_DATA),)
 export PYTHONHASHSEED := 0
 
-.PHONY: help install test book bench lint format clean
+.PHONY: help install test book bench record lint format clean
 
 help:
 	@echo "make book   execute every notebook on its phantom and build the HTML book (_build/html)"
 	@echo "make test   lint, unit tests, notebook smoke runs and a strict book build"
 	@echo "make bench  speed and memory benchmarks -> benchmarks/results/"
+	@echo "make record rerun every recorded study (tools/record.py) -> results/<study>/ (long)"
 	@echo "make lint   ruff"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -59,6 +60,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/loss_bench.py
 	$(BIN)/python benchmarks/train_bench.py
 	$(BIN)/python benchmarks/data_bench.py
+
+# The recorded studies (tools/record.py: notebook, parameters, folder) rerun from scratch on a
+# clean checkout; an interrupted study resumes from its finished runs under runs/record/.
+record: $(STAMP)
+	nice -n 10 $(BIN)/python tools/record.py
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache

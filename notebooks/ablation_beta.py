@@ -69,97 +69,35 @@ device = "auto"  # "cuda" when a GPU is visible, else "cpu"
 smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks that it runs
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
-# %%
-from IPython.display import Markdown, display
+# %% [markdown] template="ablation"
+# ablation: '"beta"'
+# datasets: datasets
 
-from supremix.experiments.ablations import (
-    ABLATIONS,
-    ablation_paper_notes,
-    ablation_paper_table,
-    run_ablation,
-)
-from supremix.notebook import device_banner, select_device
-from supremix.reporting import write_results
-
-NAME = "beta"
-device = select_device(device)
-print(device_banner(device))
-
-# %% [markdown]
+# %% [markdown] slot="paper"
 # ## What the paper reports
 #
 # Seed 001 Table 11 (MAE and MSE per dataset), read from `supremix.paper`, with the rows
 # labelled as inferred above.
 
-# %%
-display(Markdown(f"{ablation_paper_notes(NAME)}\n\n{ABLATIONS[NAME].mapping}"))
-ablation_paper_table(NAME)
-
-# %% [markdown]
+# %% [markdown] slot="train"
 # ## Train every distribution with every seed
 #
 # Each run pretrains SupReMix with the row's `beta_params`, fits the linear probe and predicts
 # the evaluation split with the weights of best validation MAE.
 
-# %%
-run = run_ablation(
-    NAME,
-    datasets,
-    methods=methods,
-    seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
-)
-display(Markdown(run.data_banners()))
-run.settings_table()
-
-# %%
-# Each SupReMix row's Mix-pos window on its training labels, checked before training:
-# a row that forms no Mix-pos or covers the whole label range stops the run.
-run.windows
-
-# %% [markdown]
+# %% [markdown] slot="beside_paper"
 # ## This run beside the paper
 #
 # Mean and sample standard deviation over seeds, then Table 11's number for the same row;
 # `Training mean` predicts the mean training label for every item.
 
-# %%
-run.beside_paper().round(3)
-
-# %% [markdown]
+# %% [markdown] slot="after_beside_paper"
 # **Flag.** §5.8 quotes Echo-Net's best row as "4.88 / 6.30" and UK Biobank's as "2.98 / 14.37":
 # those are Mixup Your Own Pairs' UCI-airfoil (MAE / RMSE printed as GM) and UK Biobank numbers
 # of its Table 11, not this paper's Table 11 (Echo-Net 4.2 / 20.5). The paper column above uses
 # the table.
 
-# %%
+# %% slot="after_beside_paper"
 from supremix.paper import paper_claims
 
 paper_claims(section="§5.8").drop(columns=["seed", "quote"])
-
-# %% [markdown]
-# Left: this run's MAE (diamonds: mean over seeds with their standard deviation, grey dots:
-# seeds, dashed: the training mean); right: the paper's, on its own scale.
-
-# %%
-run.figure()
-
-# %%
-display(Markdown(run.describe()))
-
-# %% [markdown]
-# ## Results file
-#
-# With `results_path` set, the summary is written for the book's results page (one entry per
-# row and dataset, named `"<row> [<dataset>]"`).
-
-# %%
-summary = run.summary(notes=f"notebooks/ablation_beta, smoke={smoke}")
-if results_path is not None:
-    write_results(summary, results_path)

@@ -69,88 +69,26 @@ device = "auto"  # "cuda" when a GPU is visible, else "cpu"
 smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks that it runs
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
-# %%
-from IPython.display import Markdown, display
+# %% [markdown] template="ablation"
+# ablation: '"components"'
+# datasets: None
 
-from supremix.experiments.ablations import (
-    ABLATIONS,
-    ablation_paper_notes,
-    ablation_paper_table,
-    run_ablation,
-)
-from supremix.notebook import device_banner, select_device
-from supremix.reporting import write_results
-
-NAME = "components"
-device = select_device(device)
-print(device_banner(device))
-
-# %% [markdown]
+# %% [markdown] slot="paper"
 # ## What the paper reports
 #
 # The numbers of seed 001 Table 9 (RSNA-BAA, months), read from `supremix.paper`, then how
 # its rows map onto `TrainConfig`.
 
-# %%
-display(Markdown(f"{ablation_paper_notes(NAME)}\n\n{ABLATIONS[NAME].mapping}"))
-ablation_paper_table(NAME)
-
-# %% [markdown]
+# %% [markdown] slot="train"
 # ## Train every row with every seed
 #
 # Each run pretrains the encoder with the row's loss, fits the linear probe, and predicts the
 # evaluation split with the weights of best validation MAE. The table lists the settings all
 # rows share and what each row changes.
 
-# %%
-run = run_ablation(
-    NAME,
-    methods=methods,
-    seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
-)
-display(Markdown(run.data_banners()))
-run.settings_table()
-
-# %%
-# Each SupReMix row's Mix-pos window on its training labels, checked before training:
-# a row that forms no Mix-pos or covers the whole label range stops the run.
-run.windows
-
-# %% [markdown]
+# %% [markdown] slot="beside_paper"
 # ## This run beside the paper
 #
 # Mean and sample standard deviation over seeds, then seed 001 Table 9's number for the same
 # row. `Training mean` predicts the mean training label for every item: a row that does not
 # beat it learned nothing from the images.
-
-# %%
-run.beside_paper().round(3)
-
-# %% [markdown]
-# Left: this run's MAE (diamonds: mean over seeds with their standard deviation, grey dots:
-# seeds, dashed: the training mean); right: the paper's, on its own scale.
-
-# %%
-run.figure()
-
-# %%
-display(Markdown(run.describe()))
-
-# %% [markdown]
-# ## Results file
-#
-# With `results_path` set, the summary (per-seed values, means, standard deviations, the
-# settings and whether the data were real or a phantom) is written for the book's results
-# page.
-
-# %%
-summary = run.summary(notes=f"notebooks/ablation_components, smoke={smoke}")
-if results_path is not None:
-    write_results(summary, results_path)

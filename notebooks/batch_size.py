@@ -75,32 +75,16 @@ device = "auto"  # "cuda" when a GPU is visible, else "cpu"
 smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks that it runs
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
-# %%
-from IPython.display import Markdown, display
+# %% [markdown] template="ablation"
+# ablation: '"batch_size"'
+# datasets: datasets
 
-from supremix.experiments.ablations import (
-    ABLATIONS,
-    ablation_paper_notes,
-    ablation_paper_table,
-    run_ablation,
-)
-from supremix.notebook import device_banner, select_device
-from supremix.reporting import write_results
-
-NAME = "batch_size"
-device = select_device(device)
-print(device_banner(device))
-
-# %% [markdown]
+# %% [markdown] slot="paper"
 # ## What the paper reports
 #
 # Seed 001 Table 15 (MAE and GM), read from `supremix.paper`.
 
-# %%
-display(Markdown(f"{ablation_paper_notes(NAME)}\n\n{ABLATIONS[NAME].mapping}"))
-ablation_paper_table(NAME)
-
-# %% [markdown]
+# %% [markdown] slot="train"
 # ## Train every batch size with every seed
 #
 # Each run pretrains SupReMix and fits the linear probe with the row's batch size (the number
@@ -108,54 +92,9 @@ ablation_paper_table(NAME)
 # evaluation split with the weights of best validation MAE. The settings table lists the batch
 # size each row actually used.
 
-# %%
-run = run_ablation(
-    NAME,
-    datasets,
-    methods=methods,
-    seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
-)
-display(Markdown(run.data_banners()))
-run.settings_table()
-
-# %%
-# Each SupReMix row's Mix-pos window on its training labels, checked before training:
-# a row that forms no Mix-pos or covers the whole label range stops the run.
-run.windows
-
-# %% [markdown]
+# %% [markdown] slot="beside_paper"
 # ## This run beside the paper
 #
 # Mean and sample standard deviation over seeds, then Table 15's number for the row each
 # batch size stands for; `Training mean` predicts the mean training label for every item.
 # Table 15's Echo-Net GM column is on the scale of an MSE (see the note above).
-
-# %%
-run.beside_paper().round(3)
-
-# %% [markdown]
-# Left: this run's MAE (diamonds: mean over seeds with their standard deviation, grey dots:
-# seeds, dashed: the training mean); right: the paper's, on its own scale.
-
-# %%
-run.figure()
-
-# %%
-display(Markdown(run.describe()))
-
-# %% [markdown]
-# ## Results file
-#
-# With `results_path` set, the summary is written for the book's results page.
-
-# %%
-summary = run.summary(notes=f"notebooks/batch_size, smoke={smoke}")
-if results_path is not None:
-    write_results(summary, results_path)

@@ -95,6 +95,7 @@ from supremix.experiments.continuity import (
     describe_continuity,
     run_continuity,
 )
+from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.reporting import write_results
 
@@ -120,11 +121,7 @@ studies = run_continuity(
     method=method,
     seeds=seeds,
     data_root=data_root,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    device=device,
-    smoke=smoke,
+    settings=RunSettings.from_parameters(globals(), exclude=["data_root"]),
     overrides=None if phantom_n is None else {"phantom_n": phantom_n},
 )
 for name, study in studies.items():

@@ -82,109 +82,18 @@ device = "auto"  # "cuda" when a GPU is visible, else "cpu"
 smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks that it runs
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
-# %%
-from IPython.display import Markdown, display
+# %% [markdown] template="dataset"
+# dataset: echonet
+# title: EchoNet-Dynamic
+# unit: '%'
+# label_name: LVEF (%)
 
-from supremix.notebook import data_banner, device_banner, select_device
-from supremix.plots import embedding_grid, paired_test_heatmap, true_vs_predicted_grid
-from supremix.reporting import write_results
-from supremix.studies import compare_methods, describe_coverage
-
-device = select_device(device)
-print(device_banner(device))
-
-# %% [markdown]
-# ## Train every method with every seed
-#
-# Each run pretrains (contrastive methods) and fits the linear probe, or trains Vanilla end to
-# end, then predicts the evaluation split with the weights of best validation MAE. The table
-# lists the settings every run shared.
-
-# %%
-# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
-# covers the whole label range (supremix.train.windows, tested).
-from supremix.experiments.windows import study_window
-
-print(study_window("echonet", preset=preset, data_root=data_root, smoke=smoke))
-
-# %%
-study = compare_methods(
-    "echonet",
-    methods=methods,
-    seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
-)
-display(Markdown(data_banner(study.data_kind, "EchoNet-Dynamic", study.data["root"])))
-study.settings_table()
-
-# %% [markdown]
-# ## Metrics beside the papers
-#
-# Mean and sample standard deviation over seeds on the evaluation split, then the papers'
-# numbers. `Training mean` predicts the mean training label for every item: a method that does
-# not beat it learned nothing from the inputs.
-
-# %%
-display(Markdown(describe_coverage("echonet", methods)))
-study.comparison().round(3)
-
-# %% [markdown]
+# %% [markdown] slot="after_comparison"
 # **Flag.** The SupReMix paper's §5.8 quotes "4.88 / 6.30" for Echo-Net; those are Mixup Your
 # Own Pairs' UCI-airfoil SupReMix MAE and RMSE (printed "GM"), not an Echo-Net result, and are
 # not used here (`supremix.paper.paper_claims`).
 
-# %%
+# %% slot="after_comparison"
 from supremix.paper import paper_claims
 
 paper_claims(section="§5.8", dataset="echonet")[["section", "low", "notes"]]
-
-# %%
-display(Markdown(study.describe()))
-
-# %% [markdown]
-# ## Paired t-tests
-#
-# Per item, the absolute error of each method averaged over seeds; SupReMix against every other
-# method (negative `difference`: SupReMix errs less), then every pair. Stars as in seed 001 Fig.
-# 5: `***` p < 0.001, `**` p < 0.01, `*` p < 0.05, `ns` otherwise.
-
-# %%
-display(study.paired_tests().round(4))
-paired_test_heatmap(*study.paired_matrix(), unit="%")
-
-# %% [markdown]
-# ## True versus predicted
-#
-# One panel per method, every seed's predictions of the evaluation items (one colour per seed);
-# the dashed line is a perfect prediction.
-
-# %%
-true_vs_predicted_grid(study.all_predictions(), study.targets, label_name="LVEF (%)")
-
-# %% [markdown]
-# ## t-SNE of the encoder features
-#
-# Encoder features (before any projection head) of the evaluation items, from the first seed,
-# coloured by label: seed 001 Figs. 3 and 6 show SupReMix's features ordered along the label
-# where SupCon's form separate clusters.
-
-# %%
-embedding_grid(study.embeddings(), study.targets, label_name="LVEF (%)")
-
-# %% [markdown]
-# ## Results file
-#
-# With `results_path` set, the summary (per-seed values, means, standard deviations, the
-# settings and whether the data were real or a phantom) is written for the book's [results
-# page](../book/results.md).
-
-# %%
-summary = study.summary(notes=f"notebooks/echonet, preset {study.preset}, smoke={smoke}")
-if results_path is not None:
-    write_results(summary, results_path)

@@ -76,6 +76,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 from IPython.display import Markdown, display
 
 from supremix.experiments.imbalanced import PAPER_TABLE, run_imbalanced, shot_region_figure
+from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.paper import paper_results
 from supremix.reporting import write_results
@@ -100,13 +101,7 @@ print(study_window("rsna", preset=preset, data_root=data_root, smoke=smoke))
 run = run_imbalanced(
     methods=methods,
     seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
+    settings=RunSettings.from_parameters(globals()),
 )
 display(Markdown(data_banner(run.sweep.data_kind, "RSNA", run.sweep.data["root"])))
 run.sweep.settings_table()

@@ -79,6 +79,7 @@ from supremix.experiments.missing_targets import (
     missing_target_subsets,
     run_missing_targets,
 )
+from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.paper import paper_results
 from supremix.reporting import write_results
@@ -104,13 +105,7 @@ print(study_window("ukb", preset=preset, data_root=data_root, smoke=smoke))
 sweep = run_missing_targets(
     methods=methods,
     seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
+    settings=RunSettings.from_parameters(globals()),
     phantom_n=phantom_n,
 )
 display(Markdown(data_banner(sweep.data_kind, "UK Biobank", sweep.data["root"])))

@@ -91,6 +91,7 @@ from supremix.experiments.ordinality import (
     ordinality_table,
     run_ordinality,
 )
+from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.plots import embedding_grid
 from supremix.reporting import write_results
@@ -117,13 +118,7 @@ sweep = run_ordinality(
     "rsna",
     methods=methods,
     seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
+    settings=RunSettings.from_parameters(globals()),
     overrides=None if phantom_n is None else {"phantom_n": phantom_n},
 )
 display(Markdown(data_banner(sweep.data_kind, "RSNA bone age", sweep.data["root"])))

@@ -80,6 +80,7 @@ from supremix.experiments.reduced_data import (
     run_reduced_data,
     size_curves,
 )
+from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.paper import DATASETS
 from supremix.reporting import write_results
@@ -106,13 +107,7 @@ sweep = run_reduced_data(
     methods=methods,
     points=points,
     seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
+    settings=RunSettings.from_parameters(globals()),
 )
 display(Markdown(data_banner(sweep.data_kind, DATASETS[dataset][0], sweep.data["root"])))
 sweep.settings_table()

@@ -82,6 +82,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %%
 from IPython.display import Markdown, display
 
+from supremix.experiments.settings import RunSettings
 from supremix.experiments.transfer import input_examples, run_transfer
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.paper import DATASETS
@@ -120,12 +121,8 @@ run = run_transfer(
     directions=directions,
     methods=methods,
     seeds=seeds,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
     data_root=data_root,
-    device=device,
-    smoke=smoke,
+    settings=RunSettings.from_parameters(globals(), exclude=["data_root"]),
 )
 for label, sweep in run.targets.items():
     display(Markdown(f"### {label}"))

@@ -27,6 +27,7 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("openpyxl", "openpyxl"),
         ("defusedxml", "defusedxml"),
         ("tqdm", "tqdm"),
+        ("nltk", "nltk"),
     ),
     "medical": (("nibabel", "nibabel"), ("monai", "monai"), ("einops", "einops")),
     "train": (

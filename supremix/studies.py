@@ -1,122 +1,82 @@
 """Method comparisons on one dataset: what every dataset notebook of the book shares.
 
 A dataset notebook trains Vanilla, SimCLR (where the modality has an augmentation), SupCon,
-AdaCon, RnC and SupReMix with several seeds (seed 001 §4.3, seed 002 §4) and shows the metrics
-of seed 001 §4.4 beside the papers' numbers, paired t-tests on per-item errors (seed 001
-Fig. 5), true-vs-predicted scatter and t-SNE maps of the encoder features (seed 001 Figs. 3
-and 6). :func:`compare_methods` does the training and collects what those views need into a
-:class:`Study`:
+AdaCon, RnC and SupReMix with several seeds (the SupReMix paper §4.3, Mixup Your Own Pairs §4)
+and shows the metrics of the SupReMix paper §4.4 beside the papers' numbers, paired t-tests on
+per-item errors (Fig. 5), true-vs-predicted scatter and t-SNE maps of the encoder features
+(Figs. 3 and 6). A :class:`Study` is a :class:`~supremix.experiments.results.Sweep` whose
+variants are methods; :func:`compare_methods` runs it:
 
 >>> study = compare_methods("rsna", methods=["vanilla", "supremix"], seeds=[0, 1])
->>> study.comparison()        # this run beside seed 001 Tables 5 and Figure 5  # doctest: +SKIP
->>> study.paired_tests()      # SupReMix against every other method           # doctest: +SKIP
+>>> study.comparison()        # this run beside the SupReMix paper Table 5  # doctest: +SKIP
+>>> study.paired_tests()      # SupReMix against every other method       # doctest: +SKIP
 
-Settings are resolved in one place (:func:`study_config`): the preset (the paper's with a
-``data_root``, its ``-cpu`` variant on a phantom), then the book's phantom settings
-(:data:`PHANTOM_SETTINGS`, applied to ``-cpu`` presets only), then the smoke settings, then
-the caller's ``overrides``, ``epochs``, ``probe_epochs`` and ``batch_size``. The paper's
-numbers come from :mod:`supremix.paper` (:data:`PAPER_SOURCES` names the tables); they are
-references, never results of a run.
+Settings: :class:`~supremix.experiments.settings.RunSettings`. The papers' numbers come from
+:mod:`supremix.paper.sources` (which tables, per dataset); they are references, never results
+of a run. This module also re-exports the names the notebooks import from it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import tempfile
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import torch
 
-from .data.cache import InMemoryDataset
-from .metrics import paired_ttest, regression_metrics
-from .paper import HIGHER_IS_BETTER, canonical_method, paper_results, reference_label
-from .reporting import comparison_table, run_label, summarise_runs
-from .train import PRESETS, TrainConfig, open_splits, predict, train
-from .train.config import MAIN_METHODS, METHODS
-from .train.run_folder import check_new_run_folders
+from .experiments.results import Sweep, VariantRun
+from .experiments.session import StudySplits, open_study_splits, training_session
+from .experiments.settings import (
+    PHANTOM_SETTINGS,
+    SMOKE_PHANTOM_N,
+    SMOKE_SETTINGS,
+    RunSettings,
+    default_methods,
+    resolve_preset,
+    run_seeds,
+    study_config,
+)
+from .experiments.sweep import Variant, known_choices, run_sweep
+from .metrics import paired_ttest
+from .paper import canonical_method, paper_results, reference_label
+from .paper import sources as _sources
+from .paper.sources import PAPER_SOURCES, SHOWN_METRICS, PaperSource, best_in_paper
+from .reporting import comparison_table, run_label
+from .train import PRESETS
+from .train.config import METHODS
 
-#: The four metrics of seed 001 §4.4, in the order the book shows them.
-SHOWN_METRICS = ("MAE", "MSE", "GM", "rho")
+__all__ = [
+    "AIRFOIL_STRONG_BASELINE",
+    "LEARNED_LITTLE",
+    "PAPER_SOURCES",
+    "PHANTOM_SETTINGS",
+    "SHOWN_METRICS",
+    "SMOKE_PHANTOM_N",
+    "SMOKE_SETTINGS",
+    "PaperSource",
+    "RunSettings",
+    "Study",
+    "StudySplits",
+    "VariantRun",
+    "best_in_paper",
+    "compare_methods",
+    "default_methods",
+    "describe_baseline_gap",
+    "describe_coverage",
+    "method_variants",
+    "open_study_splits",
+    "paper_coverage",
+    "paper_reference",
+    "resolve_preset",
+    "run_seeds",
+    "side_by_side",
+    "study_config",
+    "training_session",
+]
 
 #: :meth:`Study.describe` says a run learned little when even its best MAE is above this
 #: fraction of the MAE of predicting the training mean.
 LEARNED_LITTLE = 0.9
-
-
-@dataclass(frozen=True)
-class PaperSource:
-    """One table of a seed whose numbers a dataset notebook shows beside its own.
-
-    ``subset`` and ``setting`` select one row per method where the table has several (e.g.
-    the ``"overall"`` rows of a missing-target table); ``metrics`` limits the metrics taken.
-    """
-
-    seed: int
-    table: str
-    subset: str = ""
-    setting: str = ""
-    metrics: tuple[str, ...] = SHOWN_METRICS
-    note: str = ""
-    protocol: str = "linear_probe"  # shown only beside runs of this protocol
-
-
-#: dataset -> the seeds' main comparison tables for it (seed 001 Tables 2-7 and Figure 5 text,
-#: seed 002 Tables 1 and 3-6; seed 003 Table IX for EchoNet).
-PAPER_SOURCES: dict[str, tuple[PaperSource, ...]] = {
-    "ukb": (
-        PaperSource(1, "Table 2"),
-        PaperSource(2, "Table 4", note="seed 002's fine-tuning (ukb-seed002)", protocol="finetune"),
-    ),
-    "hcp": (
-        PaperSource(1, "Table 3"),
-        PaperSource(2, "Table 6", note="seed 002's fine-tuning (HCP-Aging)", protocol="finetune"),
-    ),
-    "rsna": (
-        PaperSource(1, "Table 5"),
-        PaperSource(1, "Figure 5 (text §5.2)", note="MAE quoted in the text; Figure 5 is a chart"),
-    ),
-    "rhpe": (PaperSource(1, "Table 6"),),
-    "echonet": (
-        PaperSource(1, "Table 4"),
-        PaperSource(1, "Figure 5 (text §5.2)", note="MAE quoted in the text; Figure 5 is a chart"),
-        PaperSource(3, "Table IX", metrics=("MAE",), note="seed 003's multi-task protocol"),
-    ),
-    "a4": (PaperSource(1, "Table 7"),),
-    "airfoil": (PaperSource(2, "Table 5"),),
-    "agedb": (PaperSource(2, "Table 1"),),
-    "imdbwiki": (PaperSource(2, "Table 3"),),
-}
-
-_SHORT = {"lr": 3e-3, "augment": "none", "epochs": 12, "probe_epochs": 6}
-
-#: The book's phantom runs, applied on top of a "<dataset>-cpu" preset: every method with two
-#: seeds in about two minutes on two CPU cores (one torch thread), with phantoms large enough for
-#: a test split of a few dozen items. Short runs learn little with augmentation and at lr 1e-3,
-#: so augmentation is off (SimCLR keeps it: see compare_methods) and lr is 3e-3. EchoNet clips
-#: are 8 frames at period 4 (about one heart cycle) of 24 x 24 pixels. Not the papers' settings.
-PHANTOM_SETTINGS: dict[str, dict[str, Any]] = {
-    "ukb": {**_SHORT, "phantom_n": 160},
-    "hcp": {**_SHORT, "phantom_n": 200, "epochs": 24, "probe_epochs": 12},
-    "rsna": {**_SHORT, "phantom_n": 320, "epochs": 24, "probe_epochs": 12},
-    "rhpe": {**_SHORT, "phantom_n": 320, "epochs": 24, "probe_epochs": 12},
-    "echonet": {
-        **_SHORT,
-        "phantom_n": 160,
-        "epochs": 8,
-        "probe_epochs": 4,
-        "dataset_options": {"length": 8, "period": 4, "size": 24},
-    },
-    "a4": {**_SHORT, "phantom_n": 160},
-    "agedb": {**_SHORT, "phantom_n": 480},
-    "imdbwiki": {**_SHORT, "phantom_n": 480},
-}
 
 #: The airfoil notebook's strong Vanilla baseline, as overrides of preset "airfoil": the paper's
 #: MLP (d-20-30-10) on the same z-scored inputs, batch 32, L1 loss, but Adam at 1e-2 for 80
@@ -127,332 +87,40 @@ PHANTOM_SETTINGS: dict[str, dict[str, Any]] = {
 #: 2.2 for the paper's 1e-3 at 80 epochs). Budgets above 80 epochs were not tried (book time).
 AIRFOIL_STRONG_BASELINE: dict[str, Any] = {"lr": 1e-2, "epochs": 80, "warmup_epochs": 2}
 
-#: ``smoke=True``: one epoch per stage on a small phantom, to check that everything runs.
-SMOKE_SETTINGS: dict[str, Any] = {
-    "epochs": 1,
-    "probe_epochs": 1,
-    "warmup_epochs": 0,
-    "probe_warmup_epochs": 0,
-}
-#: ``smoke=True`` on a phantom: its number of items (the faces' balanced splits need more).
-SMOKE_PHANTOM_N: dict[str, int] = {
-    "ukb": 64,
-    "hcp": 64,
-    "rsna": 64,
-    "rhpe": 64,
-    "echonet": 64,
-    "a4": 64,
-    "agedb": 160,
-    "imdbwiki": 160,
-}
 
-#: TrainConfig fields shown by :meth:`Study.settings_table`, in this order.
-SETTINGS_SHOWN = (
-    "protocol",
-    "encoder",
-    "model_size",
-    "epochs",
-    "probe_epochs",
-    "warmup_epochs",
-    "batch_size",
-    "lr",
-    "temperature",
-    "rnc_temperature",
-    "window",
-    "label_bin",
-    "augment",
-    "ema_decay",
-    "phantom_n",
-    "dataset_options",
-)
+def paper_reference(dataset: str, *, protocol: str | None = None) -> pd.DataFrame:
+    """The papers' numbers for ``dataset`` (:func:`supremix.paper.sources.paper_reference`)."""
+    return _sources.paper_reference(dataset, protocol=protocol)
 
 
-def default_methods(dataset: str) -> list[str]:
-    """The methods a dataset notebook trains: the main methods
-    (``supremix.train.config.MAIN_METHODS``, not seed 003's N-pair and triplet baselines),
-    less SimCLR where the dataset's paper preset has no augmentation (time series and tables are
-    never augmented, seed 001 §4.2, seed 002 App. C.1, and SimCLR's two views differ only by
-    augmentation) unless the dataset's paper table reports SimCLR anyway (HCP, seed 001 Table 3:
-    it is run, with identical views; airfoil's table has no SimCLR)."""
-    preset = _paper_preset(dataset)
-    reported = "SimCLR" in set(paper_reference(dataset)["method"])
-    if PRESETS[preset].augment == "none" and not reported:
-        return [m for m in MAIN_METHODS if m != "simclr"]
-    return list(MAIN_METHODS)
+def paper_coverage(dataset: str, methods: Sequence[str] | None = None) -> pd.DataFrame:
+    """:func:`supremix.paper.sources.paper_coverage`; ``methods`` defaults to
+    :func:`default_methods`."""
+    return _sources.paper_coverage(dataset, methods or default_methods(dataset))
 
 
-def _paper_preset(dataset: str) -> str:
-    if dataset not in PRESETS:
-        known = sorted(n for n in PRESETS if not n.endswith("-cpu"))
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(known)}")
-    return dataset
+def describe_coverage(dataset: str, methods: Sequence[str] | None = None) -> str:
+    """:func:`supremix.paper.sources.describe_coverage`; ``methods`` defaults to
+    :func:`default_methods`."""
+    return _sources.describe_coverage(dataset, methods or default_methods(dataset))
 
 
-def resolve_preset(dataset: str, preset: str | None, data_root: str | Path | None) -> str:
-    """``preset``, or when it is ``None``: the paper's preset ``dataset`` with a ``data_root``
-    (seed 001 or 002 Table 13), else its CPU variant ``"<dataset>-cpu"`` for the phantom."""
-    if preset is not None:
-        if preset not in PRESETS:
-            raise ValueError(
-                f"unknown preset {preset!r}; expected one of {', '.join(sorted(PRESETS))}"
-            )
-        return preset
-    paper = _paper_preset(dataset)
-    return paper if data_root is not None else f"{paper}-cpu"
+class Study(Sweep):
+    """Every run of :func:`compare_methods` on one dataset: a sweep whose variants are the
+    methods, labelled by their canonical names (``"SupReMix"``), with the views of a dataset
+    notebook added. Method names given to its views are canonicalised."""
 
-
-def _fit_warmup(values: dict[str, Any]) -> dict[str, Any]:
-    """Shorten warm-ups that would not fit in a shortened schedule (to a tenth of it)."""
-    for warmup, total in (("warmup_epochs", "epochs"), ("probe_warmup_epochs", "probe_epochs")):
-        if values[warmup] >= values[total]:
-            values[warmup] = values[total] // 10
-    return values
-
-
-def study_config(
-    dataset: str,
-    *,
-    preset: str | None = None,
-    data_root: str | Path | None = None,
-    epochs: int | None = None,
-    probe_epochs: int | None = None,
-    batch_size: int | None = None,
-    smoke: bool = False,
-    overrides: Mapping[str, Any] | None = None,
-) -> tuple[str, TrainConfig]:
-    """``(preset name, configuration)`` shared by every run of a study (method and seed unset).
-
-    Order: the preset (:func:`resolve_preset`); :data:`PHANTOM_SETTINGS` for ``-cpu``
-    presets; ``overrides``; ``epochs``, ``probe_epochs`` and ``batch_size`` where not ``None``;
-    then :data:`SMOKE_SETTINGS` (and :data:`SMOKE_PHANTOM_N` on a phantom) when ``smoke``.
-    ``dataset_options`` are merged key by key, not replaced. A warm-up as long as its stage is
-    cut to a tenth of the stage.
-    """
-    name = resolve_preset(dataset, preset, data_root)
-    values = PRESETS[name].to_dict()
-    if values["dataset"] != dataset:
-        raise ValueError(f"preset {name!r} is for dataset {values['dataset']!r}, not {dataset!r}")
-    layers = [PHANTOM_SETTINGS.get(dataset, {})] if name.endswith("-cpu") else []
-    for layer in [*layers, dict(overrides or {})]:
-        options = {**values["dataset_options"], **layer.get("dataset_options", {})}
-        values.update(layer, dataset_options=options)
-    explicit = {"epochs": epochs, "probe_epochs": probe_epochs, "batch_size": batch_size}
-    values.update({k: v for k, v in explicit.items() if v is not None})
-    if smoke:
-        values.update(SMOKE_SETTINGS)
-        if data_root is None and dataset in SMOKE_PHANTOM_N:
-            values["phantom_n"] = SMOKE_PHANTOM_N[dataset]
-    values["progress"] = False
-    return name, TrainConfig.from_dict(_fit_warmup(values))
-
-
-@contextlib.contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Run the block with ``threads`` torch CPU threads (``None``: leave them as they are)."""
-    if threads is None:
-        yield
-        return
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1 or None, got {threads}")
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def run_seeds(seeds: Sequence[int], smoke: bool) -> list[int]:
-    """The seeds a study runs: ``seeds`` as integers (only the first when ``smoke``); they must
-    be distinct and at least one."""
-    chosen = [int(s) for s in seeds][: 1 if smoke else None]
-    if not chosen or len(set(chosen)) != len(chosen):
-        raise ValueError(f"seeds must be a non-empty list of distinct integers, got {chosen}")
-    return chosen
-
-
-def open_study_splits(
-    config: TrainConfig, data_root: str | Path | None, memory_cache: bool | None
-) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """``(splits, data_info, eval_split)`` of a study: :func:`supremix.train.open_splits`,
-    served from :class:`InMemoryDataset` when ``memory_cache`` (``None``: for phantoms, unless
-    ``cache_items`` caches them on disk already), evaluated on ``"test"`` or, where the test
-    labels are withheld, ``"val"``."""
-    splits, info = open_splits(config, data_root)
-    if memory_cache is None:
-        memory_cache = info["kind"] == "phantom" and not config.cache_items
-    if memory_cache:
-        splits = {k: None if d is None else InMemoryDataset(d) for k, d in splits.items()}
-    eval_split = "test" if splits["test"] is not None else "val"
-    if splits[eval_split] is None:
-        raise ValueError(
-            f"{config.dataset}: neither a labelled test nor a val split to evaluate on"
-        )
-    return splits, info, eval_split
-
-
-@contextlib.contextmanager
-def training_session(
-    config: TrainConfig, out_dir: str | Path | None, cpu_threads: int | None, *, prefix: str
-) -> Iterator[Path]:
-    """The folder a study's runs write to (``out_dir``, else a temporary one removed at the
-    end), with ``cpu_threads`` torch threads while training on the CPU."""
-    cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
-    with contextlib.ExitStack() as stack:
-        if out_dir is None:
-            out_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix))
-        stack.enter_context(torch_threads(cpu_threads if cpu else None))
-        yield Path(out_dir)
-
-
-@dataclass
-class MethodRun:
-    """One trained (method, seed): metrics and per-item predictions on the evaluation split,
-    and the encoder features there where they were kept (the embedding seed)."""
-
-    method: str
-    seed: int
-    metrics: dict[str, float]
-    preds: np.ndarray
-    features: np.ndarray | None
-    seconds: float
-    val_metrics: dict[str, float] = field(default_factory=dict)
-    augment: str = ""
-
-
-@dataclass
-class Study:
-    """Every run of :func:`compare_methods` on one dataset, and the views the notebooks show.
-
-    ``method`` names are canonical (``"SupReMix"``); ``targets`` and ``ids`` are the items of
-    ``eval_split`` (``"test"``, or ``"val"`` where the test labels are withheld, as for RHPE),
-    in the same order as every run's ``preds``.
-    """
-
-    dataset: str
-    preset: str
-    config: TrainConfig
-    data: dict[str, Any]
-    eval_split: str
-    targets: np.ndarray
-    ids: list[str]
-    train_mean: float
-    embedding_seed: int
-    smoke: bool = False
-    runs: list[MethodRun] = field(default_factory=list)
-
-    # ------------------------------------------------------------------ what was run
     @property
     def methods(self) -> list[str]:
-        """Methods in the order they were run."""
-        return list(dict.fromkeys(r.method for r in self.runs))
+        """Methods that ran, in the order they were given."""
+        return list(self.all_predictions())
 
-    @property
-    def seeds(self) -> list[int]:
-        return sorted({r.seed for r in self.runs})
-
-    @property
-    def data_kind(self) -> str:
-        return self.data["kind"]
-
-    def run(self, method: str, seed: int) -> MethodRun:
-        method = canonical_method(method)
-        for run in self.runs:
-            if run.method == method and run.seed == seed:
-                return run
-        raise KeyError(f"no run of {method} with seed {seed}; runs: {self._names()}")
-
-    def _names(self) -> str:
-        return ", ".join(f"{r.method}/{r.seed}" for r in self.runs) or "none"
-
-    def _method_runs(self, method: str) -> list[MethodRun]:
-        method = canonical_method(method)
-        runs = [r for r in self.runs if r.method == method]
-        if not runs:
-            raise KeyError(f"no run of {method}; methods run: {', '.join(self.methods)}")
-        return sorted(runs, key=lambda r: r.seed)
-
-    def settings_table(self) -> pd.DataFrame:
-        """The settings every run shared (one row per field of :data:`SETTINGS_SHOWN`)."""
-        values = self.config.to_dict()
-        split = "official val" if "reported_split" in self.data else self.eval_split
-        rows = {"preset": self.preset, "data": self.data_kind, "evaluated on": split}
-        rows.update({k: values[k] for k in SETTINGS_SHOWN})
-        simclr = [r.augment for r in self.runs if r.method == "SimCLR"]
-        if simclr and simclr[0] != values["augment"]:
-            rows["augment"] = f"{values['augment']} (SimCLR: {simclr[0]})"
-        rows["seeds"] = self.seeds
-        rows["device"] = values["device"]
-        return pd.DataFrame({"value": [str(v) for v in rows.values()]}, index=list(rows))
-
-    # ------------------------------------------------------------------ metrics
-    def metrics_frame(self) -> pd.DataFrame:
-        """One row per run: method, seed, seconds, the validation MAE of the selected weights
-        (``val_mae``) and every metric of the evaluation split."""
-        rows = [
-            {
-                "method": r.method,
-                "seed": r.seed,
-                "seconds": round(r.seconds, 2),
-                "val_mae": r.val_metrics.get("mae", math.nan),
-                **r.metrics,
-            }
-            for r in self.runs
-        ]
-        return pd.DataFrame(rows)
-
-    def mean_predictor_metrics(self) -> dict[str, float]:
-        """Metrics of predicting the training mean for every item: what a model that learned
-        nothing from the inputs scores (ρ is NaN: the prediction is constant)."""
-        return regression_metrics(np.full_like(self.targets, self.train_mean), self.targets)
-
-    def records(self, method_suffix: str = "") -> list[dict[str, Any]]:
-        """One ``{"method", "seed", "metrics"}`` per run, without :meth:`undefined_metrics`,
-        for :func:`~supremix.reporting.summarise_runs`; ``method_suffix`` is appended to each
-        method name (to tell two studies' runs of one method apart)."""
-        dropped = self.undefined_metrics()
-        return [
-            {
-                "method": r.method + method_suffix,
-                "seed": r.seed,
-                "metrics": {k: v for k, v in r.metrics.items() if k not in dropped[r.method]},
-            }
-            for r in self.runs
-        ]
-
-    def summary(
-        self, *, notes: str = "", provenance: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """The runs as a :mod:`supremix.reporting` results summary (means over seeds)."""
-        dropped = self.undefined_metrics()
-        records = self.records()
-        if any(dropped.values()):
-            gaps = "; ".join(f"{m}: {', '.join(sorted(d))}" for m, d in dropped.items() if d)
-            notes = f"{notes} Undefined in some seed, left out (method: metrics): {gaps}.".strip()
-        where = {
-            "preset": self.preset,
-            "eval_split": self.eval_split,
-            "smoke": self.smoke,
-            "epochs": self.config.epochs,
-            "probe_epochs": self.config.probe_epochs,
-            "batch_size": self.config.batch_size,
-            "device": self.config.device,
-            **dict(provenance or {}),
-        }
-        return summarise_runs(
-            records, data_kind=self.data_kind, dataset=self.dataset, notes=notes, provenance=where
-        )
-
-    def undefined_metrics(self) -> dict[str, set[str]]:
-        """Per method, the metrics that are not finite in some seed (ρ of a model that
-        predicts one constant); the summary leaves them out for that method."""
-        dropped: dict[str, set[str]] = {m: set() for m in self.methods}
-        for r in self.runs:
-            dropped[r.method].update(k for k, v in r.metrics.items() if not math.isfinite(v))
-        return dropped
+    def variant_runs(self, label: str) -> list[VariantRun]:
+        return super().variant_runs(canonical_method(label))
 
     def paper_reference(self) -> pd.DataFrame:
-        """The papers' numbers for this dataset (:data:`PAPER_SOURCES`), long format."""
+        """The papers' numbers for this dataset and protocol (:data:`PAPER_SOURCES`), long
+        format."""
         return paper_reference(self.dataset, protocol=self.config.protocol)
 
     def comparison(
@@ -471,86 +139,21 @@ class Study:
         table = comparison_table(summary, self.paper_reference())
         if mean_predictor:
             ours = run_label(self.data_kind)
-            reference = self.mean_predictor_metrics()
-            keys = {"MAE": "mae", "MSE": "mse", "GM": "gm", "rho": "pearson"}
+            floor = self.mean_predictor_metrics()
             rows = pd.DataFrame(
-                {ours: [reference[keys[m]] for m in metrics if m in keys]},
+                {ours: [floor[m] for m in metrics]},
                 index=pd.MultiIndex.from_tuples(
-                    [("Training mean", m) for m in metrics if m in keys], names=table.index.names
+                    [("Training mean", m) for m in metrics], names=table.index.names
                 ),
             )
             table = pd.concat([table, rows])
             table[f"{ours} seeds"] = table[f"{ours} seeds"].astype("Int64")
         return table
 
-    # ------------------------------------------------------------------ per-item views
-    def predictions(self, method: str) -> np.ndarray:
-        """``(seeds, items)`` predictions of ``method`` on the evaluation split."""
-        return np.stack([r.preds for r in self._method_runs(method)])
-
-    def all_predictions(self) -> dict[str, np.ndarray]:
-        """:meth:`predictions` of every method, in the order they were run."""
-        return {method: self.predictions(method) for method in self.methods}
-
-    def absolute_errors(self, method: str) -> np.ndarray:
-        """Per-item absolute error of ``method``, averaged over its seeds: ``(items,)``."""
-        return np.abs(self.predictions(method) - self.targets[None, :]).mean(axis=0)
-
-    def embeddings(self) -> dict[str, np.ndarray]:
-        """Encoder features of every method on the evaluation split, from the embedding seed."""
-        return {
-            r.method: r.features
-            for r in self.runs
-            if r.seed == self.embedding_seed and r.features is not None
-        }
-
     def paired_tests(self, reference: str | None = None) -> pd.DataFrame:
-        """Paired t-tests of ``reference``'s per-item absolute errors against each other
-        method's (errors averaged over seeds; seed 001 Fig. 5 marks such differences).
-
-        ``reference`` defaults to SupReMix when it was run, else the last method. Columns:
-        the two MAEs of the averaged errors, ``difference`` (reference minus method: negative
-        when the reference errs less), ``t``, ``p``, ``stars``
-        (:func:`~supremix.metrics.significance_stars`) and ``items``.
-        """
-        reference = self._reference(reference)
-        ours = self.absolute_errors(reference)
-        rows = []
-        for method in self.methods:
-            if method == reference:
-                continue
-            theirs = self.absolute_errors(method)
-            test = paired_ttest(ours, theirs)
-            rows.append(
-                {
-                    "method": method,
-                    f"MAE {reference}": float(ours.mean()),
-                    "MAE method": float(theirs.mean()),
-                    "difference": test.mean_difference,
-                    "t": test.t,
-                    "p": test.p,
-                    "stars": test.stars,
-                    "items": test.n,
-                }
-            )
-        return pd.DataFrame(rows).set_index("method")
-
-    def paired_matrix(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """``(difference, p)``: for every ordered pair of methods (row, column) the mean of
-        row's minus column's per-item absolute errors (averaged over seeds) and the p-value of
-        the paired t-test; the diagonal is NaN."""
-        methods = self.methods
-        errors = {m: self.absolute_errors(m) for m in methods}
-        difference = pd.DataFrame(np.nan, index=methods, columns=methods)
-        p = difference.copy()
-        for a in methods:
-            for b in methods:
-                if a != b:
-                    test = paired_ttest(errors[a], errors[b])
-                    difference.loc[a, b], p.loc[a, b] = test.mean_difference, test.p
-        difference.index.name = p.index.name = "row method"
-        difference.columns.name = p.columns.name = "column method"
-        return difference, p
+        """:meth:`Sweep.paired_tests` of ``reference`` (default: SupReMix when it ran, else
+        the last method) against every other method."""
+        return super().paired_tests(self._reference(reference))
 
     def _reference(self, reference: str | None) -> str:
         if reference is None:
@@ -560,13 +163,14 @@ class Study:
             raise KeyError(f"{reference} was not run; methods run: {', '.join(self.methods)}")
         return reference
 
-    # ------------------------------------------------------------------ words
-    def describe(self, reference: str | None = None, baseline: str = "Vanilla") -> str:
+    def describe(  # type: ignore[override]
+        self, reference: str | None = None, baseline: str = "Vanilla"
+    ) -> str:
         """A Markdown paragraph stating what this run measured, computed from its numbers."""
         reference = self._reference(reference)
-        frame = self.metrics_frame().groupby("method", sort=False)["mae"]
+        frame = self.metrics_frame().groupby("variant", sort=False)["MAE"]
         mae, sd = frame.mean(), frame.std()
-        floor = self.mean_predictor_metrics()["mae"]
+        floor = self.mean_predictor_metrics()["MAE"]
         n_items = self.targets.size
         kind = "phantom" if self.data_kind == "phantom" else "real data"
         best = mae.idxmin()
@@ -605,9 +209,53 @@ class Study:
         return " ".join(parts)
 
 
-def _join(names: Sequence[str]) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+def method_variants(dataset: str, methods: Sequence[str], augment: str) -> list[Variant]:
+    """One :class:`~supremix.experiments.sweep.Variant` per method, labelled by its canonical
+    name. SimCLR keeps an augmentation where the study (``augment``) has none: the paper
+    preset's, since its two views differ only by augmentation."""
+    methods = known_choices("method", methods, METHODS)
+    simclr = augment if augment != "none" or dataset not in PRESETS else PRESETS[dataset].augment
+    return [
+        Variant(
+            canonical_method(method),
+            {"method": method, **({"augment": simclr} if method == "simclr" else {})},
+        )
+        for method in methods
+    ]
+
+
+def compare_methods(
+    dataset: str,
+    *,
+    methods: Sequence[str] | None = None,
+    seeds: Sequence[int] = (0, 1),
+    settings: RunSettings | None = None,
+    embedding_seed: int | None = None,
+    **changes: Any,
+) -> Study:
+    """Train every method of ``methods`` (default: :func:`default_methods`) with every seed
+    of ``seeds`` on ``dataset`` and return the :class:`Study`.
+
+    ``settings`` with ``changes`` (:class:`~supremix.experiments.settings.RunSettings` fields:
+    ``preset``, ``epochs``, ``data_root``, ``smoke``, ``out_dir``...) say how; each method is a
+    variant of :func:`~supremix.experiments.sweep.run_sweep` (the data opened once, each run
+    trained, then the selected weights predict the evaluation split: test, or val where the test
+    labels are withheld). Encoder features are kept for ``embedding_seed`` (default: the first
+    seed). Where the settings turn augmentation off (the book's phantom runs), SimCLR keeps the
+    paper preset's (:func:`method_variants`).
+    """
+    settings = RunSettings.of(settings, **changes)
+    methods = list(default_methods(dataset) if methods is None else methods)
+    _, config = settings.train_config(dataset)
+    return run_sweep(
+        dataset,
+        method_variants(dataset, methods, config.augment),
+        settings,
+        seeds=seeds,
+        keep_features=True,
+        embedding_seed=embedding_seed,
+        result_type=Study,
+    )
 
 
 def side_by_side(
@@ -659,7 +307,7 @@ def describe_baseline_gap(
     if missing:
         raise ValueError(f"{reference_label(seed, table)} has no MAE for {', '.join(missing)}")
     source = reference_label(seed, table)
-    ours = paper_protocol.metrics_frame().groupby("method", sort=False)["mae"].mean()
+    ours = paper_protocol.metrics_frame().groupby("variant", sort=False)["MAE"].mean()
     config = paper_protocol.config
     lines = [
         f"- Paper ({source}): Vanilla MAE {paper['Vanilla']:.2f}, SupReMix "
@@ -670,7 +318,7 @@ def describe_baseline_gap(
         + ".",
     ]
     if strong_baseline is not None:
-        strong = strong_baseline.metrics_frame()["mae"]
+        strong = strong_baseline.metrics_frame()["MAE"]
         mean = float(strong.mean())
         sd = f" ± {strong.std():.2f}" if len(strong) > 1 else ""
         lines.append(
@@ -686,213 +334,3 @@ def describe_baseline_gap(
             f"strong baseline {beaten}."
         )
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------- the papers' numbers
-
-
-def paper_reference(dataset: str, *, protocol: str | None = None) -> pd.DataFrame:
-    """The numbers of :data:`PAPER_SOURCES` for ``dataset``, one per (source, method, metric),
-    as rows of :func:`~supremix.paper.paper_results`; with ``protocol``, only the sources of
-    that protocol (a fine-tuned table never sits beside linear-probe runs)."""
-    if dataset not in PAPER_SOURCES:
-        raise ValueError(
-            f"no paper sources for {dataset!r}; expected one of {', '.join(PAPER_SOURCES)}"
-        )
-    parts = []
-    for source in PAPER_SOURCES[dataset]:
-        if protocol is not None and source.protocol != protocol:
-            continue
-        part = paper_results(seed=source.seed, table=source.table, dataset=dataset)
-        part = part[part["metric"].isin(source.metrics)]
-        part = part[(part["subset"] == source.subset) & (part["setting"] == source.setting)]
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True) if parts else paper_results().iloc[:0]
-
-
-def paper_coverage(dataset: str, methods: Sequence[str] | None = None) -> pd.DataFrame:
-    """Which of :data:`SHOWN_METRICS` each paper source reports, for which of ``methods``.
-
-    One row per metric, one column per source (plus ``"missing"``): the methods with a
-    number, ``"-"`` for none; ``missing`` lists the methods no source reports the metric for.
-    ``methods`` defaults to :func:`default_methods`.
-    """
-    wanted = [canonical_method(m) for m in (methods or default_methods(dataset))]
-    reference = paper_reference(dataset)
-    columns: dict[str, list[str]] = {}
-    covered = {metric: set() for metric in SHOWN_METRICS}
-    for source in PAPER_SOURCES[dataset]:
-        part = reference[(reference["seed"] == source.seed) & (reference["table"] == source.table)]
-        cells = []
-        for metric in SHOWN_METRICS:
-            have = [m for m in wanted if ((part["method"] == m) & (part["metric"] == metric)).any()]
-            covered[metric].update(have)
-            cells.append(", ".join(have) if have else "-")
-        columns[reference_label(source.seed, source.table)] = cells
-    columns["missing"] = [
-        ", ".join(m for m in wanted if m not in covered[metric]) or "-" for metric in SHOWN_METRICS
-    ]
-    return pd.DataFrame(columns, index=pd.Index(SHOWN_METRICS, name="metric"))
-
-
-def describe_coverage(dataset: str, methods: Sequence[str] | None = None) -> str:
-    """One Markdown sentence per source saying what it reports, and what no source reports."""
-    coverage = paper_coverage(dataset, methods)
-    sentences = []
-    for source in PAPER_SOURCES[dataset]:
-        label = reference_label(source.seed, source.table)
-        reported = [m for m in SHOWN_METRICS if coverage.loc[m, label] != "-"]
-        what = _join(reported) if reported else "no metric"
-        text = f"{label[0].upper()}{label[1:]} reports {what}"
-        sentences.append(text + (f" ({source.note})." if source.note else "."))
-    missing = [m for m in SHOWN_METRICS if coverage.loc[m, "missing"] != "-"]
-    if missing:
-        details = "; ".join(f"{m}: {coverage.loc[m, 'missing']}" for m in missing)
-        sentences.append(f"No source gives these (metric: methods): {details}.")
-    return " ".join(sentences)
-
-
-def best_in_paper(dataset: str, metric: str) -> tuple[str, float, str]:
-    """``(method, value, source)`` of the best number the sources report for ``metric``."""
-    reference = paper_reference(dataset)
-    part = reference[reference["metric"] == metric]
-    if part.empty:
-        raise ValueError(f"no paper source reports {metric} for {dataset}")
-    index = part["value"].idxmax() if metric in HIGHER_IS_BETTER else part["value"].idxmin()
-    row = part.loc[index]
-    return row["method"], float(row["value"]), reference_label(row["seed"], row["table"])
-
-
-# ---------------------------------------------------------------------- running
-
-
-def compare_methods(
-    dataset: str,
-    *,
-    methods: Sequence[str] | None = None,
-    seeds: Sequence[int] = (0, 1),
-    preset: str | None = None,
-    epochs: int | None = None,
-    probe_epochs: int | None = None,
-    batch_size: int | None = None,
-    data_root: str | Path | None = None,
-    device: str = "auto",
-    smoke: bool = False,
-    overrides: Mapping[str, Any] | None = None,
-    embedding_seed: int | None = None,
-    out_dir: str | Path | None = None,
-    cpu_threads: int | None = 1,
-    memory_cache: bool | None = None,
-) -> Study:
-    """Train every method of ``methods`` with every seed of ``seeds`` on ``dataset``.
-
-    The data are opened once (``supremix.train.open_splits``: the real data under
-    ``data_root``, else the phantom, or for airfoil the UCI file) and each run is
-    ``supremix.train.train`` on them: the two steps of ``supremix.train.run_experiment``.
-    After each run the selected weights predict the evaluation split (test,
-    or val where the test labels are withheld) in float32; those predictions give every
-    metric of the study. Encoder features are kept for ``embedding_seed`` (default: the first
-    seed). ``smoke`` runs the first seed only. Settings: :func:`study_config`; where they
-    turn augmentation off (the book's phantom runs), SimCLR keeps the paper preset's, since
-    its two views differ only by augmentation.
-
-    ``out_dir`` keeps each run's folder (checkpoints, ``metrics.csv``, ``results.json``) as
-    ``<out_dir>/<method>-seed<seed>``; ``None`` uses a temporary folder. ``cpu_threads``: torch
-    CPU threads while training on the CPU (the small CPU models run several times faster on one
-    thread than on two busy cores); ``None`` leaves torch's setting. ``memory_cache``: serve
-    the splits from :class:`InMemoryDataset` (decode each item once); ``None``: for phantoms,
-    unless ``cache_items`` already caches them on disk.
-    """
-    methods = list(default_methods(dataset) if methods is None else methods)
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise ValueError(
-            f"unknown or no methods {unknown or methods}; expected some of {', '.join(METHODS)}"
-        )
-    if len(set(methods)) != len(methods):
-        raise ValueError(f"methods {methods} name a method twice")
-    seeds = run_seeds(seeds, smoke)
-    embedding_seed = seeds[0] if embedding_seed is None else embedding_seed
-    if embedding_seed not in seeds:
-        raise ValueError(f"embedding_seed {embedding_seed} is not one of the seeds {seeds}")
-    name, config = study_config(
-        dataset,
-        preset=preset,
-        data_root=data_root,
-        epochs=epochs,
-        probe_epochs=probe_epochs,
-        batch_size=batch_size,
-        smoke=smoke,
-        overrides=overrides,
-    )
-    config = config.replace(device=device)
-    splits, info, eval_split = open_study_splits(config, data_root, memory_cache)
-    evaluation = splits[eval_split]
-    study = Study(
-        dataset=dataset,
-        preset=name,
-        config=config,
-        data=info,
-        eval_split=eval_split,
-        targets=np.asarray(evaluation.targets, dtype=np.float64),
-        ids=[str(i) for i in evaluation.ids],
-        train_mean=float(np.mean(splits["train"].targets)),
-        embedding_seed=embedding_seed,
-        smoke=smoke,
-    )
-    simclr_augment = _simclr_augment(dataset, config)
-    with training_session(config, out_dir, cpu_threads, prefix="study-") as out_dir:
-        check_new_run_folders(Path(out_dir) / f"{m}-seed{s}" for m in methods for s in seeds)
-        for method in methods:
-            for seed in seeds:
-                changes = {"augment": simclr_augment} if method == "simclr" else {}
-                study.runs.append(
-                    _run_one(
-                        config.replace(method=method, seed=seed, **changes),
-                        splits,
-                        info,
-                        evaluation,
-                        Path(out_dir) / f"{method}-seed{seed}",
-                        keep_features=seed == embedding_seed,
-                    )
-                )
-    return study
-
-
-def _simclr_augment(dataset: str, config: TrainConfig) -> str:
-    """SimCLR's augmentation: the study's, or the paper preset's where the study has none
-    (SimCLR's two views differ only by augmentation; without it the loss is degenerate)."""
-    if config.augment != "none" or dataset not in PRESETS:
-        return config.augment
-    return PRESETS[dataset].augment
-
-
-def _run_one(
-    config: TrainConfig,
-    splits: Mapping[str, Any],
-    info: Mapping[str, Any],
-    evaluation: Any,
-    out_dir: Path,
-    *,
-    keep_features: bool,
-) -> MethodRun:
-    began = time.perf_counter()
-    result = train(
-        config,
-        train_set=splits["train"],
-        val_set=splits["val"],
-        test_set=splits["test"],
-        out_dir=out_dir,
-        data_info=info,
-    )
-    outputs = predict(result.model, evaluation, batch_size=config.batch_size)
-    return MethodRun(
-        method=canonical_method(config.method),
-        seed=config.seed,
-        metrics=outputs.metrics(),
-        preds=outputs.preds,
-        features=outputs.features if keep_features else None,
-        seconds=time.perf_counter() - began,
-        val_metrics=dict(result.metrics.get("val", {})),
-        augment=config.augment,
-    )

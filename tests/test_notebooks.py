@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -172,6 +173,100 @@ def test_a_wrong_kernel_is_refused_and_sync_restores_it(book):
 def test_a_notebook_without_its_pair_is_refused(book):
     (book / "notebooks" / "quickstart.ipynb").unlink()
     assert "missing notebooks/quickstart.ipynb (every notebook is a pair)" in problems(book)
+
+
+# ---------------------------------------------------------------- templates
+
+TEMPLATE = """# %% [markdown] tags=["template-doc"]
+# Not copied: {{nothing}}
+
+# %%
+label = "{{label}}"
+
+# %% [markdown] slot="words"
+# Default words.
+
+# %% [markdown] slot="optional"
+
+# %%
+print(label, "{{notebook}}")
+"""
+
+
+@pytest.fixture
+def templated(book: Path) -> Path:
+    """The throwaway book with a template ``demo`` and the quickstart using it."""
+    (book / "notebooks" / "templates").mkdir()
+    (book / "notebooks" / "templates" / "demo.py").write_text(TEMPLATE)
+    edit_py(
+        book,
+        "# %% [markdown]\n# ## Train",
+        '# %% [markdown] template="demo"\n# label: first\n\n'
+        '# %% [markdown] slot="words"\n# Own words.\n\n# %% [markdown]\n# ## Train',
+    )
+    return book
+
+
+def ipynb_sources(book: Path) -> list[str]:
+    notebook = nbformat.read(book / "notebooks" / "quickstart.ipynb", as_version=4)
+    return [cell.source for cell in notebook.cells]
+
+
+def test_a_template_is_written_into_the_ipynb_only(templated):
+    assert problems(templated) == ""
+    sources = ipynb_sources(templated)
+    at = sources.index('label = "first"')
+    assert sources[at : at + 3] == ['label = "first"', "Own words.", 'print(label, "quickstart")']
+    assert sources[at + 3].startswith("## Train")
+    assert not any("Not copied" in s or "Default words" in s for s in sources)
+    text = (templated / "notebooks" / "quickstart.py").read_text()
+    assert 'template="demo"' in text and 'label = "first"' not in text
+    assert tool.sync(templated / "notebooks", root=templated) == []
+
+
+def test_a_changed_template_is_out_of_sync_until_synced(templated):
+    template = templated / "notebooks" / "templates" / "demo.py"
+    template.write_text(TEMPLATE.replace('print(label, "{{notebook}}")', "print(2 * label)"))
+    report = problems(templated)
+    assert "notebooks/quickstart.ipynb: not in sync with notebooks/quickstart.py" in report
+    assert "+print(2 * label)" in report
+    tool.sync(templated / "notebooks", root=templated)
+    assert problems(templated) == ""
+    assert "print(2 * label)" in ipynb_sources(templated)
+
+
+def test_a_slot_the_notebook_leaves_out_keeps_the_templates_words(templated):
+    edit_py(templated, '# %% [markdown] slot="words"\n# Own words.\n\n', "")
+    assert "Default words." in ipynb_sources(templated)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("# label: first\n", "", "uses {{label}}; the notebook gives no 'label'"),
+        ("# label: first\n", "# label: first\n# colour: red\n", "uses no value colour"),
+        ('template="demo"', 'template="nope"', "no template 'nope' in"),
+        ('slot="words"', 'slot="wrods"', "has no slot wrods; its slots: optional, words"),
+        ("# label: first\n", "# - a list\n", "the template cell must map names to values"),
+    ],
+)
+def test_template_mistakes_are_named_and_nothing_is_written(templated, old, new, message):
+    before = (templated / "notebooks" / "quickstart.ipynb").read_text()
+    edit_py(templated, old, new, sync=False)
+    assert message in problems(templated)
+    with pytest.raises(tool.TemplateError, match=re.escape(message)):
+        tool.sync(templated / "notebooks", root=templated)
+    assert (templated / "notebooks" / "quickstart.ipynb").read_text() == before
+
+
+def test_the_repository_templates_serve_their_notebooks():
+    used = {}
+    for source in sorted((ROOT / "notebooks").glob("*.py")):
+        for cell in tool.read_py(source).cells:
+            if "template" in cell.metadata:
+                used.setdefault(cell.metadata["template"], []).append(source.stem)
+    assert sorted(used) == tool.template_names() == ["ablation", "dataset"]
+    assert len(used["dataset"]) == 8 and len(used["ablation"]) == 7
 
 
 @pytest.mark.notebook

@@ -16,6 +16,8 @@ from scipy import stats
 
 from supremix.data.base import RegressionDataset
 from supremix.data.cache import InMemoryDataset
+from supremix.experiments.session import torch_threads
+from supremix.experiments.sweep import Sweep, Variant, run_folder
 from supremix.metrics import regression_metrics
 from supremix.paper import paper_results
 from supremix.studies import (
@@ -23,17 +25,17 @@ from supremix.studies import (
     PHANTOM_SETTINGS,
     SHOWN_METRICS,
     SMOKE_SETTINGS,
-    MethodRun,
     Study,
+    VariantRun,
     compare_methods,
     default_methods,
     describe_baseline_gap,
     describe_coverage,
+    method_variants,
     paper_coverage,
     paper_reference,
     resolve_preset,
     study_config,
-    torch_threads,
 )
 from supremix.train import PRESETS, TrainConfig, get_preset
 
@@ -181,8 +183,8 @@ def make_study(preds: dict[str, list[list[float]]], targets: list[float], kind="
     """A study of hand-made runs: ``preds[method][seed_index]`` over the items of ``targets``."""
     y = np.asarray(targets, dtype=np.float64)
     runs = [
-        MethodRun(
-            method=method,
+        VariantRun(
+            label=method,
             seed=seed,
             metrics=regression_metrics(np.asarray(row), y),
             preds=np.asarray(row, dtype=np.float64),
@@ -200,7 +202,8 @@ def make_study(preds: dict[str, list[list[float]]], targets: list[float], kind="
         eval_split="test",
         targets=y,
         ids=[str(i) for i in range(y.size)],
-        train_mean=float(y.mean()) + 1.0,
+        train_targets=np.array([y.mean() + 1.0]),
+        variants=[Variant(method, {"method": method.lower()}) for method in preds],
         embedding_seed=0,
         runs=runs,
     )
@@ -304,7 +307,7 @@ def test_describe_states_the_measured_comparison():
 
 def test_unknown_methods_and_runs_are_named():
     study = make_study({"Vanilla": [[1, 2, 3]]}, [1, 2, 3])
-    with pytest.raises(KeyError, match="no run of SupCon; methods run: Vanilla"):
+    with pytest.raises(KeyError, match="no variant 'SupCon'; variants: Vanilla"):
         study.predictions("supcon")
     with pytest.raises(KeyError, match="SupReMix was not run; methods run: Vanilla"):
         study.paired_tests("supremix")
@@ -371,7 +374,8 @@ def test_compare_methods_on_real_airfoil(monkeypatch, tmp_path):
     for run in study.runs:
         assert run.metrics == pytest.approx(regression_metrics(run.preds, study.targets))
         assert (run.features is not None) == (run.seed == 3)
-        assert (tmp_path / f"{run.method.lower()}-seed{run.seed}" / "results.json").is_file()
+        index = study.labels.index(run.label)
+        assert (run_folder(tmp_path, index, run.seed) / "results.json").is_file()
     assert study.embeddings()["SupReMix"].shape[0] == 150
     assert study.config.device == "cpu" and study.config.epochs == 1
     assert isinstance(study.comparison(), pd.DataFrame)
@@ -385,7 +389,8 @@ def test_rhpe_is_evaluated_on_val_where_test_labels_are_withheld(monkeypatch, tm
     assert study.data_kind == "phantom" and study.eval_split == "test"
     assert "test_unavailable" in study.data and "validation" in study.data["reported_split"]
     assert study.seeds == [0] and study.config.phantom_n == 64
-    assert study.settings_table().loc["evaluated on", "value"] == "official val"
+    shown = study.settings_table().loc["evaluated on", "value"]
+    assert shown == f"official val ({study.targets.size} items)"
 
 
 def test_baseline_gap_compares_the_papers_numbers_with_the_strong_baseline():
@@ -403,3 +408,16 @@ def test_baseline_gap_compares_the_papers_numbers_with_the_strong_baseline():
     weak = make_study({"Vanilla": [y + 2 * paper["Vanilla"]]}, list(y))
     assert "that this strong baseline does not beat." in describe_baseline_gap(protocol, weak)
     assert "Strong baseline" not in describe_baseline_gap(protocol)
+
+
+def test_a_study_is_a_sweep_whose_variants_are_the_methods():
+    variants = method_variants("rsna", ["vanilla", "simclr", "supremix"], augment="none")
+    assert [v.label for v in variants] == ["Vanilla", "SimCLR", "SupReMix"]
+    assert variants[0].overrides == {"method": "vanilla"}
+    assert variants[1].overrides == {"method": "simclr", "augment": PRESETS["rsna"].augment}
+    assert PRESETS["rsna"].augment != "none"
+    kept = method_variants("rsna", ["simclr"], augment="supervised")
+    assert kept[0].overrides["augment"] == "supervised"
+    with pytest.raises(ValueError, match=r"methods \['rnc', 'rnc'\] name a method twice"):
+        method_variants("rsna", ["rnc", "rnc"], augment="none")
+    assert issubclass(Study, Sweep)

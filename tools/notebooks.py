@@ -1,6 +1,6 @@
 """Keep the book's notebooks to their conventions: sync the pairs, check them, smoke-run them.
 
-    python tools/notebooks.py sync  [NAME ...]   # .py -> .ipynb, install cell and badges
+    python tools/notebooks.py sync  [NAME ...]   # .py -> .ipynb, install cell, badges, templates
     python tools/notebooks.py check [NAME ...]   # exit 1 listing every broken convention
     python tools/notebooks.py smoke [NAME ...]   # papermill -p smoke True, into runs/
     python tools/notebooks.py execute [NAME ...] # run them into the book's execution cache
@@ -17,6 +17,15 @@ its pair without outputs, for Colab, Kaggle and the book. Every notebook:
 * uses the ``python3`` kernel (language ``python``);
 * writes a results file (``supremix.reporting``) to ``results_path`` when it is set; the
   smoke run checks it.
+
+Cells several notebooks share come from a template, ``notebooks/templates/<name>.py`` (the
+dataset notebooks share ``dataset``, the ablation notebooks ``ablation``). A notebook's source
+holds its own cells (title, prose, ``parameters``) and one Markdown cell with the metadata
+``template="<name>"`` whose lines (YAML) give the template's values; its ``.ipynb`` has the
+template's cells in place of that cell (:func:`expand`), ``{{value}}`` written out and every
+``slot="..."`` cell of the template replaced by the notebook's cells of that slot. One change
+to a template is one edit; ``sync`` writes it into every ``.ipynb`` and ``check`` refuses an
+``.ipynb`` that does not have it.
 
 The pair check does not trust timestamps: it renders both files with jupytext and compares.
 """
@@ -42,6 +51,9 @@ from jupytext.config import load_jupytext_config
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+TEMPLATES = "templates"  # the folder of the templates, below the notebooks'
+PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+TEMPLATE_DOC = "template-doc"  # tag of a template's own documentation cell (not copied)
 RUNS = ROOT / "runs"
 FORMAT = "py:percent"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -161,6 +173,97 @@ def strip_outputs(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
+# ---------------------------------------------------------------- templates
+
+
+class TemplateError(ValueError):
+    """A notebook's template cell names a template, value or slot that does not fit."""
+
+
+def template_names(folder: Path = NOTEBOOKS) -> list[str]:
+    return sorted(p.stem for p in (folder / TEMPLATES).glob("*.py"))
+
+
+def _fill(source: str, values: dict[str, str], used: set[str], where: str) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise TemplateError(f"{where} uses {{{{{name}}}}}; the notebook gives no {name!r}")
+        used.add(name)
+        return values[name]
+
+    return PLACEHOLDER.sub(value, source)
+
+
+def _template_values(marker: nbformat.NotebookNode, rel: str, name: str) -> dict[str, str]:
+    try:
+        values = yaml.safe_load(marker.source) or {}
+    except yaml.YAMLError as error:
+        raise TemplateError(f"{rel}: the template cell is not YAML: {error}") from None
+    if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
+        raise TemplateError(f"{rel}: the template cell must map names to values, got {values!r}")
+    return {k: str(v) for k, v in values.items()} | {"notebook": name}
+
+
+def expand(notebook: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
+    """``notebook`` (read from ``path``) with its template cell replaced by the template's
+    cells (see the module docstring); a notebook without one is returned unchanged."""
+    rel = relative(path, ROOT)
+    markers = [i for i, c in enumerate(notebook.cells) if "template" in c.metadata]
+    slotted = [c for c in notebook.cells if "slot" in c.metadata]
+    if not markers:
+        if slotted:
+            raise TemplateError(f"{rel}: cells with a slot but no template cell")
+        return notebook
+    if len(markers) > 1:
+        raise TemplateError(f"{rel}: {len(markers)} template cells; expected at most one")
+    marker = notebook.cells[markers[0]]
+    name = marker.metadata["template"]
+    source = path.parent / TEMPLATES / f"{name}.py"
+    if not source.is_file():
+        known = ", ".join(template_names(path.parent)) or "none"
+        raise TemplateError(f"{rel}: no template {name!r} in {source.parent}; found {known}")
+    values = _template_values(marker, rel, path.stem)
+    template = read_py(source)
+    slots: dict[str, list[nbformat.NotebookNode]] = {}
+    for cell in slotted:
+        slots.setdefault(cell.metadata["slot"], []).append(cell)
+    offered = {c.metadata["slot"] for c in template.cells if "slot" in c.metadata}
+    unknown = sorted(set(slots) - offered)
+    if unknown:
+        raise TemplateError(
+            f"{rel}: template {name!r} has no slot {', '.join(unknown)}; its slots: "
+            f"{', '.join(sorted(offered)) or 'none'}"
+        )
+    used: set[str] = set()
+    body = []
+    for cell in template.cells:
+        if TEMPLATE_DOC in cell.metadata.get("tags", []):
+            continue
+        slot = cell.metadata.get("slot")
+        filled = [cell] if slot is None or slot not in slots else slots[slot]
+        for chosen in filled:
+            chosen = copy.deepcopy(chosen)
+            chosen.metadata.pop("slot", None)
+            if chosen.source.strip():
+                where = f"{relative(source, ROOT)} (for {rel})"
+                chosen.source = _fill(chosen.source, values, used, where)
+                body.append(chosen)
+    unused = sorted(set(values) - used - {"notebook"})
+    if unused:
+        raise TemplateError(f"{rel}: template {name!r} uses no value {', '.join(unused)}")
+    expanded = copy.deepcopy(notebook)
+    own = [c for c in notebook.cells if "slot" not in c.metadata]
+    at = own.index(marker)
+    expanded.cells = [*copy.deepcopy(own[:at]), *body, *copy.deepcopy(own[at + 1 :])]
+    settings = expanded.metadata.get("jupytext", {})
+    if "cell_metadata_filter" in settings:  # jupytext lists the keys it read, in set order
+        keys = settings["cell_metadata_filter"].split(",")
+        kept = [key for key in keys if key not in ("template", "slot")]
+        settings["cell_metadata_filter"] = ",".join(kept)
+    return expanded
+
+
 # ---------------------------------------------------------------- sync
 
 
@@ -189,7 +292,8 @@ def conform(notebook: nbformat.NotebookNode, repo: Repository, rel: str) -> None
 
 def sync(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path = ROOT) -> list[Path]:
     """Regenerate install cell and badges in each ``.py``, then write its ``.ipynb`` pair
-    (inputs from the ``.py``, cell ids kept from the old ``.ipynb``, no outputs)."""
+    (inputs from the ``.py`` with its template expanded, cell ids kept from the old
+    ``.ipynb``, no outputs)."""
     repo = Repository.from_config(root / "_config.yml")
     written = []
     for name in pairs(folder, names):
@@ -199,6 +303,7 @@ def sync(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path = 
         notebook = read_py(source)
         conform(notebook, repo, relative(folder / f"{name}.ipynb", root))
         text = jupytext.writes(notebook, fmt=FORMAT, config=_config())
+        notebook = expand(notebook, source)  # a template mistake raises before any write
         if source.read_text(encoding="utf-8") != text:
             source.write_text(text, encoding="utf-8")
             written.append(source)
@@ -297,7 +402,11 @@ def check(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path =
         if missing:
             messages.append(f"{rel}: missing {', '.join(missing)} (every notebook is a pair)")
             continue
-        from_py = read_py(source)
+        try:
+            from_py = expand(read_py(source), source)
+        except TemplateError as error:
+            messages.append(str(error))
+            continue
         from_ipynb = nbformat.read(paired, as_version=4)
         expected, actual = render(from_py), render(from_ipynb)
         if expected != actual:

@@ -28,102 +28,27 @@ defaults, listed in each class.
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 
-Params = dict[str, torch.Tensor]
-
-
-def _rand(
-    batch: int, generator: torch.Generator | None, device: torch.device, *shape: int
-) -> torch.Tensor:
-    """Uniform [0, 1) draws of shape ``(batch, *shape)``, drawn on the generator's device."""
-    source = generator.device if generator is not None else device
-    return torch.rand((batch, *shape), generator=generator, device=source).to(device)
-
-
-def _uniform(
-    low: float,
-    high: float,
-    batch: int,
-    generator: torch.Generator | None,
-    device: torch.device,
-    *shape: int,
-) -> torch.Tensor:
-    return low + (high - low) * _rand(batch, generator, device, *shape)
-
-
-def _randint(
-    low: int, high: int, batch: int, generator: torch.Generator | None, device: torch.device
-) -> torch.Tensor:
-    """Integers uniform in ``[low, high]`` (both ends included), one per sample."""
-    source = generator.device if generator is not None else device
-    drawn = torch.randint(low, high + 1, (batch,), generator=generator, device=source)
-    return drawn.to(device)
-
-
-def _pair(value: float | Sequence[float], name: str) -> tuple[float, float]:
-    if isinstance(value, (int, float)):
-        return float(value), float(value)
-    low, high = (float(v) for v in value)
-    if low > high:
-        raise ValueError(f"{name} range ({low}, {high}) has low > high")
-    return low, high
-
-
-def _per_sample(values: torch.Tensor, ndim: int) -> torch.Tensor:
-    """``(B,)`` values shaped to broadcast over a ``ndim``-dimensional batch."""
-    return values.reshape(-1, *([1] * (ndim - 1)))
-
-
-class BatchAugment(ABC):
-    """Base class: a random transform of ``(B, C, *spatial)`` float batches.
-
-    ``spatial_dims`` is the number of trailing spatial axes (2 for images, 3 for volumes and
-    for videos laid out ``(C, T, H, W)``).
-    """
-
-    spatial_dims: int = 2
-
-    @abstractmethod
-    def sample(self, batch_size: int, generator: torch.Generator | None, device) -> Params:
-        """The random parameters of ``batch_size`` samples, as tensors on ``device``."""
-
-    @abstractmethod
-    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        """The transform of batch ``x`` with the given per-sample parameters."""
-
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        unbatched = x.ndim == self.spatial_dims + 1
-        batch = x.unsqueeze(0) if unbatched else x
-        if batch.ndim != self.spatial_dims + 2:
-            raise ValueError(
-                f"{type(self).__name__} expects (B, C, {self.spatial_dims} spatial axes) or "
-                f"(C, {self.spatial_dims} spatial axes), got shape {tuple(x.shape)}"
-            )
-        if not batch.is_floating_point():
-            raise TypeError(f"{type(self).__name__} expects a float tensor, got {x.dtype}")
-        out = self.apply(batch, self.sample(batch.shape[0], generator, batch.device))
-        return out[0] if unbatched else out
-
-
-class Compose:
-    """Apply augmentations in order, all drawing from the same generator."""
-
-    def __init__(self, augmentations: Sequence[BatchAugment]):
-        self.augmentations = list(augmentations)
-
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        for augmentation in self.augmentations:
-            x = augmentation(x, generator)
-        return x
-
-    def __repr__(self) -> str:
-        inner = ", ".join(type(a).__name__ for a in self.augmentations)
-        return f"Compose([{inner}])"
+from .batch_augment import (
+    BatchAugment,
+    Compose,
+    Params,
+    per_sample,
+    randint_draws,
+    uniform,
+    uniform_draws,
+    value_range,
+)
+from .intensity import (
+    RandomBrightnessContrast,
+    RandomColorJitter,
+    RandomGrayscale,
+    RandomScaleShift,
+)
 
 
 def _grid_sample(x: torch.Tensor, theta: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
@@ -149,7 +74,7 @@ def _warp_about_centre(x: torch.Tensor, linear: torch.Tensor) -> torch.Tensor:
 
 
 def _zoom_range(zoom: Sequence[float]) -> tuple[float, float]:
-    low, high = _pair(zoom, "zoom")
+    low, high = value_range(zoom, "zoom")
     if low <= 0:
         raise ValueError(f"zoom must be > 0, got {(low, high)}")
     return low, high
@@ -169,12 +94,12 @@ class RandomAffine2d(BatchAugment):
         if isinstance(degrees, (int, float)):
             self.degrees = (-abs(float(degrees)), abs(float(degrees)))
         else:
-            self.degrees = _pair(degrees, "degrees")
+            self.degrees = value_range(degrees, "degrees")
         self.zoom = _zoom_range(zoom)
 
     def sample(self, batch_size, generator, device) -> Params:
-        angle = _uniform(*self.degrees, batch_size, generator, device) * (math.pi / 180)
-        zoom = _uniform(*self.zoom, batch_size, generator, device)
+        angle = uniform(*self.degrees, batch_size, generator, device) * (math.pi / 180)
+        zoom = uniform(*self.zoom, batch_size, generator, device)
         return {"angle": angle, "zoom": zoom}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
@@ -213,8 +138,8 @@ class RandomAffine3d(BatchAugment):
         self.zoom = _zoom_range(zoom)
 
     def sample(self, batch_size, generator, device) -> Params:
-        angles = _uniform(-self.degrees, self.degrees, batch_size, generator, device, 3)
-        zoom = _uniform(*self.zoom, batch_size, generator, device)
+        angles = uniform(-self.degrees, self.degrees, batch_size, generator, device, 3)
+        zoom = uniform(*self.zoom, batch_size, generator, device)
         return {"angles": angles * (math.pi / 180), "zoom": zoom}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
@@ -239,16 +164,16 @@ class RandomResizedCrop2d(BatchAugment):
         ratio: Sequence[float] = (3 / 4, 4 / 3),
     ):
         self.size = (int(size), int(size)) if isinstance(size, int) else tuple(map(int, size))
-        self.scale = _pair(scale, "scale")
-        self.ratio = _pair(ratio, "ratio")
+        self.scale = value_range(scale, "scale")
+        self.ratio = value_range(ratio, "ratio")
         if not 0 < self.scale[0] <= self.scale[1] <= 1 or self.ratio[0] <= 0:
             raise ValueError(f"need 0 < scale <= 1 and ratio > 0, got {scale} and {ratio}")
 
     def sample(self, batch_size, generator, device) -> Params:
-        area = _uniform(*self.scale, batch_size, generator, device)
+        area = uniform(*self.scale, batch_size, generator, device)
         low, high = (math.log(r) for r in self.ratio)
-        log_ratio = _uniform(low, high, batch_size, generator, device)
-        centre = _uniform(-1.0, 1.0, batch_size, generator, device, 2)
+        log_ratio = uniform(low, high, batch_size, generator, device)
+        centre = uniform(-1.0, 1.0, batch_size, generator, device, 2)
         return {"area": area, "ratio": torch.exp(log_ratio), "centre": centre}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
@@ -278,11 +203,11 @@ class RandomFlip(BatchAugment):
         self.p = p
 
     def sample(self, batch_size, generator, device) -> Params:
-        return {"flip": _rand(batch_size, generator, device, len(self.axes)) < self.p}
+        return {"flip": uniform_draws(batch_size, generator, device, len(self.axes)) < self.p}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         for k, axis in enumerate(self.axes):
-            x = torch.where(_per_sample(params["flip"][:, k], x.ndim), x.flip(axis), x)
+            x = torch.where(per_sample(params["flip"][:, k], x.ndim), x.flip(axis), x)
         return x
 
 
@@ -291,7 +216,7 @@ def _shift_along(x: torch.Tensor, axis: int, start: torch.Tensor, length: int) -
     shape = [1] * x.ndim
     shape[axis] = length
     steps = torch.arange(length, device=x.device).reshape(shape)
-    index = _per_sample(start, x.ndim) + steps
+    index = per_sample(start, x.ndim) + steps
     target = list(x.shape)
     target[axis] = length
     return torch.gather(x, axis % x.ndim, index.expand(target))
@@ -326,7 +251,9 @@ class RandomPadCrop(BatchAugment):
         self.axes = tuple(axes)
 
     def sample(self, batch_size, generator, device) -> Params:
-        offsets = [_randint(0, 2 * self.padding, batch_size, generator, device) for _ in self.axes]
+        offsets = [
+            randint_draws(0, 2 * self.padding, batch_size, generator, device) for _ in self.axes
+        ]
         return {"offset": torch.stack(offsets, -1)}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
@@ -358,7 +285,7 @@ class RandomScaledPadCrop(BatchAugment):
         return min(self.pixels, math.floor(self.pixels * shorter / self.reference + 0.5))
 
     def sample(self, batch_size, generator, device) -> Params:
-        return {"position": _rand(batch_size, generator, device, len(self.axes))}
+        return {"position": uniform_draws(batch_size, generator, device, len(self.axes))}
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         padding = self.padding_for(x.shape)
@@ -382,7 +309,9 @@ class FrameJitter(BatchAugment):
         self.max_shift = int(max_shift)
 
     def sample(self, batch_size, generator, device) -> Params:
-        return {"shift": _randint(-self.max_shift, self.max_shift, batch_size, generator, device)}
+        return {
+            "shift": randint_draws(-self.max_shift, self.max_shift, batch_size, generator, device)
+        }
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         frames = x.shape[2]
@@ -391,159 +320,6 @@ class FrameJitter(BatchAugment):
         )
         index = index[:, None, :, None, None].expand(x.shape)
         return torch.gather(x, 2, index)
-
-
-class RandomBrightnessContrast(BatchAugment):
-    """``x * b`` then ``(x - mean) * c + mean`` with ``b ~ U(1 +- brightness)``,
-    ``c ~ U(1 +- contrast)`` per sample; ``mean`` is the sample's mean after brightness.
-
-    Seed 001 App. B.1.3 ("brightness and contrast adjustments"). ``clip`` = ``(low, high)``
-    clamps the result (use ``(0, 1)`` for images scaled to [0, 1]).
-    """
-
-    def __init__(
-        self,
-        brightness: float = 0.2,
-        contrast: float = 0.2,
-        spatial_dims: int = 2,
-        clip: tuple[float, float] | None = None,
-    ):
-        self.brightness, self.contrast = float(brightness), float(contrast)
-        self.spatial_dims = spatial_dims
-        self.clip = clip
-
-    def sample(self, batch_size, generator, device) -> Params:
-        b = _uniform(1 - self.brightness, 1 + self.brightness, batch_size, generator, device)
-        c = _uniform(1 - self.contrast, 1 + self.contrast, batch_size, generator, device)
-        return {"brightness": b, "contrast": c}
-
-    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        x = x * _per_sample(params["brightness"], x.ndim).to(x.dtype)
-        mean = x.mean(dim=tuple(range(1, x.ndim)), keepdim=True)
-        x = (x - mean) * _per_sample(params["contrast"], x.ndim).to(x.dtype) + mean
-        return x if self.clip is None else x.clamp(*self.clip)
-
-
-class RandomScaleShift(BatchAugment):
-    """Intensity ``x * (1 + s) + o`` with ``s ~ U(+-scale)``, ``o ~ U(+-shift)`` per sample.
-
-    The "colour distortion" of z-scored volumes (seed 001 §5, after [44]).
-    """
-
-    def __init__(self, scale: float = 0.1, shift: float = 0.1, spatial_dims: int = 3):
-        self.scale, self.shift = float(scale), float(shift)
-        self.spatial_dims = spatial_dims
-
-    def sample(self, batch_size, generator, device) -> Params:
-        return {
-            "scale": _uniform(-self.scale, self.scale, batch_size, generator, device),
-            "shift": _uniform(-self.shift, self.shift, batch_size, generator, device),
-        }
-
-    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        scale = _per_sample(1 + params["scale"], x.ndim).to(x.dtype)
-        return x * scale + _per_sample(params["shift"], x.ndim).to(x.dtype)
-
-
-_LUMA = (0.299, 0.587, 0.114)
-
-
-def _luma(x: torch.Tensor) -> torch.Tensor:
-    """ITU-R 601 luma of an RGB batch ``(B, 3, ...)``, keeping the channel axis."""
-    weights = torch.tensor(_LUMA, dtype=x.dtype, device=x.device)
-    return torch.einsum("bc...,c->b...", x, weights).unsqueeze(1)
-
-
-class RandomColorJitter(BatchAugment):
-    """SimCLR colour distortion (seed 002 Table 13 "CJ"), applied with probability ``p``.
-
-    Brightness ``x * b``; contrast ``(x - m) * c + m`` with ``m`` the sample's mean luma;
-    saturation ``(x - luma) * s + luma``; hue: rotation of the chroma plane of YIQ by
-    ``2 pi h``, ``h ~ U(+-hue)``. Factors ``b, c, s ~ U(1 +- strength)``. Applied in this fixed
-    order (torchvision shuffles it). Single-channel batches get brightness and contrast only.
-    """
-
-    spatial_dims = 2
-
-    def __init__(
-        self,
-        brightness: float = 0.4,
-        contrast: float = 0.4,
-        saturation: float = 0.4,
-        hue: float = 0.1,
-        p: float = 0.8,
-        clip: tuple[float, float] | None = (0.0, 1.0),
-    ):
-        self.strength = {"brightness": brightness, "contrast": contrast, "saturation": saturation}
-        self.hue, self.p, self.clip = float(hue), float(p), clip
-
-    def sample(self, batch_size, generator, device) -> Params:
-        params = {
-            name: _uniform(1 - s, 1 + s, batch_size, generator, device)
-            for name, s in self.strength.items()
-        }
-        params["hue"] = _uniform(-self.hue, self.hue, batch_size, generator, device)
-        applied = _rand(batch_size, generator, device) < self.p
-        for name in ("brightness", "contrast", "saturation"):
-            params[name] = torch.where(applied, params[name], torch.ones_like(params[name]))
-        params["hue"] = torch.where(applied, params["hue"], torch.zeros_like(params["hue"]))
-        return params
-
-    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        def factor(name):
-            return _per_sample(params[name], x.ndim).to(x.dtype)
-
-        x = x * factor("brightness")
-        gray = _luma(x) if x.shape[1] == 3 else x.mean(dim=1, keepdim=True)
-        mean = gray.mean(dim=tuple(range(1, x.ndim)), keepdim=True)
-        x = (x - mean) * factor("contrast") + mean
-        if x.shape[1] == 3:
-            gray = _luma(x)
-            x = (x - gray) * factor("saturation") + gray
-            x = _rotate_hue(x, params["hue"])
-        return x if self.clip is None else x.clamp(*self.clip)
-
-
-_RGB_TO_YIQ = (
-    (0.299, 0.587, 0.114),
-    (0.595716, -0.274453, -0.321263),
-    (0.211456, -0.522591, 0.311135),
-)
-
-
-def _rotate_hue(x: torch.Tensor, hue: torch.Tensor) -> torch.Tensor:
-    """Rotate the I/Q chroma of RGB batch ``x`` by ``2 pi hue`` per sample."""
-    to_yiq = torch.tensor(_RGB_TO_YIQ, dtype=torch.float64, device=x.device)
-    angle = 2 * math.pi * hue.double()
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    one, zero = torch.ones_like(cos), torch.zeros_like(cos)
-    rotation = torch.stack(
-        [
-            torch.stack([one, zero, zero], -1),
-            torch.stack([zero, cos, -sin], -1),
-            torch.stack([zero, sin, cos], -1),
-        ],
-        -2,
-    )
-    matrix = (torch.linalg.inv(to_yiq) @ rotation @ to_yiq).to(x.dtype)
-    return torch.einsum("bij,bj...->bi...", matrix, x)
-
-
-class RandomGrayscale(BatchAugment):
-    """Replace an RGB sample by its luma in all three channels with probability ``p``."""
-
-    spatial_dims = 2
-
-    def __init__(self, p: float = 0.2):
-        self.p = float(p)
-
-    def sample(self, batch_size, generator, device) -> Params:
-        return {"gray": _rand(batch_size, generator, device) < self.p}
-
-    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        if x.shape[1] != 3:
-            return x
-        return torch.where(_per_sample(params["gray"], x.ndim), _luma(x).expand_as(x), x)
 
 
 def default_augmentation(
@@ -560,7 +336,7 @@ def default_augmentation(
     """
     if style not in ("supervised", "simclr"):
         raise ValueError(f"unknown style {style!r}; expected 'supervised' or 'simclr'")
-    if modality in ("timeseries", "tabular"):
+    if modality in ("timeseries", "tabular", "text"):
         return None
     if modality == "image2d" and style == "simclr":
         if image_size is None:

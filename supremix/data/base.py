@@ -41,7 +41,7 @@ from .errors import DatasetContentError, DatasetLayoutError, list_some
 Item = dict[str, Any]
 Transform = Callable[[torch.Tensor], torch.Tensor]
 
-MODALITIES = ("image2d", "volume3d", "video", "timeseries", "tabular")
+MODALITIES = ("image2d", "volume3d", "video", "timeseries", "tabular", "text")
 SPLITS = ("train", "val", "test")
 
 

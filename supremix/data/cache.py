@@ -154,7 +154,32 @@ def _array_matches(folder: Path, manifest: dict[str, Any]) -> bool:
     return array.dtype.str == manifest["dtype"] and list(array.shape) == manifest["shape"]
 
 
-class CachedDataset(RegressionDataset):
+class DecodedDataset(RegressionDataset):
+    """Base of the caches below: ``dataset``'s items, ids, labels, groups and options, with
+    ``dataset.prepare`` applied to what :meth:`load` returns (the subclass's stored decoding)
+    and the transform (``dataset.transform`` unless one is given)."""
+
+    def __init__(self, dataset: RegressionDataset, transform: Transform | None = None):
+        self.name = dataset.name
+        self.modality = dataset.modality
+        super().__init__(
+            dataset.ids,
+            dataset.targets,
+            split=dataset.split,
+            groups=dataset.groups,
+            transform=dataset.transform if transform is None else transform,
+        )
+        self.dataset = dataset
+        self.options = dict(dataset.options)
+
+    def prepare(self, x: torch.Tensor, index: int) -> torch.Tensor:
+        return self.dataset.prepare(x, index)
+
+    def source_file(self, index: int) -> Path | None:
+        return self.dataset.source_file(index)
+
+
+class CachedDataset(DecodedDataset):
     """``dataset`` served from a memory-mapped cache of its decoded items.
 
     Items equal those of ``dataset`` bit for bit: ``x`` is the stored ``dataset.load(i)`` put
@@ -169,17 +194,7 @@ class CachedDataset(RegressionDataset):
         *,
         transform: Transform | None = None,
     ):
-        self.name = dataset.name
-        self.modality = dataset.modality
-        super().__init__(
-            dataset.ids,
-            dataset.targets,
-            split=dataset.split,
-            groups=dataset.groups,
-            transform=dataset.transform if transform is None else transform,
-        )
-        self.dataset = dataset
-        self.options = dict(dataset.options)
+        super().__init__(dataset, transform)
         manifest = dataset_manifest(dataset)
         self.folder = _cache_folder(
             Path(cache_dir) if cache_dir is not None else default_cache_dir(), manifest
@@ -210,14 +225,8 @@ class CachedDataset(RegressionDataset):
     def load(self, index: int) -> torch.Tensor:
         return torch.from_numpy(np.array(self.array[index]))
 
-    def prepare(self, x: torch.Tensor, index: int) -> torch.Tensor:
-        return self.dataset.prepare(x, index)
 
-    def source_file(self, index: int) -> Path | None:
-        return self.dataset.source_file(index)
-
-
-class InMemoryDataset(RegressionDataset):
+class InMemoryDataset(DecodedDataset):
     """``dataset`` with each item decoded once (on first use) and kept in memory.
 
     Items equal ``dataset``'s: the stored :meth:`load` output (a copy per call) goes through
@@ -227,26 +236,10 @@ class InMemoryDataset(RegressionDataset):
     """
 
     def __init__(self, dataset: RegressionDataset):
-        self.name = dataset.name
-        self.modality = dataset.modality
-        super().__init__(
-            dataset.ids,
-            dataset.targets,
-            split=dataset.split,
-            groups=dataset.groups,
-            transform=dataset.transform,
-        )
-        self.dataset = dataset
-        self.options = dict(dataset.options)
+        super().__init__(dataset)
         self._items: dict[int, torch.Tensor] = {}
 
     def load(self, index: int) -> torch.Tensor:
         if index not in self._items:
             self._items[index] = self.dataset.load(index)
         return self._items[index].clone()
-
-    def prepare(self, x: torch.Tensor, index: int) -> torch.Tensor:
-        return self.dataset.prepare(x, index)
-
-    def source_file(self, index: int) -> Path | None:
-        return self.dataset.source_file(index)

@@ -23,6 +23,7 @@ LOADERS: dict[str, str] = {
     "echonet": "echonet:EchoNetDynamic",
     "camus": "camus:CAMUS",
     "airfoil": "airfoil:Airfoil",
+    "stsb": "stsb:STSBDIR",
     "csv": "generic:CSVDataset",
 }
 

@@ -2,7 +2,8 @@
 notebooks under *Experiments* call them.
 
 * :mod:`supremix.experiments.sweep`: what most of them share: train several variants of a run
-  on one dataset and put the table beside the paper's.
+  on one dataset (:mod:`~supremix.experiments.settings` says how) and put the table beside the
+  paper's (:mod:`~supremix.experiments.results`).
 * Representation analyses (seed 001 §5.1, §5.3, §5.7):
   :mod:`~supremix.experiments.ordinality`, :mod:`~supremix.experiments.hardness`,
   :mod:`~supremix.experiments.continuity`, :mod:`~supremix.experiments.gender_aware`.
@@ -22,6 +23,7 @@ from ..extras import require
 require("train", by=__name__)
 
 from .ablations import ABLATIONS, AblationRun, ablation_figure, run_ablation
+from .settings import RunSettings
 from .sweep import METRIC_KEYS, PaperRow, Sweep, Variant, VariantRun, run_sweep
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "METRIC_KEYS",
     "AblationRun",
     "PaperRow",
+    "RunSettings",
     "Sweep",
     "Variant",
     "VariantRun",

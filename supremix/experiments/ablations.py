@@ -31,11 +31,11 @@ from supremix.analysis.figure import report_figure
 from supremix.notebook import data_banner
 from supremix.paper import DATASETS, HIGHER_IS_BETTER, paper_results
 from supremix.reporting import run_label
-from supremix.studies import resolve_preset, study_config
 from supremix.train import TrainConfig, open_splits
 from supremix.train.windows import check_window, config_window
 
 from .ablation_specs import ABLATIONS, Ablation
+from .settings import resolve_preset, study_config
 from .sweep import METRIC_KEYS, Sweep, run_sweep
 
 __all__ = [

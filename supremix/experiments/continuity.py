@@ -136,7 +136,7 @@ def continuity_analysis(
         run = study.run(name, study.embedding_seed)
         if run.features is None:
             raise ValueError(
-                f"{run.method} seed {run.seed} kept no encoder features; the study's "
+                f"{run.label} seed {run.seed} kept no encoder features; the study's "
                 "embedding seed keeps them (compare_methods embedding_seed)"
             )
         runs[role] = run
@@ -156,8 +156,8 @@ def continuity_analysis(
     return ContinuityResult(
         dataset=study.dataset,
         data_kind=study.data_kind,
-        baseline=base.method,
-        method=other.method,
+        baseline=base.label,
+        method=other.label,
         targets=targets,
         baseline_nlfd=baseline_nlfd,
         method_nlfd=method_nlfd,

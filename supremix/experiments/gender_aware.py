@@ -41,10 +41,10 @@ from supremix.analysis import embed_2d, ordinality_score
 from supremix.analysis.arrays import as_features, features_and_labels
 from supremix.analysis.figure import report_figure
 from supremix.metrics import as_1d
-from supremix.studies import study_config
 from supremix.train import open_splits
 
-from .sweep import Sweep, Variant, run_sweep
+from .settings import study_config
+from .sweep import Sweep, Variant, known_choices, run_sweep
 
 #: The experiment's rows, by the key the notebook's ``methods`` parameter uses.
 ROWS: dict[str, Variant] = {
@@ -68,15 +68,7 @@ MARKERS = ("o", "^", "s", "D")
 
 def gender_variants(rows: Sequence[str] = DEFAULT_ROWS) -> list[Variant]:
     """The :class:`Variant` of each key of :data:`ROWS` in ``rows``, in that order."""
-    rows = list(rows)
-    unknown = [r for r in rows if r not in ROWS]
-    if unknown or not rows:
-        raise ValueError(
-            f"unknown or no rows {unknown or rows}; expected some of {', '.join(ROWS)}"
-        )
-    if len(set(rows)) != len(rows):
-        raise ValueError(f"rows {rows} name a row twice")
-    return [ROWS[r] for r in rows]
+    return [ROWS[r] for r in known_choices("row", rows, list(ROWS))]
 
 
 def group_name(group: int) -> str:

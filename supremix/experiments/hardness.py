@@ -37,9 +37,11 @@ from supremix.analysis.figure import report_figure
 from supremix.metrics import pearson
 from supremix.paper import canonical_method
 from supremix.reporting import summarise_runs
-from supremix.studies import open_study_splits, run_seeds, study_config, training_session
 from supremix.train import TrainConfig, predict, train
 from supremix.train.config import CONTRASTIVE_METHODS
+
+from .session import open_study_splits, training_session
+from .settings import run_seeds, study_config
 
 #: Stages whose steps use a contrastive loss (the engine's stage names).
 CONTRASTIVE_STAGES = ("pretrain", "multitask")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +32,7 @@ from supremix.metrics import shot_regions
 from supremix.paper import DATASETS
 
 from .reduced_data import paper_train_size, training_split_size
+from .settings import RunSettings
 from .sweep import PaperRow, Sweep, Variant, run_sweep
 
 PAPER_TABLE = "Table 16"
@@ -226,33 +226,14 @@ def run_imbalanced(
     *,
     methods: Sequence[str] | None = None,
     seeds: Sequence[int] = (0, 1),
-    preset: str | None = None,
-    epochs: int | None = None,
-    probe_epochs: int | None = None,
-    batch_size: int | None = None,
-    data_root: str | Path | None = None,
-    device: str = "auto",
-    smoke: bool = False,
-    out_dir: str | Path | None = None,
+    settings: RunSettings | None = None,
+    **changes: Any,
 ) -> ImbalancedRun:
     """Train Table 16's variants on RSNA with the shot rule of :func:`scaled_shot_rule` for
-    this training split (its bin width also LDS's and FDS's). Other arguments:
+    this training split (its bin width also LDS's and FDS's). ``settings`` and ``changes``:
     :func:`~.sweep.run_sweep`."""
-    n_train, _ = training_split_size(
-        "rsna", preset=preset, data_root=data_root, batch_size=batch_size, smoke=smoke
-    )
+    settings = RunSettings.of(settings, **changes)
+    n_train, _ = training_split_size("rsna", settings)
     rule = scaled_shot_rule(n_train, paper_train_size("rsna"))
-    sweep = run_sweep(
-        "rsna",
-        imbalanced_variants(methods, imbalance_bin=rule.bin_width),
-        seeds=seeds,
-        preset=preset,
-        epochs=epochs,
-        probe_epochs=probe_epochs,
-        batch_size=batch_size,
-        data_root=data_root,
-        device=device,
-        smoke=smoke,
-        out_dir=out_dir,
-    )
-    return ImbalancedRun(sweep, rule)
+    variants = imbalanced_variants(methods, imbalance_bin=rule.bin_width)
+    return ImbalancedRun(run_sweep("rsna", variants, settings, seeds=seeds), rule)

@@ -13,8 +13,7 @@ the :func:`missing_target_subsets` that name Table 14's columns.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from torch.utils.data import Dataset
 from supremix.data.label_ops import LabelRange, in_label_ranges, remove_label_ranges
 from supremix.paper import canonical_method
 
+from .settings import RunSettings
 from .sweep import PaperRow, Sweep, Variant, run_sweep
 
 #: Seed 001 App. D.1: the age ranges (years) removed from the training set.
@@ -122,39 +122,21 @@ def run_missing_targets(
     methods: Sequence[str] | None = None,
     ranges: Sequence[LabelRange] = MISSING_AGE_RANGES,
     seeds: Sequence[int] = (0, 1),
-    preset: str | None = None,
-    epochs: int | None = None,
-    probe_epochs: int | None = None,
-    batch_size: int | None = None,
-    data_root: str | Path | None = None,
-    device: str = "auto",
-    smoke: bool = False,
     phantom_n: int | None = PHANTOM_N,
-    out_dir: str | Path | None = None,
+    settings: RunSettings | None = None,
+    **changes: Any,
 ) -> Sweep:
-    """Train :func:`missing_target_variants` on UK Biobank (seed 001 App. D.1, Table 14).
+    """Train :func:`missing_target_variants` on UK Biobank (the SupReMix paper App. D.1,
+    Table 14).
 
     ``phantom_n``: the phantom's size without ``data_root`` (``None``: the book's default;
     ignored by ``smoke``, which uses its tiny phantom and, unless ``batch_size`` says otherwise,
     batches of :data:`SMOKE_BATCH`: the tiny training split keeps fewer items than one batch of
-    the preset's). Other arguments: :func:`~.sweep.run_sweep`.
+    the preset's). ``settings`` and ``changes``: :func:`~.sweep.run_sweep`.
     """
-    overrides: Mapping[str, Any] = {}
-    if data_root is None and phantom_n is not None:
-        overrides = {"phantom_n": phantom_n}
-    if smoke and batch_size is None:
-        batch_size = SMOKE_BATCH
-    return run_sweep(
-        "ukb",
-        missing_target_variants(methods, ranges),
-        seeds=seeds,
-        preset=preset,
-        epochs=epochs,
-        probe_epochs=probe_epochs,
-        batch_size=batch_size,
-        data_root=data_root,
-        device=device,
-        smoke=smoke,
-        overrides=overrides,
-        out_dir=out_dir,
-    )
+    settings = RunSettings.of(settings, **changes)
+    if settings.is_phantom and phantom_n is not None:
+        settings = settings.replace(overrides={**settings.overrides, "phantom_n": phantom_n})
+    if settings.smoke and settings.batch_size is None:
+        settings = settings.replace(batch_size=SMOKE_BATCH)
+    return run_sweep("ukb", missing_target_variants(methods, ranges), settings, seeds=seeds)

@@ -36,7 +36,7 @@ from supremix.data.label_ops import SubsetDataset, permute_labels
 from supremix.paper import canonical_method
 from supremix.train.config import METHODS
 
-from .sweep import Sweep, Variant, run_sweep
+from .sweep import Sweep, Variant, known_choices, run_sweep
 
 GENUINE = "genuine labels"
 PERMUTED = "permuted labels"
@@ -63,16 +63,8 @@ def variant_label(method: str, labels: str) -> str:
 
 def ordinality_variants(methods: Sequence[str] = DEFAULT_METHODS) -> list[Variant]:
     """For each method, a genuine-label and a permuted-label :class:`Variant`, in that order."""
-    methods = list(methods)
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise ValueError(
-            f"unknown or no methods {unknown or methods}; expected some of {', '.join(METHODS)}"
-        )
-    if len(set(methods)) != len(methods):
-        raise ValueError(f"methods {methods} name a method twice")
     variants = []
-    for method in methods:
+    for method in known_choices("method", methods, METHODS):
         variants.append(Variant(variant_label(method, GENUINE), {"method": method}))
         variants.append(
             Variant(

@@ -37,9 +37,9 @@ from matplotlib.figure import Figure
 
 from supremix.analysis.figure import report_figure
 from supremix.paper import HIGHER_IS_BETTER
-from supremix.studies import study_config
 
 from .architecture_recipes import RECIPES
+from .settings import study_config
 from .sweep import Sweep, Variant, run_sweep
 
 #: The two configurations of Fig. 8: direct training, and SupReMix pretraining + fine-tuning.

@@ -20,9 +20,8 @@ larger).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,9 +32,9 @@ from torch.utils.data import Dataset
 from supremix.analysis.figure import report_figure
 from supremix.data.label_ops import subsample
 from supremix.paper import HIGHER_IS_BETTER, canonical_method, paper_results, paper_settings
-from supremix.studies import study_config
 from supremix.train import TrainConfig, open_splits
 
+from .settings import RunSettings
 from .sweep import PaperRow, Sweep, Variant, run_sweep
 
 #: Where seed 001 quotes the values of Fig. 9 (the figure itself is a chart).
@@ -161,30 +160,14 @@ def reduced_data_variants(
 
 
 def training_split_size(
-    dataset: str,
-    *,
-    preset: str | None = None,
-    data_root: str | Path | None = None,
-    epochs: int | None = None,
-    probe_epochs: int | None = None,
-    batch_size: int | None = None,
-    smoke: bool = False,
-    overrides: Mapping[str, Any] | None = None,
+    dataset: str, settings: RunSettings | None = None, **changes: Any
 ) -> tuple[int, TrainConfig]:
     """``(items in the training split, configuration)`` of the runs that
-    :func:`~.sweep.run_sweep` makes with these arguments, before any variant's changes (the
-    splits are opened to count the items)."""
-    _, config = study_config(
-        dataset,
-        preset=preset,
-        data_root=data_root,
-        epochs=epochs,
-        probe_epochs=probe_epochs,
-        batch_size=batch_size,
-        smoke=smoke,
-        overrides=overrides,
-    )
-    splits, _ = open_splits(config, data_root)
+    :func:`~.sweep.run_sweep` makes with ``settings`` and ``changes``, before any variant's
+    changes (the splits are opened to count the items)."""
+    settings = RunSettings.of(settings, **changes)
+    _, config = settings.train_config(dataset)
+    splits, _ = open_splits(config, settings.data_root)
     return len(splits["train"]), config
 
 
@@ -194,39 +177,21 @@ def run_reduced_data(
     methods: Sequence[str] | None = None,
     points: int = 3,
     seeds: Sequence[int] = (0, 1),
-    preset: str | None = None,
-    epochs: int | None = None,
-    probe_epochs: int | None = None,
-    batch_size: int | None = None,
-    data_root: str | Path | None = None,
-    device: str = "auto",
-    smoke: bool = False,
-    out_dir: str | Path | None = None,
+    settings: RunSettings | None = None,
+    **changes: Any,
 ) -> Sweep:
-    """Train :func:`reduced_data_variants` on ``dataset`` with every seed (seed 001 §5.5).
+    """Train :func:`reduced_data_variants` on ``dataset`` with every seed (the SupReMix paper
+    §5.5).
 
     ``methods``: some of :data:`METHODS` (``None``: both). ``points`` sizes per method; the
-    smallest is one batch at least. Other arguments: :func:`~.sweep.run_sweep`.
+    smallest is one batch at least. ``settings`` and ``changes``: :func:`~.sweep.run_sweep`.
     """
-    n_train, config = training_split_size(
-        dataset, preset=preset, data_root=data_root, batch_size=batch_size, smoke=smoke
-    )
+    settings = RunSettings.of(settings, **changes)
+    n_train, config = training_split_size(dataset, settings)
     variants = reduced_data_variants(
         dataset, n_train, methods=methods, points=points, min_size=min(config.batch_size, n_train)
     )
-    return run_sweep(
-        dataset,
-        variants,
-        seeds=seeds,
-        preset=preset,
-        epochs=epochs,
-        probe_epochs=probe_epochs,
-        batch_size=batch_size,
-        data_root=data_root,
-        device=device,
-        smoke=smoke,
-        out_dir=out_dir,
-    )
+    return run_sweep(dataset, variants, settings, seeds=seeds)
 
 
 def size_curves(sweep: Sweep, metrics: Sequence[str] = ("MAE", "rho", "MSE")) -> pd.DataFrame:

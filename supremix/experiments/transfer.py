@@ -46,10 +46,10 @@ from matplotlib.figure import Figure
 from supremix.analysis.figure import report_figure
 from supremix.paper import canonical_method, reference_label
 from supremix.reporting import summarise_runs
-from supremix.studies import study_config
 from supremix.train import PRESETS, TrainConfig, open_splits
 
 from .reduced_data import draw_subset, scaled_training_size, training_split_size
+from .settings import RunSettings, study_config
 from .sweep import PaperRow, Sweep, Variant, run_folder, run_sweep
 
 PAPER_TABLE = "Table 8"
@@ -293,23 +293,26 @@ def run_transfer(
     directions: Sequence[str] | None = None,
     methods: Sequence[str] | None = None,
     seeds: Sequence[int] = (0, 1),
-    epochs: int | None = None,
-    probe_epochs: int | None = None,
-    batch_size: int | None = None,
     data_root: str | Path | Mapping[str, str | Path] | None = None,
-    device: str = "auto",
-    smoke: bool = False,
     scratch: bool = True,
-    out_dir: str | Path | None = None,
+    settings: RunSettings | None = None,
+    **changes: Any,
 ) -> TransferRun:
-    """Table 8's transfers (seed 001 §5.6; module docstring).
+    """Table 8's transfers (the SupReMix paper §5.6; module docstring).
 
     ``directions``: keys of :data:`DIRECTIONS` (``None``: both); ``methods``: some of
     :data:`METHODS` (``None``: all). ``data_root``: ``None`` (both phantoms), a folder holding
     ``rsna/`` and ``rhpe/``, or ``{"rsna": ..., "rhpe": ...}``; each dataset uses its own
     preset (the paper's with real data, else ``-cpu``). ``out_dir`` keeps the source runs'
-    checkpoints (``None``: a temporary folder). Other arguments: :func:`~.sweep.run_sweep`.
+    checkpoints (``None``: a temporary folder). ``settings`` and ``changes`` (no ``preset``,
+    no ``data_root``): :func:`~.sweep.run_sweep`.
     """
+    settings = RunSettings.of(settings, **changes)
+    if settings.preset is not None or settings.data_root is not None:
+        raise ValueError(
+            "run_transfer: each dataset uses its own preset and data root; pass data_root as "
+            "run_transfer's own argument and no preset"
+        )
     keys = list(DIRECTIONS if directions is None else directions)
     unknown = [k for k in keys if k not in DIRECTIONS]
     if unknown or not keys:
@@ -318,33 +321,18 @@ def run_transfer(
     wrong = [m for m in methods if m not in METHODS]
     if wrong or not methods:
         raise ValueError(f"methods must be some of {', '.join(METHODS)}, got {methods}")
-    seeds = [int(s) for s in seeds][: 1 if smoke else None]
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be a non-empty list of distinct integers, got {seeds}")
+    seeds = settings.seeds(seeds)
     roots = _roots(data_root)
-    common = {
-        "epochs": epochs,
-        "probe_epochs": probe_epochs,
-        "batch_size": batch_size,
-        "device": device,
-        "smoke": smoke,
-    }
     run = TransferRun([DIRECTIONS[k] for k in keys], {}, {})
     with contextlib.ExitStack() as stack:
+        out_dir = settings.out_dir
         if out_dir is None:
             out_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="transfer-"))
         for direction in run.directions:
-            _, source_config = study_config(
-                direction.source, data_root=roots[direction.source], smoke=smoke
-            )
-            n_target, config = training_split_size(
-                direction.target,
-                data_root=roots[direction.target],
-                epochs=epochs,
-                probe_epochs=probe_epochs,
-                batch_size=batch_size,
-                smoke=smoke,
-            )
+            source = settings.replace(data_root=roots[direction.source])
+            target = settings.replace(data_root=roots[direction.target], out_dir=None)
+            _, source_config = source.train_config(direction.source)
+            n_target, config = training_split_size(direction.target, target)
             size = scaled_training_size(
                 direction.paper_target_size,
                 direction.target,
@@ -357,12 +345,7 @@ def run_transfer(
                 sources = source_variants(direction.source, methods, source_config.augment)
                 source_parts.append(
                     run_sweep(
-                        direction.source,
-                        sources,
-                        seeds=[seed],
-                        data_root=roots[direction.source],
-                        out_dir=folder,
-                        **common,
+                        direction.source, sources, source.replace(out_dir=folder), seeds=[seed]
                     )
                 )
                 encoders = {m: run_folder(folder, i, seed) for i, m in enumerate(methods)}
@@ -374,15 +357,7 @@ def run_transfer(
                     schedule=target_schedule(config, n_target, size),
                     scratch=scratch,
                 )
-                target_parts.append(
-                    run_sweep(
-                        direction.target,
-                        targets,
-                        seeds=[seed],
-                        data_root=roots[direction.target],
-                        **common,
-                    )
-                )
+                target_parts.append(run_sweep(direction.target, targets, target, seeds=[seed]))
             run.sources[direction.label] = _merge(source_parts, sources)
             run.targets[direction.label] = _merge(target_parts, _shown(targets, direction.source))
     return run

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from supremix.studies import study_config
 from supremix.train import open_splits
 from supremix.train.windows import describe_window
+
+from .settings import study_config
 
 
 def study_window(

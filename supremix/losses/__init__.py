@@ -23,6 +23,7 @@ from .published import (
 )
 from .regression import REGRESSION_LOSSES, RegressionLoss, regression_loss
 from .rnc import RnCLoss, rnc_loss
+from .simcse import SIMCSE_THRESHOLD, SimCSELoss, simcse_loss
 from .supcon import SimCLRLoss, SupConLoss, simclr_loss, supcon_loss
 from .supremix import WINDOW_MODES, SupReMixLoss, mix_pos_triples, supremix_loss
 from .triplet import AdaptiveTripletLoss, adaptive_triplet_loss
@@ -31,6 +32,7 @@ __all__ = [
     "CONTRASTIVE_LOSSES",
     "LOSS_NAMES",
     "REGRESSION_LOSSES",
+    "SIMCSE_THRESHOLD",
     "WINDOW_MODES",
     "AdaConLoss",
     "AdaptiveTripletLoss",
@@ -40,6 +42,7 @@ __all__ = [
     "RegressionLoss",
     "RnCLoss",
     "SimCLRLoss",
+    "SimCSELoss",
     "SupConLoss",
     "SupReMixLoss",
     "adacon_loss",
@@ -57,6 +60,7 @@ __all__ = [
     "rnc_loss",
     "sample_beta",
     "simclr_loss",
+    "simcse_loss",
     "supcon_loss",
     "supremix_loss",
 ]

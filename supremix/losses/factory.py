@@ -10,11 +10,12 @@ from .adacon import AdaConLoss
 from .npair import NPairLoss
 from .regression import REGRESSION_LOSSES, RegressionLoss
 from .rnc import RnCLoss
+from .simcse import SimCSELoss
 from .supcon import SimCLRLoss, SupConLoss
 from .supremix import SupReMixLoss
 from .triplet import AdaptiveTripletLoss
 
-CONTRASTIVE_LOSSES = ("supremix", "supcon", "simclr", "adacon", "rnc", "npair", "triplet")
+CONTRASTIVE_LOSSES = ("supremix", "supcon", "simclr", "adacon", "rnc", "npair", "triplet", "simcse")
 LOSS_NAMES = CONTRASTIVE_LOSSES + REGRESSION_LOSSES
 
 _CONTRASTIVE = {
@@ -25,6 +26,7 @@ _CONTRASTIVE = {
     "rnc": RnCLoss,
     "npair": NPairLoss,
     "triplet": AdaptiveTripletLoss,
+    "simcse": SimCSELoss,
 }
 
 

@@ -17,6 +17,7 @@ resnet18_3d     resnet3d, depth 18, width 64 (UKB, A4)    (B, 1, D, H, W)       
 resnet50_2d     torchvision ResNet-50 (RSNA, RHPE)        (B, 1, H, W)          ImageNet
 r2plus1d_18     torchvision r2plus1d-18 (EchoNet)         (B, 3, T, H, W)       Kinetics-400
 mlp             Linear-ReLU d-20-30-10 (airfoil)          (B, d)                no
+bilstm          BiLSTM pair encoder (STS-B-DIR)           (B, 2, L) token ids   GloVe**
 sfcn            SFCN, brain age (seed 001 §5.4)           (B, 1, D, H, W)       no
 densenet2d      torchvision DenseNet (bone age, §5.4)     (B, 1, H, W)          ImageNet*
 densenet121_2d  densenet2d at the DenseNet-121 size       (B, 1, H, W)          ImageNet
@@ -30,8 +31,10 @@ tcn             temporal convolutional network (HCP)      (B, C, T)             
 ``densenet121_3d`` needs MONAI, ``vit3d`` MONAI and einops: the optional extra ``medical``
 (:mod:`supremix.models.task_specific`).
 
-(*) only at the DenseNet-121 size. ``width`` means: the stem width of the ResNets (64), the
-first-block channels of SFCN (32), the growth rate of DenseNet (32).
+(*) only at the DenseNet-121 size. (**) word vectors that the dataset passes as ``vectors``
+(:meth:`supremix.data.stsb.STSBDIR.encoder_inputs`), never downloaded. ``width`` means: the
+stem width of the ResNets (64), the first-block channels of SFCN (32), the growth rate of
+DenseNet (32), the LSTM units per direction of the BiLSTM (1500; ``depth``: its layers, 2).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from .task_specific import (
     build_vit3d,
     build_vit_b_16,
 )
+from .text import PAPER_SIZE, BiLSTMPairEncoder
 from .torchvision_encoders import densenet_2d, r2plus1d_18_video, resnet50_2d
 
 SIZES = ("cpu", "paper")
@@ -187,6 +191,35 @@ def _densenet121_2d(*, in_channels: int, width: int | None, depth: int | None, p
     return densenet_2d(in_channels, pretrained=pretrained)
 
 
+def _bilstm(
+    *,
+    in_channels: int,
+    width: int | None,
+    depth: int | None,
+    pretrained: bool,
+    vocab_size: int | None = None,
+    vectors: Any = None,
+    embedding_dim: int = PAPER_SIZE["embedding_dim"],
+    dropout: float = PAPER_SIZE["dropout"],
+):
+    if in_channels != 2 or vocab_size is None:
+        raise ValueError(
+            "encoder 'bilstm' reads sentence pairs: in_channels must be 2 and vocab_size given "
+            f"(by the dataset's encoder_inputs), got in_channels={in_channels}, "
+            f"vocab_size={vocab_size}"
+        )
+    if pretrained and vectors is None:
+        raise ValueError("encoder 'bilstm' has pretrained word vectors only when given vectors")
+    return BiLSTMPairEncoder(
+        vocab_size,
+        vectors=vectors,
+        embedding_dim=embedding_dim,
+        hidden=PAPER_SIZE["hidden"] if width is None else width,
+        layers=PAPER_SIZE["layers"] if depth is None else depth,
+        dropout=dropout,
+    )
+
+
 ENCODERS: dict[str, EncoderEntry] = {
     "resnet1d": EncoderEntry(_resnet_builder(1), "ResNet over time, input (B, C, T)"),
     "resnet2d": EncoderEntry(_resnet_builder(2), "ResNet on images, input (B, C, H, W)"),
@@ -203,6 +236,7 @@ ENCODERS: dict[str, EncoderEntry] = {
         _r2plus1d_18, "torchvision r2plus1d-18, EchoNet (seed 001)", "Kinetics-400"
     ),
     "mlp": EncoderEntry(_mlp, "MLP d-20-30-10, UCI airfoil (seed 002)"),
+    "bilstm": EncoderEntry(_bilstm, "BiLSTM sentence-pair encoder, STS-B-DIR (seed 002)"),
     "sfcn": EncoderEntry(_sfcn, "SFCN, brain age (seed 001 §5.4)"),
     "densenet2d": EncoderEntry(
         _densenet2d, "torchvision DenseNet, bone age (seed 001 §5.4)", "ImageNet-1k"
@@ -257,21 +291,33 @@ MODALITY_ENCODERS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
     },
     "video": {"paper": ("r2plus1d_18", {}), "cpu": ("r2plus1d", {"width": 8, "depth": 10})},
     "tabular": {"paper": ("mlp", {}), "cpu": ("mlp", {})},
+    "text": {
+        "paper": ("bilstm", {}),
+        "cpu": ("bilstm", {"width": 32, "depth": 1, "embedding_dim": 32}),
+    },
 }
 
 
 def encoder_for_modality(
-    modality: str, *, in_channels: int, size: str = "cpu", pretrained: bool = False
+    modality: str,
+    *,
+    in_channels: int,
+    size: str = "cpu",
+    pretrained: bool = False,
+    **data_inputs: Any,
 ) -> nn.Module:
     """The paper's encoder for ``modality`` (``size="paper"``) or a small CPU variant.
 
     Paper encoders follow seed 001 Table 13 (and seed 002 for tabular data); the CPU variants
     are the same families at depth 10 and width 8 (16 for time series). ``pretrained`` is
     valid where the chosen encoder has weights (``image2d`` and ``video`` at the paper size).
+    ``data_inputs``: what the data give the encoder (text: ``vocab_size`` and ``vectors``).
     """
     if modality not in MODALITY_ENCODERS:
         raise ValueError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
     name, options = MODALITY_ENCODERS[modality][size]
-    return build_encoder(name, in_channels=in_channels, pretrained=pretrained, **options)
+    return build_encoder(
+        name, in_channels=in_channels, pretrained=pretrained, **options, **data_inputs
+    )

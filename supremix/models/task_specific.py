@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -93,7 +94,7 @@ def densenet121_3d(in_channels: int = 1, **kwargs) -> nn.Module:
             "densenet121_3d is MONAI's 3-D DenseNet-121; install the optional extra "
             "'medical' (pip install 'supremix[medical]', or pip install monai)"
         ) from error
-    model = DenseNet121(spatial_dims=3, in_channels=in_channels, out_channels=1, **kwargs)
+    model: Any = DenseNet121(spatial_dims=3, in_channels=in_channels, out_channels=1, **kwargs)
     model.out_dim = model.class_layers.out.in_features
     model.class_layers.out = nn.Identity()
     return model

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import urlparse
 
 import torch
@@ -76,39 +77,35 @@ def adapt_input_conv(conv: nn.Conv2d | nn.Conv3d, in_channels: int) -> nn.Conv2d
         raise ValueError(f"in_channels must be >= 1, got {in_channels!r}")
     if in_channels == conv.in_channels:
         return conv
-    new = type(conv)(
-        in_channels,
-        conv.out_channels,
-        conv.kernel_size,
-        stride=conv.stride,
-        padding=conv.padding,
-        dilation=conv.dilation,
-        groups=conv.groups,
-        bias=conv.bias is not None,
-    )
+    new = _with_inputs(conv, in_channels)
     with torch.no_grad():
         summed = conv.weight.sum(dim=1, keepdim=True)
         repeats = (1, in_channels) + (1,) * (conv.weight.dim() - 2)
         new.weight.copy_(summed.repeat(repeats) / in_channels)
-        if conv.bias is not None:
+        if conv.bias is not None and new.bias is not None:
             new.bias.copy_(conv.bias)
     return new
+
+
+def _with_inputs(conv: nn.Conv2d | nn.Conv3d, in_channels: int) -> nn.Conv2d | nn.Conv3d:
+    """An untrained convolution like ``conv`` (kernel, stride, padding, ...) but with
+    ``in_channels`` inputs."""
+    settings: dict[str, Any] = {
+        "kernel_size": conv.kernel_size,
+        "stride": conv.stride,
+        "padding": conv.padding,
+        "dilation": conv.dilation,
+        "groups": conv.groups,
+        "bias": conv.bias is not None,
+    }
+    return type(conv)(in_channels, conv.out_channels, **settings)
 
 
 def fresh_input_conv(conv: nn.Conv2d | nn.Conv3d, in_channels: int) -> nn.Conv2d | nn.Conv3d:
     """A randomly initialised copy of ``conv`` with ``in_channels`` inputs."""
     if in_channels < 1:
         raise ValueError(f"in_channels must be >= 1, got {in_channels!r}")
-    new = type(conv)(
-        in_channels,
-        conv.out_channels,
-        conv.kernel_size,
-        stride=conv.stride,
-        padding=conv.padding,
-        dilation=conv.dilation,
-        groups=conv.groups,
-        bias=conv.bias is not None,
-    )
+    new = _with_inputs(conv, in_channels)
     nn.init.kaiming_normal_(new.weight, mode="fan_out", nonlinearity="relu")
     return new
 
@@ -121,7 +118,7 @@ def _stem(conv: nn.Conv2d | nn.Conv3d, in_channels: int, pretrained: bool) -> nn
 
 def resnet50_2d(in_channels: int = 1, *, pretrained: bool = False) -> nn.Module:
     """torchvision ResNet-50 with an ``in_channels`` stem and no ``fc``; ``out_dim`` 2048."""
-    model = build_with_weights(resnet50, RESNET50_WEIGHTS) if pretrained else resnet50()
+    model: Any = build_with_weights(resnet50, RESNET50_WEIGHTS) if pretrained else resnet50()
     model.conv1 = _stem(model.conv1, in_channels, pretrained)
     model.out_dim = model.fc.in_features
     model.fc = nn.Identity()
@@ -130,7 +127,9 @@ def resnet50_2d(in_channels: int = 1, *, pretrained: bool = False) -> nn.Module:
 
 def r2plus1d_18_video(in_channels: int = 3, *, pretrained: bool = False) -> nn.Module:
     """torchvision r2plus1d-18 with an ``in_channels`` stem and no ``fc``; ``out_dim`` 512."""
-    model = build_with_weights(r2plus1d_18, R2PLUS1D_18_WEIGHTS) if pretrained else r2plus1d_18()
+    model: Any = (
+        build_with_weights(r2plus1d_18, R2PLUS1D_18_WEIGHTS) if pretrained else r2plus1d_18()
+    )
     model.stem[0] = _stem(model.stem[0], in_channels, pretrained)
     model.out_dim = model.fc.in_features
     model.fc = nn.Identity()
@@ -157,6 +156,7 @@ def densenet_2d(
             f"block_config=(6, 12, 24, 16)), got growth_rate={growth_rate}, "
             f"block_config={tuple(block_config)}"
         )
+    model: Any
     if pretrained:
         model = build_with_weights(densenet121, DENSENET121_WEIGHTS)
     else:

@@ -174,8 +174,8 @@ def paper_results(
     seeds = SEEDS if seed is None else (seed_number(seed),)
     frame = pd.DataFrame([record for s in seeds for record in _records(s)], columns=RESULT_COLUMNS)
     tables, datasets = _as_set(table), _as_set(dataset)
-    methods = None if method is None else {canonical_method(m) for m in _as_set(method)}
-    metrics = None if metric is None else {canonical_metric(m) for m in _as_set(metric)}
+    methods = None if method is None else {canonical_method(m) for m in _as_set(method) or ()}
+    metrics = None if metric is None else {canonical_metric(m) for m in _as_set(metric) or ()}
     _check_known("table", tables, frame["table"])
     _check_known("dataset", datasets, DATASETS)
     _check_known("method", methods, paper_results_methods())

@@ -47,7 +47,6 @@ _EXPORTS = {
     "build_model": "model",
     "build_optimizer": "optim",
     "build_scheduler": "optim",
-    "warmup_cosine_factor": "optim",
     "Stage": "protocols",
     "plan_stages": "protocols",
     "ResumeError": "resume",

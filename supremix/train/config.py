@@ -91,7 +91,7 @@ from typing import Any
 MAIN_METHODS = ("vanilla", "simclr", "supcon", "adacon", "rnc", "supremix")
 #: Every method: the main ones, then seed 003's metric-learning baselines (Tables II, V, IX, XII):
 #: the N-pair loss and the adaptive triplet loss (supremix.losses.npair, supremix.losses.triplet).
-METHODS = (*MAIN_METHODS, "npair", "triplet")
+METHODS = (*MAIN_METHODS, "npair", "triplet", "simcse")
 CONTRASTIVE_METHODS = METHODS[1:]
 PROTOCOLS = ("linear_probe", "finetune", "multitask")
 REGRESSION_LOSSES = ("l1", "mse", "huber")

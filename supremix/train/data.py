@@ -105,6 +105,15 @@ def modality_of(dataset: Dataset) -> str:
     return modality
 
 
+def encoder_inputs_of(dataset: Dataset) -> dict[str, Any]:
+    """What the data give the encoder (text: vocabulary size and word vectors): the
+    ``encoder_inputs()`` of ``dataset`` or of the dataset it wraps; ``{}`` where none."""
+    while not hasattr(dataset, "encoder_inputs") and hasattr(dataset, "dataset"):
+        dataset = dataset.dataset
+    inputs = getattr(dataset, "encoder_inputs", None)
+    return {} if inputs is None else dict(inputs())
+
+
 def targets_of(dataset: Dataset) -> Any:
     """``dataset.targets`` (also through a :class:`Subset`)."""
     if isinstance(dataset, Subset):

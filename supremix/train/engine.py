@@ -28,6 +28,7 @@ from .checkpoint import BEST, LAST, load_checkpoint
 from .config import TrainConfig
 from .data import (
     augmentations,
+    encoder_inputs_of,
     input_shape,
     modality_of,
     per_process_batch,
@@ -207,6 +208,7 @@ class _Run:
             label_mean=mean,
             label_std=std,
             train_labels=self.train_labels,
+            data_inputs=encoder_inputs_of(train_set),
         )
         if config.init_encoder is not None:
             load_encoder_weights(model, config.init_encoder)

@@ -97,12 +97,18 @@ def label_statistics(targets: np.ndarray) -> tuple[float, float]:
     return float(targets.mean()), std if std > 0 else 1.0
 
 
-def build_encoder_for(config: TrainConfig, *, modality: str, in_channels: int) -> nn.Module:
+def build_encoder_for(
+    config: TrainConfig, *, modality: str, in_channels: int, data_inputs: dict | None = None
+) -> nn.Module:
     """``config.encoder`` by name (with ``config.encoder_kwargs``), else the modality's
-    default encoder at ``config.model_size``."""
+    default encoder at ``config.model_size``; ``data_inputs`` are what the data give the
+    encoder (:func:`supremix.train.data.encoder_inputs_of`)."""
+    extra = dict(data_inputs or {})
     if config.encoder is not None:
-        return build_encoder(config.encoder, in_channels=in_channels, **config.encoder_kwargs)
-    return encoder_for_modality(modality, in_channels=in_channels, size=config.model_size)
+        return build_encoder(
+            config.encoder, in_channels=in_channels, **config.encoder_kwargs, **extra
+        )
+    return encoder_for_modality(modality, in_channels=in_channels, size=config.model_size, **extra)
 
 
 def uses_projection_head(config: TrainConfig) -> bool:
@@ -119,11 +125,15 @@ def build_model(
     label_mean: float = 0.0,
     label_std: float = 1.0,
     train_labels: np.ndarray | None = None,
+    data_inputs: dict | None = None,
 ) -> RegressionNet:
     """Encoder + (projection head) + regressor: ``[BatchNorm1d(affine=False)] -> Linear ->
     LabelScale``, its output in label units; with ``config.fds`` an :class:`FDSRegressionNet`
-    whose label bins cover ``train_labels`` (required then)."""
-    encoder = build_encoder_for(config, modality=modality, in_channels=in_channels)
+    whose label bins cover ``train_labels`` (required then). ``data_inputs``: see
+    :func:`build_encoder_for`."""
+    encoder = build_encoder_for(
+        config, modality=modality, in_channels=in_channels, data_inputs=data_inputs
+    )
     head = None
     if uses_projection_head(config):
         head = ProjectionHead(encoder.out_dim, config.head_hidden_dim, config.feature_dim)

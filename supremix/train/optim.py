@@ -9,7 +9,6 @@ offered too: SGD with momentum, and a step decay (``decay_every_steps``) instead
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import torch
@@ -69,26 +68,6 @@ def build_optimizer(
     return torch.optim.Adam(groups, lr=lr, betas=betas, eps=eps)
 
 
-def warmup_cosine_factor(
-    step: int, *, warmup_steps: int, total_steps: int, min_ratio: float = 0.0
-) -> float:
-    """Multiplier of the peak learning rate at optimiser step ``step`` (0-based).
-
-    Linear warm-up ``(step + 1) / warmup_steps`` for ``step < warmup_steps``, then
-    ``min_ratio + (1 - min_ratio) (1 + cos(pi t / T)) / 2`` with ``t = step - warmup_steps``
-    and ``T = total_steps - warmup_steps``.
-    """
-    if total_steps <= 0:
-        raise ValueError(f"total_steps must be > 0, got {total_steps}")
-    if not 0 <= warmup_steps < total_steps:
-        raise ValueError(f"warmup_steps must be in [0, {total_steps}), got {warmup_steps}")
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    t = min(step - warmup_steps, total_steps - warmup_steps)
-    cosine = 0.5 * (1.0 + math.cos(math.pi * t / (total_steps - warmup_steps)))
-    return min_ratio + (1.0 - min_ratio) * cosine
-
-
 def build_scheduler(
     optimizer: torch.optim.Optimizer,
     *,
@@ -98,22 +77,36 @@ def build_scheduler(
     min_lr: float = 0.0,
     decay_every_steps: int | None = None,
     decay_factor: float = 0.1,
-) -> torch.optim.lr_scheduler.LambdaLR:
-    """A per-step :class:`~torch.optim.lr_scheduler.LambdaLR` following
-    :func:`warmup_cosine_factor` from ``lr`` down to ``min_lr``, or with ``decay_every_steps``
-    the warm-up then ``decay_factor ** (t // decay_every_steps)`` (``t``: steps after it)."""
-    min_ratio = min_lr / lr
-
-    def factor(step: int) -> float:
-        if decay_every_steps is not None:
-            if step < warmup_steps:
-                return (step + 1) / warmup_steps
-            return decay_factor ** ((step - warmup_steps) // decay_every_steps)
-        return warmup_cosine_factor(
-            step, warmup_steps=warmup_steps, total_steps=total_steps, min_ratio=min_ratio
+) -> torch.optim.lr_scheduler.LRScheduler:
+    """The per-step schedule of the module docstring from ``lr`` (every group's learning rate)
+    down to ``min_lr``: :class:`~torch.optim.lr_scheduler.LinearLR` from ``lr / warmup_steps``
+    to ``lr`` over the ``warmup_steps`` first steps (``lr (step + 1) / warmup_steps``), then
+    :class:`~torch.optim.lr_scheduler.CosineAnnealingLR` over the other
+    ``total_steps - warmup_steps``; with ``decay_every_steps``,
+    :class:`~torch.optim.lr_scheduler.StepLR` instead of the cosine: ``lr`` times
+    ``decay_factor ** (t // decay_every_steps)``, ``t`` the steps after the warm-up."""
+    if total_steps <= 0:
+        raise ValueError(f"total_steps must be > 0, got {total_steps}")
+    if not 0 <= warmup_steps < total_steps:
+        raise ValueError(f"warmup_steps must be in [0, {total_steps}), got {warmup_steps}")
+    rates = sorted({group["lr"] for group in optimizer.param_groups})
+    if rates != [lr]:
+        raise ValueError(f"the optimizer's learning rates are {rates}; the schedule is for {lr}")
+    scheduler = torch.optim.lr_scheduler
+    if decay_every_steps is not None:
+        after: torch.optim.lr_scheduler.LRScheduler = scheduler.StepLR(
+            optimizer, step_size=decay_every_steps, gamma=decay_factor
         )
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    else:
+        after = scheduler.CosineAnnealingLR(
+            optimizer, T_max=total_steps - warmup_steps, eta_min=min_lr
+        )
+    if warmup_steps == 0:
+        return after
+    warmup = scheduler.LinearLR(
+        optimizer, start_factor=1.0 / warmup_steps, total_iters=warmup_steps - 1
+    )
+    return scheduler.SequentialLR(optimizer, [warmup, after], milestones=[warmup_steps])
 
 
 def clip_gradients(parameters: Iterable[nn.Parameter], max_norm: float) -> torch.Tensor:

@@ -2,7 +2,7 @@
 
 Paper presets transcribe seed 001 Table 13 (UK Biobank, HCP-Lifespan, RSNA, RHPE, Echo-Net,
 A4) and seed 002 Table 13 (IMDB-WIKI-DIR, AgeDB-DIR, UK Biobank, HCP-Aging, UCI-airfoil;
-STS-B-DIR has no loader here); ``echonet-adacon`` is AdaCon's own EchoNet recipe
+STS-B-DIR); ``echonet-adacon`` is AdaCon's own EchoNet recipe
 (:data:`ADACON_ECHONET`). Settings common to all of seed 001 come from its App. C.1.2
 (Adam 0.9/0.999/1e-8, 10 warm-up epochs then cosine decay, clipping at 1.0, weight decay 1e-4
 off for biases and BatchNorm, EMA 0.999, checkpoints every 10 epochs), App. C.1.1 (projection
@@ -194,6 +194,23 @@ _PAPER: dict[str, dict[str, Any]] = {
         "source": SEED_002,
         "notes": SEED_002_NOTES + "; inputs z-scored with training statistics",
     },
+    "stsb": {
+        "label_bin": 0.1,
+        "encoder": "bilstm",
+        "batch_size": 128,
+        "temperature": 1.0,
+        "window": 1.0,
+        "beta_params": (2.0, 8.0),
+        "feature_dim": 128,
+        "dataset_options": {"glove": "auto"},
+        "augment": "none",
+        "protocol": "linear_probe",
+        "source": SEED_002,
+        "notes": SEED_002_NOTES + "; BiLSTM of the STS-B-DIR benchmark (300-d GloVe, 2 layers "
+        "of 1500 units, dropout 0.2), GloVe from <benchmark>/glove/ when present, else "
+        "embeddings trained from scratch (not the paper's embeddings); label bin 0.1 from "
+        "seed 002 Table 12; no text augmentation (§4)",
+    },
 }
 
 #: AdaCon's own EchoNet recipe (AdaCon §IV-B "Training details", its code): R(2+1)D-18, SGD
@@ -245,6 +262,7 @@ _CPU: dict[str, dict[str, Any]] = {
     "imdbwiki": {"phantom_n": 160, "dataset_options": {"image_size": 48}},
     "agedb": {"phantom_n": 160, "dataset_options": {"image_size": 48}},
     "airfoil": {"epochs": 10, "probe_epochs": 10, "batch_size": 64},
+    "stsb": {"phantom_n": 480, "dataset_options": {}},
 }
 
 _CPU_COMMON: dict[str, Any] = {

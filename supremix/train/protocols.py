@@ -38,6 +38,7 @@ from supremix.losses import (
     regression_loss,
     rnc_loss,
     simclr_loss,
+    simcse_loss,
     supcon_loss,
     supremix_loss,
 )
@@ -171,6 +172,11 @@ def build_contrastive_loss(config: TrainConfig, train_labels: np.ndarray) -> Con
 
         def loss(z, y, groups, generator):
             return npair_loss(z, y, temperature=t)
+
+    elif method == "simcse":  # Mixup Your Own Pairs App. C.1: scores above 2 are positives
+
+        def loss(z, y, groups, generator):
+            return simcse_loss(z, y, temperature=t)
 
     elif method == "triplet":
         triplet = AdaptiveTripletLoss(torch.tensor(np.asarray(train_labels, dtype=np.float64)))

@@ -19,9 +19,10 @@ from supremix.experiments.continuity import (
     roots_by_dataset,
     run_continuity,
 )
+from supremix.experiments.sweep import Variant
 from supremix.paper import paper_results
 from supremix.reporting import validate_results
-from supremix.studies import MethodRun, Study
+from supremix.studies import Study, VariantRun
 from supremix.train import TrainConfig
 
 
@@ -55,7 +56,8 @@ def _study(baseline_features, method_features, targets, kind="phantom", dataset=
         eval_split="test",
         targets=targets,
         ids=[str(i) for i in range(targets.size)],
-        train_mean=float(targets.mean()),
+        train_targets=targets,
+        variants=[Variant(m, {"method": m.lower()}) for m in ("Vanilla", "SupReMix")],
         embedding_seed=0,
     )
     rng = np.random.default_rng(5)
@@ -67,7 +69,7 @@ def _study(baseline_features, method_features, targets, kind="phantom", dataset=
             preds = targets + noise * rng.normal(size=targets.size)
             kept = features if seed == 0 else None
             metrics = {"mae": float(np.mean(np.abs(preds - targets))), "pearson": 0.5}
-            study.runs.append(MethodRun(method, seed, metrics, preds, kept, 0.0))
+            study.runs.append(VariantRun(method, seed, metrics, preds, kept, 0.0))
     return study
 
 

@@ -232,7 +232,7 @@ def test_modules_and_factory_match_the_functions():
 
 
 def test_npair_and_triplet_are_training_methods_outside_the_main_comparison():
-    assert (*MAIN_METHODS, "npair", "triplet") == METHODS
+    assert (*MAIN_METHODS, "npair", "triplet", "simcse") == METHODS
     assert {"npair", "triplet"} <= set(CONTRASTIVE_METHODS)
     assert canonical_method("npair") == "N-Pair"
     assert canonical_method("triplet") == "Adaptive Triplet"

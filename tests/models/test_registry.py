@@ -34,6 +34,7 @@ TINY = {
         (2, 1, 16, 16, 16),
     ),
     "tcn": ({"in_channels": 400, "width": 8, "depth": 2}, (2, 400, 40)),
+    "bilstm": ({"in_channels": 2, "vocab_size": 30, "width": 4, "depth": 1}, (2, 2, 7)),
 }
 PAPER_OUT_DIM = {
     "resnet18_1d": 512,
@@ -55,8 +56,9 @@ def test_every_encoder_returns_flat_features_of_out_dim(name):
     arguments, shape = TINY[name]
     encoder = build_encoder(name, **arguments).eval()
     assert isinstance(encoder.out_dim, int)
+    x = torch.randint(1, 30, shape) if name == "bilstm" else torch.randn(shape)  # token ids
     with torch.no_grad():
-        assert encoder(torch.randn(shape)).shape == (shape[0], encoder.out_dim)
+        assert encoder(x).shape == (shape[0], encoder.out_dim)
     if name in PAPER_OUT_DIM:
         assert encoder.out_dim == PAPER_OUT_DIM[name]
 
@@ -81,11 +83,14 @@ def test_cpu_encoders_for_each_modality_run(modality):
         "timeseries": (2, 400, 50),
         "video": (2, 3, 4, 16, 16),
         "tabular": (2, 5),
+        "text": (2, 2, 9),
     }
     shape = shapes[modality]
-    encoder = encoder_for_modality(modality, in_channels=shape[1], size="cpu").eval()
+    data = {"vocab_size": 50} if modality == "text" else {}
+    encoder = encoder_for_modality(modality, in_channels=shape[1], size="cpu", **data).eval()
+    x = torch.randint(1, 50, shape) if modality == "text" else torch.randn(shape)
     with torch.no_grad():
-        assert encoder(torch.randn(shape)).shape == (2, encoder.out_dim)
+        assert encoder(x).shape == (2, encoder.out_dim)
     assert sum(p.numel() for p in encoder.parameters()) < 300_000
 
 

@@ -207,7 +207,7 @@ def test_a_study_into_a_folder_of_an_earlier_study_is_refused_before_training(
     run_sweep("airfoil", [Variant("plain")], out_dir=tmp_path / "w", **common)
     before = tree_state(tmp_path)
     refused = "holds a previous run .*; give the study a new out_dir"  # the study's own check
-    with pytest.raises(PreviousRunError, match=f"{tmp_path / 's' / 'vanilla-seed0'} {refused}"):
+    with pytest.raises(PreviousRunError, match=f"{tmp_path / 's' / 'variant0-seed0'} {refused}"):
         compare_methods("airfoil", methods=["vanilla"], out_dir=tmp_path / "s", **common)
     with pytest.raises(PreviousRunError, match=f"{tmp_path / 'w' / 'variant0-seed0'} {refused}"):
         run_sweep("airfoil", [Variant("plain")], out_dir=tmp_path / "w", **common)

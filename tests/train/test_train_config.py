@@ -27,6 +27,7 @@ SEED_002_TABLE_13 = {
     "ukb-seed002": (0.5, "none", "finetune", 3, "resnet18_3d", 64),
     "hcp-seed002": (0.5, "none", "finetune", 5, "resnet18_1d", 64),
     "airfoil": (1.0, "none", "linear_probe", 7, "mlp", 32),
+    "stsb": (1.0, "none", "linear_probe", 1.0, "bilstm", 128),
 }
 
 

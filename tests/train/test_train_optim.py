@@ -6,11 +6,11 @@ import math
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from supremix.train import ModelEMA, build_optimizer, build_scheduler, warmup_cosine_factor
+from supremix.train import ModelEMA, build_optimizer, build_scheduler
 from supremix.train.optim import clip_gradients, split_decay
 
 
@@ -22,37 +22,40 @@ def paper_lr(step: int, warmup: int, total: int, lr_max: float, lr_min: float) -
     return lr_min + 0.5 * (lr_max - lr_min) * (1 + math.cos(t * math.pi / horizon))
 
 
-@given(
-    total=st.integers(2, 400),
-    warmup_fraction=st.floats(0, 0.9),
-    lr_min=st.floats(0, 1e-4),
-    data=st.data(),
-)
-def test_warmup_cosine_matches_the_formula(total, warmup_fraction, lr_min, data):
-    warmup = min(int(total * warmup_fraction), total - 1)
-    step = data.draw(st.integers(0, total - 1))
-    factor = warmup_cosine_factor(
-        step, warmup_steps=warmup, total_steps=total, min_ratio=lr_min / 1e-3
+def scheduled_rates(warmup: int, total: int, lr_min: float, lr: float = 1e-3) -> list[float]:
+    """The learning rate of each of ``total`` optimiser steps under :func:`build_scheduler`."""
+    optimizer = build_optimizer(nn.Linear(3, 1), lr=lr, weight_decay=1e-4)
+    scheduler = build_scheduler(
+        optimizer, warmup_steps=warmup, total_steps=total, lr=lr, min_lr=lr_min
     )
-    assert factor * 1e-3 == pytest.approx(paper_lr(step, warmup, total, 1e-3, lr_min), rel=1e-9)
-
-
-def test_scheduler_drives_the_optimizer_learning_rate():
-    model = nn.Linear(3, 1)
-    optimizer = build_optimizer(model, lr=1e-3, weight_decay=1e-4)
-    scheduler = build_scheduler(optimizer, warmup_steps=4, total_steps=20, lr=1e-3, min_lr=1e-5)
     seen = []
-    for _ in range(20):
+    for _ in range(total):
         seen.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
         scheduler.step()
+    return seen
+
+
+@settings(max_examples=40, deadline=None)
+@given(total=st.integers(2, 200), warmup_fraction=st.floats(0, 0.9), lr_min=st.floats(0, 1e-4))
+def test_warmup_cosine_matches_the_formula_at_every_step(total, warmup_fraction, lr_min):
+    warmup = min(int(total * warmup_fraction), total - 1)
+    expected = [paper_lr(step, warmup, total, 1e-3, lr_min) for step in range(total)]
+    assert scheduled_rates(warmup, total, lr_min) == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+def test_scheduler_drives_the_optimizer_learning_rate():
+    seen = scheduled_rates(4, 20, 1e-5)
     assert seen == pytest.approx([paper_lr(s, 4, 20, 1e-3, 1e-5) for s in range(20)])
     assert seen[3] == pytest.approx(1e-3) and seen[-1] < 2e-5
 
 
-def test_schedule_rejects_a_warmup_as_long_as_the_run():
+def test_schedule_rejects_a_warmup_as_long_as_the_run_and_a_foreign_rate():
+    optimizer = build_optimizer(nn.Linear(3, 1), lr=1e-3, weight_decay=0.0)
     with pytest.raises(ValueError, match=r"warmup_steps must be in \[0, 10\), got 10"):
-        warmup_cosine_factor(0, warmup_steps=10, total_steps=10)
+        build_scheduler(optimizer, warmup_steps=10, total_steps=10, lr=1e-3)
+    with pytest.raises(ValueError, match=r"learning rates are \[0.001\]; the schedule is for 0.01"):
+        build_scheduler(optimizer, warmup_steps=1, total_steps=10, lr=1e-2)
 
 
 def test_weight_decay_skips_biases_and_norm_layers():
@@ -121,6 +124,32 @@ def test_ema_state_round_trip():
     assert torch.equal(other.module.weight, ema.module.weight)
 
 
+def test_ema_is_bitwise_the_direct_lerp_of_the_state():
+    """AveragedModel with the warmed-up decay gives the same floats as lerping every entry
+    of the state dict directly (the implementation it replaced)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    ema = ModelEMA(model, decay=0.9)
+    direct = {k: v.clone() for k, v in model.state_dict().items()}
+    for n in range(1, 30):
+        model.train()
+        model(torch.randn(8, 3)).sum().backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p.sub_(0.1 * p.grad)
+                p.grad = None
+        ema.update(model)
+        d = min(0.9, n / (n + 9))
+        for k, v in model.state_dict().items():
+            if v.is_floating_point():
+                direct[k].lerp_(v, 1.0 - d)
+            else:
+                direct[k].copy_(v)
+    for k, v in ema.module.state_dict().items():
+        assert torch.equal(v, direct[k]), k
+    assert ema.updates == 29
+
+
 def test_sgd_with_momentum_is_offered_for_adacons_recipe():
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
     sgd = build_optimizer(model, lr=1e-4, weight_decay=1e-4, optimizer="sgd", momentum=0.9)
@@ -131,16 +160,17 @@ def test_sgd_with_momentum_is_offered_for_adacons_recipe():
         build_optimizer(model, lr=1e-4, weight_decay=0.0, optimizer="lamb")
 
 
-def test_step_decay_divides_the_rate_by_ten_every_period_after_the_warmup():
+@pytest.mark.parametrize("warmup", [0, 1, 2])
+def test_step_decay_divides_the_rate_by_ten_every_period_after_the_warmup(warmup):
     model = nn.Linear(2, 1)
     optimizer = build_optimizer(model, lr=1.0, weight_decay=0.0, optimizer="sgd")
     scheduler = build_scheduler(
-        optimizer, warmup_steps=2, total_steps=50, lr=1.0, decay_every_steps=15
+        optimizer, warmup_steps=warmup, total_steps=50, lr=1.0, decay_every_steps=15
     )
     rates = []
     for _ in range(50):
         rates.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
         scheduler.step()
-    expected = [(s + 1) / 2 if s < 2 else 0.1 ** ((s - 2) // 15) for s in range(50)]
+    expected = [(s + 1) / warmup if s < warmup else 0.1 ** ((s - warmup) // 15) for s in range(50)]
     assert rates == pytest.approx(expected)

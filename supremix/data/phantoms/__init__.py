@@ -22,6 +22,7 @@ PHANTOMS: dict[str, str] = {
     "a4": "amyloid_pet:write_a4",
     "echonet": "echo:write_echonet",
     "camus": "echo:write_camus",
+    "stsb": "text:write_stsb",
 }
 
 

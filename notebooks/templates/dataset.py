@@ -1,0 +1,107 @@
+# %% [markdown] tags=["template-doc"]
+# Template of the dataset notebooks' shared cells (tools/notebooks.py).
+#
+# A notebook whose source has a Markdown cell with the metadata `template="dataset"` gets, in
+# its .ipynb, these cells in place of that cell. Its lines (YAML) give the values written where
+# `{{name}}` stands: `dataset` (the name of supremix.data), `title` (how the data banner names
+# it), `unit` (of the label, for the t-test heat map) and `label_name` (the axes' label);
+# `notebook` is the notebook's own name. A cell with the metadata `slot="..."` is replaced by the
+# notebook's cells with the same slot (dropped when empty and the notebook has none). This cell
+# is not copied.
+
+# %%
+from IPython.display import Markdown, display
+
+from supremix.experiments.settings import RunSettings
+from supremix.notebook import data_banner, device_banner, select_device
+from supremix.plots import embedding_grid, paired_test_heatmap, true_vs_predicted_grid
+from supremix.reporting import write_results
+from supremix.studies import compare_methods, describe_coverage
+
+device = select_device(device)
+print(device_banner(device))
+
+# %% [markdown]
+# ## Train every method with every seed
+#
+# Each run pretrains (contrastive methods) and fits the linear probe, or trains Vanilla end to
+# end, then predicts the evaluation split with the weights of best validation MAE. The table
+# lists the settings every run shared.
+
+# %%
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("{{dataset}}", preset=preset, data_root=data_root, smoke=smoke))
+
+# %%
+study = compare_methods(
+    "{{dataset}}",
+    methods=methods,
+    seeds=seeds,
+    settings=RunSettings.from_parameters(globals()),
+)
+display(Markdown(data_banner(study.data_kind, "{{title}}", study.data["root"])))
+study.settings_table()
+
+# %% [markdown] slot="after_training"
+
+# %% [markdown]
+# ## Metrics beside the papers
+#
+# Mean and sample standard deviation over seeds on the evaluation split, then the papers'
+# numbers. `Training mean` predicts the mean training label for every item: a method that does
+# not beat it learned nothing from the inputs.
+
+# %%
+display(Markdown(describe_coverage("{{dataset}}", methods)))
+display(Markdown(f"*Reported on {study.data.get('reported_split', 'the test split')}.*"))
+study.comparison().round(3)
+
+# %% [markdown] slot="after_comparison"
+
+# %%
+display(Markdown(study.describe()))
+
+# %% [markdown]
+# ## Paired t-tests
+#
+# Per item, the absolute error of each method averaged over seeds; SupReMix against every other
+# method (negative `difference`: SupReMix errs less), then every pair. Stars as in seed 001 Fig.
+# 5: `***` p < 0.001, `**` p < 0.01, `*` p < 0.05, `ns` otherwise.
+
+# %%
+display(study.paired_tests().round(4))
+paired_test_heatmap(*study.paired_matrix(), unit="{{unit}}")
+
+# %% [markdown]
+# ## True versus predicted
+#
+# One panel per method, every seed's predictions of the evaluation items (one colour per seed);
+# the dashed line is a perfect prediction.
+
+# %%
+true_vs_predicted_grid(study.all_predictions(), study.targets, label_name="{{label_name}}")
+
+# %% [markdown]
+# ## t-SNE of the encoder features
+#
+# Encoder features (before any projection head) of the evaluation items, from the first seed,
+# coloured by label: seed 001 Figs. 3 and 6 show SupReMix's features ordered along the label
+# where SupCon's form separate clusters.
+
+# %%
+embedding_grid(study.embeddings(), study.targets, label_name="{{label_name}}")
+
+# %% [markdown]
+# ## Results file
+#
+# With `results_path` set, the summary (per-seed values, means, standard deviations, the
+# settings and whether the data were real or a phantom) is written for the book's [results
+# page](../book/results.md).
+
+# %%
+summary = study.summary(notes=f"notebooks/{{notebook}}, preset {study.preset}, smoke={smoke}")
+if results_path is not None:
+    write_results(summary, results_path)

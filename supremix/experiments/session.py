@@ -1,0 +1,98 @@
+"""What a study or sweep opens once for all its runs: the splits, and the folder and CPU threads
+the runs train with.
+
+:func:`open_study_splits` returns :class:`StudySplits` (a named tuple, so ``splits, info,
+eval_split = open_study_splits(...)`` still unpacks); :func:`training_session` is the context
+every run trains in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from supremix.data.cache import InMemoryDataset
+from supremix.train import TrainConfig, open_splits
+
+
+class StudySplits(NamedTuple):
+    """The splits of a study (``"train"``, ``"val"``, ``"test"`` -> dataset, ``None`` where
+    withheld), the data description of :func:`supremix.train.open_splits` (``name``, ``kind``:
+    ``"real"`` or ``"phantom"``, ``root``...) and the split every run is evaluated on."""
+
+    splits: dict[str, Dataset | None]
+    data_info: dict[str, Any]
+    eval_split: str
+
+    @property
+    def train(self) -> Dataset:
+        return self.splits["train"]
+
+    @property
+    def evaluation(self) -> Dataset:
+        """The dataset of :attr:`eval_split`."""
+        return self.splits[self.eval_split]
+
+    @property
+    def data_kind(self) -> str:
+        return self.data_info["kind"]
+
+    def targets(self, split: str) -> np.ndarray:
+        """The labels of ``split`` as float64, in item order."""
+        return np.asarray(self.splits[split].targets, dtype=np.float64)
+
+
+def open_study_splits(
+    config: TrainConfig, data_root: str | Path | None, memory_cache: bool | None
+) -> StudySplits:
+    """:func:`supremix.train.open_splits`, served from :class:`InMemoryDataset` when
+    ``memory_cache`` (``None``: for phantoms, unless ``cache_items`` caches them on disk
+    already), evaluated on ``"test"`` or, where the test labels are withheld, ``"val"``."""
+    splits, info = open_splits(config, data_root)
+    if memory_cache is None:
+        memory_cache = info["kind"] == "phantom" and not config.cache_items
+    if memory_cache:
+        splits = {k: None if d is None else InMemoryDataset(d) for k, d in splits.items()}
+    eval_split = "test" if splits["test"] is not None else "val"
+    if splits[eval_split] is None:
+        raise ValueError(
+            f"{config.dataset}: neither a labelled test nor a val split to evaluate on"
+        )
+    return StudySplits(splits, info, eval_split)
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``threads`` torch CPU threads (``None``: leave them as they are)."""
+    if threads is None:
+        yield
+        return
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1 or None, got {threads}")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def training_session(
+    config: TrainConfig, out_dir: str | Path | None, cpu_threads: int | None, *, prefix: str
+) -> Iterator[Path]:
+    """The folder a study's runs write to (``out_dir``, else a temporary one removed at the
+    end), with ``cpu_threads`` torch threads while training on the CPU."""
+    cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
+    with contextlib.ExitStack() as stack:
+        if out_dir is None:
+            out_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix))
+        stack.enter_context(torch_threads(cpu_threads if cpu else None))
+        yield Path(out_dir)

@@ -1,0 +1,152 @@
+"""Which of the papers' tables a dataset notebook shows beside its own numbers, and what they
+report.
+
+:data:`PAPER_SOURCES` names, per dataset, the main comparison tables of the SupReMix paper
+(Tables 2-7 and the text of §5.2 on Figure 5), Mixup Your Own Pairs (Tables 1 and 3-6) and
+AdaCon (Table IX, EchoNet). :func:`paper_reference` reads their numbers from
+:func:`~supremix.paper.paper_results`; :func:`paper_coverage` says which metric each reports
+for which method. They are references, never results of a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .tables import paper_results, reference_label
+from .vocabulary import HIGHER_IS_BETTER, canonical_method
+
+#: The four metrics of the SupReMix paper §4.4, in the order the book shows them.
+SHOWN_METRICS = ("MAE", "MSE", "GM", "rho")
+
+
+@dataclass(frozen=True)
+class PaperSource:
+    """One table of a paper whose numbers a dataset notebook shows beside its own.
+
+    ``subset`` and ``setting`` select one row per method where the table has several (e.g.
+    the ``"overall"`` rows of a missing-target table); ``metrics`` limits the metrics taken.
+    """
+
+    seed: int
+    table: str
+    subset: str = ""
+    setting: str = ""
+    metrics: tuple[str, ...] = SHOWN_METRICS
+    note: str = ""
+    protocol: str = "linear_probe"  # shown only beside runs of this protocol
+
+    @property
+    def label(self) -> str:
+        """How the book names the table (:func:`~supremix.paper.reference_label`)."""
+        return reference_label(self.seed, self.table)
+
+
+#: dataset -> the papers' main comparison tables for it.
+PAPER_SOURCES: dict[str, tuple[PaperSource, ...]] = {
+    "ukb": (
+        PaperSource(1, "Table 2"),
+        PaperSource(2, "Table 4", note="seed 002's fine-tuning (ukb-seed002)", protocol="finetune"),
+    ),
+    "hcp": (
+        PaperSource(1, "Table 3"),
+        PaperSource(2, "Table 6", note="seed 002's fine-tuning (HCP-Aging)", protocol="finetune"),
+    ),
+    "rsna": (
+        PaperSource(1, "Table 5"),
+        PaperSource(1, "Figure 5 (text §5.2)", note="MAE quoted in the text; Figure 5 is a chart"),
+    ),
+    "rhpe": (PaperSource(1, "Table 6"),),
+    "echonet": (
+        PaperSource(1, "Table 4"),
+        PaperSource(1, "Figure 5 (text §5.2)", note="MAE quoted in the text; Figure 5 is a chart"),
+        PaperSource(3, "Table IX", metrics=("MAE",), note="seed 003's multi-task protocol"),
+    ),
+    "a4": (PaperSource(1, "Table 7"),),
+    "airfoil": (PaperSource(2, "Table 5"),),
+    "agedb": (PaperSource(2, "Table 1"),),
+    "imdbwiki": (PaperSource(2, "Table 3"),),
+    "stsb": (PaperSource(2, "Table 2"),),
+}
+
+
+def _sources(dataset: str) -> tuple[PaperSource, ...]:
+    if dataset not in PAPER_SOURCES:
+        raise ValueError(
+            f"no paper sources for {dataset!r}; expected one of {', '.join(PAPER_SOURCES)}"
+        )
+    return PAPER_SOURCES[dataset]
+
+
+def paper_reference(dataset: str, *, protocol: str | None = None) -> pd.DataFrame:
+    """The numbers of :data:`PAPER_SOURCES` for ``dataset``, one per (source, method, metric),
+    as rows of :func:`~supremix.paper.paper_results`; with ``protocol``, only the sources of
+    that protocol (a fine-tuned table never sits beside linear-probe runs)."""
+    parts = []
+    for source in _sources(dataset):
+        if protocol is not None and source.protocol != protocol:
+            continue
+        part = paper_results(seed=source.seed, table=source.table, dataset=dataset)
+        part = part[part["metric"].isin(source.metrics)]
+        part = part[(part["subset"] == source.subset) & (part["setting"] == source.setting)]
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True) if parts else paper_results().iloc[:0]
+
+
+def paper_coverage(dataset: str, methods: Sequence[str]) -> pd.DataFrame:
+    """Which of :data:`SHOWN_METRICS` each paper source reports, for which of ``methods``.
+
+    One row per metric, one column per source (plus ``"missing"``): the methods with a
+    number, ``"-"`` for none; ``missing`` lists the methods no source reports the metric for.
+    """
+    wanted = [canonical_method(m) for m in methods]
+    reference = paper_reference(dataset)
+    columns: dict[str, list[str]] = {}
+    covered: dict[str, set[str]] = {metric: set() for metric in SHOWN_METRICS}
+    for source in _sources(dataset):
+        part = reference[(reference["seed"] == source.seed) & (reference["table"] == source.table)]
+        cells = []
+        for metric in SHOWN_METRICS:
+            have = [m for m in wanted if ((part["method"] == m) & (part["metric"] == metric)).any()]
+            covered[metric].update(have)
+            cells.append(", ".join(have) if have else "-")
+        columns[source.label] = cells
+    columns["missing"] = [
+        ", ".join(m for m in wanted if m not in covered[metric]) or "-" for metric in SHOWN_METRICS
+    ]
+    return pd.DataFrame(columns, index=pd.Index(SHOWN_METRICS, name="metric"))
+
+
+def join_names(names: Sequence[str]) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def describe_coverage(dataset: str, methods: Sequence[str]) -> str:
+    """One Markdown sentence per source saying what it reports, and what no source reports."""
+    coverage = paper_coverage(dataset, methods)
+    sentences = []
+    for source in _sources(dataset):
+        reported = [m for m in SHOWN_METRICS if coverage.loc[m, source.label] != "-"]
+        what = join_names(reported) if reported else "no metric"
+        text = f"{source.label[0].upper()}{source.label[1:]} reports {what}"
+        sentences.append(text + (f" ({source.note})." if source.note else "."))
+    missing = [m for m in SHOWN_METRICS if coverage.loc[m, "missing"] != "-"]
+    if missing:
+        details = "; ".join(f"{m}: {coverage.loc[m, 'missing']}" for m in missing)
+        sentences.append(f"No source gives these (metric: methods): {details}.")
+    return " ".join(sentences)
+
+
+def best_in_paper(dataset: str, metric: str) -> tuple[str, float, str]:
+    """``(method, value, source)`` of the best number the sources report for ``metric``."""
+    reference = paper_reference(dataset)
+    part = reference[reference["metric"] == metric]
+    if part.empty:
+        raise ValueError(f"no paper source reports {metric} for {dataset}")
+    index = part["value"].idxmax() if metric in HIGHER_IS_BETTER else part["value"].idxmin()
+    row = part.loc[index]
+    return row["method"], float(row["value"]), reference_label(row["seed"], row["table"])

@@ -1,0 +1,72 @@
+"""tools/record.py: every recorded study names a real notebook and only parameters that
+notebook declares, writes under results/<study>/, and unknown names are refused."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def record_tool():
+    spec = importlib.util.spec_from_file_location("record_tool", ROOT / "tools" / "record.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    cells = [
+        c
+        for c in nbformat.read(notebook, as_version=4).cells
+        if "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    assert len(cells) == 1, f"{notebook} has {len(cells)} parameters cells"
+    tree = ast.parse(cells[0].source)
+    return {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets}
+
+
+def test_every_study_runs_a_real_notebook_with_parameters_it_declares(record_tool):
+    assert record_tool.RECORDED
+    names = [study.name for study in record_tool.RECORDED]
+    assert len(set(names)) == len(names)
+    for study in record_tool.RECORDED:
+        notebook = ROOT / study.notebook
+        assert notebook.is_file(), study.notebook
+        parameters = study.all_parameters()
+        assert set(parameters) <= declared_parameters(notebook), study.name
+        assert parameters["results_dir"] == f"results/{study.name}"
+        assert study.executed == f"results/{study.name}/{notebook.name}"
+
+
+def test_the_airfoil_study_is_the_papers_schedule_on_five_splits(record_tool):
+    (study,) = [s for s in record_tool.RECORDED if s.name == "airfoil"]
+    assert study.parameters["epochs"] == 200 and study.parameters["probe_epochs"] == 100
+    assert study.parameters["seeds"] == [0, 1, 2, 3, 4]
+    assert study.parameters["run_dir"].startswith("runs/")  # ignored by git
+    assert study.all_parameters({"workers": 1})["workers"] == 1  # -p overrides a parameter
+
+
+def test_unknown_studies_are_refused_naming_the_known_ones(record_tool):
+    with pytest.raises(SystemExit, match=r"no recorded study nope; known: .*airfoil"):
+        record_tool.find(["nope"])
+
+
+def test_overrides_are_read_as_yaml(record_tool):
+    extra = record_tool.parse_extra([["train_missing", "False"], ["seeds", "[0, 1]"]])
+    assert extra == {"train_missing": False, "seeds": [0, 1]}
+
+
+def test_list_prints_each_study_and_trains_nothing(record_tool, capsys):
+    assert record_tool.main(["--list", "-p", "workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "airfoil: notebooks/airfoil.ipynb -> results/airfoil/airfoil.ipynb" in out
+    assert "'workers': 1" in out
