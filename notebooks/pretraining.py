@@ -77,8 +77,8 @@ if importlib.util.find_spec("supremix") is None:
 # al.'s ImageNet-only recipe (Adam, lr 3e-3, weight decay 0.3, warm-up then cosine, 300
 # epochs), the TCN its authors' released code (Adam at 1e-3, constant, batch 8, 200 epochs).
 # The SupReMix rows keep the dataset's SupReMix preset, and SFCN, ResNet-18, 1D-ResNet,
-# EchoNet and the bone-age DenseNet train with the preset in both rows. An `epochs` given
-# here replaces the recipes' epochs too. On the phantom every row keeps the CPU preset's
+# EchoNet and the bone-age DenseNet train with the preset in both rows. An `epochs` or
+# `batch_size` given here replaces the recipes' too. On the phantom every row keeps the CPU preset's
 # short schedule: a 300-epoch recipe is no CPU check, so phantom rows say nothing about the
 # recipes.
 #

@@ -33,7 +33,7 @@ preset's batch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,12 +49,11 @@ class Recipe:
     settings: Mapping[str, Any] = field(default_factory=dict)
     chosen: str = ""
 
-    def overrides(self, *, keep_epochs: bool = False) -> dict[str, Any]:
-        """The TrainConfig fields of the recipe; ``keep_epochs`` leaves ``epochs`` (and the
-        warm-up, a share of them) to the caller."""
-        if keep_epochs:
-            return {k: v for k, v in self.settings.items() if k not in ("epochs", "warmup_epochs")}
-        return dict(self.settings)
+    def overrides(self, *, keep: Collection[str] = ()) -> dict[str, Any]:
+        """The TrainConfig fields of the recipe, less those in ``keep`` (which the caller
+        sets); keeping ``epochs`` keeps the warm-up too (a share of them)."""
+        kept = set(keep) | ({"warmup_epochs"} if "epochs" in keep else set())
+        return {k: v for k, v in self.settings.items() if k not in kept}
 
 
 #: A constant learning rate, as a step decay of factor 1.

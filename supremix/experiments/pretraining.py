@@ -188,12 +188,12 @@ def pretraining_variants(
     architectures: Sequence[str] | None = None,
     methods: Sequence[str] | None = None,
     recipes: bool = False,
-    keep_epochs: bool = False,
+    keep: Sequence[str] = (),
 ) -> list[Variant]:
     """One variant per (architecture, setting of :data:`SETTINGS`); ``methods`` picks the
     settings (``"vanilla"``, ``"supremix"``; ``None``: both). With ``recipes`` each row
     trained directly follows its architecture's published recipe (:data:`RECIPES`, where it
-    has one); ``keep_epochs`` leaves the recipe's epochs to the caller's."""
+    has one), except for the fields in ``keep`` (e.g. ``epochs``), which the caller sets."""
     methods = list(SETTINGS if methods is None else methods)
     unknown = [m for m in methods if m not in SETTINGS]
     if unknown or not methods:
@@ -202,7 +202,7 @@ def pretraining_variants(
     for a in architectures_for(dataset, architectures):
         for m in methods:
             recipe = RECIPES.get(a.name) if recipes and m == "vanilla" else None
-            extra = {} if recipe is None else recipe.overrides(keep_epochs=keep_epochs)
+            extra = {} if recipe is None else recipe.overrides(keep=keep)
             overrides = {**SETTINGS[m], **a.overrides(model_size), **extra}
             variants.append(Variant(variant_label(a.name, m), overrides))
     return variants
@@ -226,8 +226,9 @@ def run_pretraining(
     """Train :func:`pretraining_variants` on ``dataset`` (seed 001 §5.4): the architectures at
     the preset's model size (the paper's with ``data_root``, the CPU size on a phantom); on
     real data the rows trained directly follow their architecture's published recipe
-    (:data:`RECIPES`; ``epochs`` given, or ``smoke``, replaces its epochs). ``probe_epochs`` is
-    the fine-tuning length after pretraining. Other arguments: :func:`~.sweep.run_sweep`."""
+    (:data:`RECIPES`; ``epochs`` or ``batch_size`` given, or ``smoke``, replace the recipe's).
+    ``probe_epochs`` is the fine-tuning length after pretraining. Other arguments:
+    :func:`~.sweep.run_sweep`."""
     _, config = study_config(dataset, preset=preset, data_root=data_root, smoke=smoke)
     variants = pretraining_variants(
         dataset,
@@ -235,7 +236,14 @@ def run_pretraining(
         architectures=architectures,
         methods=methods,
         recipes=data_root is not None,
-        keep_epochs=epochs is not None or smoke,
+        keep=[
+            name
+            for name, given in (
+                ("epochs", epochs is not None or smoke),
+                ("batch_size", batch_size is not None),
+            )
+            if given
+        ],
     )
     return run_sweep(
         dataset,

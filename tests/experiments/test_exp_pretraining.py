@@ -146,7 +146,7 @@ def test_rows_trained_directly_follow_their_architectures_published_recipe_on_re
     assert (sfcn.optimizer, sfcn.lr, sfcn.epochs) == ("adam", 1e-3, 200)
     cpu = configs("a4", architectures=["3D DenseNet"])["3D DenseNet, from scratch"]
     assert (cpu.optimizer, cpu.epochs) == ("adam", 200)
-    kept = configs("a4", architectures=["3D DenseNet"], recipes=True, keep_epochs=True)
+    kept = configs("a4", architectures=["3D DenseNet"], recipes=True, keep=["epochs"])
     assert kept["3D DenseNet, from scratch"].epochs == 200
 
 
@@ -164,5 +164,7 @@ def test_run_pretraining_uses_the_recipes_with_real_data_only(monkeypatch):
     run_pretraining("hcp", architectures=["TCN"], data_root="/real/hcp", epochs=3)
     assert "epochs" not in seen["variants"]["TCN, from scratch"]
     assert seen["variants"]["TCN, from scratch"]["batch_size"] == 8
+    run_pretraining("hcp", architectures=["TCN"], data_root="/real/hcp", batch_size=4)
+    assert "batch_size" not in seen["variants"]["TCN, from scratch"]
     run_pretraining("hcp", architectures=["TCN"])
     assert "optimizer" not in seen["variants"]["TCN, from scratch"]
