@@ -26,7 +26,7 @@ if importlib.util.find_spec("supremix") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], check=True)
 
 # %% [markdown]
-# # AdaCon: multi-task or two-stage training, and the regression loss (seed 003)
+# # AdaCon: training schemes, regression losses, the contrastive weight, CAMUS (seed 003)
 #
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/adacon_schemes.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/adacon_schemes.ipynb)
@@ -40,7 +40,12 @@ if importlib.util.find_spec("supremix") is None:
 #   whole network with the regression loss) and *multi-task*. Seed 003 finds multi-task better
 #   for every loss, and two-stage no better than plain regression;
 # * **the regression loss** (Tables III and X): L1, Huber and MSE, each alone and with AdaCon
-#   (multi-task). Adding AdaCon helps with every loss.
+#   (multi-task). Adding AdaCon helps with every loss;
+# * **the contrastive weight** (Table XI, on request): `γ_con` = 0.50, 0.75, 1.00, all "within
+#   the same range";
+# * **external validation** (Table XIII, on request): the EchoNet-trained models of Table VIII
+#   (Ouyang et al.'s, i.e. MSE regression alone, and AdaCon) evaluated, without training, on
+#   the 4-chamber sequences of CAMUS, overall and per image quality.
 #
 # **The losses.** AdaCon is SupCon with an adaptive margin `2 |φ(y_i) - φ(y_a)|` on every
 # denominator term, `φ` the empirical CDF of the training labels (eqs. (4)-(6)). The N-pair loss
@@ -55,14 +60,20 @@ if importlib.util.find_spec("supremix") is None:
 # equations.
 #
 # **How the rows map onto a run.** Two-stage is `protocol="finetune"`: `epochs` of contrastive
-# pretraining, then `probe_epochs` of fine-tuning encoder and regressor at the same learning
-# rate (seed 003 fine-tunes at a 10 × lower one). Multi-task is `protocol="multitask"` with
-# `γ_con` = 0.75 (seed 003 Table XI's best on EchoNet). Table XII's runs use MSE, the
-# regression loss of seed 003's EchoNet runs; Table X's rows are Vanilla (regression only) and
-# AdaCon multi-task with L1, Huber or MSE. Huber's δ is 4 LVEF points, in label units as in
-# seed 003 (`TrainConfig.huber_delta`; the engine's regression losses see standardised labels).
-# A run two rows share (Table X's "MSE + AdaCon" is Table XII's "AdaCon (multi-task)") is
-# trained once.
+# pretraining, then `probe_epochs` of fine-tuning encoder and regressor at a tenth of the
+# pretraining rate (`probe_lr_factor = 0.1`; AdaCon §IV-B6 fine-tunes from 1e-5 after pretraining at
+# 1e-4, and its BMD runs from 1e-3 after 1e-2). Multi-task is `protocol="multitask"` with `γ_con` =
+# 0.75 (seed 003 Table XI's best on EchoNet). Table XII's runs use MSE, the regression loss of seed
+# 003's EchoNet runs; Table X's rows are Vanilla (regression only) and AdaCon multi-task with L1,
+# Huber or MSE. Huber's δ is 4 LVEF points, in label units as in seed 003
+# (`TrainConfig.huber_delta`; the engine's regression losses see standardised labels). Table XI's
+# rows are AdaCon multi-task with MSE at each `γ_con`. A run several rows share (Table X's "MSE +
+# AdaCon" is Table XII's "AdaCon (multi-task)", Table XI's 0.75 row, and the "AdaCon" of Tables VIII
+# and XIII) is trained once. Table XIII reads each run's selected weights back from its folder and
+# predicts every labelled CAMUS 4-chamber sequence with the EchoNet clip settings (AdaCon: "the same
+# parameters and data processing pipeline"); without `camus_root` the CAMUS phantom stands in (the
+# EchoNet phantom's generator with CAMUS's label distribution and its three quality classes, noisier
+# the poorer the class).
 #
 # **Protocol.** By default the notebook trains on the EchoNet phantom (`supremix.data.phantoms`:
 # synthetic echocardiograms whose ejection fraction we set) with preset `echonet-cpu` and the
@@ -83,8 +94,13 @@ if importlib.util.find_spec("supremix") is None:
 # contrastive term would be about 150 times weaker against the MSE. AdaCon starts from
 # Kinetics-400 weights; `kinetics = True` loads torchvision's `R2Plus1D_18_Weights.
 # KINETICS400_V1` (a download, the paper-size encoder only), off by default so that the
-# notebook runs offline. The two-stage rows keep one learning rate in both stages (AdaCon
-# fine-tunes at 1e-5 after pretraining at 1e-4). On a GPU, for instance:
+# notebook runs offline. The two-stage rows fine-tune at a tenth of the pretraining rate
+# under every preset, as AdaCon does on both of its datasets; with AdaCon's preset and its
+# epochs they also follow AdaCon's two-stage schedule (§IV-B6: 25 epochs of pretraining and 25
+# of fine-tuning, each divided by 10 at epochs 10 and 20), not the 45-epoch schedule of its
+# multi-task runs; an `epochs` or `probe_epochs` given here replaces it. Table XI's 0.75 row
+# is the run of Table X's "MSE + AdaCon" (its numbers in the paper are the same too). On a
+# GPU, for instance:
 #
 # ```
 # papermill notebooks/adacon_schemes.ipynb out.ipynb -p data_root /data/echonet -p seeds "[0, 1, 2]"
@@ -98,7 +114,10 @@ probe_epochs = None  # two-stage: fine-tuning epochs; None: the preset's
 batch_size = None  # None: the preset's
 methods = None  # rows of these training methods only, some of "vanilla", "npair", "supcon",
 # "triplet", "adacon" (e.g. ["vanilla", "adacon"]); None: every row
-tables = ["Table X", "Table XII"]  # seed 003's EchoNet tables to run ("Table VIII" too)
+tables = ["Table X", "Table XII"]  # AdaCon's tables to run: also "Table VIII", "Table XI",
+# "Table XIII" (CAMUS, evaluated with Table VIII's models)
+camus_root = None  # your CAMUS copy (2019 or 2023 layout) for Table XIII; None: the phantom
+# (Table XIII needs both data_root and camus_root, or neither: real and phantom never mix)
 kinetics = False  # True: Kinetics-400 weights for R(2+1)D-18 (AdaCon's start; downloads them)
 seeds = [0]
 device = "auto"  # "cuda" when a GPU is visible, else "cpu"
@@ -108,6 +127,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %%
 from IPython.display import Markdown, display
 
+from supremix.experiments.adacon_rows import ARMS
 from supremix.experiments.adacon_schemes import (
     BMD_TABLES,
     adacon_schemes_figure,
@@ -148,6 +168,7 @@ result = run_adacon_schemes(
     probe_epochs=probe_epochs,
     batch_size=batch_size,
     data_root=data_root,
+    camus_root=camus_root,
     device=device,
     smoke=smoke,
     kinetics=kinetics,
@@ -171,8 +192,18 @@ result.sweep.settings_table()
 for table in result.tables:
     display(Markdown(f"### Seed 003 {table}"))
     display(result.beside_paper(table).round(3))
-    display(result.arms(table).round(3))
-    display(Markdown(result.describe(table)))
+    if table in ARMS:  # Tables XI and XIII have no pair of arms to compare
+        display(result.arms(table).round(3))
+        display(Markdown(result.describe(table)))
+if result.camus is not None:
+    display(
+        Markdown(
+            f"Table XIII: CAMUS {result.camus.data['kind']} data, "
+            f"{result.camus.targets.size} labelled 4-chamber sequences, models trained on "
+            f"EchoNet {result.sweep.data_kind} data; `Training mean` predicts the mean EchoNet "
+            "training label."
+        )
+    )
 
 # %% [markdown]
 # AdaCon states its relative improvements in the text only (`supremix.paper.paper_claims`):

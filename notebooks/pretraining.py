@@ -40,8 +40,8 @@ if importlib.util.find_spec("supremix") is None:
 # quotes only ranges of improvement per dataset.
 #
 # **What runs here.** For each architecture of `architectures` (those of Fig. 8 that
-# `supremix.models` builds: SFCN and ResNet-18 for UK Biobank; SFCN and MONAI's 3-D
-# DenseNet-121 for A4; 1D-ResNet and a TCN for HCP; see
+# `supremix.models` builds: SFCN, ResNet-18 and MONAI's 3-D ViT-B for UK Biobank; SFCN and
+# MONAI's 3-D DenseNet-121 for A4; 1D-ResNet and a TCN for HCP; see
 # `supremix.experiments.pretraining.ARCHITECTURES`), two settings:
 # **from scratch**, a Vanilla run of the architecture with an L1 loss, and **SupReMix
 # pretrained**, SupReMix pretraining of the same architecture followed by fine-tuning the whole
@@ -58,11 +58,29 @@ if importlib.util.find_spec("supremix") is None:
 # shows the protocol at work on data whose answer we know; it is **not** a reproduction.
 #
 # **Libraries, decided here.** Architectures a maintained library provides are built from it:
-# the 3-D DenseNet-121 from MONAI (the optional extra `medical`: `pip install
-# "supremix[medical]"`; without MONAI it is left out of `architectures = None`), ViT-B/16 from
-# torchvision (encoder `vit_b_16`, for square 2-D images, which no Fig. 8 panel has). The TCN
-# has no maintained implementation for this input and is written in `supremix.models`.
-# Global-Local Transformer, EchoGNN, EchoCotr, the bone-age networks and FiA-Net are not built.
+# the 3-D DenseNet-121 and UK Biobank's 3-D ViT-B from MONAI (the optional extra `medical`:
+# `pip install "supremix[medical]"`, which brings MONAI and einops, MONAI's ViT needing the
+# latter; without them they are left out of `architectures = None`), ViT-B/16 from
+# torchvision (encoder `vit_b_16`, for square 2-D images, which no Fig. 8 panel has). The 3-D
+# ViT-B reads the preset's 100³ crops in 20³ patches: 125 tokens, about as many as ViT-B/16
+# has on a 224² image, 16 not dividing 100. The TCN has no maintained implementation for this
+# input and is written in `supremix.models` (Bai et al.'s generic design; the paper cites Lea
+# et al. 2017 for its TCN). Global-Local Transformer, EchoGNN, EchoCotr, the bone-age
+# networks and FiA-Net are not built.
+#
+# **The baselines' own recipes, decided here.** The paper trains its task-specific baselines
+# "following their original training protocols" (§4.2). With `data_root`, each row trained
+# from scratch whose architecture has a published recipe follows it
+# (`supremix.experiments.architecture_recipes`, shown below with its source and what had to
+# be chosen): the 3-D DenseNet-121 Huang et al.'s ImageNet recipe (SGD, momentum 0.9, lr
+# 0.1 divided by 10 at epochs 30 and 60 of 90, weight decay 1e-4), ViT-B Dosovitskiy et
+# al.'s ImageNet-only recipe (Adam, lr 3e-3, weight decay 0.3, warm-up then cosine, 300
+# epochs), the TCN its authors' released code (Adam at 1e-3, constant, batch 8, 200 epochs).
+# The SupReMix rows keep the dataset's SupReMix preset, and SFCN, ResNet-18, 1D-ResNet,
+# EchoNet and the bone-age DenseNet train with the preset in both rows. An `epochs` or
+# `batch_size` given here replaces the recipes' too. On the phantom every row keeps the CPU preset's
+# short schedule: a 300-epoch recipe is no CPU check, so phantom rows say nothing about the
+# recipes.
 #
 # **The paper's numbers.** Fig. 8 is a chart and its values are not in `supremix.paper`; §5.4
 # states a range of improvements per dataset, shown after this run's table.
@@ -105,6 +123,23 @@ print(device_banner(device))
 # %%
 for architecture in architectures_for(dataset, architectures):
     display(Markdown(f"- **{architecture.name}**: {architecture.note}."))
+
+# %% [markdown]
+# The published recipes of the rows trained from scratch (used with `data_root` only): the
+# `TrainConfig` fields each sets, its source, and what the source leaves open or this package
+# cannot follow.
+
+# %%
+import pandas as pd
+
+from supremix.experiments.architecture_recipes import RECIPES
+
+pd.DataFrame(
+    {
+        name: {"source": r.source, **{k: str(v) for k, v in r.settings.items()}, "chosen": r.chosen}
+        for name, r in RECIPES.items()
+    }
+).fillna("")
 
 # %% [markdown]
 # ## Train every architecture from scratch and SupReMix pretrained

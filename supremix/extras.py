@@ -29,7 +29,7 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("tqdm", "tqdm"),
         ("nltk", "nltk"),
     ),
-    "medical": (("nibabel", "nibabel"), ("monai", "monai")),
+    "medical": (("nibabel", "nibabel"), ("monai", "monai"), ("einops", "einops")),
     "train": (
         ("torchvision", "torchvision"),
         ("sklearn", "scikit-learn"),

@@ -13,7 +13,9 @@ notebooks under *Experiments* call them.
   :mod:`~supremix.experiments.imbalanced`.
 * Ablations (seed 001 Tables 9-11, 15, 17-19): :mod:`~supremix.experiments.ablations`, with
   the tables' rows in :mod:`~supremix.experiments.ablation_specs`.
-* AdaCon (seed 003 Tables III, V, X, XII): :mod:`~supremix.experiments.adacon_schemes`.
+* AdaCon (seed 003 Tables III, V, VIII, X, XI, XII, XIII):
+  :mod:`~supremix.experiments.adacon_schemes` (rows: :mod:`~supremix.experiments.adacon_rows`;
+  CAMUS: :mod:`~supremix.experiments.adacon_camus`).
 """
 
 from ..extras import require

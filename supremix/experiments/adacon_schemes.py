@@ -1,26 +1,31 @@
-"""Seed 003's training schemes and regression-loss ablation (Tables III, V, X and XII).
+"""AdaCon's training schemes, regression losses and contrastive weight, and its external
+validation on CAMUS (AdaCon Tables III, V, VIII, X, XI, XII and XIII).
 
-Seed 003 (AdaCon) trains its contrastive branch together with the regression branch,
-``L = L_reg + gamma_con L_con`` (eq. (8), "multi-task"), and checks two choices on both of its
+AdaCon trains its contrastive branch together with the regression branch,
+``L = L_reg + gamma_con L_con`` (eq. (8), "multi-task"), and checks its choices on both of its
 datasets:
 
 * **Regression losses** (Tables III for BMD, X for EchoNet LVEF): L1, Huber and MSE, each
   alone (Vanilla) and with AdaCon multi-task. Huber's δ is in label units: 0.05 g/cm² for BMD,
   4 % for LVEF, "close to the MAE of our regression baselines" (§IV-A4, §IV-B4).
+* **The contrastive weight** (Table XI): ``gamma_con`` = 0.50, 0.75, 1.00 with MSE.
 * **Training schemes** (Tables V and XII): the N-pair loss, SupCon, the adaptive triplet loss
   and AdaCon, each trained two-stage (contrastive pretraining, then fine-tuning the whole
   network with the regression loss: ``protocol="finetune"``) and multi-task
   (``protocol="multitask"``), with the regression loss of the dataset's main runs (MSE for
   EchoNet, §IV-B1).
+* **Against Ouyang et al.** (Table VIII), and the same two models on CAMUS by image quality
+  (Table XIII, :mod:`supremix.experiments.adacon_camus`).
 
-The BMD tables (III, V) are of an in-house dataset we do not have: :func:`paper_reference`
-shows their numbers as references only. The EchoNet tables (X, XII) are run here, on the
-EchoNet phantom or, with a ``data_root``, on EchoNet-Dynamic: every row is a
-:class:`~supremix.experiments.sweep.Variant` of one :func:`~supremix.experiments.sweep.run_sweep`
-(settings of :func:`supremix.studies.study_config`, plus ``gamma_con`` = 0.75, seed 003
-Table XI's best and its EchoNet code's value). A run two rows share (Table X's "MSE + AdaCon"
-is Table XII's "AdaCon (multi-task)"; Table X's "MSE" is Table XII's regression baseline) is
-trained once.
+The rows are data (:mod:`supremix.experiments.adacon_rows`). The BMD tables (III, V) are of an
+in-house dataset we do not have: :func:`paper_reference` shows their numbers as references
+only. The EchoNet tables are run here, on the EchoNet phantom or, with a ``data_root``, on
+EchoNet-Dynamic: every row is a :class:`~supremix.experiments.sweep.Variant` of one
+:func:`~supremix.experiments.sweep.run_sweep` (settings of
+:func:`supremix.studies.study_config`, plus ``gamma_con`` = 0.75, Table XI's best and
+AdaCon's EchoNet code's value, except in Table XI's other rows). A run several rows share
+(Table X's "MSE + AdaCon" is Table XII's "AdaCon (multi-task)", Table XI's 0.75 row and
+Table VIII's and XIII's "AdaCon") is trained once.
 
 **Settings.** With a ``data_root`` the runs use AdaCon's own EchoNet recipe, preset
 ``echonet-adacon`` (:data:`supremix.train.presets.ADACON_ECHONET`: SGD with momentum 0.9, lr
@@ -30,18 +35,20 @@ loss runs at its code's scale s = 150 (``temperature`` 1/150) in every AdaCon ro
 ``gamma_con`` = 0.75 was tuned at (the loss at s = 1 is 150 times weaker against the regression
 loss). AdaCon starts from Kinetics-400 weights; ``kinetics=True`` loads torchvision's
 ``R2Plus1D_18_Weights.KINETICS400_V1`` (a download; the paper-size encoder only), off by
-default. Two-stage rows keep one learning rate for both stages (AdaCon §IV-B6 fine-tunes at
-1e-5 after pretraining at 1e-4).
+default. Two-stage rows fine-tune at a tenth of the pretraining rate (AdaCon §IV-B6: 1e-5
+after 1e-4; ``probe_lr_factor``) under every preset, and with AdaCon's preset (and its epochs)
+follow §IV-B6's schedule, 25 + 25 epochs with the rate divided by 10 at epochs 10 and 20.
 
-Seed 003 prints R² in percent; so do :meth:`AdaConSchemes.beside_paper`,
+AdaCon prints R² in percent; so do :meth:`AdaConSchemes.beside_paper`,
 :meth:`AdaConSchemes.arms` and :func:`paper_reference` (``"R2 (%)"``), for this run's numbers
 as for the paper's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import math
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,224 +56,56 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from supremix.analysis.figure import report_figure
-from supremix.paper import DATASETS, canonical_method, paper_results, reference_label
+from supremix.paper import reference_label
 from supremix.reporting import run_label
 
-from .sweep import PaperRow, Sweep, Variant, run_sweep
+from .adacon_camus import camus_sweep
+from .adacon_figure import adacon_schemes_figure
+from .adacon_rows import (
+    ARMS,
+    BASELINE,
+    BMD_TABLES,
+    CAMUS_TABLE,
+    DATASET,
+    GAMMA_CON,
+    GAMMA_TABLE,
+    KINETICS,
+    LOSS_TABLE,
+    METRICS,
+    PAPER_PRESET,
+    ROWS,
+    SCHEME_TABLE,
+    SEED,
+    SOTA_TABLE,
+    TABLES,
+    SchemeRow,
+    distinct_variants,
+    paper_reference,
+    run_key,
+    select_rows,
+    with_two_stage_schedule,
+)
+from .sweep import Sweep, run_sweep
 
-SEED = 3
-#: The dataset the runnable tables report (EchoNet-Dynamic, LVEF in %).
-DATASET = "echonet"
-#: Seed 003's EchoNet tables: regression losses (X) and training schemes (XII).
-LOSS_TABLE = "Table X"
-SCHEME_TABLE = "Table XII"
-TABLES = (LOSS_TABLE, SCHEME_TABLE)
-#: Table VIII: AdaCon against Ouyang et al.'s EchoNet (its R(2+1)D-18 with MSE, i.e. the
-#: regression baseline). Runnable on request (``tables``); it shares both runs with Table X.
-SOTA_TABLE = "Table VIII"
-#: The BMD tables (in-house data: references only), each the counterpart of an EchoNet table.
-BMD_TABLES = {"Table III": LOSS_TABLE, "Table V": SCHEME_TABLE}
-#: Metrics seed 003 reports in these tables (R² printed in percent).
-METRICS = ("MAE", "RMSE", "R2")
-#: Huber's δ in label units (seed 003 §IV-A4: 0.05 g/cm² for BMD; §IV-B4: 4 % for LVEF).
-HUBER_DELTA = {"bmd": 0.05, "echonet": 4.0}
-#: The preset of a run on the real data: AdaCon's own EchoNet recipe.
-PAPER_PRESET = "echonet-adacon"
-#: AdaCon's loss scale s = 1/t of its code (gamma_con was tuned at it), set in every AdaCon row.
-ADACON_LOSS: dict[str, Any] = {"temperature": 1.0 / 150.0}
-#: What ``kinetics=True`` adds: torchvision's Kinetics-400 weights for the R(2+1)D-18 encoder.
-KINETICS: dict[str, Any] = {"encoder_kwargs": {"pretrained": True}}
-#: gamma_con of every multi-task run: seed 003 Table XI's best on EchoNet (its code's value).
-GAMMA_CON = 0.75
-#: Seed 003's training schemes and the protocols that implement them.
-SCHEMES = {"two-stage": "finetune", "multi-task": "multitask"}
-#: Table XII's representation losses, in the table's order.
-SCHEME_METHODS = ("npair", "supcon", "triplet", "adacon")
-#: Every training method of the experiment (what ``methods`` may select).
-EXPERIMENT_METHODS = ("vanilla", *SCHEME_METHODS)
-#: Table X's regression losses: (``TrainConfig.regression_loss``, the seed's name), in order.
-REGRESSION_LOSSES = (("l1", "L1"), ("huber", "Huber"), ("mse", "MSE"))
-#: The regression loss of seed 003's EchoNet runs (§IV-B1), hence of Table XII.
-SCHEME_REGRESSION_LOSS = "mse"
-
-WITHOUT_ADACON, WITH_ADACON = "without AdaCon", "with AdaCon"
-#: The two arms each table compares, in the order the figure and :meth:`arms` show them.
-ARMS = {
-    LOSS_TABLE: (WITHOUT_ADACON, WITH_ADACON),
-    SCHEME_TABLE: tuple(SCHEMES),
-    SOTA_TABLE: (WITHOUT_ADACON, WITH_ADACON),
-}
-#: Label of Table XII's regression baseline (MSE alone; no row of Table XII, seed 003 Table IX).
-BASELINE = "Regression (MSE)"
-
-
-@dataclass(frozen=True)
-class SchemeRow:
-    """One row of Table X or XII: its :class:`Variant` (label, overrides, paper row), the
-    training ``method``, and its place in the comparison: the ``group`` it belongs to (a
-    regression loss, or a representation loss) and its ``arm`` in that group (one of
-    :data:`ARMS`; ``""`` for the regression baseline shown beside Table XII)."""
-
-    variant: Variant
-    method: str
-    group: str
-    arm: str
-
-    @property
-    def label(self) -> str:
-        return self.variant.label
-
-
-def _regression(kind: str) -> dict[str, Any]:
-    changes: dict[str, Any] = {"regression_loss": kind}
-    if kind == "huber":
-        changes["huber_delta"] = HUBER_DELTA[DATASET]
-    return changes
-
-
-def loss_rows() -> tuple[SchemeRow, ...]:
-    """Table X: each regression loss alone (Vanilla) and with AdaCon multi-task."""
-    rows = []
-    for kind, name in REGRESSION_LOSSES:
-        setting = f"δ={HUBER_DELTA[DATASET]:g}" if kind == "huber" else ""
-        label = f"{name} (δ = {HUBER_DELTA[DATASET]:g})" if kind == "huber" else name
-        plain = Variant(
-            label,
-            {"method": "vanilla", **_regression(kind)},
-            PaperRow(f"{name} regression", setting),
-        )
-        adacon = Variant(
-            f"{label} + AdaCon",
-            {"method": "adacon", "protocol": "multitask", **_regression(kind), **ADACON_LOSS},
-            PaperRow(f"{name} regression + AdaCon", setting),
-        )
-        rows += [
-            SchemeRow(plain, "vanilla", label, WITHOUT_ADACON),
-            SchemeRow(adacon, "adacon", label, WITH_ADACON),
-        ]
-    return tuple(rows)
-
-
-def scheme_rows() -> tuple[SchemeRow, ...]:
-    """Table XII: each representation loss two-stage and multi-task (MSE regression), then the
-    MSE regression baseline (no row of Table XII; seed 003 compares with it in the text)."""
-    rows = []
-    for method in SCHEME_METHODS:
-        name = canonical_method(method)
-        for scheme, protocol in SCHEMES.items():
-            variant = Variant(
-                f"{name} ({scheme})",
-                {
-                    "method": method,
-                    "protocol": protocol,
-                    **_regression(SCHEME_REGRESSION_LOSS),
-                    **(ADACON_LOSS if method == "adacon" else {}),
-                },
-                PaperRow(name, scheme),
-            )
-            rows.append(SchemeRow(variant, method, name, scheme))
-    baseline = Variant(BASELINE, {"method": "vanilla", **_regression(SCHEME_REGRESSION_LOSS)})
-    rows.append(SchemeRow(baseline, "vanilla", BASELINE, ""))
-    return tuple(rows)
-
-
-def sota_rows() -> tuple[SchemeRow, ...]:
-    """Table VIII: Ouyang et al.'s model (R(2+1)D-18 regressed with MSE: a Vanilla run) and
-    AdaCon multi-task with MSE; the same runs as Table X's "MSE" and "MSE + AdaCon"."""
-    mse = _regression(SCHEME_REGRESSION_LOSS)
-    group = "R(2+1)D-18, MSE"
-    return (
-        SchemeRow(
-            Variant("Ouyang et al.", {"method": "vanilla", **mse}, PaperRow("Ouyang et al.")),
-            "vanilla",
-            group,
-            WITHOUT_ADACON,
-        ),
-        SchemeRow(
-            Variant(
-                "AdaCon",
-                {"method": "adacon", "protocol": "multitask", **mse, **ADACON_LOSS},
-                PaperRow("AdaCon"),
-            ),
-            "adacon",
-            group,
-            WITH_ADACON,
-        ),
-    )
-
-
-#: The rows of each runnable table.
-ROWS: dict[str, tuple[SchemeRow, ...]] = {
-    LOSS_TABLE: loss_rows(),
-    SCHEME_TABLE: scheme_rows(),
-    SOTA_TABLE: sota_rows(),
-}
-
-
-def select_rows(
-    tables: Sequence[str] = TABLES, methods: Sequence[str] | None = None
-) -> dict[str, list[SchemeRow]]:
-    """The rows to run of each of ``tables``: all, or those whose training method is in
-    ``methods`` (some of :data:`EXPERIMENT_METHODS`)."""
-    tables = list(tables)
-    unknown = [t for t in tables if t not in ROWS]
-    if unknown or not tables:
-        bmd = [t for t in unknown if t in BMD_TABLES]
-        hint = f" ({', '.join(bmd)}: BMD, references only: paper_reference)" if bmd else ""
-        raise ValueError(
-            f"unknown or no tables {unknown or tables}{hint}; expected some of {', '.join(ROWS)}"
-        )
-    if methods is not None:
-        methods = list(methods)
-        wrong = [m for m in methods if m not in EXPERIMENT_METHODS]
-        if wrong or not methods:
-            raise ValueError(
-                f"unknown or no methods {wrong or methods}; expected some of "
-                f"{', '.join(EXPERIMENT_METHODS)}"
-            )
-    selected = {}
-    for table in dict.fromkeys(tables):
-        rows = [r for r in ROWS[table] if methods is None or r.method in methods]
-        if not any(r.arm for r in rows):
-            raise ValueError(f"methods {methods} select no row of seed 003 {table}")
-        selected[table] = rows
-    return selected
-
-
-def _run_key(variant: Variant) -> tuple[tuple[str, Any], ...]:
-    return tuple(sorted(variant.overrides.items()))
-
-
-def distinct_variants(rows: Mapping[str, Sequence[SchemeRow]]) -> list[Variant]:
-    """One variant per distinct configuration among ``rows``, labelled by the first row that
-    needs it (so a run shared by two tables is trained once)."""
-    variants: dict[tuple[tuple[str, Any], ...], Variant] = {}
-    for table_rows in rows.values():
-        for row in table_rows:
-            variants.setdefault(_run_key(row.variant), row.variant)
-    return list(variants.values())
-
-
-def paper_reference(table: str) -> pd.DataFrame:
-    """Seed 003's ``table`` as printed (any of Tables III, V, X, XII): one row per (printed
-    label, setting) in the table's order, columns ``MAE``, ``RMSE`` and ``R2 (%)``; the column
-    axis names the source. Tables III and V are BMD (g/cm²) on an in-house dataset:
-    references, never reproduced here."""
-    if table not in (*BMD_TABLES, *TABLES):
-        raise ValueError(
-            f"no table {table!r} in this experiment; expected one of "
-            f"{', '.join([*BMD_TABLES, *TABLES])}"
-        )
-    numbers = paper_results(seed=SEED, table=table)
-    order = list(dict.fromkeys(zip(numbers["label"], numbers["setting"], strict=True)))
-    wide = numbers.pivot(index=["label", "setting"], columns="metric", values="value")
-    wide = wide.reindex(pd.MultiIndex.from_tuples(order, names=["row", "setting"]))
-    wide = wide[list(METRICS)].rename(columns={"R2": "R2 (%)"})
-    wide.columns.name = f"paper ({reference_label(SEED, table)})"
-    return wide
+__all__ = [
+    "BASELINE",
+    "BMD_TABLES",
+    "CAMUS_TABLE",
+    "GAMMA_CON",
+    "GAMMA_TABLE",
+    "LOSS_TABLE",
+    "ROWS",
+    "SCHEME_TABLE",
+    "SOTA_TABLE",
+    "TABLES",
+    "AdaConSchemes",
+    "adacon_schemes_figure",
+    "distinct_variants",
+    "paper_reference",
+    "run_adacon_schemes",
+    "select_rows",
+]
 
 
 @dataclass
@@ -274,12 +113,14 @@ class AdaConSchemes:
     """The runs of :func:`run_adacon_schemes` and the views the notebook shows.
 
     ``sweep`` holds every distinct run, labelled by the first row needing it; ``rows`` the
-    rows of each table run. :meth:`table_sweep` is the :class:`Sweep` of one table, every row
-    under its own label.
+    rows of each table run; ``camus`` Table XIII's rows evaluated on CAMUS where it was run.
+    :meth:`table_sweep` is the :class:`Sweep` of one table, every row under its own label.
     """
 
     sweep: Sweep
     rows: dict[str, list[SchemeRow]]
+    camus: Sweep | None = None
+    camus_subsets: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     @property
     def tables(self) -> list[str]:
@@ -294,21 +135,30 @@ class AdaConSchemes:
         """The sweep of ``table``: its rows as variants, each with the runs of its
         configuration relabelled to the row."""
         rows = self._rows(table)
-        owner = {_run_key(v): v.label for v in self.sweep.variants}
+        if table == CAMUS_TABLE and self.camus is not None:
+            return self.camus
+        owner = {run_key(v): v.label for v in self.sweep.variants}
         runs = [
             dataclasses.replace(run, label=row.label)
             for row in rows
-            for run in self.sweep.variant_runs(owner[_run_key(row.variant)])
+            for run in self.sweep.variant_runs(owner[run_key(row.variant)])
         ]
         return dataclasses.replace(self.sweep, variants=[r.variant for r in rows], runs=runs)
 
     def beside_paper(self, table: str, *, mean_predictor: bool = True) -> pd.DataFrame:
-        """Mean and std over seeds of MAE, RMSE and R² beside seed 003's ``table``; R² of
-        both in percent (metric ``"R2 (%)"``), as the seed prints it."""
-        frame = self.table_sweep(table).beside_paper(
-            SEED, table, metrics=METRICS, mean_predictor=mean_predictor
+        """Mean and std over seeds of MAE, RMSE and R² beside AdaCon's ``table``; R² of
+        both in percent (metric ``"R2 (%)"``), as AdaCon prints it. Table XIII: on CAMUS, per
+        quality class and overall (``subset``)."""
+        sweep = self.table_sweep(table)
+        subsets = None
+        if table == CAMUS_TABLE:
+            if self.camus is None:
+                raise ValueError(f"{table} has no CAMUS evaluation in this result")
+            subsets = self.camus_subsets
+        frame = sweep.beside_paper(
+            SEED, table, metrics=METRICS, subsets=subsets, mean_predictor=mean_predictor
         )
-        ours = run_label(self.sweep.data_kind)
+        ours = run_label(sweep.data_kind)
         r2 = frame.index.get_level_values("metric") == "R2"
         frame.loc[r2, [ours, f"{ours} std"]] *= 100.0
         return frame.rename(index={"R2": "R2 (%)"}, level="metric")
@@ -321,6 +171,11 @@ class AdaConSchemes:
         percent."""
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
+        if table not in ARMS:
+            raise ValueError(
+                f"{table} compares no two arms; arms exist for {', '.join(ARMS)} "
+                "(beside_paper shows every table)"
+            )
         first, second = ARMS[table]
         sweep = self.table_sweep(table)
         means = sweep.table([metric])[metric] * (100.0 if metric == "R2" else 1.0)
@@ -402,6 +257,7 @@ def run_adacon_schemes(
     probe_epochs: int | None = None,
     batch_size: int | None = None,
     data_root: str | Path | None = None,
+    camus_root: str | Path | None = None,
     device: str = "auto",
     smoke: bool = False,
     overrides: Mapping[str, Any] | None = None,
@@ -409,7 +265,7 @@ def run_adacon_schemes(
     cpu_threads: int | None = 1,
     kinetics: bool = False,
 ) -> AdaConSchemes:
-    """Train the rows of ``tables`` (Tables X and XII; those of ``methods`` only, see
+    """Train the rows of ``tables`` (some of :data:`ROWS`; those of ``methods`` only, see
     :func:`select_rows`) on EchoNet: the phantom, or the real data under ``data_root``.
 
     Every distinct configuration is trained once per seed by
@@ -417,79 +273,54 @@ def run_adacon_schemes(
     ``overrides``; the other arguments are run_sweep's. Two-stage runs pretrain for ``epochs``
     and fine-tune for ``probe_epochs``; multi-task and Vanilla runs train for ``epochs``.
     ``preset`` ``None`` is :data:`PAPER_PRESET` with a ``data_root`` (else ``echonet-cpu``);
-    ``kinetics`` starts the encoder from Kinetics-400 weights (:data:`KINETICS`).
+    with :data:`PAPER_PRESET`, no ``epochs``/``probe_epochs`` and no ``smoke``, two-stage
+    rows follow AdaCon's two-stage schedule (:func:`with_two_stage_schedule`). ``kinetics``
+    starts the encoder from Kinetics-400 weights (:data:`KINETICS`). Table XIII evaluates the
+    trained models on CAMUS under ``camus_root`` (``None``: the CAMUS phantom; given with
+    ``data_root`` only, so that real and phantom data never mix); its runs' checkpoints are
+    read back from ``out_dir`` (``None``: a temporary folder).
     """
     rows = select_rows(tables, methods)
+    if CAMUS_TABLE in rows and (data_root is None) != (camus_root is None):
+        given, missing = (
+            ("data_root", "camus_root") if camus_root is None else ("camus_root", "data_root")
+        )
+        raise ValueError(
+            f"{CAMUS_TABLE} with {given} needs {missing} too: models trained on real EchoNet "
+            "are evaluated on real CAMUS, phantom ones on the CAMUS phantom"
+        )
+    if GAMMA_TABLE in rows and "gamma_con" in (overrides or {}):
+        raise ValueError(
+            f"overrides set gamma_con, which {GAMMA_TABLE} varies; leave it out of overrides"
+        )
     if preset is None and data_root is not None:
         preset = PAPER_PRESET
+    if preset == PAPER_PRESET and epochs is None and probe_epochs is None and not smoke:
+        rows = with_two_stage_schedule(rows)
     extra = dict(KINETICS) if kinetics else {}
-    sweep = run_sweep(
-        DATASET,
-        distinct_variants(rows),
-        seeds=seeds,
-        preset=preset,
-        epochs=epochs,
-        probe_epochs=probe_epochs,
-        batch_size=batch_size,
-        data_root=data_root,
-        device=device,
-        smoke=smoke,
-        overrides={"gamma_con": GAMMA_CON, **extra, **dict(overrides or {})},
-        out_dir=out_dir,
-        cpu_threads=cpu_threads,
-    )
-    return AdaConSchemes(sweep=sweep, rows=rows)
-
-
-def adacon_schemes_figure(result: AdaConSchemes, metric: str = "MAE") -> Figure:
-    """One column per table run: this run's ``metric`` per group and arm (bars: mean over
-    seeds, whiskers: sample sd) above the paper's numbers for the same rows; in this run's
-    panels the regression baseline of Table XII is a dashed line and predicting the training
-    mean a dotted one. R² in percent."""
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
-    tables = result.tables
-    figure = report_figure(figsize=(5.2 * len(tables), 6.4), layout="constrained")
-    axes = figure.subplots(2, len(tables), squeeze=False)
-    unit = "%" if metric == "R2" else DATASETS[DATASET][1]
-    scale = 100.0 if metric == "R2" else 1.0
-    colours = ("tab:gray", "tab:blue")
-    for column, table in enumerate(tables):
-        sweep = result.table_sweep(table)
-        means = sweep.table([metric])
-        paper = sweep.paper_numbers(SEED, table)
-        paper = paper[paper["metric"] == metric].set_index("variant")["value"]
-        rows = result.rows[table]
-        groups = list(dict.fromkeys(r.group for r in rows if r.arm))
-        for line, (ax, title) in enumerate(
-            zip(
-                axes[:, column],
-                (run_label(sweep.data_kind), f"paper ({reference_label(SEED, table)})"),
-                strict=True,
+    variants = distinct_variants(rows)
+    with contextlib.ExitStack() as stack:
+        if out_dir is None and CAMUS_TABLE in rows:
+            out_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="adacon-"))
+        sweep = run_sweep(
+            DATASET,
+            variants,
+            seeds=seeds,
+            preset=preset,
+            epochs=epochs,
+            probe_epochs=probe_epochs,
+            batch_size=batch_size,
+            data_root=data_root,
+            device=device,
+            smoke=smoke,
+            overrides={"gamma_con": GAMMA_CON, **extra, **dict(overrides or {})},
+            out_dir=out_dir,
+            cpu_threads=cpu_threads,
+        )
+        result = AdaConSchemes(sweep=sweep, rows=rows)
+        if CAMUS_TABLE in rows:
+            assert out_dir is not None
+            result.camus, result.camus_subsets = camus_sweep(
+                sweep, rows[CAMUS_TABLE], out_dir, camus_root=camus_root, smoke=smoke
             )
-        ):
-            for offset, (arm, colour) in enumerate(zip(ARMS[table], colours, strict=True)):
-                labels = {r.group: r.label for r in rows if r.arm == arm}
-                x = [i + (offset - 0.5) * 0.38 for i, g in enumerate(groups) if g in labels]
-                names = [labels[g] for g in groups if g in labels]
-                if line == 0:
-                    heights = [means.loc[n, metric] * scale for n in names]
-                    errors = [means.loc[n, f"{metric} std"] * scale for n in names]
-                    errors = None if all(math.isnan(e) for e in errors) else errors
-                else:
-                    heights, errors = [paper[n] for n in names], None
-                ax.bar(x, heights, width=0.36, color=colour, yerr=errors, capsize=3, label=arm)
-            if line == 0:
-                for row in rows:
-                    if not row.arm:
-                        level = means.loc[row.label, metric] * scale
-                        ax.axhline(level, color="k", linestyle="--", linewidth=1, label=row.label)
-                floor = sweep.mean_predictor_metrics()[metric] * scale
-                ax.axhline(floor, color="tab:red", linestyle=":", label="training mean")
-            ax.set_xticks(np.arange(len(groups)), groups, rotation=15)
-            ax.set_ylabel(f"{metric} ({unit})" if unit else metric)
-            ax.set_title(f"{table}: {title}" if line == 0 else title, fontsize=10)
-            low, high = ax.get_ylim()
-            ax.set_ylim(low, high + 0.35 * (high - low))
-            ax.legend(fontsize=8, loc="upper center", ncol=2)
-    return figure
+    return result

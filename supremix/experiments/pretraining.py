@@ -13,6 +13,14 @@ architecture with the same regression loss.
 :data:`ARCHITECTURES` lists the architectures of Fig. 8 that :mod:`supremix.models` builds,
 per dataset, with the small CPU size a phantom run uses. Fig. 8 is a chart: its values are
 not in :mod:`supremix.paper`, so this experiment has no paper column.
+
+**Baselines' recipes.** The paper's task-specific baselines follow "their original training
+protocols" (§4.2). On real data the rows trained directly use their architecture's published
+recipe where :data:`~supremix.experiments.architecture_recipes.RECIPES` has one (3D DenseNet,
+ViT-B, TCN: optimiser, learning rate, schedule, epochs), the SupReMix rows the dataset's
+SupReMix preset; the other architectures train with the preset in both rows. Phantom runs
+keep the ``-cpu`` preset's CPU-scale schedule for every row (:func:`pretraining_variants`
+with ``recipes=False``).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from matplotlib.figure import Figure
 from supremix.analysis.figure import report_figure
 from supremix.paper import HIGHER_IS_BETTER
 
+from .architecture_recipes import RECIPES
 from .settings import study_config
 from .sweep import Sweep, Variant, run_sweep
 
@@ -53,12 +62,12 @@ class Architecture:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     cpu_kwargs: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""
-    requires: str = ""  # an optional package the encoder needs (left out when missing)
+    requires: tuple[str, ...] = ()  # optional packages the encoder needs (left out if missing)
 
     @property
     def available(self) -> bool:
-        """Whether the package the encoder needs (``requires``) is installed."""
-        return not self.requires or importlib.util.find_spec(self.requires) is not None
+        """Whether the packages the encoder needs (``requires``) are installed."""
+        return all(importlib.util.find_spec(name) is not None for name in self.requires)
 
     def overrides(self, model_size: str) -> dict[str, Any]:
         """The TrainConfig fields that select this encoder at ``model_size``."""
@@ -112,22 +121,34 @@ _DENSENET_3D = Architecture(
     cpu_kwargs={"width": 8, "init_features": 16, "block_config": (2, 2, 2, 2)},
     note="MONAI's 3-D DenseNet-121 (seed 001 [55]); the optional extra 'medical'; CPU size: "
     "growth rate 8, two layers per block",
-    requires="monai",
+    requires=("monai",),
+)
+_VIT_3D = Architecture(
+    "ViT-B",
+    "vit3d",
+    "vit3d",
+    kwargs={"img_size": (100, 100, 100), "patch_size": 20},
+    cpu_kwargs={"img_size": (32, 32, 32), "patch_size": 8, "width": 32, "depth": 2},
+    note="MONAI's 3-D ViT at ViT-B's size on the preset's 100^3 crops with 20^3 patches (125 "
+    "tokens, as many as ViT-B/16 has on 224x224 images; 16 does not divide 100); the optional "
+    "extra 'medical'; CPU size: width 32, two layers, 8^3 patches of 32^3 volumes",
+    requires=("monai", "einops"),
 )
 _TCN = Architecture(
     "TCN",
     "tcn",
     "tcn",
     cpu_kwargs={"width": 16, "depth": 3},
-    note="temporal convolutional network (Bai et al. 2018; seed 001 [49]): four blocks of 128 "
-    "channels, dilations 1-8; CPU size: three blocks of 16",
+    note="temporal convolutional network of Bai et al. 2018's design (the paper cites Lea et al. "
+    "2017 [49]): four blocks of 128 channels, dilations 1-8; CPU size: three blocks of 16",
 )
 
 #: Dataset -> the architectures of Fig. 8's panel that this package builds. torchvision's
 #: ViT-B/16 (encoder ``vit_b_16``) is buildable too but takes square 2-D images only, which no
-#: Fig. 8 panel has (UK Biobank's ViT-B is 3-D, HCP's ViT reads time series).
+#: Fig. 8 panel has (UK Biobank's ViT-B is 3-D: MONAI's ``vit3d``; HCP's ViT reads time
+#: series).
 ARCHITECTURES: dict[str, tuple[Architecture, ...]] = {
-    "ukb": (_SFCN, _RESNET18_3D),
+    "ukb": (_SFCN, _RESNET18_3D, _VIT_3D),
     "a4": (_SFCN, _DENSENET_3D),
     "hcp": (_RESNET_1D, _TCN),
     "echonet": (_ECHONET,),
@@ -166,18 +187,25 @@ def pretraining_variants(
     model_size: str,
     architectures: Sequence[str] | None = None,
     methods: Sequence[str] | None = None,
+    recipes: bool = False,
+    keep: Sequence[str] = (),
 ) -> list[Variant]:
     """One variant per (architecture, setting of :data:`SETTINGS`); ``methods`` picks the
-    settings (``"vanilla"``, ``"supremix"``; ``None``: both)."""
+    settings (``"vanilla"``, ``"supremix"``; ``None``: both). With ``recipes`` each row
+    trained directly follows its architecture's published recipe (:data:`RECIPES`, where it
+    has one), except for the fields in ``keep`` (e.g. ``epochs``), which the caller sets."""
     methods = list(SETTINGS if methods is None else methods)
     unknown = [m for m in methods if m not in SETTINGS]
     if unknown or not methods:
         raise ValueError(f"methods must be some of {', '.join(SETTINGS)}, got {methods}")
-    return [
-        Variant(variant_label(a.name, m), {**SETTINGS[m], **a.overrides(model_size)})
-        for a in architectures_for(dataset, architectures)
-        for m in methods
-    ]
+    variants = []
+    for a in architectures_for(dataset, architectures):
+        for m in methods:
+            recipe = RECIPES.get(a.name) if recipes and m == "vanilla" else None
+            extra = {} if recipe is None else recipe.overrides(keep=keep)
+            overrides = {**SETTINGS[m], **a.overrides(model_size), **extra}
+            variants.append(Variant(variant_label(a.name, m), overrides))
+    return variants
 
 
 def run_pretraining(
@@ -196,12 +224,26 @@ def run_pretraining(
     out_dir: str | Path | None = None,
 ) -> Sweep:
     """Train :func:`pretraining_variants` on ``dataset`` (seed 001 §5.4): the architectures at
-    the preset's model size (the paper's with ``data_root``, the CPU size on a phantom).
+    the preset's model size (the paper's with ``data_root``, the CPU size on a phantom); on
+    real data the rows trained directly follow their architecture's published recipe
+    (:data:`RECIPES`; ``epochs`` or ``batch_size`` given, or ``smoke``, replace the recipe's).
     ``probe_epochs`` is the fine-tuning length after pretraining. Other arguments:
     :func:`~.sweep.run_sweep`."""
     _, config = study_config(dataset, preset=preset, data_root=data_root, smoke=smoke)
     variants = pretraining_variants(
-        dataset, model_size=config.model_size, architectures=architectures, methods=methods
+        dataset,
+        model_size=config.model_size,
+        architectures=architectures,
+        methods=methods,
+        recipes=data_root is not None,
+        keep=[
+            name
+            for name, given in (
+                ("epochs", epochs is not None or smoke),
+                ("batch_size", batch_size is not None),
+            )
+            if given
+        ],
     )
     return run_sweep(
         dataset,

@@ -24,10 +24,11 @@ densenet121_2d  densenet2d at the DenseNet-121 size       (B, 1, H, W)          
 vit2d           torchvision ViT (§5.4)                    (B, C, H, W)          no
 vit_b_16        vit2d at the ViT-B/16 size                (B, C, 224, 224)      no
 densenet121_3d  MONAI 3-D DenseNet-121 (A4, §5.4)         (B, C, D, H, W)       no
+vit3d           MONAI 3-D ViT, ViT-B size (UKB, §5.4)     (B, C, D, H, W)       no
 tcn             temporal convolutional network (HCP)      (B, C, T)             no
 =============== ========================================= ===================== ==========
 
-``densenet121_3d`` needs MONAI, the optional extra ``medical``
+``densenet121_3d`` needs MONAI, ``vit3d`` MONAI and einops: the optional extra ``medical``
 (:mod:`supremix.models.task_specific`).
 
 (*) only at the DenseNet-121 size. (**) word vectors that the dataset passes as ``vectors``
@@ -48,7 +49,13 @@ from ..data.base import MODALITIES
 from .mlp import MLP_HIDDEN, MLPEncoder
 from .resnet import resnet
 from .sfcn import SFCN, sfcn_channels
-from .task_specific import build_densenet121_3d, build_tcn, build_vit2d, build_vit_b_16
+from .task_specific import (
+    build_densenet121_3d,
+    build_tcn,
+    build_vit2d,
+    build_vit3d,
+    build_vit_b_16,
+)
 from .text import PAPER_SIZE, BiLSTMPairEncoder
 from .torchvision_encoders import densenet_2d, r2plus1d_18_video, resnet50_2d
 
@@ -240,6 +247,7 @@ ENCODERS: dict[str, EncoderEntry] = {
     "vit2d": EncoderEntry(build_vit2d, "torchvision Vision Transformer (§5.4)"),
     "vit_b_16": EncoderEntry(build_vit_b_16, "torchvision ViT-B/16 (§5.4)"),
     "densenet121_3d": EncoderEntry(build_densenet121_3d, "MONAI 3-D DenseNet-121, A4 (§5.4)"),
+    "vit3d": EncoderEntry(build_vit3d, "MONAI 3-D Vision Transformer, UK Biobank (§5.4)"),
     "tcn": EncoderEntry(build_tcn, "temporal convolutional network, HCP (§5.4)"),
 }
 

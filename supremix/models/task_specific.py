@@ -10,10 +10,15 @@ provides one, it is built from there rather than written here:
   paper's "3D DenseNet" [55] for A4), its final linear layer dropped (1024 features). MONAI is
   the optional extra ``medical`` (``pip install supremix[medical]``); without it the builder
   says so.
-* ``tcn``: a temporal convolutional network (Bai, Kolter and Koltun 2018; the paper's TCN [49]
-  for HCP): residual blocks of two dilated causal 1-D convolutions (dilation doubling per
-  block, kernel 3, weight-normalised, ReLU, dropout), ROIs as input channels, then an average
-  over time. No maintained library ships one for this input, so it is written here.
+* ``vit3d``: MONAI's Vision Transformer (``monai.networks.nets.ViT``) on volumes, ViT-B's
+  size by default (12 layers, 12 heads, width 768, MLP 3072; the paper's "ViT-B" for UK
+  Biobank), its class token (after the final norm) as the output. It needs MONAI and einops,
+  both in the optional extra ``medical``.
+* ``tcn``: a temporal convolutional network for HCP (the paper cites Lea et al. 2017 [49] for
+  its TCN; this one is the generic design of Bai, Kolter and Koltun 2018): residual blocks of
+  two dilated causal 1-D convolutions (dilation doubling per block, kernel 3, weight-normalised,
+  ReLU, dropout), ROIs as input channels, then an average over time. No maintained library ships
+  one for this input, so it is written here.
 """
 
 from __future__ import annotations
@@ -95,6 +100,61 @@ def densenet121_3d(in_channels: int = 1, **kwargs) -> nn.Module:
     return model
 
 
+class ViT3DFeatures(nn.Module):
+    """MONAI's ``ViT`` returning its class token, ``(B, hidden_size)``."""
+
+    def __init__(self, vit: nn.Module, hidden_size: int):
+        super().__init__()
+        vit.classification_head = nn.Identity()
+        self.vit = vit
+        self.out_dim = hidden_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.vit(x)[0]
+
+
+def vit_3d(
+    in_channels: int = 1,
+    *,
+    img_size: Sequence[int],
+    patch_size: int | Sequence[int] = 16,
+    hidden_size: int = 768,
+    mlp_dim: int | None = None,
+    num_layers: int = 12,
+    num_heads: int = 12,
+) -> nn.Module:
+    """MONAI's 3-D ViT (ViT-B by default) on volumes of ``img_size``, which ``patch_size`` must
+    divide; ``out_dim`` ``hidden_size``."""
+    try:
+        import einops  # noqa: F401  (MONAI's ViT imports it lazily; fail here, clearly)
+        from monai.networks.nets import ViT
+    except ImportError as error:
+        raise ImportError(
+            "vit3d is MONAI's ViT, which needs MONAI and einops; install the optional extra "
+            "'medical' (pip install 'supremix[medical]')"
+        ) from error
+    sizes = tuple(img_size)
+    patches = (patch_size,) * len(sizes) if isinstance(patch_size, int) else tuple(patch_size)
+    if len(sizes) != 3 or any(s % p for s, p in zip(sizes, patches, strict=True)):
+        raise ValueError(
+            f"vit3d: img_size {sizes} must be three sizes, each a multiple of patch_size "
+            f"{patches}; crop the volumes or change patch_size"
+        )
+    vit = ViT(
+        in_channels=in_channels,
+        img_size=sizes,
+        patch_size=patches,
+        hidden_size=hidden_size,
+        mlp_dim=mlp_dim or 4 * hidden_size,
+        num_layers=num_layers,
+        num_heads=num_heads,
+        classification=True,
+        num_classes=1,
+        spatial_dims=3,
+    )
+    return ViT3DFeatures(vit, hidden_size)
+
+
 class TemporalBlock(nn.Module):
     """Two dilated causal convolutions with a residual connection (Bai et al. 2018, Fig. 1)."""
 
@@ -172,6 +232,19 @@ def build_vit_b_16(
     if width is not None or depth is not None:
         raise ValueError("encoder 'vit_b_16' has a fixed size; use 'vit2d' for other sizes")
     return vit_2d(in_channels, image_size=image_size, **VIT_B_16, mlp_dim=VIT_B_16_MLP)
+
+
+def build_vit3d(
+    *, in_channels: int, width: int | None, depth: int | None, pretrained: bool, **kwargs
+) -> nn.Module:
+    """Registry builder ``vit3d`` (MONAI): ``width`` is the token width (768), ``depth`` the
+    number of layers (12); ``img_size`` (required), ``patch_size``, ``num_heads`` as keywords."""
+    _no_weights("vit3d", pretrained)
+    hidden = 768 if width is None else width
+    kwargs.setdefault("num_heads", max(1, hidden // 64))
+    return vit_3d(
+        in_channels, hidden_size=hidden, num_layers=12 if depth is None else depth, **kwargs
+    )
 
 
 def build_densenet121_3d(

@@ -28,6 +28,12 @@ cache (:class:`supremix.data.cache.CachedDataset`; items are bit-identical).
 falls by ``lr_decay_factor`` every that many epochs of a stage (AdaCon: 0.1 every 15 epochs)
 after the warm-up, instead of the cosine decay (``None``).
 
+``probe_lr_factor``: the learning rate (and ``min_lr``) of the stage after contrastive
+pretraining (probe or fine-tuning) is ``lr * probe_lr_factor``; its schedule restarts from it.
+AdaCon's two-stage scheme fine-tunes 10 times lower than it pretrains (its §IV-A6: 1e-2 then
+1e-3 for BMD; §IV-B6: 1e-4 then 1e-5 for EchoNet): ``0.1``. The SupReMix paper's probe uses
+the pretraining rate (App. C.1.2): ``1.0``, the default.
+
 ``probe_batch_size``: the batch of the stage after contrastive pretraining (probe or
 fine-tuning); ``None``: ``batch_size``. With it, ``batch_size`` is the contrastive batch only
 (the SupReMix paper's Table 15 varies that batch, and the probe's stays fixed).
@@ -150,6 +156,7 @@ class TrainConfig:
     momentum: float = 0.9
     lr_decay_every: int | None = None
     lr_decay_factor: float = 0.1
+    probe_lr_factor: float = 1.0
     # losses (seed 001 Table 13; seed 003 eq. (8))
     temperature: float = 1.0
     rnc_temperature: float = 2.0
@@ -275,6 +282,13 @@ class TrainConfig:
             _positive("lr_decay_every", self.lr_decay_every)
         if not 0.0 < self.lr_decay_factor <= 1.0:
             raise ValueError(f"lr_decay_factor must be in (0, 1], got {self.lr_decay_factor}")
+        _positive("probe_lr_factor", self.probe_lr_factor)
+        if self.probe_lr_factor != 1.0 and not self.has_second_stage:
+            raise ValueError(
+                f"probe_lr_factor={self.probe_lr_factor} scales the learning rate of the stage "
+                f"after contrastive pretraining, which method {self.method!r} with protocol "
+                f"{self.protocol!r} does not have; leave it 1.0"
+            )
         if self.probe_batch_size is not None:
             _positive("probe_batch_size", self.probe_batch_size)
             if not self.has_second_stage:

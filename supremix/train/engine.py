@@ -307,7 +307,7 @@ class _Run:
         steps = len(loader)
         optimizer = build_optimizer(
             self.model,
-            lr=config.lr,
+            lr=stage.lr,
             weight_decay=config.weight_decay,
             betas=config.betas,
             eps=config.eps,
@@ -319,8 +319,8 @@ class _Run:
             optimizer,
             warmup_steps=stage.warmup_epochs * steps,
             total_steps=stage.epochs * steps,
-            lr=config.lr,
-            min_lr=config.min_lr,
+            lr=stage.lr,
+            min_lr=stage.min_lr,
             decay_every_steps=every,
             decay_factor=config.lr_decay_factor,
         )

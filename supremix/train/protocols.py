@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,11 +50,14 @@ ContrastiveLoss = Callable[
 
 @dataclass(frozen=True)
 class Stage:
-    """One optimisation stage: what it trains and which losses it uses."""
+    """One optimisation stage: what it trains, its peak and final learning rates (``lr``,
+    ``min_lr``) and which losses it uses."""
 
     name: str
     epochs: int
     warmup_epochs: int
+    lr: float
+    min_lr: float
     contrastive: bool
     regression: bool
     train_encoder: bool
@@ -62,9 +66,15 @@ class Stage:
 
 
 def plan_stages(config: TrainConfig) -> list[Stage]:
-    """The stages of ``config``'s protocol, in order."""
+    """The stages of ``config``'s protocol, in order; the stage after contrastive pretraining
+    runs at ``lr * probe_lr_factor`` (AdaCon's two-stage scheme: 10 times lower)."""
     head = uses_projection_head(config)
-    first = {"epochs": config.epochs, "warmup_epochs": config.warmup_epochs}
+    first: dict[str, Any] = {
+        "epochs": config.epochs,
+        "warmup_epochs": config.warmup_epochs,
+        "lr": config.lr,
+        "min_lr": config.min_lr,
+    }
     if config.method == "vanilla":
         flags = {"contrastive": False, "regression": True, "train_head": False}
         encoder = not config.freeze_encoder
@@ -86,6 +96,8 @@ def plan_stages(config: TrainConfig) -> list[Stage]:
         "probe" if probe else "finetune",
         epochs=config.probe_epochs,
         warmup_epochs=config.probe_warmup_epochs,
+        lr=config.lr * config.probe_lr_factor,
+        min_lr=config.min_lr * config.probe_lr_factor,
         contrastive=False,
         regression=True,
         train_encoder=not probe,

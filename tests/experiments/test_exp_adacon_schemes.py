@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,9 @@ from torch import nn
 
 from supremix.experiments.adacon_schemes import (
     BASELINE,
+    CAMUS_TABLE,
     GAMMA_CON,
+    GAMMA_TABLE,
     LOSS_TABLE,
     ROWS,
     SCHEME_TABLE,
@@ -41,9 +44,9 @@ OURS = "this run (phantom)"
 
 def test_every_row_names_a_row_of_its_paper_table_with_mae_rmse_and_r2():
     for table, rows in ROWS.items():
-        numbers = paper_results(seed=3, table=table, dataset="echonet")
+        numbers = paper_results(seed=3, table=table)
         for row in rows:
-            TrainConfig(dataset="echonet", gamma_con=GAMMA_CON, **row.variant.overrides)
+            TrainConfig(dataset="echonet", **{"gamma_con": GAMMA_CON, **row.variant.overrides})
             if row.variant.paper is None:
                 assert row.label == BASELINE
                 continue
@@ -51,7 +54,9 @@ def test_every_row_names_a_row_of_its_paper_table_with_mae_rmse_and_r2():
                 (numbers["method"] == row.variant.paper.method)
                 & (numbers["setting"] == row.variant.paper.setting)
             ]
-            assert sorted(part["metric"]) == ["MAE", "R2", "RMSE"], row.label
+            for _, subset in part.groupby("subset"):  # Table XIII: four quality classes
+                assert sorted(subset["metric"]) == ["MAE", "R2", "RMSE"], row.label
+            assert len(part) == (12 if table == CAMUS_TABLE else 3), row.label
 
 
 def test_rows_change_what_the_tables_compare():
@@ -72,6 +77,7 @@ def test_rows_change_what_the_tables_compare():
         "method": "triplet",
         "protocol": "finetune",
         "regression_loss": "mse",
+        "probe_lr_factor": 0.1,  # AdaCon §IV-B6: fine-tuning at 1e-5 after 1e-4
     }
     assert schemes["N-Pair (multi-task)"]["protocol"] == "multitask"
 
@@ -293,3 +299,83 @@ def test_table_viii_reuses_table_xs_runs_and_compares_adacon_with_ouyangs_model(
     assert arms[f"{OURS} difference"].tolist() == [-1.0]
     assert arms["paper (seed 003 Table VIII) difference"].round(2).tolist() == [-0.24]
     assert "adding AdaCon improved MAE for 1 of 1 comparisons" in result.describe(SOTA_TABLE)
+
+
+def test_two_stage_rows_follow_adacons_schedule_with_its_preset(monkeypatch):
+    """AdaCon §IV-B6: pretraining 25 epochs at 1e-4, fine-tuning 25 epochs from 1e-5, each
+    divided by 10 at epochs 10 and 20; every other row keeps the preset's 45 epochs."""
+    import supremix.experiments.adacon_schemes as schemes
+    from supremix.train import PRESETS
+
+    seen = {}
+
+    def fake_sweep(dataset, variants, **kwargs):
+        seen["variants"] = {v.label: dict(v.overrides) for v in variants}
+        return None
+
+    monkeypatch.setattr(schemes, "run_sweep", fake_sweep)
+    schemes.run_adacon_schemes(tables=[SCHEME_TABLE], data_root="/real/echonet")
+    preset = PRESETS[schemes.PAPER_PRESET].replace(gamma_con=GAMMA_CON)
+    two_stage = preset.replace(**seen["variants"]["AdaCon (two-stage)"])
+    pretrain, finetune = plan_stages(two_stage)
+    assert (pretrain.name, pretrain.epochs, pretrain.lr) == ("pretrain", 25, pytest.approx(1e-4))
+    assert (finetune.name, finetune.epochs, finetune.lr) == ("finetune", 25, pytest.approx(1e-5))
+    assert two_stage.lr_decay_every == 10
+    (multitask,) = plan_stages(preset.replace(**seen["variants"]["AdaCon (multi-task)"]))
+    assert (multitask.epochs, multitask.lr) == (45, pytest.approx(1e-4))
+    # the schedule is the paper preset's; shortened or -cpu runs keep their own epochs
+    for kwargs in ({"data_root": "/real/echonet", "epochs": 3}, {}):
+        schemes.run_adacon_schemes(tables=[SCHEME_TABLE], **kwargs)
+        overrides = seen["variants"]["SupCon (two-stage)"]
+        assert "epochs" not in overrides and overrides["probe_lr_factor"] == 0.1
+
+
+def test_table_xi_varies_gamma_con_and_shares_its_075_run_with_table_x():
+    rows = select_rows([LOSS_TABLE, GAMMA_TABLE])
+    weights = {r.label: r.variant.overrides["gamma_con"] for r in rows[GAMMA_TABLE]}
+    assert weights == {"γ_con = 0.50": 0.5, "γ_con = 0.75": 0.75, "γ_con = 1.00": 1.0}
+    labels = [v.label for v in distinct_variants(rows)]
+    assert len(labels) == 6 + 2 and "γ_con = 0.75" not in labels
+    assert paper_reference(GAMMA_TABLE).loc[("AdaCon", "γ_reg=1, γ_con=0.50"), "MAE"] == 3.95
+    with pytest.raises(ValueError, match="overrides set gamma_con, which Table XI varies"):
+        run_adacon_schemes(tables=[GAMMA_TABLE], overrides={"gamma_con": 0.5})
+
+
+def test_table_xiii_evaluates_the_echonet_models_on_camus_by_quality(tmp_path):
+    from supremix.data import get_dataset
+    from supremix.experiments.adacon_camus import load_trained_model
+    from supremix.experiments.sweep import run_folder
+    from supremix.train import predict
+
+    result = run_adacon_schemes(tables=[CAMUS_TABLE], smoke=True, out_dir=tmp_path)
+    sweep, camus = result.sweep, result.camus
+    # the weights read back are those the sweep evaluated on EchoNet
+    train_set = get_dataset("echonet", sweep.data["root"], "train", **sweep.config.dataset_options)
+    test_set = get_dataset("echonet", sweep.data["root"], "test", **sweep.config.dataset_options)
+    for index, variant in enumerate(sweep.variants):
+        model = load_trained_model(run_folder(tmp_path, index, 0), train_set)
+        preds = predict(model, test_set, batch_size=8).preds
+        np.testing.assert_allclose(preds, sweep.variant_runs(variant.label)[0].preds, rtol=1e-5)
+    # CAMUS's labels and quality classes, read from its Info_4CH.cfg files
+    infos = sorted((Path(camus.data["root"]) / "training").glob("patient*/Info_4CH.cfg"))
+    fields = [dict(line.split(": ", 1) for line in p.read_text().splitlines()) for p in infos]
+    np.testing.assert_allclose(camus.targets, [float(f["LVef"]) for f in fields])
+    for subset, quality in {"good quality": "Good", "poor quality": "Poor"}.items():
+        expected = [f["ImageQuality"] == quality for f in fields]
+        assert result.camus_subsets[subset].tolist() == expected
+    frame = result.beside_paper(CAMUS_TABLE)
+    ours = "this run (phantom)"
+    assert frame.loc[("AdaCon", "poor quality", "MAE"), "paper (seed 003 Table XIII)"] == 9.68
+    poor = result.camus_subsets["poor quality"]
+    ouyang = sweep.variants[0].label == "Ouyang et al."
+    errors = np.abs(camus.variant_runs("Ouyang et al.")[0].preds - camus.targets)[poor]
+    assert ouyang and frame.loc[("Ouyang et al.", "poor quality", "MAE"), ours] == pytest.approx(
+        errors.mean()
+    )
+
+
+def test_table_xiii_never_mixes_real_and_phantom_data():
+    with pytest.raises(ValueError, match="Table XIII with data_root needs camus_root too"):
+        run_adacon_schemes(tables=[CAMUS_TABLE], data_root="/real/echonet")
+    with pytest.raises(ValueError, match="Table XIII with camus_root needs data_root too"):
+        run_adacon_schemes(tables=[CAMUS_TABLE], camus_root="/real/camus")

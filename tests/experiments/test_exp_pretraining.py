@@ -66,7 +66,7 @@ def test_sfcn_is_built_at_the_papers_width_with_real_data_and_narrower_on_a_phan
 
 def test_unknown_architectures_and_settings_are_refused():
     with pytest.raises(ValueError, match="architectures for ukb must be some of SFCN"):
-        pretraining_variants("ukb", model_size="cpu", architectures=["ViT-B"])
+        pretraining_variants("ukb", model_size="cpu", architectures=["Global-Local Transformer"])
     with pytest.raises(ValueError, match="no task-specific architecture for 'agedb'"):
         pretraining_variants("agedb", model_size="cpu")
     with pytest.raises(ValueError, match="methods must be some of vanilla, supremix"):
@@ -75,7 +75,7 @@ def test_unknown_architectures_and_settings_are_refused():
 
 
 def test_the_improvement_is_the_relative_drop_of_the_mean_error():
-    variants = pretraining_variants("ukb", model_size="cpu")
+    variants = pretraining_variants("ukb", model_size="cpu", architectures=["SFCN", "ResNet-18"])
     targets = np.array([50.0, 60.0, 70.0])
     errors = {
         "SFCN, from scratch": (4.0, 6.0),
@@ -113,3 +113,58 @@ def test_a_smoke_run_trains_both_settings_of_the_chosen_architecture():
     assert sweep.labels == ["SFCN, from scratch", "SFCN, SupReMix pretrained"]
     assert len(sweep.runs) == 2
     assert np.isfinite(pretraining_table(sweep)["improvement (%)"]).all()
+
+
+def test_rows_trained_directly_follow_their_architectures_published_recipe_on_real_data():
+    from supremix.train.protocols import plan_stages
+
+    def configs(dataset, **kwargs):
+        variants = pretraining_variants(dataset, model_size="paper", **kwargs)
+        base = TrainConfig(dataset=dataset, lr=1e-3, epochs=200, optimizer="adam")
+        return {v.label: base.replace(**v.overrides) for v in variants}
+
+    a4 = configs("a4", architectures=["3D DenseNet"], recipes=True)
+    scratch = a4["3D DenseNet, from scratch"]  # Huang et al. 2017's ImageNet recipe
+    assert (scratch.optimizer, scratch.momentum, scratch.lr, scratch.weight_decay) == (
+        "sgd",
+        0.9,
+        0.1,
+        1e-4,
+    )
+    assert (scratch.epochs, scratch.lr_decay_every, scratch.lr_decay_factor) == (90, 30, 0.1)
+    pretrained = a4["3D DenseNet, SupReMix pretrained"]  # SupReMix keeps the preset
+    assert (pretrained.optimizer, pretrained.lr, pretrained.epochs) == ("adam", 1e-3, 200)
+    tcn = configs("hcp", architectures=["TCN"], recipes=True)["TCN, from scratch"]
+    assert (tcn.optimizer, tcn.lr, tcn.epochs, tcn.batch_size) == ("adam", 1e-3, 200, 8)
+    (stage,) = plan_stages(tcn)
+    assert stage.warmup_epochs == 0 and tcn.lr_decay_factor == 1.0  # a constant rate
+    vit = configs("ukb", architectures=["ViT-B"], recipes=True)["ViT-B, from scratch"]
+    assert (vit.lr, vit.weight_decay, vit.epochs, vit.warmup_epochs) == (3e-3, 0.3, 300, 32)
+    assert vit.lr_decay_every is None  # cosine decay
+    # an architecture without a published recipe, and phantom runs, keep the preset
+    sfcn = configs("ukb", architectures=["SFCN"], recipes=True)["SFCN, from scratch"]
+    assert (sfcn.optimizer, sfcn.lr, sfcn.epochs) == ("adam", 1e-3, 200)
+    cpu = configs("a4", architectures=["3D DenseNet"])["3D DenseNet, from scratch"]
+    assert (cpu.optimizer, cpu.epochs) == ("adam", 200)
+    kept = configs("a4", architectures=["3D DenseNet"], recipes=True, keep=["epochs"])
+    assert kept["3D DenseNet, from scratch"].epochs == 200
+
+
+def test_run_pretraining_uses_the_recipes_with_real_data_only(monkeypatch):
+    import supremix.experiments.pretraining as pretraining
+
+    seen = {}
+
+    def fake_sweep(dataset, variants, **kwargs):
+        seen["variants"] = {v.label: dict(v.overrides) for v in variants}
+
+    monkeypatch.setattr(pretraining, "run_sweep", fake_sweep)
+    run_pretraining("hcp", architectures=["TCN"], data_root="/real/hcp")
+    assert seen["variants"]["TCN, from scratch"]["epochs"] == 200
+    run_pretraining("hcp", architectures=["TCN"], data_root="/real/hcp", epochs=3)
+    assert "epochs" not in seen["variants"]["TCN, from scratch"]
+    assert seen["variants"]["TCN, from scratch"]["batch_size"] == 8
+    run_pretraining("hcp", architectures=["TCN"], data_root="/real/hcp", batch_size=4)
+    assert "batch_size" not in seen["variants"]["TCN, from scratch"]
+    run_pretraining("hcp", architectures=["TCN"])
+    assert "optimizer" not in seen["variants"]["TCN, from scratch"]

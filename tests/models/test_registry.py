@@ -29,6 +29,10 @@ TINY = {
         {"in_channels": 1, "width": 4, "init_features": 8, "block_config": (1, 1, 1, 1)},
         (2, 1, 32, 32, 32),
     ),
+    "vit3d": (
+        {"in_channels": 1, "width": 16, "depth": 1, "img_size": (16, 16, 16), "patch_size": 8},
+        (2, 1, 16, 16, 16),
+    ),
     "tcn": ({"in_channels": 400, "width": 8, "depth": 2}, (2, 400, 40)),
     "bilstm": ({"in_channels": 2, "vocab_size": 30, "width": 4, "depth": 1}, (2, 2, 7)),
 }

@@ -74,3 +74,36 @@ def test_without_monai_the_3d_densenet_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "monai.networks.nets", None)
     with pytest.raises(ImportError, match=r"supremix\[medical\]"):
         densenet121_3d(1)
+
+
+def test_monai_vit_3d_gives_the_class_token_of_monais_network_after_its_final_norm():
+    """The features are MONAI's ViT computed step by step: patch embedding, class token,
+    transformer blocks, final LayerNorm, token 0."""
+    from supremix.models.task_specific import vit_3d
+
+    torch.manual_seed(0)
+    ours = vit_3d(
+        1, img_size=(16, 16, 16), patch_size=8, hidden_size=32, num_layers=2, num_heads=2
+    ).eval()
+    vit = ours.vit
+    x = torch.randn(2, 1, 16, 16, 16)
+    with torch.no_grad():
+        tokens = vit.patch_embedding(x)
+        tokens = torch.cat([vit.cls_token.expand(2, -1, -1), tokens], dim=1)
+        for block in vit.blocks:
+            tokens = block(tokens)
+        direct = vit.norm(tokens)[:, 0]
+        torch.testing.assert_close(ours(x), direct)
+    assert ours.out_dim == 32 and ours(x).shape == (2, 32)
+    model = build_encoder("vit3d", in_channels=1, img_size=(16, 16, 16), patch_size=8, width=32)
+    assert len(model.vit.blocks) == 12 and model.out_dim == 32
+    with pytest.raises(ValueError, match=r"vit3d: img_size \(100, 100, 100\) must be three"):
+        vit_3d(1, img_size=(100, 100, 100), patch_size=16)
+
+
+def test_without_einops_the_3d_vit_names_the_extra(monkeypatch):
+    from supremix.models.task_specific import vit_3d
+
+    monkeypatch.setitem(sys.modules, "einops", None)
+    with pytest.raises(ImportError, match=r"needs MONAI and einops.*supremix\[medical\]"):
+        vit_3d(1, img_size=(16, 16, 16), patch_size=8)

@@ -192,3 +192,35 @@ def test_probe_batch_size_sets_only_the_batch_after_pretraining(tmp_path, monkey
     assert seen == [8, 32]  # the contrastive stage, then the probe
     with pytest.raises(ValueError, match="probe_batch_size=32 is the batch of the stage after"):
         toy_config(method="vanilla", probe_batch_size=32)
+
+
+def test_probe_lr_factor_scales_only_the_learning_rate_after_pretraining(tmp_path):
+    """AdaCon's two-stage scheme (§IV-B6): fine-tuning starts 10 times lower than pretraining
+    (1e-5 after 1e-4) and follows the same step decay from there."""
+    changes = {
+        "method": "supcon",
+        "protocol": "finetune",
+        "optimizer": "sgd",
+        "lr": 1e-2,
+        "warmup_epochs": 0,
+        "epochs": 3,
+        "probe_epochs": 3,
+        "lr_decay_every": 1,
+    }
+    for factor in (1.0, 0.1):
+        run = train(
+            toy_config(**changes, probe_lr_factor=factor),
+            **toy_splits(),
+            out_dir=tmp_path / str(factor),
+        )
+        rates = {
+            stage: [r["lr"] for r in run.history if r["stage"] == stage]
+            for stage in ("pretrain", "finetune")
+        }
+        # the rate recorded after each epoch: decayed once per epoch from 1e-2
+        assert rates["pretrain"] == pytest.approx([1e-3, 1e-4, 1e-5])
+        assert rates["finetune"] == pytest.approx([factor * r for r in (1e-3, 1e-4, 1e-5)])
+    with pytest.raises(
+        ValueError, match=r"probe_lr_factor=0\.1 scales the learning rate of the stage"
+    ):
+        toy_config(method="supremix", protocol="multitask", probe_lr_factor=0.1)
