@@ -35,7 +35,7 @@ _EXPORTS = {
     "load_checkpoint": "checkpoint",
     "ModelEMA": "ema",
     "RESULTS_JSON": "engine",
-    "RunResult": "engine",
+    "RunResult": "run_result",
     "train": "engine",
     "Predictions": "evaluation",
     "evaluate": "evaluation",

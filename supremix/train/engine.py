@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,28 +71,11 @@ from .rng import (
     set_global_rng_state,
 )
 from .run_folder import RESULTS_JSON, claimed_run_folder
+from .run_result import RunResult
 
 AUGMENT_FROM_CONFIG = "config"
 
 EpochCallback = Callable[[dict[str, Any]], None]
-
-
-@dataclass
-class RunResult:
-    """What :func:`train` returns.
-
-    ``model``: the selected EMA weights (best validation MAE of the final stage, else the last
-    epoch) in evaluation mode; ``metrics``: ``{"test": ..., "val": ...}`` for the sets given;
-    ``history``: the per-epoch rows of ``metrics.csv``; ``results``: the content of
-    ``results.json``.
-    """
-
-    model: nn.Module
-    config: TrainConfig
-    metrics: dict[str, dict[str, float]]
-    history: list[dict[str, Any]]
-    out_dir: Path
-    results: dict[str, Any]
 
 
 def train(

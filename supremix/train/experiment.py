@@ -26,8 +26,9 @@ from supremix.data.phantoms import PHANTOMS, write_phantom
 
 from .config import TrainConfig
 from .device_check import check_device
-from .engine import RunResult, train
+from .engine import train
 from .run_folder import check_run_folder
+from .run_result import RunResult
 
 NO_PHANTOM_REAL_DATA = ("airfoil",)
 
