@@ -4,7 +4,9 @@ notebook declares, writes under results/<study>/, and unknown names are refused.
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -70,3 +72,32 @@ def test_list_prints_each_study_and_trains_nothing(record_tool, capsys):
     out = capsys.readouterr().out
     assert "airfoil: notebooks/airfoil.ipynb -> results/airfoil/airfoil.ipynb" in out
     assert "'workers': 1" in out
+
+
+def test_provenance_names_commit_data_hashes_machine_and_time(record_tool, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    (data / "sub" / "a.tsv").write_bytes(b"x\ty\n1\t2\n")
+    monkeypatch.setenv("SUPREMIX_DATA", str(data))
+    study = record_tool.RecordedStudy(
+        "demo", "notebooks/stsb.ipynb", "a demo", {"glove": None}, ("sub/a.tsv", "sub/b.tsv")
+    )
+    path = tmp_path / "provenance.json"
+    written = record_tool.write_provenance(study, study.all_parameters(), 12.34, path)
+    assert json.loads(path.read_text()) == written
+    assert written["data"] == {
+        "sub/a.tsv": hashlib.sha256(b"x\ty\n1\t2\n").hexdigest(),
+        "sub/b.tsv": "missing",
+    }
+    assert written["settings"] == {"glove": None, "results_dir": "results/demo"}
+    assert written["wall_time_s"] == 12.3 and written["machine"]["cores"] >= 1
+    assert len(written["git"]["commit"]) == 40
+
+
+def test_every_recorded_study_names_its_data_files(record_tool):
+    shared = ROOT.parent / "shared" / "data"
+    for study in record_tool.RECORDED:
+        assert study.data_files, study.name
+        if shared.is_dir():
+            for name in study.data_files:
+                assert (shared / name).is_file(), f"{study.name}: {name}"

@@ -9,7 +9,9 @@ A recorded study is a notebook, its papermill parameters and a folder ``results/
 notebook receives ``results_dir`` = that folder and writes ``results.json`` (the
 ``supremix.reporting`` schema) there with whatever else it records (the airfoil study:
 ``runs.json`` and ``provenance.json``); the executed notebook is written beside them as
-``results/<name>/<notebook>.ipynb``. The book shows them on its *Recorded runs* page and never
+``results/<name>/<notebook>.ipynb``. A notebook that writes no ``provenance.json`` of its own
+gets one from this tool: the commit, the parameters, the SHA-256 of the study's data files, the
+machine and the wall time. The book shows them on its *Recorded runs* page and never
 executes them again. Notebooks that keep finished runs under ``run_dir`` (inside the ignored
 ``runs/``) resume there after an interruption: run the same command again.
 """
@@ -17,7 +19,9 @@ executes them again. Notebooks that keep finished runs under ``run_dir`` (inside
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import sys
 import time
 from dataclasses import dataclass, field
@@ -38,6 +42,8 @@ class RecordedStudy:
     notebook: str
     about: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: the real data files it reads, relative to $SUPREMIX_DATA (their SHA-256 is recorded)
+    data_files: tuple[str, ...] = ()
 
     @property
     def folder(self) -> str:
@@ -66,6 +72,7 @@ RECORDED: tuple[RecordedStudy, ...] = (
             "workers": 2,
             "run_dir": "runs/record/airfoil",
         },
+        data_files=("airfoil_self_noise.dat",),
     ),
     RecordedStudy(
         name="stsb",
@@ -74,6 +81,9 @@ RECORDED: tuple[RecordedStudy, ...] = (
         "without the mixtures) and Table 11's three Beta distributions, embeddings learned from "
         "scratch (not the paper's GloVe), the CPU preset at the book's short schedule",
         parameters={"glove": None},
+        data_files=tuple(
+            f"sts-b-dir/glue_data/STS-B/{split}_new.tsv" for split in ("train", "dev", "test")
+        ),
     ),
 )
 
@@ -95,7 +105,7 @@ def record(study: RecordedStudy, extra: dict[str, Any] | None = None) -> Path:
     import papermill
 
     (ROOT / study.folder).mkdir(parents=True, exist_ok=True)
-    began = time.perf_counter()
+    started, began = time.time(), time.perf_counter()
     papermill.execute_notebook(
         study.notebook,
         study.executed,
@@ -106,8 +116,43 @@ def record(study: RecordedStudy, extra: dict[str, Any] | None = None) -> Path:
         progress_bar=False,
         request_save_on_cell_execute=True,
     )
-    print(f"record: {study.name} -> {study.folder} ({(time.perf_counter() - began) / 60:.1f} min)")
+    seconds = time.perf_counter() - began
+    provenance = ROOT / study.folder / "provenance.json"
+    if not provenance.is_file() or provenance.stat().st_mtime < started:
+        write_provenance(study, study.all_parameters(extra), seconds, provenance)
+    print(f"record: {study.name} -> {study.folder} ({seconds / 60:.1f} min)")
     return ROOT / study.executed
+
+
+def write_provenance(
+    study: RecordedStudy, parameters: dict[str, Any], seconds: float, path: Path
+) -> dict[str, Any]:
+    """Write (and return) the provenance of a recording that just ran: commit, parameters, the
+    data files' SHA-256, machine and wall time."""
+    from supremix.experiments.airfoil_report import cpu_model, file_sha256
+    from supremix.train.provenance import git_commit, now_iso, software_versions
+
+    data_root = Path(os.environ.get("SUPREMIX_DATA", "")).expanduser()
+    data = {
+        name: file_sha256(data_root / name) if (data_root / name).is_file() else "missing"
+        for name in study.data_files
+    }
+    provenance = {
+        "created": now_iso(),
+        "git": git_commit(ROOT) or {"commit": "unknown", "dirty": None},
+        "notebook": study.notebook,
+        "settings": parameters,
+        "data": data,
+        "machine": {
+            "cpu": cpu_model(),
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "software": software_versions(),
+        "wall_time_s": round(seconds, 1),
+    }
+    path.write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
+    return provenance
 
 
 def parse_extra(pairs: list[list[str]]) -> dict[str, Any]:
