@@ -4,6 +4,7 @@ so tests neither read a developer's ~/.cache/supremix nor leave files in it."""
 from __future__ import annotations
 
 import pytest
+import torch
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -11,3 +12,12 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SUPREMIX_CACHE", str(tmp_path_factory.mktemp("supremix-cache")))
         yield
+
+
+@pytest.fixture
+def one_thread():
+    """Run the test with one torch thread (tests that train, so timings do not fight)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
 import torch
+from cli_kit import AIRFOIL_DIR, ONE_THREAD, fails, needs_airfoil
 
 import supremix
 from supremix.cli import _config_from_args, build_parser, main
 from supremix.data import get_dataset
 
-AIRFOIL_DIR = Path(
-    os.environ.get("SUPREMIX_DATA") or Path(__file__).resolve().parents[1].parent / "shared/data"
-)
-needs_airfoil = pytest.mark.skipif(
-    not (AIRFOIL_DIR / "airfoil_self_noise.dat").is_file(),
-    reason="the UCI airfoil file is not available (set SUPREMIX_DATA)",
-)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def fails(argv, capsys) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    return exit_info.value.code, capsys.readouterr().err
+pytestmark = ONE_THREAD
 
 
 def test_unknown_method_is_a_usage_error(tmp_path, capsys):

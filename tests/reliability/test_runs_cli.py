@@ -11,33 +11,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_kit import AIRFOIL_DIR, ONE_THREAD, fails, needs_airfoil
 from runs_kit import hold_folder, tree_state
 
 from supremix.cli import main
 from supremix.train.checkpoint import atomic_save
 
-AIRFOIL_DIR = Path(
-    os.environ.get("SUPREMIX_DATA") or Path(__file__).resolve().parents[2].parent / "shared/data"
-)
-needs_airfoil = pytest.mark.skipif(
-    not (AIRFOIL_DIR / "airfoil_self_noise.dat").is_file(),
-    reason="the UCI airfoil file is not available (set SUPREMIX_DATA)",
-)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def fails(argv, capsys) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    err = capsys.readouterr().err
-    return exit_info.value.code, err
+pytestmark = ONE_THREAD
 
 
 def train_argv(out, *extra, data_root="/nonexistent/supremix-data"):

@@ -10,11 +10,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from cli_kit import AIRFOIL_DIR, ONE_THREAD, needs_airfoil
 from runs_kit import hold_folder, rows_splits, tiny_config, tree_state
 
 from supremix.experiments.sweep import Variant, run_sweep
@@ -22,22 +22,9 @@ from supremix.studies import compare_methods
 from supremix.train import load_checkpoint, train
 from supremix.train.run_folder import LOCK_NAME, PreviousRunError, RunFolderInUseError
 
+pytestmark = ONE_THREAD
+
 RUN_FILES = ["best.pt", "last.pt", "metrics.csv", "results.json"]
-AIRFOIL_DIR = Path(
-    os.environ.get("SUPREMIX_DATA") or Path(__file__).resolve().parents[2].parent / "shared/data"
-)
-needs_airfoil = pytest.mark.skipif(
-    not (AIRFOIL_DIR / "airfoil_self_noise.dat").is_file(),
-    reason="the UCI airfoil file is not available (set SUPREMIX_DATA)",
-)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 class StopRunError(Exception):
