@@ -50,7 +50,7 @@ if importlib.util.find_spec("supremix") is None:
 # features and the distance of their genuine labels (1: points lie in label order; about 0:
 # no relation to the labels). Both models of a method are scored against the **genuine**
 # labels, and the *drop* is the ordinality the permuted training costs. One thing follows from
-# the losses before any training (reference/loss-spec.md): SupCon sees labels only through
+# the losses before any training ({doc}`../book/loss_spec`): SupCon sees labels only through
 # equality, which the permutation keeps, so SupCon's pretraining is the same run with either
 # labelling; the table shows whether its features differ at all.
 #

@@ -12,7 +12,7 @@ with one ``lambda ~ Beta(alpha, alpha)`` per batch: ``x_i' = lambda x_i + (1 - l
   training labels includes the sample itself (pairing ``i`` with itself leaves it unchanged).
   Partners come from the batch (the original's batch variant) rather than from the whole
   training set. Airfoil defaults of the original code: ``sigma = 1.75``, ``alpha = 2``
-  (reference/loss-spec.md).
+  (C-Mixup's released code).
 """
 
 from __future__ import annotations

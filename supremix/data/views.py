@@ -1,8 +1,8 @@
 """Two augmented views per sample, the input of the contrastive losses.
 
 The losses take one flat batch of ``2B`` views in which rows ``i`` and ``i + B`` are the two
-views of sample ``i`` and share its label (reference/loss-spec.md, "batch"; SimCLR/SupCon as
-used by seed 001 §5 and seed 002 §4).
+views of sample ``i`` and share its label (the book's page "The SupReMix loss, specified",
+notation; SimCLR/SupCon as used by seed 001 §5 and seed 002 §4).
 
 Two ways to get there:
 

@@ -112,8 +112,8 @@ def build_encoder_for(
 
 
 def uses_projection_head(config: TrainConfig) -> bool:
-    """Contrastive methods compare projections; RnC compares raw encoder features (its paper
-    and reference/loss-spec.md: "no projection head")."""
+    """Contrastive methods compare projections; RnC compares raw encoder features (its paper:
+    "no projection head"; the book's page "The SupReMix loss, specified")."""
     return config.is_contrastive and config.method != "rnc"
 
 
