@@ -367,7 +367,13 @@ class _Run:
             }
             evaluate_now = epoch % config.eval_every == 0 or epoch == stage.epochs
             if stage.regression and self.val_set is not None and evaluate_now:
-                val = self._predict(ctx.ema.module, self.val_set).metrics()
+                try:
+                    val = self._predict(ctx.ema.module, self.val_set).metrics()
+                except ValueError as error:  # non-finite predictions
+                    where = f"stage {stage.name}, epoch {epoch}: the validation predictions"
+                    cause = "check the validation data, else lower the learning rate"
+                    kept = self.folder.kept_after_failure()
+                    raise ValueError(f"{where}: {error} ({cause}); {kept}") from None
                 row.update({f"val_{k}": v for k, v in val.items()})
                 if final_stage and (self.best is None or val["mae"] < self.best["val_mae"]):
                     self._save_best(index, epoch, ctx.ema, val)

@@ -90,6 +90,15 @@ def test_a_first_run_with_non_finite_predictions_keeps_its_checkpoint_only(tmp_p
     assert sorted(tree_state(out)) == ["best.pt", "last.pt", "metrics.csv"]  # no results.json
 
 
+def test_non_finite_validation_predictions_name_the_stage_epoch_and_what_is_kept(tmp_path):
+    out = tmp_path / "run"
+    data = rows_splits()
+    data["val_set"].x[:] = np.inf  # the first evaluation during training meets them
+    with pytest.raises(ValueError, match=r"epoch 1: the validation predictions: .*non-finite"):
+        train(tiny_config(), **data, out_dir=out)
+    assert "results.json" not in tree_state(out)
+
+
 def test_a_failed_first_run_keeps_its_checkpoint_and_can_be_resumed(tmp_path):
     out = tmp_path / "run"
     config = tiny_config(epochs=2, checkpoint_every=1)
