@@ -68,6 +68,10 @@ def ablation_paper_table(name: str, datasets: Sequence[str] | None = None) -> pd
         part = numbers[numbers["dataset"] == dataset]
         for variant in ablation.variants(dataset):
             row = variant.paper
+            if row is None:
+                raise ValueError(
+                    f"{name}: variant {variant.label!r} names no row of {ablation.reference}"
+                )
             match = part[
                 (part["method"] == row.method)
                 & (part["setting"] == row.setting)

@@ -36,7 +36,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,6 +173,11 @@ def load_records(run_dir: str | Path, arms: Sequence[Arm], settings: StudySettin
 # ---------------------------------------------------------------------- the study
 
 
+def _source_arm(arm: Arm, by_label: dict[str, Arm]) -> Arm | None:
+    """The arm whose encoder ``arm`` fine-tunes (``None``: trained from scratch)."""
+    return None if arm.encoder_from is None else by_label[arm.encoder_from]
+
+
 def _jobs(arms: Sequence[Arm], settings: StudySettings, done: set, **common: Any) -> list[Job]:
     by_label = {arm.label: arm for arm in arms}
     missing = [a.encoder_from for a in arms if a.encoder_from and a.encoder_from not in by_label]
@@ -180,7 +185,7 @@ def _jobs(arms: Sequence[Arm], settings: StudySettings, done: set, **common: Any
         raise ValueError(f"fine-tune arms need the arms {missing}, which are not in the study")
     ordered = sorted(arms, key=lambda a: a.encoder_from is not None)
     return [
-        Job(arm, split, settings, source=by_label.get(arm.encoder_from), **common)
+        Job(arm, split, settings, source=_source_arm(arm, by_label), **common)
         for tier in sorted({priority(a) for a in arms})
         for split in settings.splits
         for arm in ordered
@@ -239,7 +244,8 @@ def _execute(jobs: list[Job], records: dict, workers: int):
             done.add((record["arm"], record["split"]))
             yield record
         return
-    pending, running = list(jobs), {}
+    pending = list(jobs)
+    running: dict[Future[dict[str, Any]], Job] = {}
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         while pending or running:

@@ -300,7 +300,7 @@ class HardnessStudy:
     def summary(self, *, notes: str = "") -> dict[str, Any]:
         """The runs as a :mod:`supremix.reporting` results summary: the probe's test metrics
         and the last epoch's mean positive and hard-negative logits."""
-        records = []
+        records: list[dict[str, Any]] = []
         for run in self.runs:
             final = run.curves.iloc[-1]
             values = {

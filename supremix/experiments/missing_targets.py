@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from torch.utils.data import Dataset
 
+from supremix.data.base import RegressionDataset
 from supremix.data.label_ops import LabelRange, in_label_ranges, remove_label_ranges
 from supremix.paper import canonical_method
 
@@ -47,7 +47,9 @@ PHANTOM_N = 320
 SMOKE_BATCH = 16
 
 
-def _without_ranges(ranges: tuple[LabelRange, ...], train: Dataset, seed: int) -> Dataset:
+def _without_ranges(
+    ranges: tuple[LabelRange, ...], train: RegressionDataset, seed: int
+) -> RegressionDataset:
     """The training split without the items labelled in ``ranges`` (the same for every seed)."""
     return remove_label_ranges(train, ranges)
 
@@ -96,7 +98,7 @@ def coverage_table(sweep: Sweep, ranges: Sequence[LabelRange] = MISSING_AGE_RANG
     """Per removed range, the items of the full training split (before the removal) and of the
     evaluation split whose label lies in it; last, the label range of each split: whether the
     data cover the ranges at all."""
-    rows = {}
+    rows: dict[str, dict[str, int | str]] = {}
     for low, high in ranges:
         rows[f"{low:g}-{high:g}"] = {
             "training items before removal": _count(sweep.train_targets, low, high),
@@ -136,7 +138,9 @@ def run_missing_targets(
     """
     settings = RunSettings.of(settings, **changes)
     if settings.is_phantom and phantom_n is not None:
-        settings = settings.replace(overrides={**settings.overrides, "phantom_n": phantom_n})
+        settings = settings.replace(
+            overrides={**(settings.overrides or {}), "phantom_n": phantom_n}
+        )
     if settings.smoke and settings.batch_size is None:
         settings = settings.replace(batch_size=SMOKE_BATCH)
     return run_sweep("ukb", missing_target_variants(methods, ranges), settings, seeds=seeds)

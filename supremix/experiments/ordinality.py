@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from torch.utils.data import Dataset
 
 from supremix.analysis import permutation_sensitivity
 from supremix.analysis.figure import report_figure
+from supremix.data.base import RegressionDataset
 from supremix.data.label_ops import SubsetDataset, permute_labels
 from supremix.paper import canonical_method
 from supremix.train.config import METHODS
@@ -43,7 +43,7 @@ PERMUTED = "permuted labels"
 DEFAULT_METHODS = ("supremix", "supcon")
 
 
-def permuted_training_labels(train_set: Dataset, seed: int) -> SubsetDataset:
+def permuted_training_labels(train_set: RegressionDataset, seed: int) -> SubsetDataset:
     """The training split with group-wise permuted labels (seed 001 §5.1.1): a
     :attr:`Variant.train_subset <supremix.experiments.sweep.Variant.train_subset>`.
 

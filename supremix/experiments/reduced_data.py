@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from torch.utils.data import Dataset
 
 from supremix.analysis.figure import report_figure
+from supremix.data.base import RegressionDataset
 from supremix.data.label_ops import subsample
 from supremix.paper import HIGHER_IS_BETTER, canonical_method, paper_results, paper_settings
 from supremix.train import TrainConfig, open_splits
@@ -120,7 +120,7 @@ def training_sizes(
     return sizes
 
 
-def draw_subset(size: int, train: Dataset, seed: int) -> Dataset:
+def draw_subset(size: int, train: RegressionDataset, seed: int) -> RegressionDataset:
     """``size`` items of ``train`` drawn with ``seed``
     (:func:`~supremix.data.label_ops.subsample`); ``functools.partial(draw_subset, size)`` is
     a ``Variant.train_subset``."""

@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
+from supremix.data.base import RegressionDataset
 from supremix.data.cache import InMemoryDataset
 from supremix.train import TrainConfig, open_splits
 
@@ -27,18 +27,25 @@ class StudySplits(NamedTuple):
     withheld), the data description of :func:`supremix.train.open_splits` (``name``, ``kind``:
     ``"real"`` or ``"phantom"``, ``root``...) and the split every run is evaluated on."""
 
-    splits: dict[str, Dataset | None]
+    splits: dict[str, RegressionDataset | None]
     data_info: dict[str, Any]
     eval_split: str
 
-    @property
-    def train(self) -> Dataset:
-        return self.splits["train"]
+    def split(self, name: str) -> RegressionDataset:
+        """The dataset of split ``name``; a ``ValueError`` where that split is withheld."""
+        dataset = self.splits[name]
+        if dataset is None:
+            raise ValueError(f"{self.data_info.get('name')}: the {name} split is withheld")
+        return dataset
 
     @property
-    def evaluation(self) -> Dataset:
+    def train(self) -> RegressionDataset:
+        return self.split("train")
+
+    @property
+    def evaluation(self) -> RegressionDataset:
         """The dataset of :attr:`eval_split`."""
-        return self.splits[self.eval_split]
+        return self.split(self.eval_split)
 
     @property
     def data_kind(self) -> str:
@@ -46,7 +53,7 @@ class StudySplits(NamedTuple):
 
     def targets(self, split: str) -> np.ndarray:
         """The labels of ``split`` as float64, in item order."""
-        return np.asarray(self.splits[split].targets, dtype=np.float64)
+        return np.asarray(self.split(split).targets, dtype=np.float64)
 
 
 def open_study_splits(

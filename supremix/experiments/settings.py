@@ -179,7 +179,7 @@ class RunSettings:
                 f"preset {name!r} is for dataset {values['dataset']!r}, not {dataset!r}"
             )
         layers = [PHANTOM_SETTINGS.get(dataset, {})] if name.endswith("-cpu") else []
-        for layer in [*layers, dict(self.overrides)]:
+        for layer in [*layers, dict(self.overrides or {})]:
             options = {**values["dataset_options"], **layer.get("dataset_options", {})}
             values.update(layer, dataset_options=options)
         explicit = {

@@ -27,10 +27,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
-from torch.utils.data import Dataset
-
+from supremix.data.base import RegressionDataset
 from supremix.train import TrainConfig, predict, train
 from supremix.train.run_folder import check_new_run_folders
 
@@ -52,8 +51,11 @@ __all__ = [
     "train_variant",
 ]
 
+#: The :class:`Sweep` class :func:`run_sweep` fills (``result_type``).
+SweepT = TypeVar("SweepT", bound=Sweep)
+
 #: ``train_subset(train_split, seed) -> dataset``: a variant's training items.
-TrainSubset = Callable[[Dataset, int], Dataset]
+TrainSubset = Callable[[RegressionDataset, int], RegressionDataset]
 
 
 def known_choices(kind: str, given: Sequence[str], known: Sequence[str]) -> list[str]:
@@ -136,6 +138,35 @@ def train_variant(
         history=list(result.history) if keep_history else [],
         augment=config.augment,
     )
+
+
+@overload
+def run_sweep(
+    dataset: str,
+    variants: Sequence[Variant],
+    settings: RunSettings | None = ...,
+    *,
+    seeds: Sequence[int] = ...,
+    keep_features: bool = ...,
+    keep_history: bool = ...,
+    embedding_seed: int | None = ...,
+    result_type: type[SweepT],
+    **changes: Any,
+) -> SweepT: ...
+
+
+@overload
+def run_sweep(
+    dataset: str,
+    variants: Sequence[Variant],
+    settings: RunSettings | None = ...,
+    *,
+    seeds: Sequence[int] = ...,
+    keep_features: bool = ...,
+    keep_history: bool = ...,
+    embedding_seed: int | None = ...,
+    **changes: Any,
+) -> Sweep: ...
 
 
 def run_sweep(

@@ -252,6 +252,18 @@ ENCODERS: dict[str, EncoderEntry] = {
 }
 
 
+def encoder_out_dim(encoder: nn.Module) -> int:
+    """The width ``out_dim`` of the features ``encoder`` returns (every registered encoder
+    has one)."""
+    out_dim = getattr(encoder, "out_dim", None)
+    if not isinstance(out_dim, int):
+        raise TypeError(
+            f"{type(encoder).__name__} has no int 'out_dim'; expected an encoder of "
+            "supremix.models (features of shape (B, out_dim))"
+        )
+    return out_dim
+
+
 def build_encoder(
     name: str,
     *,

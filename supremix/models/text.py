@@ -17,13 +17,25 @@ per direction, dropout 0.2.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-PAPER_SIZE = {"embedding_dim": 300, "hidden": 1500, "layers": 2, "dropout": 0.2}
+
+class BiLSTMSize(TypedDict):
+    """The sizes of a :class:`BiLSTMPairEncoder`."""
+
+    embedding_dim: int
+    hidden: int
+    layers: int
+    dropout: float
+
+
+PAPER_SIZE: BiLSTMSize = {"embedding_dim": 300, "hidden": 1500, "layers": 2, "dropout": 0.2}
 
 
 class BiLSTMPairEncoder(nn.Module):
@@ -32,6 +44,8 @@ class BiLSTMPairEncoder(nn.Module):
     ``vectors``: a fixed ``(vocab_size, d)`` embedding table (GloVe), else a trainable table
     of ``embedding_dim``. Every sentence needs at least one token (id > 0).
     """
+
+    vectors: torch.Tensor | None
 
     def __init__(
         self,
@@ -77,6 +91,8 @@ class BiLSTMPairEncoder(nn.Module):
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         if self.embedding is not None:
             return self.embedding(ids)
+        if self.vectors is None:
+            raise RuntimeError("BiLSTMPairEncoder has neither word vectors nor an embedding table")
         return functional.embedding(ids, self.vectors, padding_idx=0)
 
     def encode_sentences(self, ids: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ Augmentation runs on the device, per batch (:mod:`supremix.data.augment`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from typing import Any
 
 import torch
@@ -31,6 +31,15 @@ def per_process_batch(batch_size: int, env: DistEnv) -> int:
     return batch_size // env.world_size
 
 
+def dataset_length(dataset: Dataset) -> int:
+    """``len(dataset)``, for the map-style datasets the engine samples and shards."""
+    if not isinstance(dataset, Sized):
+        raise TypeError(
+            f"{type(dataset).__name__} has no length; expected a map-style dataset with __len__"
+        )
+    return len(dataset)
+
+
 def train_loader(
     dataset: Dataset,
     config: TrainConfig,
@@ -47,12 +56,12 @@ def train_loader(
     """
     total = config.batch_size if batch_size is None else batch_size
     batch = per_process_batch(total, env)
-    n = len(dataset)
+    n = dataset_length(dataset)
     if n // env.world_size < batch:
         raise ValueError(
             f"the training set has {n} items, fewer than one batch of {total}; lower batch_size"
         )
-    sampler = DistributedSampler(
+    sampler: DistributedSampler[Any] = DistributedSampler(
         dataset,
         num_replicas=env.world_size,
         rank=env.rank,
@@ -77,7 +86,7 @@ def shard(dataset: Dataset, env: DistEnv) -> Dataset:
     """Items ``rank, rank + world, ...`` of ``dataset`` (evaluation, no padding)."""
     if not env.is_distributed:
         return dataset
-    return Subset(dataset, range(env.rank, len(dataset), env.world_size))
+    return Subset(dataset, range(env.rank, dataset_length(dataset), env.world_size))
 
 
 def eval_loader(dataset: Dataset, batch_size: int, num_workers: int = 0) -> DataLoader:
@@ -87,7 +96,7 @@ def eval_loader(dataset: Dataset, batch_size: int, num_workers: int = 0) -> Data
 
 def input_shape(dataset: Dataset) -> tuple[int, ...]:
     """The shape of one item's ``x``."""
-    if len(dataset) == 0:
+    if dataset_length(dataset) == 0:
         raise ValueError("the dataset is empty")
     return tuple(dataset[0]["x"].shape)
 

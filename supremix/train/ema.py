@@ -10,6 +10,7 @@ averaging is :class:`torch.optim.swa_utils.AveragedModel` with this decay.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -41,7 +42,12 @@ class ModelEMA:
         n = self.updates + 1
         return min(self.decay, n / (n + 9))
 
-    def _average(self, averages: list[torch.Tensor], values: list[torch.Tensor], _: Any) -> None:
+    def _average(
+        self,
+        averages: Sequence[torch.Tensor],
+        values: Sequence[torch.Tensor],
+        _: torch.Tensor | int,
+    ) -> None:
         # AveragedModel's own count (a tensor) is not read: self.updates needs no device sync.
         if averages[0].is_floating_point():
             weight = 1.0 - self.current_decay()

@@ -20,7 +20,7 @@ from torch.utils.data import Dataset
 
 from supremix.metrics import regression_metrics
 
-from .data import eval_loader, shard
+from .data import dataset_length, eval_loader, shard
 from .distributed import DistEnv, all_gather_objects, unwrap
 
 
@@ -61,7 +61,12 @@ def _predict_local(
     num_workers: int,
     autocast: Callable[[], Any],
 ) -> dict[str, Any]:
-    features, embeddings, preds, targets, ids, groups = [], [], [], [], [], []
+    features: list[torch.Tensor] = []
+    embeddings: list[torch.Tensor] = []
+    preds: list[torch.Tensor] = []
+    targets: list[torch.Tensor] = []
+    groups: list[torch.Tensor] = []
+    ids: list[str] = []
     for batch in eval_loader(dataset, batch_size, num_workers):
         x = batch["x"].to(device, non_blocking=True)
         with autocast():
@@ -131,7 +136,7 @@ def predict(
         model.train(was_training)
     if env is not None and env.is_distributed:
         gathered = all_gather_objects(local, env)
-        n = len(dataset)
+        n = dataset_length(dataset)
         local = {k: _interleave([g[k] for g in gathered], n, env.world_size) for k in local}
     return Predictions(**local)
 

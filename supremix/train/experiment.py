@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch.utils.data import Dataset
 
 from supremix.data import DatasetContentError, get_dataset
+from supremix.data.base import RegressionDataset
 from supremix.data.cache import CachedDataset, default_cache_dir
 from supremix.data.label_ops import SubsetDataset
 from supremix.data.phantoms import PHANTOMS, write_phantom
@@ -80,7 +80,7 @@ REPORTED_VALIDATION = (
 SELECTION_SEED = 0
 
 
-def hold_out_selection(train: Dataset, size: int) -> tuple[Dataset, Dataset]:
+def hold_out_selection(train: RegressionDataset, size: int) -> tuple[SubsetDataset, SubsetDataset]:
     """``(train minus selection, selection)``: ``size`` items of ``train`` (at most a fifth of
     it, at least one), drawn with :data:`SELECTION_SEED`, to select checkpoints on when the
     official validation split is the one reported."""
@@ -96,7 +96,7 @@ def open_splits(
     data_root: str | Path | None = None,
     *,
     cache_dir: str | Path | None = None,
-) -> tuple[dict[str, Dataset | None], dict[str, Any]]:
+) -> tuple[dict[str, RegressionDataset | None], dict[str, Any]]:
     """``({"train", "val", "test"} -> dataset, data_info)`` for ``config.dataset``.
 
     ``data_root=None`` uses a phantom (or, for airfoil, the loader's own search); ``data_info``
@@ -125,7 +125,7 @@ def open_splits(
         raise ValueError(
             f"dataset {name!r} has no phantom; pass its data root in the official layout"
         )
-    splits: dict[str, Dataset | None] = {
+    splits: dict[str, RegressionDataset | None] = {
         split: get_dataset(name, root, split, **config.dataset_options)
         for split in ("train", "val")
     }
@@ -134,14 +134,15 @@ def open_splits(
         splits["test"] = get_dataset(name, root, "test", **config.dataset_options)
     except DatasetContentError as error:  # e.g. RHPE: test labels withheld by the organisers
         splits["test"], test_missing = None, str(error)
-    if splits["test"] is None and splits["val"] is not None:
-        train, selection = hold_out_selection(splits["train"], len(splits["val"]))
+    train_split, val_split = splits["train"], splits["val"]
+    if splits["test"] is None and train_split is not None and val_split is not None:
+        train, selection = hold_out_selection(train_split, len(val_split))
         splits = {"train": train, "val": selection, "test": splits["val"]}
     if config.cache_items:
         splits = {s: None if d is None else CachedDataset(d, cache_dir) for s, d in splits.items()}
     if root is None:
         root = getattr(splits["train"], "path", None)
-    info = {"name": name, "kind": kind, "root": None if root is None else str(root)}
+    info: dict[str, Any] = {"name": name, "kind": kind, "root": None if root is None else str(root)}
     if test_missing is not None:
         info["test_unavailable"] = test_missing
         info["reported_split"] = REPORTED_VALIDATION
@@ -168,9 +169,12 @@ def run_experiment(
     check_device(config.device)
     check_run_folder(out_dir, resume=resume, overwrite=overwrite)
     splits, info = open_splits(config, data_root, cache_dir=cache_dir)
+    train_set = splits["train"]
+    if train_set is None:
+        raise ValueError(f"{config.dataset}: the dataset has no training split to train on")
     return train(
         config,
-        train_set=splits["train"],
+        train_set=train_set,
         val_set=splits["val"],
         test_set=splits["test"],
         out_dir=out_dir,

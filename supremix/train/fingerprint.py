@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Dataset, Subset
 
-from .data import targets_of
+from .data import dataset_length, targets_of
 
 # file listings longer than this are kept as a digest only (differences are then counted,
 # not named)
@@ -43,7 +43,7 @@ def split_fingerprint(dataset: Dataset) -> dict[str, Any]:
     targets = np.ascontiguousarray(np.asarray(targets_of(dataset), dtype=np.float64))
     ids = _ids_of(dataset)
     return {
-        "n": len(dataset),
+        "n": dataset_length(dataset),
         "labels": _digest(targets.tobytes()),
         "ids": None if ids is None else _digest("\n".join(ids).encode("utf-8")),
     }

@@ -30,6 +30,7 @@ from supremix.models import (
     build_encoder,
     encoder_for_modality,
 )
+from supremix.models.registry import encoder_out_dim
 
 from .checkpoint import BEST, load_checkpoint
 from .config import TrainConfig
@@ -37,6 +38,9 @@ from .config import TrainConfig
 
 class LabelScale(nn.Module):
     """``z -> mean + std * z`` (and :meth:`standardize` for the inverse)."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(self, mean: float = 0.0, std: float = 1.0):
         super().__init__()
@@ -68,6 +72,9 @@ class FDSRegressionNet(RegressionNet):
     :class:`RegressionNet`'s forward. ``features`` in the output are the uncalibrated encoder
     features (what :meth:`FDS.update` collects); the projection head reads them too.
     """
+
+    fds: FDS
+    regressor: nn.Module
 
     def __init__(
         self,
@@ -134,18 +141,19 @@ def build_model(
     encoder = build_encoder_for(
         config, modality=modality, in_channels=in_channels, data_inputs=data_inputs
     )
+    out_dim = encoder_out_dim(encoder)
     head = None
     if uses_projection_head(config):
-        head = ProjectionHead(encoder.out_dim, config.head_hidden_dim, config.feature_dim)
-    layers: list[nn.Module] = [LinearRegressor(encoder.out_dim), LabelScale(label_mean, label_std)]
+        head = ProjectionHead(out_dim, config.head_hidden_dim, config.feature_dim)
+    layers: list[nn.Module] = [LinearRegressor(out_dim), LabelScale(label_mean, label_std)]
     if (config.is_contrastive or config.freeze_encoder) and config.probe_batchnorm:
-        layers.insert(0, nn.BatchNorm1d(encoder.out_dim, affine=False))
+        layers.insert(0, nn.BatchNorm1d(out_dim, affine=False))
     if not config.fds:
         return RegressionNet(encoder, head, RegressorHead(*layers))
     if train_labels is None:
         raise ValueError("build_model: config.fds=True needs train_labels (for the label bins)")
     fds = FDS(
-        encoder.out_dim,
+        out_dim,
         LabelBins.from_labels(train_labels, config.imbalance_bin),
         kernel=config.smoothing_kernel,
         kernel_size=config.smoothing_kernel_size,
@@ -191,7 +199,8 @@ def load_encoder_weights(model: RegressionNet, source: str | Path) -> Path:
 
 def label_scale(model: nn.Module) -> LabelScale:
     """The :class:`LabelScale` at the end of the model's regressor."""
-    scale = model.regressor[-1]
+    regressor = model.regressor
+    scale = regressor[-1] if isinstance(regressor, nn.Sequential) else None
     if not isinstance(scale, LabelScale):
         raise TypeError("the model's regressor does not end with a LabelScale")
     return scale
@@ -208,4 +217,5 @@ def set_trainable(
         model.freeze_encoder()
     if model.projection_head is not None:
         model.projection_head.requires_grad_(projection_head)
-    model.regressor.requires_grad_(regressor)
+    if model.regressor is not None:
+        model.regressor.requires_grad_(regressor)

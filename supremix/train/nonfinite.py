@@ -27,16 +27,17 @@ class NonFiniteWatch:
         """The message of the stop: the step, the value and the most likely cause (the first
         non-finite step over all processes; called by every process)."""
         mine = {key: int(value) for key, value in self.first.items()}
-        found = {}
+        found: dict[str, int | None] = {}
         for key in WATCHED:
             steps_seen = [f[key] for f in all_gather_objects(mine, env) if f[key] >= 0]
             found[key] = min(steps_seen) if steps_seen else None
         step = found["loss"]
         where = f"at step {step + 1} of {steps}" if step is not None else "in this epoch"
         for key, what in (("labels", "labels"), ("inputs", "input features")):
-            if found[key] is not None:
+            bad_step = found[key]
+            if bad_step is not None:
                 return (
-                    f"the training loss is {loss} {where}: the {what} of step {found[key] + 1} "
+                    f"the training loss is {loss} {where}: the {what} of step {bad_step + 1} "
                     "hold NaN or infinite values; check the data for non-finite values"
                 )
         return (

@@ -116,5 +116,6 @@ def clip_gradients(parameters: Iterable[nn.Parameter], max_norm: float) -> torch
     if not params:
         return torch.zeros(())
     if max_norm <= 0:
-        return torch.linalg.vector_norm(torch.stack([p.grad.detach().norm() for p in params]))
+        norms = [grad.detach().norm() for p in params if (grad := p.grad) is not None]
+        return torch.linalg.vector_norm(torch.stack(norms))
     return torch.nn.utils.clip_grad_norm_(params, max_norm).detach()

@@ -287,6 +287,8 @@ def _paper_preset(name: str, values: dict[str, Any]) -> TrainConfig:
 
 
 def _cpu_preset(name: str, paper: TrainConfig) -> TrainConfig:
+    if paper.dataset is None:
+        raise ValueError(f"preset {paper.name!r} names no dataset; its CPU variant needs one")
     cpu = dict(_CPU[paper.dataset])
     options = {**paper.dataset_options, **cpu.pop("dataset_options", {})}
     return paper.replace(

@@ -36,6 +36,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -107,7 +108,7 @@ def _lock_holder(lock_path: Path) -> str:
 
 
 def _try_lock(handle: int) -> bool:
-    if os.name == "nt":
+    if sys.platform == "win32":
         import msvcrt
 
         try:

@@ -146,3 +146,13 @@ def test_run_sweep_refuses_bad_variants_before_training():
         run_sweep("ukb", [Variant("typo", {"windw": 1.0})], smoke=True, device="cpu")
     with pytest.raises(ValueError, match="variant labels must be distinct"):
         run_sweep("ukb", [Variant("a"), Variant("a")], smoke=True, device="cpu")
+
+
+def test_a_withheld_split_is_named_when_asked_for():
+    from supremix.experiments.session import StudySplits
+
+    data = StudySplits({"train": None, "val": None, "test": None}, {"name": "rhpe"}, "val")
+    with pytest.raises(ValueError, match="rhpe: the test split is withheld"):
+        data.split("test")
+    with pytest.raises(ValueError, match="rhpe: the train split is withheld"):
+        data.targets("train")

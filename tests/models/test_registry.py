@@ -147,3 +147,11 @@ def test_sfcn_is_built_with_its_channel_plan():
 def test_bad_requests_are_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_encoder_out_dim_reads_the_int_width_and_names_a_module_without_one():
+    from supremix.models.registry import encoder_out_dim
+
+    assert encoder_out_dim(build_encoder("mlp", in_channels=5)) == MLPEncoder(5).out_dim
+    with pytest.raises(TypeError, match="Linear has no int 'out_dim'"):
+        encoder_out_dim(nn.Linear(3, 2))
