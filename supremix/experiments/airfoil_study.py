@@ -33,6 +33,7 @@ import json
 import math
 import multiprocessing
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -121,6 +122,15 @@ def _train(job: Job, arm: Arm, init_encoder: Path | None = None) -> dict[str, An
     }
 
 
+def _clear_own_checkpoints(folder: Path) -> None:
+    """Remove what an interrupted or incomplete run of this study left in its own checkpoint
+    folder (under ``run_dir/checkpoints``), so that the run can be trained again: a run folder
+    refuses to be reused (:mod:`supremix.train.run_folder`), and a run without its record is
+    retrained from the start."""
+    if folder.is_dir():
+        shutil.rmtree(folder)
+
+
 def _public(overrides: dict[str, Any]) -> dict[str, Any]:
     """The overrides a record keeps: all but the machine-specific ``init_encoder`` path."""
     return {k: v for k, v in overrides.items() if k != "init_encoder"}
@@ -136,7 +146,9 @@ def run_job(job: Job) -> dict[str, Any]:
     if job.source is not None:
         init = checkpoint_dir(job.run_dir, job.source, job.split)
         if not (init / "best.pt").is_file():
+            _clear_own_checkpoints(init)
             _train(job, job.source)
+    _clear_own_checkpoints(checkpoint_dir(job.run_dir, job.arm, job.split))
     record = _train(job, job.arm, init)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

@@ -59,6 +59,7 @@ LABEL_SCALES: dict[str, LabelScale] = {
     "agedb": LabelScale(0, 101, "years", 1.0, "Mixup Your Own Pairs Table 12"),
     "imdbwiki": LabelScale(0, 186, "years", 1.0, "IMDB-WIKI-DIR (Yang et al. 2021) ages"),
     "airfoil": LabelScale(103.38, 140.987, "dB", None, "UCI airfoil self-noise, continuous"),
+    "stsb": LabelScale(0, 5, "score", None, "STS-B similarity, mean of raters' 0-5 scores"),
 }
 
 #: The two readings of A4's ``γ = 7`` (the SupReMix paper Table 13), as windows on SUVR.
