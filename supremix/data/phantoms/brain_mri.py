@@ -2,8 +2,11 @@
 
 Generative model (per subject, all lengths in mm, MNI-like axes x L-R, y P-A, z I-S):
 
-* age: integer years, normal(64, 7.5) truncated to [45, 82] (UKB imaging visit);
-  ``t = (age - 45) / 37`` in [0, 1]. Sex: male with probability 0.47 (field 31: 1 male).
+* age: the true age ``a`` (the brain's), normal(64, 7.5) truncated to [45, 82] (UKB imaging
+  visit), drives the anatomy with ``t = (a - 45) / 37`` in [0, 1]; the label is the recorded
+  age in whole years ``round(a + N(0, 1.5))`` clipped to [45, 82] (:mod:`.label_noise`:
+  chronological beside biological age, noise floor about 1.2 years).
+  Sex: male with probability 0.47 (field 31: 1 male).
 * intracranial ellipsoid, semi-axes (68, 84, 62) x head scale ~ N(1, 0.03), x 1.04 if male.
 * atrophy, accelerating with age: the parenchyma is the intracranial ellipsoid shrunk by
   ``0.02 + 0.10 t^2``; the rim left between them is sulcal CSF.
@@ -37,18 +40,19 @@ import pandas as pd
 
 from ..ukb import IMAGE_FILES
 from ..volumeio import nifti_bytes
+from .label_noise import label_noise
 
 EXTENT_MM = 180.0  # x extent; y is 1.2 times longer (MNI 182 x 218 x 182 mm)
 LAYOUTS = ("zip", "extracted", "eid")
 
 
 def sample_ages(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Integer ages from normal(64, 7.5) truncated to [45, 82]."""
+    """True ages (continuous) from normal(64, 7.5) truncated to [45, 82]."""
     ages = np.empty(0)
     while ages.size < n:
         draw = rng.normal(64.0, 7.5, size=2 * n)
         ages = np.concatenate([ages, draw[(draw >= 45) & (draw <= 82)]])
-    return np.round(ages[:n])
+    return ages[:n]
 
 
 def _rotation(rng: np.random.Generator, sd_degrees: float) -> np.ndarray:
@@ -129,7 +133,8 @@ def write_ukb(
     rng = np.random.default_rng([seed, 20252])
     total = n + unimaged
     eids = 1_000_000 + rng.choice(5_000_000, size=total, replace=False)
-    ages = sample_ages(rng, total)
+    truth = sample_ages(rng, total)
+    ages = np.clip(label_noise("ukb").record(truth, rng), 45, 82)
     males = rng.random(total) < 0.47
     voxel = EXTENT_MM / size
     shape = (size, round(1.2 * size), size)
@@ -138,7 +143,7 @@ def write_ukb(
     member = IMAGE_FILES[registration]
     for i in range(n):
         subject_rng = np.random.default_rng([seed, 20252, i])
-        volume = brain_volume(ages[i], bool(males[i]), subject_rng, shape, voxel)
+        volume = brain_volume(truth[i], bool(males[i]), subject_rng, shape, voxel)
         payload = nifti_bytes(np.round(volume * 800).astype(np.int16), affine)
         eid = str(eids[i])
         if layout == "zip":
