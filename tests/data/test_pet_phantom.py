@@ -1,4 +1,4 @@
-"""The A4 phantom: deterministic, A4-like bimodal SUVR, regional SUVR recomputable from the PET volume."""
+"""The A4 phantom: deterministic, A4-like bimodal SUVR, regions recomputable from the volume."""
 
 import nibabel as nib
 import numpy as np
