@@ -169,7 +169,7 @@ _PAPER: dict[str, dict[str, Any]] = {
 # Per-dataset settings of the CPU presets: phantom size and a smaller input where the loader
 # can produce one. Airfoil is the real UCI file (no phantom).
 _CPU: dict[str, dict[str, Any]] = {
-    "ukb": {"phantom_n": 96, "dataset_options": {"spacing": None, "crop": None, "size": 32}},
+    "ukb": {"phantom_n": 96, "dataset_options": {"spacing": None, "crop": None, "size": 24}},
     "hcp": {"phantom_n": 96, "dataset_options": {}},
     "rsna": {"phantom_n": 160, "dataset_options": {"image_size": (64, 48)}},
     "rhpe": {"phantom_n": 160, "dataset_options": {"image_size": (64, 48)}},
