@@ -106,7 +106,7 @@ PHANTOM_SETTINGS: dict[str, dict[str, Any]] = {
     "ukb": {**_SHORT, "phantom_n": 400, "epochs": 10, "probe_epochs": 5},
     "hcp": {**_SHORT, "phantom_n": 480, "epochs": 12, "probe_epochs": 6},
     "rsna": {**_SHORT, "phantom_n": 800, "epochs": 12, "probe_epochs": 6},
-    "rhpe": {**_SHORT, "phantom_n": 800, "epochs": 12, "probe_epochs": 6},
+    "rhpe": {**_SHORT, "phantom_n": 320, "epochs": 24, "probe_epochs": 12},
     "echonet": {
         **_SHORT,
         "phantom_n": 400,
