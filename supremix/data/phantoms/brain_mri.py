@@ -9,13 +9,13 @@ Generative model (per subject, all lengths in mm, MNI-like axes x L-R, y P-A, z 
   Sex: male with probability 0.47 (field 31: 1 male).
 * intracranial ellipsoid, semi-axes (68, 84, 62) x head scale ~ N(1, 0.03), x 1.04 if male.
 * atrophy, accelerating with age: the parenchyma is the intracranial ellipsoid shrunk by
-  ``0.02 + 0.10 t^2``; the rim left between them is sulcal CSF.
+  ``0.02 + 0.05 t + 0.08 t^2``; the rim left between them is sulcal CSF.
 * cortical thinning: grey-matter shell of thickness ``10 (1 - 0.4 t^1.5)`` mm (exaggerated so
-  that it survives 6 mm voxels); grey/white contrast falls with age (GM 0.60 + 0.08 t).
+  that it survives 6 mm voxels); grey/white contrast falls with age (GM 0.60 + 0.10 t).
 * ventricle enlargement, accelerating: two lateral ellipsoids of semi-axes (9, 26, 11) scaled by
-  ``(1 + 2.5 t^2.5)^(1/3)`` (their volume grows up to 3.5-fold) x individual size
-  ~ N(1, 0.08).
-* tissue intensities WM 1.0, GM 0.60-0.68, CSF 0.18 with partial volume at every edge.
+  ``(1 + 1.2 t + 2.5 t^2.5)^(1/3)`` (their volume grows up to 4.7-fold, from the
+  youngest ages on) x individual size ~ N(1, 0.05).
+* tissue intensities WM 1.0, GM 0.60-0.70, CSF 0.18 with partial volume at every edge.
 * nuisance: pose (rotation N(0, 3 deg) per axis, translation N(0, 2 mm)), global gain
   U(0.85, 1.15), linear bias field of +-8 % along a random direction, Gaussian noise
   (sd 0.03), zero outside the intracranial mask (brain extracted), stored as int16 (x 800).
@@ -85,17 +85,17 @@ def brain_volume(
     icv_axes = np.array([68.0, 84.0, 62.0]) * head
     edge = 0.35 * voxel
     icv = _inside(points, (0, 0, 0), icv_axes, edge)
-    brain_axes = icv_axes * (1.0 - (0.02 + 0.10 * t**2))
+    brain_axes = icv_axes * (1.0 - (0.02 + 0.05 * t + 0.08 * t**2))
     brain = _inside(points, (0, 0, 0), brain_axes, edge)
     thickness = 10.0 * (1.0 - 0.4 * t**1.5)
     white = _inside(points, (0, 0, 0), brain_axes - thickness, edge)
-    grow = (1.0 + 2.5 * t**2.5) ** (1.0 / 3.0) * rng.normal(1.0, 0.08)
+    grow = (1.0 + 1.2 * t + 2.5 * t**2.5) ** (1.0 / 3.0) * rng.normal(1.0, 0.05)
     vent_axes = np.array([9.0, 26.0, 11.0]) * grow * head
     ventricles = np.maximum(
         _inside(points, (-11.0 * head, 4.0, 10.0), vent_axes, edge),
         _inside(points, (11.0 * head, 4.0, 10.0), vent_axes, edge),
     )
-    csf, grey, wm = 0.18, 0.60 + 0.08 * t, 1.0
+    csf, grey, wm = 0.18, 0.60 + 0.10 * t, 1.0
     tissue = wm * (1 - ventricles) + csf * ventricles
     tissue = grey * (1 - white) + tissue * white
     tissue = csf * (1 - brain) + tissue * brain
