@@ -100,8 +100,8 @@ _SHORT = {"lr": 3e-3, "augment": "none", "epochs": 12, "probe_epochs": 6}
 #: and lr is 3e-3. The phantoms are several hundred items (test splits of 40-80 items) and the
 #: schedules short: at a fixed budget more items taught more than more epochs (the phantoms
 #: page, book/phantoms.md). UK Biobank volumes are 24 voxels a side (preset ukb-cpu); EchoNet
-#: clips are 8 frames at period 4 (about one heart cycle) of 24 x 24 pixels. Not the papers'
-#: settings.
+#: clips are 8 frames at period 4 (about one heart cycle) of 24 x 24 pixels, in batches of 8
+#: (more steps in the same time learned more). Not the papers' settings.
 PHANTOM_SETTINGS: dict[str, dict[str, Any]] = {
     "ukb": {**_SHORT, "phantom_n": 400, "epochs": 10, "probe_epochs": 5},
     "hcp": {**_SHORT, "phantom_n": 480, "epochs": 12, "probe_epochs": 6},
@@ -112,6 +112,7 @@ PHANTOM_SETTINGS: dict[str, dict[str, Any]] = {
         "phantom_n": 400,
         "epochs": 5,
         "probe_epochs": 3,
+        "batch_size": 8,
         "dataset_options": {"length": 8, "period": 4, "size": 24},
     },
     "a4": {**_SHORT, "phantom_n": 160},
