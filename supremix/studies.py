@@ -110,7 +110,7 @@ PHANTOM_SETTINGS: dict[str, dict[str, Any]] = {
     "echonet": {
         **_SHORT,
         "phantom_n": 400,
-        "epochs": 5,
+        "epochs": 10,
         "probe_epochs": 3,
         "batch_size": 8,
         "dataset_options": {"length": 8, "period": 4, "size": 24},
