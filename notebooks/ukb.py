@@ -61,7 +61,7 @@ if importlib.util.find_spec("supremix") is None:
 # linear map of the features.
 #
 # **Protocol.** By default: preset `ukb-cpu` (the small CPU encoder) with the book's phantom
-# settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 480 items, a short schedule, no
+# settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 800 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the
 # notebook runs in a couple of minutes on a laptop CPU. That shows the protocol at work on data
 # whose answer we know; it is **not** a reproduction. With `data_root` set to your copy of the

@@ -65,6 +65,19 @@ study.comparison().round(3)
 display(Markdown(study.describe()))
 
 # %% [markdown]
+# ## Does the phantom teach?
+#
+# The best method's MAE as a fraction of the training-mean predictor's (1: learned nothing) and
+# of the noise floor, the expected MAE of the true function under the label noise that the
+# phantom's generative model adds (1: learned all there is). The [phantoms
+# page](../book/phantoms.md) compares every dataset's phantom; on real data the floor is unknown.
+
+# %%
+from supremix.phantom_quality import study_quality
+
+print(study_quality(study).sentence())
+
+# %% [markdown]
 # ## Paired t-tests
 #
 # Per item, the absolute error of each method averaged over seeds; SupReMix against every other

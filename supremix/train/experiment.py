@@ -22,7 +22,7 @@ from supremix.data import DatasetContentError, get_dataset
 from supremix.data.base import RegressionDataset
 from supremix.data.cache import CachedDataset, default_cache_dir
 from supremix.data.label_ops import SubsetDataset
-from supremix.data.phantoms import PHANTOMS, write_phantom
+from supremix.data.phantoms import GENERATION, PHANTOMS, write_phantom
 
 from .config import TrainConfig
 from .device_check import check_device
@@ -39,7 +39,7 @@ def phantom_dir(
     """Where the phantom of ``name`` with ``n`` items and ``seed`` is cached."""
     base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     size = "default" if n is None else f"n{n}"
-    return base / "phantoms" / f"{name}-{size}-seed{seed}"
+    return base / "phantoms" / f"{name}-{size}-seed{seed}-g{GENERATION}"
 
 
 def ensure_phantom(

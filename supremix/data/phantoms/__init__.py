@@ -2,7 +2,9 @@
 
 ``write_phantom(name, out, n=..., seed=..., **options)`` writes the files that the real loader
 of ``name`` reads (``get_dataset(name, out)``) and returns ``out``. Deterministic by seed.
-Each module documents its generative model; the data cards repeat it.
+Each module documents its generative model; the data cards repeat it. Every label carries a
+known noise (:mod:`.label_noise`); ``noise_floor(name)`` is the expected MAE of the true
+function under it, the least any method can reach on that phantom.
 """
 
 from __future__ import annotations
@@ -11,10 +13,17 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from .label_noise import LABEL_NOISE, noise_floor
+
+#: Version of the generative models: bumped whenever a phantom's data change for the same
+#: ``n`` and seed, so that caches of earlier phantoms (``supremix.train.experiment``) are not
+#: reused. 2: labels carry the noise of :mod:`.label_noise`; RHPE in :mod:`.hand_rhpe`.
+GENERATION = 2
+
 # name -> "module:function" under supremix.data.phantoms
 PHANTOMS: dict[str, str] = {
     "rsna": "bone_xray:write_rsna",
-    "rhpe": "bone_xray:write_rhpe",
+    "rhpe": "hand_rhpe:write_rhpe",
     "agedb": "faces:write_agedb",
     "imdbwiki": "faces:write_imdbwiki",
     "ukb": "brain_mri:write_ukb",
@@ -44,4 +53,4 @@ def write_phantom(
     return getattr(module, function_name)(Path(out), **kwargs)
 
 
-__all__ = ["PHANTOMS", "write_phantom"]
+__all__ = ["GENERATION", "LABEL_NOISE", "PHANTOMS", "noise_floor", "write_phantom"]

@@ -20,8 +20,11 @@ Generative model (per subject, native-space grid of ``size`` voxels per side ove
   independent noise (sd 4 % of the local uptake + 0.01), stored as int16 (x 6000).
 * label: the composite SUVR **measured on the written image** like a pipeline would:
   the mean of the frame-averaged volume over the core voxels of the six regions of the fixed
-  template, divided by its mean over the cerebellar core (:func:`composite_suvr`). It is thus
-  recomputable from the file, and it includes partial-volume spill-in and noise.
+  template, divided by its mean over the cerebellar core (:func:`composite_suvr`), which
+  includes partial-volume spill-in and noise, plus the pipeline's own error N(0, 0.02)
+  (registration, region definition; :mod:`.label_noise`: noise floor about 0.016). The
+  regional rows are the measured values; the composite is recomputable from the file up to
+  that error.
 
 Layout: what :class:`supremix.data.a4.A4AmyloidPET` reads:
 ``NII/<BID>/002/FBP/A4_PET_FBP_<BID>_002.nii.gz`` (4-D, 4 frames) and
@@ -38,6 +41,7 @@ import pandas as pd
 import scipy.ndimage
 
 from ..volumeio import mean_over_frames, nifti_bytes, read_nifti
+from .label_noise import label_noise
 
 EXTENT_MM = 216.0
 REGIONS = (
@@ -152,6 +156,7 @@ def write_a4(out: Path, *, n: int = 200, size: int = 32, seed: int = 0, frames: 
     rng = np.random.default_rng([seed, 18])
     bids = [f"B{k:08d}" for k in 10_000_000 + rng.choice(90_000_000, n, replace=False)]
     burden = sample_burden(rng, n)
+    pipeline_error = label_noise("a4").record(np.zeros(n), rng)
     labels, core = template_labels(size)
     voxel = EXTENT_MM / size
     affine = np.diag([voxel, voxel, voxel, 1.0])
@@ -169,7 +174,8 @@ def write_a4(out: Path, *, n: int = 200, size: int = 32, seed: int = 0, frames: 
         for number, region in enumerate(REGIONS, start=1):
             value = volume[core & (labels == number)].mean() / reference
             rows.append((bid, 2, region, value))
-        rows.append((bid, 2, "Composite_Summary", composite_suvr(volume, labels, core)))
+        composite = composite_suvr(volume, labels, core) + pipeline_error[i]
+        rows.append((bid, 2, "Composite_Summary", composite))
     table = pd.DataFrame(rows, columns=["BID", "VISCODE", "brain_region", "suvr_cer"])
     # the other references scale the cerebellar SUVR by subject-independent factors here
     table["suvr_persi"] = table["suvr_cer"] * 0.96

@@ -21,14 +21,15 @@ effect), soft-tissue and bone intensity, gamma (0.8-1.25), Gaussian noise with s
 intensity and, for RSNA, image size (±10 %). Tissue and bone intensities are proportional to
 the path length through cylinders around each bone and finger, as X-ray attenuation is.
 
-Labels: bone age ``round(N(127, 41))`` clipped to [1, 228] months as in RSNA (seed 001 Table
-12); 54 % boys. RHPE: bone age clipped to [12, 228], chronological age ``bone age + N(0, 14)``
-clipped to [10, 242]; 50 % boys.
+Labels: the true bone age ``t ~ N(127, 41)`` clipped to [1, 228] months as in RSNA (seed 001
+Table 12) draws the hand; the label is a reader's bone age ``round(t + N(0, 6))`` clipped to the
+same range (:mod:`.label_noise`: noise floor about 4.8 months); 54 % boys. RHPE: bone age
+clipped to [12, 228], chronological age ``t + N(0, 14)`` rounded and clipped to [10, 242];
+50 % boys.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
+
+from .label_noise import label_noise
 
 # Adult bone lengths per ray, proximal to distal (metacarpal, phalanges); the thumb has no
 # middle phalanx. Ray 0 is the thumb, on the +u side (a left hand seen postero-anteriorly).
@@ -290,8 +293,14 @@ def radiograph(soft: np.ndarray, bone: np.ndarray, rng: np.random.Generator) -> 
     return np.rint(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def _bone_ages(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
-    return np.clip(np.rint(rng.normal(RSNA_MEAN, RSNA_SD, size=n)), low, high).astype(int)
+def _bone_ages(
+    rng: np.random.Generator, n: int, low: int, high: int, dataset: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(true, recorded)`` bone ages: the truth ``N(RSNA_MEAN, RSNA_SD)`` clipped to
+    ``[low, high]`` draws the hand; the label is a reading of it (:mod:`.label_noise`)."""
+    truth = np.clip(rng.normal(RSNA_MEAN, RSNA_SD, size=n), low, high)
+    recorded = np.clip(label_noise(dataset).record(truth, rng), low, high).astype(int)
+    return truth, recorded
 
 
 def _split_counts(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int, int]:
@@ -341,7 +350,7 @@ def write_rsna(
     if layout == "kaggle":
         n_train, n_val = n_train + n_val, 0
     ids = rng.choice(np.arange(1377, 1377 + 2 * n + 14_000), size=n, replace=False)
-    ages = _bone_ages(rng, n, *RSNA_RANGE)
+    truth, ages = _bone_ages(rng, n, *RSNA_RANGE, "rsna")
     male = rng.random(n) < 0.54
     parts = {"train": slice(0, n_train), "val": slice(n_train, n_train + n_val)}
     parts["test"] = slice(n_train + n_val, n)
@@ -360,7 +369,7 @@ def write_rsna(
         item_rng = np.random.default_rng([seed, i])
         h = round(height * item_rng.uniform(0.9, 1.1))
         w = round(h * width / height * item_rng.uniform(0.95, 1.05))
-        soft, bone, _ = render_hand(ages[i], bool(male[i]), random_pose(item_rng), h, w)
+        soft, bone, _ = render_hand(truth[i], bool(male[i]), random_pose(item_rng), h, w)
         if i < n_train:
             folder = folders["train"]
         elif i < n_train + n_val:
@@ -389,112 +398,12 @@ def write_rsna(
     pd.DataFrame(
         {"Image ID": ids[val], "male": _male_text(male[val]), "Bone Age (months)": ages[val]}
     ).to_csv(val_root / "Validation Dataset.csv", index=False)
-    truth = pd.DataFrame(
+    truth_table = pd.DataFrame(
         {"Case ID": ids[test], "Sex": sex_codes, "Ground truth bone age (months)": ages[test]}
     )
     truth_path = out / "Bone Age Test Set" / f"Bone age ground truth.{test_labels}"
     if test_labels == "xlsx":
-        truth.to_excel(truth_path, index=False)
+        truth_table.to_excel(truth_path, index=False)
     else:
-        truth.to_csv(truth_path, index=False)
-    return out
-
-
-def _bounding_box(cover: np.ndarray, margin: int = 2) -> list[int]:
-    rows = np.flatnonzero(cover.max(axis=1) > 0.5)
-    cols = np.flatnonzero(cover.max(axis=0) > 0.5)
-    if rows.size == 0:
-        return [0, 0, 0, 0]
-    x0, y0 = max(int(cols[0]) - margin, 0), max(int(rows[0]) - margin, 0)
-    x1 = min(int(cols[-1]) + margin + 1, cover.shape[1])
-    y1 = min(int(rows[-1]) + margin + 1, cover.shape[0])
-    return [x0, y0, x1 - x0, y1 - y0]
-
-
-KEYPOINT_NAMES = (
-    *(f"tip_{f}" for f in ("thumb", "index", "middle", "ring", "little")),
-    *(f"mcp_{f}" for f in ("thumb", "index", "middle", "ring", "little")),
-    *(f"pip_{f}" for f in ("thumb", "index", "middle", "ring", "little")),
-    "radius",
-    "ulna",
-)
-
-
-def write_rhpe(
-    out: Path,
-    *,
-    n: int = 800,
-    image_size: Sequence[int] = (96, 160),
-    seed: int = 0,
-    missing_box_fraction: float = 0.03,
-) -> Path:
-    """Write an RHPE-layout phantom of ``n`` two-hand radiographs under ``out``; return ``out``.
-
-    Each image shows the labelled left hand in its left half and its mirror image, the right
-    hand, in the right half; ``RHPE_anatomical_ROIs_<split>.json`` boxes the left hand and
-    gives 17 keypoints, except for ``missing_box_fraction`` of images whose box and keypoints
-    are all zero (RHPE's "not annotated"). Splits 80/10/10 %; the test CSV has no bone age.
-    """
-    height, width = _check_size(image_size)
-    half = width // 2
-    out = Path(out)
-    rng = np.random.default_rng(seed)
-    n_train, n_val, _ = _split_counts(n, 0.1, 0.1)
-    ids = rng.permutation(n) + 1
-    ages = _bone_ages(rng, n, 12, 228)
-    chronological = np.clip(np.rint(ages + rng.normal(0.0, 14.0, size=n)), 10, 242).astype(int)
-    male = rng.random(n) < 0.5
-    missing_box = rng.random(n) < missing_box_fraction
-    annotations = out / "RHPE_Annotations"
-    annotations.mkdir(parents=True, exist_ok=True)
-    bounds = {
-        "train": (0, n_train),
-        "val": (n_train, n_train + n_val),
-        "test": (n_train + n_val, n),
-    }
-    for split, (start, stop) in bounds.items():
-        folder = out / f"RHPE_{split}"
-        folder.mkdir(parents=True, exist_ok=True)
-        coco: dict[str, list] = {"images": [], "annotations": [], "categories": []}
-        coco["categories"].append(
-            {"id": 1, "name": "hand", "keypoints": list(KEYPOINT_NAMES), "skeleton": []}
-        )
-        for i in range(start, stop):
-            item_rng = np.random.default_rng([seed, i])
-            soft, bone, keypoints = render_hand(
-                ages[i], bool(male[i]), random_pose(item_rng), height, half
-            )
-            pad = ((0, 0), (0, width - 2 * half))
-            soft_all = np.pad(np.concatenate([soft, soft[:, ::-1]], axis=1), pad)
-            bone_all = np.pad(np.concatenate([bone, bone[:, ::-1]], axis=1), pad)
-            stem = f"{ids[i]:05d}"
-            Image.fromarray(radiograph(soft_all, bone_all, item_rng)).save(folder / f"{stem}.png")
-            box = [0, 0, 0, 0] if missing_box[i] else _bounding_box(soft)
-            points = np.zeros((17, 3)) if missing_box[i] else np.c_[keypoints, np.full(17, 2.0)]
-            coco["images"].append(
-                {"id": int(ids[i]), "file_name": f"{stem}.png", "height": height, "width": width}
-            )
-            coco["annotations"].append(
-                {
-                    "id": int(ids[i]),
-                    "image_id": int(ids[i]),
-                    "category_id": 1,
-                    "bbox": box,
-                    "area": box[2] * box[3],
-                    "iscrowd": 0,
-                    "num_keypoints": 0 if missing_box[i] else 17,
-                    "keypoints": [round(float(v), 2) for v in points.ravel()],
-                }
-            )
-        (annotations / f"RHPE_anatomical_ROIs_{split}.json").write_text(json.dumps(coco))
-        rows = slice(start, stop)
-        table = {"ID": ids[rows], "Male": _male_text(male[rows])}
-        if split == "test":
-            table["Chronological"] = chronological[rows]
-            name = "RHPE_Gender_Chronological_test.csv"
-        else:
-            table["Boneage"] = ages[rows]
-            table["Chronological"] = chronological[rows]
-            name = f"RHPE_Boneage_{split}.csv"
-        pd.DataFrame(table).to_csv(annotations / name, index=False)
+        truth_table.to_csv(truth_path, index=False)
     return out

@@ -2,17 +2,20 @@
 
 Generative model (per subject, all lengths in mm, MNI-like axes x L-R, y P-A, z I-S):
 
-* age: integer years, normal(64, 7.5) truncated to [45, 82] (UKB imaging visit);
-  ``t = (age - 45) / 37`` in [0, 1]. Sex: male with probability 0.47 (field 31: 1 male).
+* age: the true age ``a`` (the brain's), normal(64, 7.5) truncated to [45, 82] (UKB imaging
+  visit), drives the anatomy with ``t = (a - 45) / 37`` in [0, 1]; the label is the recorded
+  age in whole years ``round(a + N(0, 1.5))`` clipped to [45, 82] (:mod:`.label_noise`:
+  chronological beside biological age, noise floor about 1.2 years).
+  Sex: male with probability 0.47 (field 31: 1 male).
 * intracranial ellipsoid, semi-axes (68, 84, 62) x head scale ~ N(1, 0.03), x 1.04 if male.
 * atrophy, accelerating with age: the parenchyma is the intracranial ellipsoid shrunk by
-  ``0.02 + 0.10 t^2``; the rim left between them is sulcal CSF.
+  ``0.02 + 0.05 t + 0.08 t^2``; the rim left between them is sulcal CSF.
 * cortical thinning: grey-matter shell of thickness ``10 (1 - 0.4 t^1.5)`` mm (exaggerated so
-  that it survives 6 mm voxels); grey/white contrast falls with age (GM 0.60 + 0.08 t).
+  that it survives 6 mm voxels); grey/white contrast falls with age (GM 0.60 + 0.10 t).
 * ventricle enlargement, accelerating: two lateral ellipsoids of semi-axes (9, 26, 11) scaled by
-  ``(1 + 2.5 t^2.5)^(1/3)`` (their volume grows up to 3.5-fold) x individual size
-  ~ N(1, 0.08).
-* tissue intensities WM 1.0, GM 0.60-0.68, CSF 0.18 with partial volume at every edge.
+  ``(1 + 1.2 t + 2.5 t^2.5)^(1/3)`` (their volume grows up to 4.7-fold, from the
+  youngest ages on) x individual size ~ N(1, 0.05).
+* tissue intensities WM 1.0, GM 0.60-0.70, CSF 0.18 with partial volume at every edge.
 * nuisance: pose (rotation N(0, 3 deg) per axis, translation N(0, 2 mm)), global gain
   U(0.85, 1.15), linear bias field of +-8 % along a random direction, Gaussian noise
   (sd 0.03), zero outside the intracranial mask (brain extracted), stored as int16 (x 800).
@@ -37,18 +40,19 @@ import pandas as pd
 
 from ..ukb import IMAGE_FILES
 from ..volumeio import nifti_bytes
+from .label_noise import label_noise
 
 EXTENT_MM = 180.0  # x extent; y is 1.2 times longer (MNI 182 x 218 x 182 mm)
 LAYOUTS = ("zip", "extracted", "eid")
 
 
 def sample_ages(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Integer ages from normal(64, 7.5) truncated to [45, 82]."""
+    """True ages (continuous) from normal(64, 7.5) truncated to [45, 82]."""
     ages = np.empty(0)
     while ages.size < n:
         draw = rng.normal(64.0, 7.5, size=2 * n)
         ages = np.concatenate([ages, draw[(draw >= 45) & (draw <= 82)]])
-    return np.round(ages[:n])
+    return ages[:n]
 
 
 def _rotation(rng: np.random.Generator, sd_degrees: float) -> np.ndarray:
@@ -81,17 +85,17 @@ def brain_volume(
     icv_axes = np.array([68.0, 84.0, 62.0]) * head
     edge = 0.35 * voxel
     icv = _inside(points, (0, 0, 0), icv_axes, edge)
-    brain_axes = icv_axes * (1.0 - (0.02 + 0.10 * t**2))
+    brain_axes = icv_axes * (1.0 - (0.02 + 0.05 * t + 0.08 * t**2))
     brain = _inside(points, (0, 0, 0), brain_axes, edge)
     thickness = 10.0 * (1.0 - 0.4 * t**1.5)
     white = _inside(points, (0, 0, 0), brain_axes - thickness, edge)
-    grow = (1.0 + 2.5 * t**2.5) ** (1.0 / 3.0) * rng.normal(1.0, 0.08)
+    grow = (1.0 + 1.2 * t + 2.5 * t**2.5) ** (1.0 / 3.0) * rng.normal(1.0, 0.05)
     vent_axes = np.array([9.0, 26.0, 11.0]) * grow * head
     ventricles = np.maximum(
         _inside(points, (-11.0 * head, 4.0, 10.0), vent_axes, edge),
         _inside(points, (11.0 * head, 4.0, 10.0), vent_axes, edge),
     )
-    csf, grey, wm = 0.18, 0.60 + 0.08 * t, 1.0
+    csf, grey, wm = 0.18, 0.60 + 0.10 * t, 1.0
     tissue = wm * (1 - ventricles) + csf * ventricles
     tissue = grey * (1 - white) + tissue * white
     tissue = csf * (1 - brain) + tissue * brain
@@ -129,7 +133,8 @@ def write_ukb(
     rng = np.random.default_rng([seed, 20252])
     total = n + unimaged
     eids = 1_000_000 + rng.choice(5_000_000, size=total, replace=False)
-    ages = sample_ages(rng, total)
+    truth = sample_ages(rng, total)
+    ages = np.clip(label_noise("ukb").record(truth, rng), 45, 82)
     males = rng.random(total) < 0.47
     voxel = EXTENT_MM / size
     shape = (size, round(1.2 * size), size)
@@ -138,7 +143,7 @@ def write_ukb(
     member = IMAGE_FILES[registration]
     for i in range(n):
         subject_rng = np.random.default_rng([seed, 20252, i])
-        volume = brain_volume(ages[i], bool(males[i]), subject_rng, shape, voxel)
+        volume = brain_volume(truth[i], bool(males[i]), subject_rng, shape, voxel)
         payload = nifti_bytes(np.round(volume * 800).astype(np.int16), affine)
         eid = str(eids[i])
         if layout == "zip":

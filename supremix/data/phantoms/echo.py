@@ -5,6 +5,9 @@ Generative model (shared by EchoNet-Dynamic and CAMUS; lengths in pixels, ``s = 
 * EF (%): EchoNet: 78 % normal(61, 6.5) + 22 % normal(38, 12), clipped to [7, 92] (mean
   about 56, sd about 12.5, as EchoNet-Dynamic's 55.7 +- 12.4); CAMUS: 75 % normal(57, 7) +
   25 % normal(37, 10), clipped to [15, 85] (seed 003 Table C6: 52.0 +- 12.1).
+* label (EchoNet): the EF of the sonographer's tracings, the true EF plus N(0, 2.5) clipped
+  to [5, 95] (:mod:`.label_noise`: noise floor about 2.0 % EF); the ES tracing is the
+  ventricle contracted to that EF, so the method of discs gives the label. CAMUS: the true EF.
 * end-diastolic volume ``EDV = 95 exp(0.3 z) (1 + 0.8 max(0, 50 - EF) / 50)`` mL (low EF
   comes with a dilated ventricle); ``ESV = EDV (1 - EF / 100)``.
 * left ventricle: a prolate ellipsoid seen in its long-axis plane, apex fixed near the top
@@ -37,7 +40,7 @@ names as ``.nii.gz`` (ITK axis order x, y, t), ``Info_*.cfg`` (``EF``) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +49,7 @@ import scipy.ndimage
 
 from ..videoio import write_avi
 from ..volumeio import nifti_bytes
+from .label_noise import label_noise
 
 TISSUE, MYOCARDIUM, BLOOD = 70.0, 180.0, 12.0
 SECTOR_HALF_ANGLE = np.deg2rad(40.0)
@@ -248,6 +252,7 @@ def write_echonet(out: Path, *, n: int = 300, size: int = 48, seed: int = 0) -> 
     (out / "Videos").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 112])
     efs = sample_ef(rng, n, "echonet")
+    traced = np.clip(label_noise("echonet").record(efs, rng), 5.0, 95.0)
     names = [f"0X{v:016X}" for v in rng.integers(0, 2**63, n, dtype=np.int64)]
     splits = rng.choice(["TRAIN", "VAL", "TEST"], size=n, p=[0.744, 0.128, 0.128])
     rows, tracings = [], []
@@ -260,10 +265,11 @@ def write_echonet(out: Path, *, n: int = 300, size: int = 48, seed: int = 0) -> 
         write_avi(out / "Videos" / f"{name}.avi", frames, fps=50)
         es = start + systole if start + systole < period else start + systole - period
         ed = es + (period - systole)
-        tracings += tracing_rows(heart, 1.0, es, f"{name}.avi")
+        # the sonographer's ES contour: the ventricle contracted to the traced EF
+        tracings += tracing_rows(replace(heart, ef=traced[i] / 100), 1.0, es, f"{name}.avi")
         tracings += tracing_rows(heart, 0.0, ed, f"{name}.avi")
-        esv = heart.edv * (1 - heart.ef)
-        rows.append((name, efs[i], esv, heart.edv, size, size, 50, n_frames, splits[i]))
+        esv = heart.edv * (1 - traced[i] / 100)
+        rows.append((name, traced[i], esv, heart.edv, size, size, 50, n_frames, splits[i]))
     columns = ["FileName", "EF", "ESV", "EDV", "FrameHeight", "FrameWidth", "FPS"]
     columns += ["NumberOfFrames", "Split"]
     pd.DataFrame(rows, columns=columns).to_csv(out / "FileList.csv", index=False)

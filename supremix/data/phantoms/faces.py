@@ -18,8 +18,10 @@ sex (long hair for women) and nuisance are label-free: background colour, rotati
 translation (±5 %), zoom (1.15-1.4), illumination gain (0.75-1.25) and colour cast (±8 %),
 Gaussian noise (sd 0.01-0.03), JPEG quality 70-95.
 
-Ages: AgeDB-like ``N(50, 17)`` with 7 % children ``U(1, 20)``, rounded, clipped to [1, 101],
-59 % men; IMDB-WIKI-like ``18 + Gamma(2.2, 9)`` with 3 % children, clipped to [1, 100]. Val
+Ages: the true age ``t`` draws the face: AgeDB-like ``N(50, 17)`` with 7 % children
+``U(1, 20)``, clipped to [1, 101], 59 % men; IMDB-WIKI-like ``18 + Gamma(2.2, 9)`` with 3 %
+children, clipped to [1, 100]. The label is the recorded age ``round(t + N(0, 2))``, clipped
+to the same range (:mod:`.label_noise`: noise floor about 1.6 years). Val
 and test are balanced over age as in the DIR benchmarks: of the ``c`` images of each age,
 ``min(c // 3, cap)`` go to val and as many to test, with ``cap`` scaled from the real caps
 (30 of 16,488 for AgeDB-DIR, 150 of 213,553 for IMDB-WIKI-DIR).
@@ -34,6 +36,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
+
+from .label_noise import label_noise
 
 HAIR_COLOURS = np.array(
     [[0.08, 0.06, 0.05], [0.25, 0.15, 0.08], [0.45, 0.3, 0.15], [0.8, 0.68, 0.4], [0.6, 0.25, 0.1]]
@@ -206,9 +210,19 @@ def _check(n: int, image_size: int) -> None:
         raise ValueError(f"phantom image_size must be at least 16, got {image_size}")
 
 
+def _recorded_ages(
+    truth: np.ndarray, dataset: str, rng: np.random.Generator, oldest: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(true, recorded)`` ages in [1, ``oldest``]: the face shows the truth; the label is
+    its recorded age (:mod:`.label_noise`)."""
+    truth = np.clip(truth, 1.0, oldest)
+    return truth, np.clip(label_noise(dataset).record(truth, rng), 1, oldest).astype(int)
+
+
 def _write_faces(
     out: Path,
     *,
+    truth: np.ndarray,
     ages: np.ndarray,
     people: list[Identity],
     person_of: np.ndarray,
@@ -221,7 +235,7 @@ def _write_faces(
     out = Path(out)
     for i, relative in enumerate(paths):
         item_rng = np.random.default_rng([seed, i])
-        face = render_face(ages[i], people[person_of[i]], image_size, item_rng)
+        face = render_face(truth[i], people[person_of[i]], image_size, item_rng)
         path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         photograph(face, item_rng).save(path, quality=int(item_rng.integers(70, 96)))
@@ -238,8 +252,8 @@ def write_agedb(out: Path, *, n: int = 800, image_size: int = 64, seed: int = 0)
     _check(n, image_size)
     rng = np.random.default_rng(seed)
     child = rng.random(n) < 0.07
-    ages = np.where(child, rng.uniform(1, 20, size=n), rng.normal(50.0, 17.0, size=n))
-    ages = np.clip(np.rint(ages), 1, 101).astype(int)
+    truth = np.where(child, rng.uniform(1, 20, size=n), rng.normal(50.0, 17.0, size=n))
+    truth, ages = _recorded_ages(truth, "agedb", rng, 101)
     people = [random_identity(rng, 0.594) for _ in range(max(1, n // 29))]
     person_of = rng.integers(0, len(people), size=n)
     paths = [
@@ -249,6 +263,7 @@ def write_agedb(out: Path, *, n: int = 800, image_size: int = 64, seed: int = 0)
     split = dir_balanced_split(ages, max(1, round(30 * n / 16_488)), rng)
     return _write_faces(
         out,
+        truth=truth,
         ages=ages,
         people=people,
         person_of=person_of,
@@ -270,8 +285,8 @@ def write_imdbwiki(out: Path, *, n: int = 800, image_size: int = 64, seed: int =
     _check(n, image_size)
     rng = np.random.default_rng(seed)
     child = rng.random(n) < 0.03
-    ages = np.where(child, rng.uniform(1, 17, size=n), 18.0 + rng.gamma(2.2, 9.0, size=n))
-    ages = np.clip(np.rint(ages), 1, 100).astype(int)
+    truth = np.where(child, rng.uniform(1, 17, size=n), 18.0 + rng.gamma(2.2, 9.0, size=n))
+    truth, ages = _recorded_ages(truth, "imdbwiki", rng, 100)
     people = [random_identity(rng, 0.6) for _ in range(max(1, n // 10))]
     person_of = rng.integers(0, len(people), size=n)
     years = rng.integers(1961, 2016, size=n)
@@ -288,6 +303,7 @@ def write_imdbwiki(out: Path, *, n: int = 800, image_size: int = 64, seed: int =
     split = dir_balanced_split(ages, max(1, round(150 * n / 213_553)), rng)
     return _write_faces(
         out,
+        truth=truth,
         ages=ages,
         people=people,
         person_of=person_of,

@@ -2,8 +2,10 @@
 
 Generative model (per subject, ``T`` frames at TR 0.8 s):
 
-* age: uniform on [36, 90] for 90 % of subjects and on [90, 100] for 10 % (HCP-Aging spans
-  36-100+); written as ``interview_age`` in whole months, so the label is ``months / 12``.
+* age: the true (brain) age is uniform on [36, 90] for 90 % of subjects and on [90, 100] for
+  10 % (HCP-Aging spans 36-100+) and drives the signals; the label is the recorded age, the
+  truth plus N(0, 2.5) years (:mod:`.label_noise`: noise floor about 2.0 years), written as
+  ``interview_age`` in whole months clipped to [432, 1200], so the label is ``months / 12``.
   Sex F with probability 0.56.
 * ROIs: 400 parcels in two hemispheres, each split into the 7 Yeo networks in the proportions
   of the Schaefer-400 7-network atlas (:func:`network_labels`).
@@ -31,6 +33,8 @@ import numpy as np
 import pandas as pd
 import scipy.io
 import scipy.signal
+
+from .label_noise import label_noise
 
 NETWORKS = ("Vis", "SomMot", "DorsAttn", "SalVentAttn", "Limbic", "Cont", "Default")
 # parcels per network in Schaefer2018_400Parcels_7Networks (both hemispheres together)
@@ -145,12 +149,14 @@ def write_hcp(
     total = n + without_files
     numbers = 1_000_000 + rng.choice(9_000_000, size=total, replace=False)
     subjects = [f"HCA{k:07d}" for k in numbers]
-    months = np.round(sample_ages(rng, total) * 12).astype(int)
+    truth = sample_ages(rng, total)
+    recorded = np.rint(label_noise("hcp").record(truth, rng) * 12)
+    months = np.clip(recorded, 36 * 12, 100 * 12).astype(int)
     sexes = np.where(rng.random(total) < 0.56, "F", "M")
     for i in range(n):
         for r in range(runs):
             series = roi_series(
-                months[i] / 12.0, np.random.default_rng([seed, 400, i, r]), n_rois, n_timepoints
+                truth[i], np.random.default_rng([seed, 400, i, r]), n_rois, n_timepoints
             )
             matrix = series.T if orientation == "time_by_roi" else series
             name = f"{subjects[i]}_rfMRI_{RUN_NAMES[r]}_Schaefer400.{file_format}"
