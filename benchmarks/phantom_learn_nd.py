@@ -4,8 +4,8 @@ For each phantom (UK Biobank T1, HCP-Aging fMRI, A4 PET, EchoNet-Dynamic) this w
 phantom in its official layout, reads it back with the real loader, trains a tiny network for a
 fixed wall-clock budget and reports the test MAE next to the predict-the-training-mean baseline.
 The EchoNet model is then applied to the CAMUS phantom with EchoNet's clip settings (the
-external validation of seed 003 Table XIII). A ratio well below 1 means the label is learnable
-from the data; these are phantom numbers, never a reproduction of any paper.
+external validation of the AdaCon paper's Table XIII). A ratio well below 1 means the label is
+learnable from the data; these are phantom numbers, never a reproduction of any paper.
 
     python benchmarks/phantom_learn_nd.py [--seconds 60] [--out results.json]
 """
@@ -190,8 +190,8 @@ def run(name, root, seconds, device) -> dict:
     if name == "echonet":
         write_phantom("camus", root / "camus", n=100, size=48, seed=0)
         same = clip_options(train_set)
-        # seed 003's protocol keeps EchoNet's period; a half cycle of 10-34 frames then fills
-        # only part of the clip. Period 1 is reported beside it.
+        # the AdaCon paper's protocol keeps EchoNet's period; a half cycle of 10-34 frames then
+        # fills only part of the clip. Period 1 is reported beside it.
         for label, options in (("camus", same), ("camus_period1", {**same, "period": 1})):
             camus = CAMUS(root / "camus", "test", all_patients=True, augment=False, **options)
             camus_inputs = cached(camus)

@@ -64,7 +64,7 @@ class Scale:
 
 SCALES = {
     "small": Scale("resnet2d", {"width": 8, "depth": 10}, (64, 48), 32, 160),
-    "paper": Scale("resnet50_2d", {}, (520, 400), 128, 512),  # seed 001 Table 13, RSNA
+    "paper": Scale("resnet50_2d", {}, (520, 400), 128, 512),  # the SupReMix paper's Table 13, RSNA
 }
 
 

@@ -32,7 +32,8 @@ if importlib.util.find_spec("supremix") is None:
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/a4.ipynb)
 #
 # **The dataset.** The A4 study's florbetapir amyloid PET; the label is the composite SUVR with
-# the whole cerebellum as reference (seed 001 §4.1.5). Seed 001 trains a 3-D ResNet-18.
+# the whole cerebellum as reference (the SupReMix paper {cite:p}`wu2025supremix`, §4.1.5). The
+# SupReMix paper trains a 3-D ResNet-18.
 #
 # **The phantom.** Without `data_root` the notebook trains on a phantom: synthetic data written
 # in the official layout by `supremix.data.phantoms` from a generative model we know ([data
@@ -43,8 +44,8 @@ if importlib.util.find_spec("supremix") is None:
 # and noised frame by frame, and the label is the SUVR measured on the written image,
 # partial-volume effects and noise included.
 #
-# **What the papers report.** Seed 001 Table 7 gives ρ and MSE for the six methods; A4's MAE
-# appears only in an ablation (Table 11) and GM not at all. The table below puts their numbers
+# **What the papers report.** The SupReMix paper's Table 7 gives ρ and MSE for the six methods; A4's
+# MAE appears only in an ablation (Table 11) and GM not at all. The table below puts their numbers
 # beside this run's, each column labelled with its source; they are read from `supremix.paper`,
 # never typed here.
 #
@@ -60,19 +61,19 @@ if importlib.util.find_spec("supremix") is None:
 # readings; `window=7.0` gives the other, which the window check refuses as unbounded).
 #
 # **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
-# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
-# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
-# linear layer on small features does not reach the label scale. At evaluation both are one
-# linear map of the features.
+# the frozen features (the SupReMix paper, §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm
+# without affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one linear
+# map of the features.
 #
 # **Protocol.** By default: preset `a4-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 800 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the
 # notebook runs in a couple of minutes on a laptop CPU. That shows the protocol at work on data
 # whose answer we know; it is **not** a reproduction. With `data_root` set to your copy of the
-# dataset and `preset = None`, the notebook uses the paper's preset `a4` (seed 001 Table 13: 3-D
-# ResNet-18, batch 32, temperature 1, window γ = 7 read as 0.07 SUVR, see below) with its 200
-# pretraining epochs and 100-epoch linear probe (one linear layer, the papers' probe), unless
+# dataset and `preset = None`, the notebook uses the paper's preset `a4` (the SupReMix paper, Table
+# 13: 3-D ResNet-18, batch 32, temperature 1, window γ = 7 read as 0.07 SUVR, see below) with its
+# 200 pretraining epochs and 100-epoch linear probe (one linear layer, the papers' probe), unless
 # `epochs` or `probe_epochs` say otherwise; on a GPU, for instance:
 #
 # ```
@@ -86,7 +87,7 @@ mae_above_rmse().query("dataset == 'a4'").round(3)
 
 # %% tags=["parameters"]
 data_root = None  # your copy in the official layout; None: the phantom (cached after one write)
-preset = None  # None: "a4" (seed 001 Table 13) with data_root, else "a4-cpu"
+preset = None  # None: "a4" (the SupReMix paper, Table 13) with data_root, else "a4-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's

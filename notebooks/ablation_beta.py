@@ -26,24 +26,25 @@ if importlib.util.find_spec("supremix") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], check=True)
 
 # %% [markdown]
-# # Ablation: the Beta distribution of Mix-neg (seed 001 Table 11)
+# # Ablation: the Beta distribution of Mix-neg (SupReMix paper, Table 11)
 #
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/ablation_beta.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/ablation_beta.ipynb)
 #
 # **The question.** A Mix-neg is `λ1 z_anchor + (1 − λ1) z_negative` with `λ1 ~ Beta(α, β)`
-# (seed 001 eqs. (1)-(2)): λ1 near 1 puts the mixture next to the anchor (a very hard negative),
-# near 0 next to the negative. Seed 001 §5.8 compares Beta(2,8) ("close-to-negative"),
-# Beta(8,2) ("close-to-anchor") and Beta(5,5) (symmetric) on six datasets and reports MAE and
-# MSE (Table 11); Beta(2,8), the default of every preset, is said to be best everywhere.
+# (the SupReMix paper {cite:p}`wu2025supremix`, eqs. (1)-(2)): λ1 near 1 puts the mixture next to
+# the anchor (a very hard negative), near 0 next to the negative. The SupReMix paper's §5.8 compares
+# Beta(2,8) ("close-to-negative"), Beta(8,2) ("close-to-anchor") and Beta(5,5) (symmetric) on six
+# datasets and reports MAE and MSE (Table 11); Beta(2,8), the default of every preset, is said to be
+# best everywhere.
 #
-# **The missing row labels.** The seed's Table 11 lost its (α, β) column: the stored rows are
+# **The missing row labels.** The paper's Table 11 lost its (α, β) column: the stored rows are
 # "row 1 of 3, label missing" and so on. The text names the three distributions in the order
 # Beta(2,8), Beta(8,2), Beta(5,5) and says Beta(2,8) is best on all six datasets; the first row
-# is the lowest in every column and seed 002 Table 11 lists the same three in the same order.
-# This notebook therefore runs rows 1, 2, 3 as Beta(2,8), Beta(8,2), Beta(5,5): an inference,
-# not something the seed states (the package's tests check its premise on the stored numbers).
-# The text's "UK Biobank (MAE/GM: 2.98/14.37)" matches no row of this table.
+# is the lowest in every column and Mixup Your Own Pairs' Table 11 {cite:p}`wu2023mixup` lists the
+# same three in the same order. This notebook therefore runs rows 1, 2, 3 as Beta(2,8), Beta(8,2),
+# Beta(5,5): an inference, not something the paper states (the package's tests check its premise on
+# the stored numbers). The text's "UK Biobank (MAE/GM: 2.98/14.37)" matches no row of this table.
 #
 # **Protocol.** By default the notebook runs UK Biobank and HCP (the two cheapest phantoms) with
 # the `-cpu` presets and the book's phantom settings, two seeds: the protocol at work on data
@@ -76,7 +77,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% [markdown] slot="paper"
 # ## What the paper reports
 #
-# Seed 001 Table 11 (MAE and MSE per dataset), read from `supremix.paper`, with the rows
+# The SupReMix paper's Table 11 (MAE and MSE per dataset), read from `supremix.paper`, with the rows
 # labelled as inferred above.
 
 # %% [markdown] slot="train"

@@ -26,17 +26,17 @@ if importlib.util.find_spec("supremix") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], check=True)
 
 # %% [markdown]
-# # Ablation: SupReMix's ingredients (seed 001 Table 9)
+# # Ablation: SupReMix's ingredients (SupReMix paper, Table 9)
 #
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/ablation_components.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/ablation_components.ipynb)
 #
-# **The question.** SupReMix adds three things to SupCon (seed 001 §3): hard negatives mixed
-# from the anchor and a negative (Mix-neg, eqs. (1)-(2)), hard positives mixed from two
-# negatives around the anchor (Mix-pos, eqs. (3)-(4)) and distance magnifying weights on every
-# term of the denominator (DM, eq. (5)). Seed 001 §5.8 adds them to SupCon one by one on
-# RSNA-BAA and reports MAE, MSE and GM per combination (Table 9): SupCon, SupCon+DM,
-# SupCon+Mix-neg, SupCon+Mix-neg+DM and the full SupReMix.
+# **The question.** SupReMix adds three things to SupCon (the SupReMix paper
+# {cite:p}`wu2025supremix`, §3): hard negatives mixed from the anchor and a negative (Mix-neg, eqs.
+# (1)-(2)), hard positives mixed from two negatives around the anchor (Mix-pos, eqs. (3)-(4)) and
+# distance magnifying weights on every term of the denominator (DM, eq. (5)). The SupReMix paper's
+# §5.8 adds them to SupCon one by one on RSNA-BAA and reports MAE, MSE and GM per combination (Table
+# 9): SupCon, SupCon+DM, SupCon+Mix-neg, SupCon+Mix-neg+DM and the full SupReMix.
 #
 # **How the rows map onto a run.** Every row is a SupReMix run whose loss has the row's
 # ingredients switched on (`TrainConfig.mix_neg`, `mix_pos`, `distance_weight`); everything
@@ -50,8 +50,9 @@ if importlib.util.find_spec("supremix") is None:
 # synthetic hand radiographs whose bone age we set) with preset `rsna-cpu` and the book's
 # phantom settings, two seeds: the protocol at work on data we understand, **not** a
 # reproduction. With `data_root` set to your RSNA copy and `preset = None` it uses the paper's
-# preset `rsna` (seed 001 Table 13: ResNet-50 at 520 × 400, batch 128, temperature 1, window 5,
-# Beta(2, 8), 200 pretraining epochs and a 100-epoch linear probe); on a GPU, for instance:
+# preset `rsna` (the SupReMix paper, Table 13: ResNet-50 at 520 × 400, batch 128, temperature 1,
+# window 5, Beta(2, 8), 200 pretraining epochs and a 100-epoch linear probe); on a GPU, for
+# instance:
 #
 # ```
 # papermill notebooks/ablation_components.ipynb out.ipynb -p data_root /data/rsna
@@ -59,7 +60,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # your RSNA copy in the official layout; None: the phantom
-preset = None  # None: "rsna" (seed 001 Table 13) with data_root, else "rsna-cpu"
+preset = None  # None: "rsna" (the SupReMix paper, Table 13) with data_root, else "rsna-cpu"
 epochs = None  # pretraining epochs; None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's
@@ -76,8 +77,8 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% [markdown] slot="paper"
 # ## What the paper reports
 #
-# The numbers of seed 001 Table 9 (RSNA-BAA, months), read from `supremix.paper`, then how
-# its rows map onto `TrainConfig`.
+# The numbers of the SupReMix paper's Table 9 (RSNA-BAA, months), read from `supremix.paper`, then
+# how its rows map onto `TrainConfig`.
 
 # %% [markdown] slot="train"
 # ## Train every row with every seed
@@ -89,6 +90,6 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% [markdown] slot="beside_paper"
 # ## This run beside the paper
 #
-# Mean and sample standard deviation over seeds, then seed 001 Table 9's number for the same
-# row. `Training mean` predicts the mean training label for every item: a row that does not
+# Mean and sample standard deviation over seeds, then the SupReMix paper's Table 9's number for the
+# same row. `Training mean` predicts the mean training label for every item: a row that does not
 # beat it learned nothing from the images.

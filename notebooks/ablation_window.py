@@ -26,25 +26,25 @@ if importlib.util.find_spec("supremix") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], check=True)
 
 # %% [markdown]
-# # Ablation: the Mix-pos window γ (seed 001 Table 10)
+# # Ablation: the Mix-pos window γ (SupReMix paper, Table 10)
 #
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/ablation_window.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/ablation_window.ipynb)
 #
-# **The question.** Mix-pos (seed 001 eqs. (3)-(4)) mixes two negatives whose labels lie on
-# either side of the anchor's, within the window γ: `y_i − γ <= y_j < y_i < y_k <= y_i + γ` as
-# the paper prints it (the published code's window is strict, `<`). A small window keeps the
-# hard positives local; γ = ∞ mixes every lower label with every higher one. Seed 001 §5.8
-# varies γ on RSNA-BAA (1, 3, 5, 10, ∞ months) and UK Biobank (0.2, 0.5, 1, 2, ∞ years) and
-# reports the MAE of SupReMix (Table 10): moderate windows are best.
+# **The question.** Mix-pos (the SupReMix paper {cite:p}`wu2025supremix`, eqs. (3)-(4)) mixes two
+# negatives whose labels lie on either side of the anchor's, within the window γ: `y_i − γ <= y_j <
+# y_i < y_k <= y_i + γ` as the paper prints it (the published code's window is strict, `<`). A small
+# window keeps the hard positives local; γ = ∞ mixes every lower label with every higher one. The
+# SupReMix paper's §5.8 varies γ on RSNA-BAA (1, 3, 5, 10, ∞ months) and UK Biobank (0.2, 0.5, 1, 2,
+# ∞ years) and reports the MAE of SupReMix (Table 10): moderate windows are best.
 #
 # **How the rows map onto a run, and what was decided.** `TrainConfig.window` is γ in label
 # units; `window=inf` is γ = ∞. Everything else is the dataset's SupReMix setting, with one
 # exception: the `ukb` preset bins contrastive labels to 1 year (Mixup Your Own Pairs
-# Table 12), under which γ = 0.2, 0.5 and 1.0 would be one and the same loss, so the UK Biobank
-# rows run on unbinned ages (`label_bin=None`). What a window means depends on the labels:
-# on whole months an inclusive γ = 1 forms Mix-pos with the neighbours one month away, a strict
-# γ = 1 forms none (RSNA's γ = 1 is then Table 9's SupCon+Mix-neg+DM: the paper's 4.86 and
+# {cite:p}`wu2023mixup` Table 12), under which γ = 0.2, 0.5 and 1.0 would be one and the same loss,
+# so the UK Biobank rows run on unbinned ages (`label_bin=None`). What a window means depends on the
+# labels: on whole months an inclusive γ = 1 forms Mix-pos with the neighbours one month away, a
+# strict γ = 1 forms none (RSNA's γ = 1 is then Table 9's SupCon+Mix-neg+DM: the paper's 4.86 and
 # 4.85 months agree, which suggests the paper ran the strict window). UK Biobank's field 21003
 # gives whole years, on which γ = 0.2 and 0.5 form no Mix-pos under either reading; they need
 # fractional ages (from the birth month and the scan date). Before training, every row's window
@@ -58,7 +58,7 @@ if importlib.util.find_spec("supremix") is None:
 # (synthetic hand radiographs, `supremix.data.phantoms`) with preset `rsna-cpu` and the book's
 # phantom settings, two seeds: the protocol at work, **not** a reproduction. Set
 # `datasets = ["rsna", "ukb"]` for the whole table (about twice the time). With `data_root`
-# (a mapping `{"rsna": ..., "ukb": ...}` for both) the paper's presets are used (seed 001
+# (a mapping `{"rsna": ..., "ukb": ...}` for both) the paper's presets are used (the SupReMix paper
 # Table 13: 200 pretraining epochs, a 100-epoch linear probe); on a GPU, for instance:
 #
 # ```
@@ -85,7 +85,8 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% [markdown] slot="paper"
 # ## What the paper reports
 #
-# Seed 001 Table 10 (MAE; RSNA in months, UK Biobank in years), read from `supremix.paper`.
+# The SupReMix paper's Table 10 (MAE; RSNA in months, UK Biobank in years), read from
+# `supremix.paper`.
 
 # %% [markdown] slot="train"
 # ## Train every window with every seed

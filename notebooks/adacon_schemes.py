@@ -26,18 +26,18 @@ if importlib.util.find_spec("supremix") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], check=True)
 
 # %% [markdown]
-# # AdaCon: training schemes, regression losses, the contrastive weight, CAMUS (seed 003)
+# # AdaCon: training schemes, regression losses, the contrastive weight, CAMUS (AdaCon paper)
 #
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/adacon_schemes.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/adacon_schemes.ipynb)
 #
-# **The question.** Seed 003 (AdaCon) trains its contrastive branch together with the
-# regression branch, `L = L_reg + γ_con L_con` (eq. (8), "multi-task"), and checks two choices
-# on its two datasets, BMD from hip X-rays and LVEF from EchoNet-Dynamic videos:
+# **The question.** The AdaCon paper {cite:p}`dai2021adacon` (AdaCon) trains its contrastive branch
+# together with the regression branch, `L = L_reg + γ_con L_con` (eq. (8), "multi-task"), and checks
+# two choices on its two datasets, BMD from hip X-rays and LVEF from EchoNet-Dynamic videos:
 #
 # * **the training scheme** (Tables V and XII): the N-pair loss, SupCon, the adaptive triplet
 #   loss and AdaCon, each trained *two-stage* (contrastive pretraining, then fine-tuning the
-#   whole network with the regression loss) and *multi-task*. Seed 003 finds multi-task better
+# whole network with the regression loss) and *multi-task*. The AdaCon paper finds multi-task better
 #   for every loss, and two-stage no better than plain regression;
 # * **the regression loss** (Tables III and X): L1, Huber and MSE, each alone and with AdaCon
 #   (multi-task). Adding AdaCon helps with every loss;
@@ -53,8 +53,8 @@ if importlib.util.find_spec("supremix") is None:
 # item of the same label), `log(1 + Σ_negatives exp(s_in - s_ip))`; unlike SupCon, the other
 # positives are not in the denominator (`supremix.losses.npair`). The adaptive triplet loss is
 # `[‖z_a - z_p‖² - ‖z_a - z_n‖² + m]₊` over every triplet whose positive is closer to the anchor
-# in label than its negative, with a margin growing with the label gap (seed 003 §III-B and
-# App. B). Seed 003 does not give the margin of its runs; here it is `4 (D_an - D_ap)` with
+# in label than its negative, with a margin growing with the label gap (the AdaCon paper, §III-B and
+# App. B). The AdaCon paper does not give the margin of its runs; here it is `4 (D_an - D_ap)` with
 # `D = |φ(y_a) - φ(y_b)|`, which for an equal-label positive is App. B's `2 d_an`
 # (`supremix.losses.triplet`). Both are tested against direct implementations of these
 # equations.
@@ -63,9 +63,9 @@ if importlib.util.find_spec("supremix") is None:
 # pretraining, then `probe_epochs` of fine-tuning encoder and regressor at a tenth of the
 # pretraining rate (`probe_lr_factor = 0.1`; AdaCon §IV-B6 fine-tunes from 1e-5 after pretraining at
 # 1e-4, and its BMD runs from 1e-3 after 1e-2). Multi-task is `protocol="multitask"` with `γ_con` =
-# 0.75 (seed 003 Table XI's best on EchoNet). Table XII's runs use MSE, the regression loss of seed
-# 003's EchoNet runs; Table X's rows are Vanilla (regression only) and AdaCon multi-task with L1,
-# Huber or MSE. Huber's δ is 4 LVEF points, in label units as in seed 003
+# 0.75 (the AdaCon paper, Table XI's best on EchoNet). Table XII's runs use MSE, the regression loss
+# of seed 003's EchoNet runs; Table X's rows are Vanilla (regression only) and AdaCon multi-task
+# with L1, Huber or MSE. Huber's δ is 4 LVEF points, in label units as in the AdaCon paper
 # (`TrainConfig.huber_delta`; the engine's regression losses see standardised labels). Table XI's
 # rows are AdaCon multi-task with MSE at each `γ_con`. A run several rows share (Table X's "MSE +
 # AdaCon" is Table XII's "AdaCon (multi-task)", Table XI's 0.75 row, and the "AdaCon" of Tables VIII
@@ -81,7 +81,7 @@ if importlib.util.find_spec("supremix") is None:
 # 24, 8 epochs, 4 fine-tuning epochs, no augmentation), one seed: 13 runs in about a minute on
 # a laptop CPU. Without augmentation each item is one view, and the positives of SupCon, AdaCon,
 # N-pair and the triplet loss are other items of the same whole-number EF (the preset's label
-# bin of 1); seed 003 pairs two clips of each video. This shows the schemes at work on data
+# bin of 1); the AdaCon paper pairs two clips of each video. This shows the schemes at work on data
 # whose answer we know; it is **not** a reproduction. With `data_root` set to your
 # EchoNet-Dynamic copy and `preset = None`, it uses AdaCon's own recipe, preset
 # `echonet-adacon` (AdaCon §IV-B: R(2+1)D-18 on clips of 32 frames, SGD with momentum 0.9 at
@@ -143,7 +143,7 @@ print(device_banner(device))
 # %% [markdown]
 # ## The BMD tables: references only
 #
-# Seed 003 Tables III and V report the same two ablations on its in-house BMD dataset (hip
+# The AdaCon paper's Tables III and V report the same two ablations on its in-house BMD dataset (hip
 # X-rays of Queen Mary Hospital, BMD in g/cm²; Huber's δ = 0.05 g/cm²), which is not public:
 # nothing here can run them. Their numbers, read from `supremix.paper`, are shown as printed
 # ("Ours" is AdaCon; R² in percent).
@@ -177,16 +177,16 @@ display(Markdown(data_banner(result.sweep.data_kind, "EchoNet-Dynamic", result.s
 result.sweep.settings_table()
 
 # %% [markdown]
-# ## This run beside seed 003
+# ## This run beside AdaCon paper
 #
 # For each EchoNet table: the mean and sample standard deviation over seeds of MAE, RMSE (LVEF
-# points) and R², then seed 003's number for the same row. Seed 003 prints R² in percent; so
-# does every table here, this run's included (`R2 (%)`). `Training mean` predicts the mean
-# training label for every item: a row that does not beat it learned nothing from the videos.
+# points) and R², then the AdaCon paper's number for the same row. The AdaCon paper prints R² in
+# percent; so does every table here, this run's included (`R2 (%)`). `Training mean` predicts the
+# mean training label for every item: a row that does not beat it learned nothing from the videos.
 # The second table compares the two arms of each group (without and with AdaCon; two-stage and
-# multi-task): their MAEs, the difference (second minus first: negative when the second errs
-# less), a paired t-test on the per-item absolute errors (`***` p < 0.001, `**` p < 0.01, `*`
-# p < 0.05, `ns` otherwise) and the paper's difference.
+# multi-task): their MAEs, the difference (second minus first: negative when the second errs less),
+# a paired t-test on the per-item absolute errors (`***` p < 0.001, `**` p < 0.01, `*` p < 0.05,
+# `ns` otherwise) and the paper's difference.
 
 # %%
 for table in result.tables:

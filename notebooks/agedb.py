@@ -32,8 +32,8 @@ if importlib.util.find_spec("supremix") is None:
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/agedb.ipynb)
 #
 # **The dataset.** AgeDB-DIR: face photographs labelled with age in years, with the balanced
-# validation and test sets of Yang et al. 2021 (seed 002 §4). Seed 002 pretrains a ResNet-50 at
-# 224 × 224 and evaluates with a linear probe.
+# validation and test sets of Yang et al. 2021 (Mixup Your Own Pairs {cite:p}`wu2023mixup`, §4).
+# Mixup Your Own Pairs pretrains a ResNet-50 at 224 × 224 and evaluates with a linear probe.
 #
 # **The phantom.** Without `data_root` the notebook trains on a phantom: synthetic data written
 # in the official layout by `supremix.data.phantoms` from a generative model we know ([data
@@ -43,24 +43,24 @@ if importlib.util.find_spec("supremix") is None:
 # men's hairlines recede and age spots appear after 60; identity, skin tone, background, pose,
 # illumination, colour cast, noise and JPEG quality are label-free.
 #
-# **What the papers report.** Seed 002 Table 1 gives MAE, MSE and GM for Vanilla, SupCon, SupCR
-# and SupReMix; it has no SimCLR, AdaCon or RnC row and no ρ. The table below puts their numbers
-# beside this run's, each column labelled with its source; they are read from `supremix.paper`,
-# never typed here.
+# **What the papers report.** Mixup Your Own Pairs' Table 1 gives MAE, MSE and GM for Vanilla,
+# SupCon, SupCR and SupReMix; it has no SimCLR, AdaCon or RnC row and no ρ. The table below puts
+# their numbers beside this run's, each column labelled with its source; they are read from
+# `supremix.paper`, never typed here.
 #
 # **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
-# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
-# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
-# linear layer on small features does not reach the label scale. At evaluation both are one
-# linear map of the features.
+# the frozen features (the SupReMix paper {cite:p}`wu2025supremix`, §4.3, Fig. 2 B). The `-cpu`
+# presets put a BatchNorm without affine parameters before it (`probe_batchnorm=True`): with a few
+# probe epochs a plain linear layer on small features does not reach the label scale. At evaluation
+# both are one linear map of the features.
 #
 # **Protocol.** By default: preset `agedb-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 800 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the
 # notebook runs in a couple of minutes on a laptop CPU. That shows the protocol at work on data
 # whose answer we know; it is **not** a reproduction. With `data_root` set to your copy of the
-# dataset and `preset = None`, the notebook uses the paper's preset `agedb` (seed 002 Table 13:
-# ResNet-50 at 224 × 224, batch 128, temperature 0.5, window 5, SimCLR-style augmentation,
+# dataset and `preset = None`, the notebook uses the paper's preset `agedb` (Mixup Your Own Pairs,
+# Table 13: ResNet-50 at 224 × 224, batch 128, temperature 0.5, window 5, SimCLR-style augmentation,
 # linear probe) with its 200 pretraining epochs and 100-epoch linear probe, unless `epochs` or
 # `probe_epochs` say otherwise; on a GPU, for instance:
 #
@@ -70,7 +70,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # your copy in the official layout; None: the phantom (cached after one write)
-preset = None  # None: "agedb" (seed 002 Table 13) with data_root, else "agedb-cpu"
+preset = None  # None: "agedb" (Mixup Your Own Pairs, Table 13) with data_root, else "agedb-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's

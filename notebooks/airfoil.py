@@ -34,20 +34,20 @@ if importlib.util.find_spec("supremix") is None:
 # **The dataset.** The UCI airfoil self-noise table: 1,503 NASA wind-tunnel measurements of
 # five inputs (frequency, angle of attack, chord length, free-stream velocity, suction-side
 # displacement thickness) and the scaled sound pressure level in dB, the tabular benchmark of
-# Mixup Your Own Pairs (§4, Table 5). There is no official split: run `k` of every method uses
-# seed `k` and its own random 1,203 / 150 / 150 split (the sizes of that paper's Table 12), so
-# the splits are the same for every method and methods are compared **paired by split**
-# ([data card](../data_cards/airfoil.md)). This notebook runs on the **real data**:
+# Mixup Your Own Pairs {cite:p}`wu2023mixup` (§4, Table 5). There is no official split: run `k` of
+# every method uses seed `k` and its own random 1,203 / 150 / 150 split (the sizes of that paper's
+# Table 12), so the splits are the same for every method and methods are compared **paired by
+# split** ([data card](../data_cards/airfoil.md)). This notebook runs on the **real data**:
 # `data_root = None` reads the file from `$SUPREMIX_DATA` (the book's build sets it), else
 # downloads it once and checks its SHA-256.
 #
-# **What the paper reports.** Seed 002 Table 5 gives MAE, MSE and a column printed "GM" for
-# Vanilla, SupCon and SupReMix with the MLP of C-Mixup (hidden layers 20-30-10) and a linear
+# **What the paper reports.** Mixup Your Own Pairs' Table 5 gives MAE, MSE and a column printed "GM"
+# for Vanilla, SupCon and SupReMix with the MLP of C-Mixup (hidden layers 20-30-10) and a linear
 # probe; it gives no ρ and no AdaCon or RnC row. The "GM" column is the RMSE (8.33 = √69.32,
 # 6.99 = √48.90, 6.30 = √39.70), so it is stored as RMSE and never set beside this run's GM.
-# The SupReMix pair 4.88 / 6.30 reappears in the SupReMix paper's §5.8 as Echo-Net's (flagged
-# in `supremix.paper.paper_claims`). Its numbers are read from `supremix.paper` and shown
-# beside this run's with their source in every column label.
+# The SupReMix pair 4.88 / 6.30 reappears in the SupReMix paper's §5.8 {cite:p}`wu2025supremix` as
+# Echo-Net's (flagged in `supremix.paper.paper_claims`). Its numbers are read from `supremix.paper`
+# and shown beside this run's with their source in every column label.
 #
 # **The question.** Mixup Your Own Pairs reports SupReMix 26% below Vanilla in MAE (Table 5:
 # 4.88 against 6.56 dB). On real data, does SupReMix beat (i) the paper's baselines under the

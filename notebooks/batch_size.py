@@ -26,16 +26,16 @@ if importlib.util.find_spec("supremix") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], check=True)
 
 # %% [markdown]
-# # Batch size (seed 001 Table 15)
+# # Batch size (SupReMix paper, Table 15)
 #
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/batch_size.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/batch_size.ipynb)
 #
 # **The question.** Contrastive learning for classification usually gains from large batches
-# (more negatives per anchor). Seed 001 App. D.2 trains SupReMix on UK Biobank and Echo-Net with
-# batches of 32 to 512 and reports MAE and GM (Table 15): 64 is best on both and larger batches
-# do slightly worse. The table does not name its method; SupReMix is inferred because its
-# batch-64 row equals SupReMix's numbers elsewhere.
+# (more negatives per anchor). The SupReMix paper's App. D.2 {cite:p}`wu2025supremix` trains
+# SupReMix on UK Biobank and Echo-Net with batches of 32 to 512 and reports MAE and GM (Table 15):
+# 64 is best on both and larger batches do slightly worse. The table does not name its method;
+# SupReMix is inferred because its batch-64 row equals SupReMix's numbers elsewhere.
 #
 # **How the rows map onto a run, and what was decided.** `TrainConfig.batch_size` is the batch
 # of the contrastive pretraining; the linear probe keeps one batch, Table 13's 64, in every row
@@ -82,7 +82,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% [markdown] slot="paper"
 # ## What the paper reports
 #
-# Seed 001 Table 15 (MAE and GM), read from `supremix.paper`.
+# The SupReMix paper's Table 15 (MAE and GM), read from `supremix.paper`.
 
 # %% [markdown] slot="train"
 # ## Train every batch size with every seed

@@ -26,16 +26,17 @@ if importlib.util.find_spec("supremix") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], check=True)
 
 # %% [markdown]
-# # SupReMix and C-Mixup (seed 001 Table 18)
+# # SupReMix and C-Mixup (SupReMix paper, Table 18)
 #
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/cmixup.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/cmixup.ipynb)
 #
 # **The question.** C-Mixup (Yao et al. 2022) mixes training inputs and labels with partners
 # drawn by label closeness, `P(j | i) ∝ exp(−(y_i − y_j)² / 2σ²)`, a regression-aware mixup of
-# the data; SupReMix mixes embeddings inside a contrastive loss. Seed 001 App. D.5 compares
-# "C-Mixup trained from scratch", SupReMix, and "SupReMix pretraining with C-Mixup" on UK
-# Biobank, HCP, Echo-Net and RSNA and reports MAE (Table 18): the combination is best.
+# the data; SupReMix mixes embeddings inside a contrastive loss. The SupReMix paper's App. D.5
+# {cite:p}`wu2025supremix` compares "C-Mixup trained from scratch", SupReMix, and "SupReMix
+# pretraining with C-Mixup" on UK Biobank, HCP, Echo-Net and RSNA and reports MAE (Table 18): the
+# combination is best.
 #
 # **How the rows map onto a run.** C-Mixup is a Vanilla regression whose batches are C-Mixup
 # mixtures (`method="vanilla", mixup="cmixup"`). SupReMix is the dataset's SupReMix run.
@@ -45,7 +46,8 @@ if importlib.util.find_spec("supremix") is None:
 # pretraining"; on a frozen encoder (the linear probe) it would only mix the probe's inputs,
 # so the combined row fine-tunes the whole network. The SupReMix row stays the linear probe,
 # the paper's main protocol. One λ ~ Beta(2, 2) per batch; σ = 1.75 label units (the default
-# of C-Mixup's code; 21 months, the same 1.75 years, on RSNA). Seed 001 gives neither σ nor α.
+# of C-Mixup's code; 21 months, the same 1.75 years, on RSNA). The SupReMix paper gives neither σ
+# nor α.
 #
 # **Protocol.** By default the notebook runs UK Biobank and HCP (the two cheapest phantoms)
 # with the `-cpu` presets and the book's phantom settings, two seeds: the protocol at work on
@@ -77,7 +79,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% [markdown] slot="paper"
 # ## What the paper reports
 #
-# Seed 001 Table 18 (MAE per dataset), read from `supremix.paper`.
+# The SupReMix paper's Table 18 (MAE per dataset), read from `supremix.paper`.
 
 # %% [markdown] slot="train"
 # ## Train every row with every seed

@@ -31,9 +31,10 @@ if importlib.util.find_spec("supremix") is None:
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/continuity.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/continuity.ipynb)
 #
-# **What the paper does.** Seed 001 §5.3 measures how smooth a representation is. For every
-# test item it takes the nearest neighbour in representation space (after full-batch
-# standardisation of each coordinate) and computes the local Lipschitz factor of eq. (7),
+# **What the paper does.** The SupReMix paper's §5.3 {cite:p}`wu2025supremix` measures how smooth a
+# representation is. For every test item it takes the nearest neighbour in representation space
+# (after full-batch standardisation of each coordinate) and computes the local Lipschitz factor of
+# eq. (7),
 # `|T(x) − T(x')| / ‖φ(x) − φ(x')‖`, scaled for the embedding dimension: the Normalised
 # Lipschitz Factor Distribution (NLFD). Small factors mean nearby representations have nearby
 # targets. It compares SupReMix's encoder with the vanilla regressor's on UK Biobank brain age,
@@ -48,7 +49,8 @@ if importlib.util.find_spec("supremix") is None:
 # dataset, which §5.3 reads as "smoother representations lead to better regression
 # performance". The three correlations are printed in the text of §5.3 and in the figure's
 # caption, which assign them to the datasets differently; the table below shows both, read
-# from `supremix.paper` (seed 001 "Figure 7 (text §5.3)"), as the columns `paper corr (...)`.
+# from `supremix.paper` (the SupReMix paper "Figure 7 (text §5.3)"), as the columns `paper corr
+# (...)`.
 #
 # **What this notebook does.** `supremix.experiments.continuity` trains vanilla and SupReMix
 # on each dataset (`supremix.studies.compare_methods`), takes the encoder features (before any
@@ -62,8 +64,8 @@ if importlib.util.find_spec("supremix") is None:
 # splits are small (16 to 32 items), so the distributions and correlations below are rough;
 # raise `phantom_n` for more items (slower). This shows the analysis at work on data whose
 # answer we know; it is **not** a reproduction. With your copies of the datasets, give
-# `data_root` as a mapping dataset -> folder; each dataset then uses the paper's preset (seed 001
-# Table 13) on a GPU, for instance:
+# `data_root` as a mapping dataset -> folder; each dataset then uses the paper's preset (the
+# SupReMix paper Table 13) on a GPU, for instance:
 #
 # ```
 # papermill notebooks/continuity.ipynb continuity-run.ipynb \
@@ -72,14 +74,14 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # {dataset: folder} (or one folder when `datasets` has one); None: phantoms
-datasets = ["ukb", "rsna", "a4"]  # seed 001 Fig. 7
+datasets = ["ukb", "rsna", "a4"]  # the SupReMix paper's Fig. 7
 epochs = None  # pretraining epochs (vanilla: training epochs); None: each preset's
 probe_epochs = None  # linear-probe epochs; None: each preset's
 batch_size = None  # None: each preset's
-methods = ["vanilla", "supremix"]  # [baseline, method]: seed 001 compares vanilla and SupReMix
+methods = ["vanilla", "supremix"]  # [baseline, method]: the SupReMix paper compares these two
 seeds = [0]  # NLFDs and bootstrap use the first seed; metrics average all
 phantom_n = None  # items of every phantom; None: the book's phantom settings
-n_boot = 100  # bootstrap resamples; seed 001 §5.3 draws 100
+n_boot = 100  # bootstrap resamples; the SupReMix paper's §5.3 draws 100
 device = "auto"  # "cuda" when a GPU is visible, else "cpu"
 smoke = False  # True: one seed, one epoch per stage, tiny phantoms: checks that it runs
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
@@ -145,11 +147,11 @@ display(Markdown(describe_continuity(results)))
 continuity_table(results).round(3)
 
 # %% [markdown]
-# ## Seed 001 Fig. 7 for this run
+# ## SupReMix paper, Fig. 7 for this run
 #
 # Top (Fig. 7 A): the two NLFDs, SupReMix blue and the baseline orange; mass further left is
 # smoother. Bottom (Fig. 7 B): one point per bootstrap resample, Z-gap against ρ gap, with the
-# least-squares line (black, as in the seed's figure).
+# least-squares line (black, as in the paper's figure).
 
 # %%
 continuity_figure(results)

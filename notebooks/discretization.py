@@ -26,21 +26,21 @@ if importlib.util.find_spec("supremix") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], check=True)
 
 # %% [markdown]
-# # Discretised labels in the contrastive stage (seed 001 Table 17)
+# # Discretised labels in the contrastive stage (SupReMix paper, Table 17)
 #
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/discretization.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/discretization.ipynb)
 #
 # **The question.** A common way to bring classification methods to regression is to bin the
-# labels (seed 001 App. D.4). Seed 001 pretrains SupReMix on Echo-Net with the ejection
-# fraction rounded to bins of 1 ("original values"), 5, 10 and 20 % and reports MAE and GM
-# (Table 17): the error grows with the bin. The table does not name its method; SupReMix is
-# inferred because its bin-1 row equals SupReMix's Echo-Net MAE.
+# labels (the SupReMix paper {cite:p}`wu2025supremix`, App. D.4). The SupReMix paper pretrains
+# SupReMix on Echo-Net with the ejection fraction rounded to bins of 1 ("original values"), 5, 10
+# and 20 % and reports MAE and GM (Table 17): the error grows with the bin. The table does not name
+# its method; SupReMix is inferred because its bin-1 row equals SupReMix's Echo-Net MAE.
 #
 # **How the rows map onto a run.** `TrainConfig.label_bin`: the contrastive loss sees each label
 # rounded to the nearest multiple of the bin; the linear probe regresses the raw labels. With
-# Echo-Net's window γ = 7 (seed 001 Table 13), bins of 10 and 20 leave no other label inside
-# the window, so those rows lose every Mix-pos as well as label resolution: they are declared
+# Echo-Net's window γ = 7 (the SupReMix paper, Table 13), bins of 10 and 20 leave no other label
+# inside the window, so those rows lose every Mix-pos as well as label resolution: they are declared
 # so (`window_expect`), and every other row's window is checked on the training labels before
 # training (`run.windows`). Table 17's column printed "GM" is the MSE (bin 1 equals Table 4's
 # SupReMix MSE), so it is compared with this run's MSE, never its GM.
@@ -58,7 +58,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # your EchoNet-Dynamic copy in the official layout; None: the phantom
-preset = None  # None: "echonet" (seed 001 Table 13) with data_root, else "echonet-cpu"
+preset = None  # None: "echonet" (the SupReMix paper, Table 13) with data_root, else "echonet-cpu"
 epochs = None  # pretraining epochs; None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's
@@ -75,7 +75,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% [markdown] slot="paper"
 # ## What the paper reports
 #
-# Seed 001 Table 17 (Echo-Net, MAE and GM in %), read from `supremix.paper`.
+# The SupReMix paper's Table 17 (Echo-Net, MAE and GM in %), read from `supremix.paper`.
 
 # %% [markdown] slot="train"
 # ## Train every bin size with every seed

@@ -32,8 +32,8 @@ if importlib.util.find_spec("supremix") is None:
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/echonet.ipynb)
 #
 # **The dataset.** EchoNet-Dynamic: apical four-chamber echocardiogram videos; the label is the
-# left-ventricular ejection fraction (LVEF, %) (seed 001 §4.1.4). Seed 001 trains an R(2+1)D-18
-# on 112 × 112 clips.
+# left-ventricular ejection fraction (LVEF, %) (the SupReMix paper {cite:p}`wu2025supremix`,
+# §4.1.4). The SupReMix paper trains an R(2+1)D-18 on 112 × 112 clips.
 #
 # **The phantom.** Without `data_root` the notebook trains on a phantom: synthetic data written
 # in the official layout by `supremix.data.phantoms` from a generative model we know ([data
@@ -43,26 +43,27 @@ if importlib.util.find_spec("supremix") is None:
 # ventricle, and the right ventricle and atria beat along; cycle length, phase, tilt, gain,
 # speckle and noise are label-free.
 #
-# **What the papers report.** Seed 001 Table 4 gives MSE and GM for the six methods; for this
-# comparison MAE appears only in the text of §5.2, for SupCon and SupReMix (the text's SupCon
-# value equals SimCLR's GM in Table 4); ρ is not reported. Seed 003 (AdaCon) Table IX gives MAE
-# for Vanilla, SupCon and AdaCon under its own multi-task protocol. The table below puts their
-# numbers beside this run's, each column labelled with its source; they are read from
+# **What the papers report.** The SupReMix paper's Table 4 gives MSE and GM for the six methods; for
+# this comparison MAE appears only in the text of §5.2, for SupCon and SupReMix (the text's SupCon
+# value equals SimCLR's GM in Table 4); ρ is not reported. The AdaCon paper {cite:p}`dai2021adacon`
+# (AdaCon) Table IX gives MAE for Vanilla, SupCon and AdaCon under its own multi-task protocol. The
+# table below puts their numbers beside this run's, each column labelled with its source; they are
+# read from
 # `supremix.paper`, never typed here.
 #
 # **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
-# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
-# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
-# linear layer on small features does not reach the label scale. At evaluation both are one
-# linear map of the features.
+# the frozen features (the SupReMix paper, §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm
+# without affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one linear
+# map of the features.
 #
 # **Protocol.** By default: preset `echonet-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 800 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the
 # notebook runs in a couple of minutes on a laptop CPU. That shows the protocol at work on data
 # whose answer we know; it is **not** a reproduction. With `data_root` set to your copy of the
-# dataset and `preset = None`, the notebook uses the paper's preset `echonet` (seed 001 Table
-# 13: R(2+1)D-18 on 112 × 112 clips of 32 frames, batch 64, temperature 1, window 7) with its
+# dataset and `preset = None`, the notebook uses the paper's preset `echonet` (the SupReMix paper,
+# Table 13: R(2+1)D-18 on 112 × 112 clips of 32 frames, batch 64, temperature 1, window 7) with its
 # 200 pretraining epochs and 100-epoch linear probe, unless `epochs` or `probe_epochs` say
 # otherwise; on a GPU, for instance:
 #
@@ -72,7 +73,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # your copy in the official layout; None: the phantom (cached after one write)
-preset = None  # None: "echonet" (seed 001 Table 13) with data_root, else "echonet-cpu"
+preset = None  # None: "echonet" (the SupReMix paper, Table 13) with data_root, else "echonet-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's

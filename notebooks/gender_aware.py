@@ -31,10 +31,11 @@ if importlib.util.find_spec("supremix") is None:
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/gender_aware.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/gender_aware.ipynb)
 #
-# **What the paper does.** Seed 001 §5.7: on RSNA bone age, SupReMix "generates hard-negative
-# and hard-positive pairs exclusively within the same gender groups": its mixtures (Mix-neg and
-# Mix-pos) combine only radiographs of the anchor's sex. Girls' skeletons mature earlier than
-# boys' of the same age, and mixing a girl's embedding with a boy's would blur that difference.
+# **What the paper does.** The SupReMix paper's §5.7 {cite:p}`wu2025supremix`: on RSNA bone age,
+# SupReMix "generates hard-negative and hard-positive pairs exclusively within the same gender
+# groups": its mixtures (Mix-neg and Mix-pos) combine only radiographs of the anchor's sex. Girls'
+# skeletons mature earlier than boys' of the same age, and mixing a girl's embedding with a boy's
+# would blur that difference.
 #
 # **What the paper reports.** Figure 10 is a pair of latent-space maps and prints no numbers
 # (`supremix.paper` holds none for it). In words (§5.7 and the caption): SupReMix forms
@@ -64,8 +65,8 @@ if importlib.util.find_spec("supremix") is None:
 # growth plates), with the book's phantom settings (preset `rsna-cpu`,
 # `supremix.studies.PHANTOM_SETTINGS`) and 480 radiographs (48 test items), one seed. This shows
 # the experiment at work on data whose answer we know; it is **not** a reproduction. With
-# `data_root` set to your copy of RSNA and `preset = None`, the paper's preset `rsna` (seed 001
-# Table 13) runs on a GPU, for instance:
+# `data_root` set to your copy of RSNA and `preset = None`, the paper's preset `rsna` (the SupReMix
+# paper Table 13) runs on a GPU, for instance:
 #
 # ```
 # papermill notebooks/gender_aware.ipynb gender-run.ipynb -p data_root /data/rsna
@@ -73,7 +74,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # RSNA in its official layout; None: the hand-radiograph phantom
-preset = None  # None: "rsna" (seed 001 Table 13) with data_root, else "rsna-cpu"
+preset = None  # None: "rsna" (the SupReMix paper, Table 13) with data_root, else "rsna-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's
@@ -144,7 +145,7 @@ display(Markdown(describe_gender(table, sweep.data_kind)))
 table.round(3)
 
 # %% [markdown]
-# ## Latent trajectories (seed 001 Fig. 10)
+# ## Latent trajectories (SupReMix paper, Fig. 10)
 #
 # t-SNE maps of each row's features, items coloured by bone age (circles female, triangles
 # male); the lines join, per sex, the mean position of each bone-age bin from youngest to

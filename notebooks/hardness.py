@@ -31,10 +31,11 @@ if importlib.util.find_spec("supremix") is None:
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/hardness.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/hardness.ipynb)
 #
-# **What the paper does.** Seed 001 §5.1.2 follows, over training epochs on RSNA bone age,
-# "the average of logit values (i.e. the inner product of two embeddings with norm of 1)" of
-# "all positive pairs and the top 1k most challenging negative pairs", for SupCon and
-# SupReMix, with a Pearson correlation on a second axis (Figure 4, 100 epochs).
+# **What the paper does.** The SupReMix paper's §5.1.2 {cite:p}`wu2025supremix` follows, over
+# training epochs on RSNA bone age, "the average of logit values (i.e. the inner product of two
+# embeddings with norm of 1)" of "all positive pairs and the top 1k most challenging negative
+# pairs", for SupCon and SupReMix, with a Pearson correlation on a second axis (Figure 4, 100
+# epochs).
 #
 # **What the paper reports.** Figure 4 is a chart and prints no numbers (`supremix.paper`
 # holds none for it). In words (§5.1.2 and the caption): SupCon's positive logits "saturate
@@ -66,8 +67,8 @@ if importlib.util.find_spec("supremix") is None:
 # 320 radiographs, batch 32, no augmentation, so positives are only different radiographs of
 # the same bone age in months) but 48 pretraining epochs instead of 24, two seeds. This shows
 # the measurement at work on data whose answer we know; it is **not** a reproduction. With
-# `data_root` set to your copy of RSNA and `preset = None`, the paper's preset `rsna` (seed 001
-# Table 13: batch 128, two augmented views) runs on a GPU for the figure's 100 epochs, the
+# `data_root` set to your copy of RSNA and `preset = None`, the paper's preset `rsna` (the SupReMix
+# paper Table 13: batch 128, two augmented views) runs on a GPU for the figure's 100 epochs, the
 # default with real data (`supremix.experiments.hardness.hardness_epochs`), for instance:
 #
 # ```
@@ -76,7 +77,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # RSNA in its official layout; None: the hand-radiograph phantom
-preset = None  # None: "rsna" (seed 001 Table 13) with data_root, else "rsna-cpu"
+preset = None  # None: "rsna" (the SupReMix paper, Table 13) with data_root, else "rsna-cpu"
 epochs = None  # pretraining epochs tracked; None: Fig. 4's 100 with data_root, 48 on the phantom
 probe_epochs = None  # linear-probe epochs after pretraining; None: the preset's
 batch_size = None  # None: the preset's
@@ -125,7 +126,7 @@ display(Markdown(data_banner(study.data_kind, "RSNA bone age", study.data["root"
 study.settings_table()
 
 # %% [markdown]
-# ## Logits over training (seed 001 Fig. 4)
+# ## Logits over training (SupReMix paper, Fig. 4)
 #
 # One panel per method: mean logit of the positive pairs (solid) and of the hardest negatives
 # (dashed) per pretraining epoch, left axis; the held-out ridge ρ of the embeddings (dotted),

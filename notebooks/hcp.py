@@ -32,9 +32,9 @@ if importlib.util.find_spec("supremix") is None:
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/hcp.ipynb)
 #
 # **The dataset.** HCP-Aging resting-state fMRI parcellated into the 400 Schaefer regions; the
-# label is age in years (seed 001 §4.1.2, "HCP-Lifespan"). Seed 001 trains a 1-D ResNet-18 on
-# the 400 × 478 region-by-time matrix, without augmentation: SimCLR, whose two views differ only
-# by augmentation, is not run here.
+# label is age in years (the SupReMix paper {cite:p}`wu2025supremix`, §4.1.2, "HCP-Lifespan"). The
+# SupReMix paper trains a 1-D ResNet-18 on the 400 × 478 region-by-time matrix, without
+# augmentation: SimCLR, whose two views differ only by augmentation, is not run here.
 #
 # **The phantom.** Without `data_root` the notebook trains on a phantom: synthetic data written
 # in the official layout by `supremix.data.phantoms` from a generative model we know ([data
@@ -44,32 +44,32 @@ if importlib.util.find_spec("supremix") is None:
 # faster with age, and the default-mode amplitude falls; ages are uniform over 36-90 (10 % over
 # 90-100). Regional gains and offsets, drifts and motion spikes are label-free nuisance.
 #
-# **What the papers report.** Seed 001 Table 3 gives ρ and MSE for six methods, SimCLR included
-# (its ρ column repeats Table 2's except for AdaCon); it gives HCP's MAE only in other
-# experiments (Tables 11 and 18) and no GM. Seed 002 Table 6 gives MAE, MSE and ρ for Vanilla,
-# SupCon and SupReMix on HCP-Aging under its fine-tuning protocol, so it is shown only beside
-# fine-tuned runs (preset `hcp-seed002`), never beside this notebook's linear probe. The table
-# below puts their numbers beside this run's, each column labelled with its source; they are
-# read from `supremix.paper`, never typed here.
+# **What the papers report.** The SupReMix paper's Table 3 gives ρ and MSE for six methods, SimCLR
+# included (its ρ column repeats Table 2's except for AdaCon); it gives HCP's MAE only in other
+# experiments (Tables 11 and 18) and no GM. Mixup Your Own Pairs' Table 6 {cite:p}`wu2023mixup`
+# gives MAE, MSE and ρ for Vanilla, SupCon and SupReMix on HCP-Aging under its fine-tuning protocol,
+# so it is shown only beside fine-tuned runs (preset `hcp-seed002`), never beside this notebook's
+# linear probe. The table below puts their numbers beside this run's, each column labelled with its
+# source; they are read from `supremix.paper`, never typed here.
 #
 # **SimCLR, decided here.** Table 3 reports SimCLR, so this notebook runs it, although fMRI time
-# series are never augmented (seed 001 §4.2): its two views of a subject are then identical and
-# it can only learn to spread subjects apart. The paper does not say how its SimCLR views
-# differed; this is the reading its own text allows.
+# series are never augmented (the SupReMix paper, §4.2): its two views of a subject are then
+# identical and it can only learn to spread subjects apart. The paper does not say how its SimCLR
+# views differed; this is the reading its own text allows.
 #
 # **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
-# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
-# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
-# linear layer on small features does not reach the label scale. At evaluation both are one
-# linear map of the features.
+# the frozen features (the SupReMix paper, §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm
+# without affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one linear
+# map of the features.
 #
 # **Protocol.** By default: preset `hcp-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 800 items, a short schedule), two seeds,
 # so that the notebook runs in a couple of minutes on a laptop CPU. That shows the protocol at
 # work on data whose answer we know; it is **not** a reproduction. With `data_root` set to your
-# copy of the dataset and `preset = None`, the notebook uses the paper's preset `hcp` (seed 001
-# Table 13: 1-D ResNet-18 on 400 regions × 478 time points, batch 64, temperature 0.5, window 5)
-# with its 200 pretraining epochs and 100-epoch linear probe, unless `epochs` or `probe_epochs`
+# copy of the dataset and `preset = None`, the notebook uses the paper's preset `hcp` (the SupReMix
+# paper Table 13: 1-D ResNet-18 on 400 regions × 478 time points, batch 64, temperature 0.5, window
+# 5) with its 200 pretraining epochs and 100-epoch linear probe, unless `epochs` or `probe_epochs`
 # say otherwise; on a GPU, for instance:
 #
 # ```
@@ -78,7 +78,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # your copy in the official layout; None: the phantom (cached after one write)
-preset = None  # None: "hcp" (seed 001 Table 13) with data_root, else "hcp-cpu"
+preset = None  # None: "hcp" (the SupReMix paper, Table 13) with data_root, else "hcp-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's

@@ -32,37 +32,37 @@ if importlib.util.find_spec("supremix") is None:
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/imbalanced.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/imbalanced.ipynb)
 #
-# **The experiment.** Seed 001 App. D.3: bone ages in RSNA are imbalanced (few very young and
-# very old hands), and Table 16 combines SupReMix with the two remedies of Yang et al. 2021:
-# label distribution smoothing (LDS: each sample's regression loss weighted by the inverse
-# smoothed label density) and feature distribution smoothing (FDS: the regressor's input
-# features calibrated towards kernel-smoothed per-bin statistics; `supremix.imbalance`). Its
-# rows: Vanilla, LDS + FDS (Vanilla with both), SupReMix + LDS, SupReMix + FDS and
-# SupReMix + LDS + FDS. It reports MAE and GM over all test images and per shot region:
+# **The experiment.** The SupReMix paper's App. D.3 {cite:p}`wu2025supremix`: bone ages in RSNA are
+# imbalanced (few very young and very old hands), and Table 16 combines SupReMix with the two
+# remedies of Yang et al. 2021: label distribution smoothing (LDS: each sample's regression loss
+# weighted by the inverse smoothed label density) and feature distribution smoothing (FDS: the
+# regressor's input features calibrated towards kernel-smoothed per-bin statistics;
+# `supremix.imbalance`). Its rows: Vanilla, LDS + FDS (Vanilla with both), SupReMix + LDS, SupReMix
+# + FDS and SupReMix + LDS + FDS. It reports MAE and GM over all test images and per shot region:
 # "Many: bins with >100 training samples; Few: bins with <20", medium-shot in between.
 #
 # **Shot regions on a small phantom.** Those thresholds count training images per 1-month bin
-# of RSNA's 11,611 training images (seed 001 Table 1). A phantom of a few hundred images has
-# about 1/50 of them in every bin, so with the paper's numbers every bin would be few-shot.
-# One documented function, `supremix.experiments.imbalanced.scaled_shot_rule`, keeps the
-# paper's regions of the label *density* instead: the thresholds are multiplied by the ratio
-# of training-set sizes and, where the many-shot threshold would fall below 20 images, the
-# bins are widened by the factor that brings it back to 20 (raising the few-shot threshold by
-# the same factor). On a training set as large as the paper's the rule is the paper's. LDS and
-# FDS bin the labels with the same width, so that their per-bin statistics rest on about as
-# many images as on RSNA. The rule this run used is stated below its figure.
+# of RSNA's 11,611 training images (the SupReMix paper, Table 1). A phantom of a few hundred images
+# has about 1/50 of them in every bin, so with the paper's numbers every bin would be few-shot. One
+# documented function, `supremix.experiments.imbalanced.scaled_shot_rule`, keeps the paper's regions
+# of the label *density* instead: the thresholds are multiplied by the ratio of training-set sizes
+# and, where the many-shot threshold would fall below 20 images, the bins are widened by the factor
+# that brings it back to 20 (raising the few-shot threshold by the same factor). On a training set
+# as large as the paper's the rule is the paper's. LDS and FDS bin the labels with the same width,
+# so that their per-bin statistics rest on about as many images as on RSNA. The rule this run used
+# is stated below its figure.
 #
 # **Protocol.** Without `data_root`: the RSNA phantom (hand radiographs whose anatomy matures
 # with bone age, labels N(127, 41) months as RSNA's, [data card](../data_cards/rsna.md)), preset
 # `rsna-cpu` with the book's short CPU settings (`supremix.studies.PHANTOM_SETTINGS`) and two
 # seeds: the protocol at work on data whose answer we know, **not** a reproduction. SupReMix
 # uses its linear-probe protocol; LDS and FDS act in the stages with a regression loss (its
-# probe, Vanilla's training). With `data_root` the paper's preset `rsna` (seed 001 Table 13) is
-# used.
+# probe, Vanilla's training). With `data_root` the paper's preset `rsna` (the SupReMix paper, Table
+# 13) is used.
 
 # %% tags=["parameters"]
 data_root = None  # your RSNA copy in the official layout; None: the phantom
-preset = None  # None: "rsna" (seed 001 Table 13) with data_root, else "rsna-cpu"
+preset = None  # None: "rsna" (the SupReMix paper, Table 13) with data_root, else "rsna-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's

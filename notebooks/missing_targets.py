@@ -31,12 +31,12 @@ if importlib.util.find_spec("supremix") is None:
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/missing_targets.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/missing_targets.ipynb)
 #
-# **The experiment.** Seed 001 App. D.1: "we curate subsets of the UK Biobank dataset by
-# removing samples within specific age ranges (45-50, 60-65, and 75-80 years) while maintaining
-# the original validation and test sets." Table 14 reports MAE and GM of Vanilla, SupCon, RnC
-# and SupReMix over the whole test set ("overall") and over the test subjects whose age lies in
-# a removed range ("missing targets", MT). The claim: SupReMix's mixtures act as landmarks
-# between the labels it has seen, so it predicts unseen ages better.
+# **The experiment.** The SupReMix paper's App. D.1 {cite:p}`wu2025supremix`: "we curate subsets of
+# the UK Biobank dataset by removing samples within specific age ranges (45-50, 60-65, and 75-80
+# years) while maintaining the original validation and test sets." Table 14 reports MAE and GM of
+# Vanilla, SupCon, RnC and SupReMix over the whole test set ("overall") and over the test subjects
+# whose age lies in a removed range ("missing targets", MT). The claim: SupReMix's mixtures act as
+# landmarks between the labels it has seen, so it predicts unseen ages better.
 #
 # **What runs here.** Every method is trained on the training split without the subjects aged
 # 45-50, 60-65 or 75-80 (closed ranges: an age of exactly 50 is removed;
@@ -50,15 +50,16 @@ if importlib.util.find_spec("supremix") is None:
 # subjects (`phantom_n`) so that the test split holds about ten missing-target subjects, with
 # the book's short CPU settings (`supremix.studies.PHANTOM_SETTINGS`) and two seeds: it shows
 # the protocol at work on data whose answer we know; it is **not** a reproduction. With
-# `data_root` set to your UK Biobank copy the paper's preset `ukb` (seed 001 Table 13) is used.
+# `data_root` set to your UK Biobank copy the paper's preset `ukb` (the SupReMix paper, Table 13) is
+# used.
 #
-# **The paper's numbers** come from `supremix.paper` (seed 001 Table 14), never typed here. Its
-# GM columns are larger than its MAE columns, which a geometric mean of the same errors cannot
-# be; the table's note says they are on the scale of an MSE. Compare the GM rows with care.
+# **The paper's numbers** come from `supremix.paper` (the SupReMix paper, Table 14), never typed
+# here. Its GM columns are larger than its MAE columns, which a geometric mean of the same errors
+# cannot be; the table's note says they are on the scale of an MSE. Compare the GM rows with care.
 
 # %% tags=["parameters"]
 data_root = None  # your UK Biobank copy in the official layout; None: the phantom
-preset = None  # None: "ukb" (seed 001 Table 13) with data_root, else "ukb-cpu"
+preset = None  # None: "ukb" (the SupReMix paper, Table 13) with data_root, else "ukb-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's

@@ -31,11 +31,11 @@ if importlib.util.find_spec("supremix") is None:
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/ordinality.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/ordinality.ipynb)
 #
-# **What the paper does.** Seed 001 §5.1.1 asks whether a contrastive representation knows
-# that labels are ordered. It trains SupCon and SupReMix on RSNA bone ages twice: with the
-# genuine labels and with labels permuted group-wise, "randomly reassign[ing] a new value to
-# each bone age group" (all X-rays of 12 months become, say, 48 months). Equal labels stay
-# equal; the order between groups is scrambled.
+# **What the paper does.** The SupReMix paper's §5.1.1 {cite:p}`wu2025supremix` asks whether a
+# contrastive representation knows that labels are ordered. It trains SupCon and SupReMix on RSNA
+# bone ages twice: with the genuine labels and with labels permuted group-wise, "randomly
+# reassign[ing] a new value to each bone age group" (all X-rays of 12 months become, say, 48
+# months). Equal labels stay equal; the order between groups is scrambled.
 #
 # **What the paper reports.** Figure 3 shows t-SNE maps of the four representations and
 # prints no numbers (`supremix.paper` holds none for it). In words (§5.1.1): with genuine
@@ -62,7 +62,7 @@ if importlib.util.find_spec("supremix") is None:
 # genuine labels, so each probe's MAE below is its error on the genuine test labels. This shows
 # the experiment at work on data whose answer we know; it is **not** a reproduction. With
 # `data_root` set to your copy of RSNA and `preset = None`, the notebook uses the paper's
-# preset `rsna` (seed 001 Table 13) on a GPU, for instance:
+# preset `rsna` (the SupReMix paper, Table 13) on a GPU, for instance:
 #
 # ```
 # papermill notebooks/ordinality.ipynb ordinality-run.ipynb -p data_root /data/rsna
@@ -70,7 +70,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # RSNA in its official layout; None: the hand-radiograph phantom
-preset = None  # None: "rsna" (seed 001 Table 13) with data_root, else "rsna-cpu"
+preset = None  # None: "rsna" (the SupReMix paper, Table 13) with data_root, else "rsna-cpu"
 epochs = None  # pretraining epochs; None: the preset's (the book's phantom settings: 24)
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's
@@ -140,7 +140,7 @@ display(table.round(3))
 ordinality_figure(table, title="Ordinality of the encoder features (first seed)")
 
 # %% [markdown]
-# ## t-SNE maps (seed 001 Fig. 3)
+# ## t-SNE maps (SupReMix paper, Fig. 3)
 #
 # One row per method; left: trained with genuine labels (Fig. 3 A), right: with permuted
 # labels (Fig. 3 B). Every map shows the same test items, coloured by their genuine bone age.

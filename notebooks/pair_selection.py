@@ -26,15 +26,15 @@ if importlib.util.find_spec("supremix") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", REQUIREMENT], check=True)
 
 # %% [markdown]
-# # Pair selection: input mixup, C-Mixup, SupReMix (seed 001 Table 19)
+# # Pair selection: input mixup, C-Mixup, SupReMix (SupReMix paper, Table 19)
 #
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/pair_selection.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/pair_selection.ipynb)
 #
-# **The question.** Where should the mixed pairs come from? Seed 001 App. D.6 compares, on UK
-# Biobank, mixup of random input pairs (Zhang et al. 2018, "Input Mixup [14]"), mixup of
-# label-close input pairs (C-Mixup, Yao et al. 2022, "[30]") and SupReMix's mixtures of
-# embeddings chosen by their labels, and reports MAE, MSE and GM (Table 19).
+# **The question.** Where should the mixed pairs come from? The SupReMix paper's App. D.6
+# {cite:p}`wu2025supremix` compares, on UK Biobank, mixup of random input pairs (Zhang et al. 2018,
+# "Input Mixup [14]"), mixup of label-close input pairs (C-Mixup, Yao et al. 2022, "[30]") and
+# SupReMix's mixtures of embeddings chosen by their labels, and reports MAE, MSE and GM (Table 19).
 #
 # **How the rows map onto a run, and the contradiction.** The paper reads two ways. Its text
 # ("input-level mixup significantly reduces SupReMix effectiveness, while our embedding-level
@@ -58,9 +58,9 @@ if importlib.util.find_spec("supremix") is None:
 # **Protocol.** By default the notebook trains on the UK Biobank phantom (3-D volumes whose
 # brain age we set, `supremix.data.phantoms`) with preset `ukb-cpu` and the book's phantom
 # settings, two seeds: the protocol at work, **not** a reproduction. With `data_root` set to
-# your UK Biobank copy and `preset = None` it uses the paper's preset `ukb` (seed 001 Table 13:
-# 3-D ResNet-18, batch 64, temperature 0.5, window 3, 200 epochs, a 100-epoch linear probe);
-# on a GPU, for instance:
+# your UK Biobank copy and `preset = None` it uses the paper's preset `ukb` (the SupReMix paper,
+# Table 13: 3-D ResNet-18, batch 64, temperature 0.5, window 3, 200 epochs, a 100-epoch linear
+# probe); on a GPU, for instance:
 #
 # ```
 # papermill notebooks/pair_selection.ipynb out.ipynb -p data_root /data/ukb
@@ -68,7 +68,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # your UK Biobank copy in the official layout; None: the phantom
-preset = None  # None: "ukb" (seed 001 Table 13) with data_root, else "ukb-cpu"
+preset = None  # None: "ukb" (the SupReMix paper, Table 13) with data_root, else "ukb-cpu"
 reading = "text"  # "text": SupReMix with input-level pairs; "citations": mixup baselines
 epochs = None  # pretraining epochs (mixup rows: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
@@ -86,7 +86,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% [markdown] slot="paper"
 # ## What the paper reports
 #
-# Seed 001 Table 19 (UK Biobank, years), read from `supremix.paper`.
+# The SupReMix paper's Table 19 (UK Biobank, years), read from `supremix.paper`.
 
 # %% [markdown] slot="train"
 # ## Train every row with every seed

@@ -32,12 +32,12 @@ if importlib.util.find_spec("supremix") is None:
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/pretraining.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/pretraining.ipynb)
 #
-# **The experiment.** Seed 001 §5.4, Fig. 8: architectures designed for one task, trained
-# "directly" and "combined with SupReMix pretraining", SupReMix being "a plug-and-play solution
-# that requires no modifications to the core architecture designs". For brain age on UK Biobank
-# the paper uses ResNet-18, ViT-B, the Global-Local Transformer and SFCN (Peng et al. 2021),
-# and reports MAE improvements per architecture as a chart (Figs. 8, 12, 14 and 16); the text
-# quotes only ranges of improvement per dataset.
+# **The experiment.** The SupReMix paper's §5.4 {cite:p}`wu2025supremix`, Fig. 8: architectures
+# designed for one task, trained "directly" and "combined with SupReMix pretraining", SupReMix being
+# "a plug-and-play solution that requires no modifications to the core architecture designs". For
+# brain age on UK Biobank the paper uses ResNet-18, ViT-B, the Global-Local Transformer and SFCN
+# (Peng et al. 2021), and reports MAE improvements per architecture as a chart (Figs. 8, 12, 14 and
+# 16); the text quotes only ranges of improvement per dataset.
 #
 # **What runs here.** For each architecture of `architectures` (those of Fig. 8 that
 # `supremix.models` builds: SFCN, ResNet-18 and MONAI's 3-D ViT-B for UK Biobank; SFCN and

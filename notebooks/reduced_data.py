@@ -32,15 +32,16 @@ if importlib.util.find_spec("supremix") is None:
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/reduced_data.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/reduced_data.ipynb)
 #
-# **The experiment.** Seed 001 §5.5, Fig. 9: Vanilla and SupReMix trained on training sets of
-# several sizes, "keeping all other training parameters consistent": UK Biobank 2,500-20,000
-# samples, A4 500-3,500, RSNA 2,000-12,000, RHPE 1,000-5,000 and EchoNet 1,000-7,000. The
-# claim: SupReMix's advantage is largest when data are scarce ("SupReMix achieves R = 0.62 with
-# 2,000 samples [of RSNA], matching vanilla training performance at 6,000 samples").
+# **The experiment.** The SupReMix paper's §5.5 {cite:p}`wu2025supremix`, Fig. 9: Vanilla and
+# SupReMix trained on training sets of several sizes, "keeping all other training parameters
+# consistent": UK Biobank 2,500-20,000 samples, A4 500-3,500, RSNA 2,000-12,000, RHPE 1,000-5,000
+# and EchoNet 1,000-7,000. The claim: SupReMix's advantage is largest when data are scarce
+# ("SupReMix achieves R = 0.62 with 2,000 samples [of RSNA], matching vanilla training performance
+# at 6,000 samples").
 #
 # **What runs here.** `dataset` picks one of those datasets. The sizes are `points` values
 # evenly spaced over the paper's range (the figure's own grid is not stated), each turned into
-# the same *share* of this training split as of the paper's (seed 001 Table 1;
+# the same *share* of this training split as of the paper's (the SupReMix paper, Table 1;
 # `supremix.experiments.reduced_data.scaled_training_size`): on the real dataset that is the
 # paper's size, on a phantom the same fraction of a much smaller split, never less than one
 # batch. Each seed draws its own subset; for one seed the smaller sets are nested in the
@@ -51,7 +52,7 @@ if importlib.util.find_spec("supremix") is None:
 # radiographs whose anatomy matures with bone age, [data card](../data_cards/rsna.md)) with the
 # book's short CPU settings (`supremix.studies.PHANTOM_SETTINGS`) and two seeds: the protocol
 # at work on data whose answer we know, **not** a reproduction. With `data_root` the paper's
-# preset for the dataset (seed 001 Table 13) is used.
+# preset for the dataset (the SupReMix paper, Table 13) is used.
 #
 # **The paper's numbers.** Fig. 9 is a chart; `supremix.paper` holds the values its text
 # quotes (UK Biobank MAE of both methods at 2,500 samples, RSNA ρ of SupReMix at 2,000). They
@@ -59,7 +60,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # your copy of `dataset` in the official layout; None: the phantom
-dataset = "rsna"  # one of "ukb", "a4", "rsna", "rhpe", "echonet" (seed 001 §5.5)
+dataset = "rsna"  # one of "ukb", "a4", "rsna", "rhpe", "echonet" (the SupReMix paper, §5.5)
 preset = None  # None: the paper's preset with data_root, else "<dataset>-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's

@@ -32,8 +32,9 @@ if importlib.util.find_spec("supremix") is None:
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/rhpe.ipynb)
 #
 # **The dataset.** RHPE (Radiological Hand Pose Estimation): hand radiographs from Bogotá with
-# bone age in months, sex, chronological age, hand boxes and keypoints (seed 001 §4.1.3). Seed
-# 001 trains a ResNet-50 on 520 × 400 images. The test bone ages are withheld by the organisers.
+# bone age in months, sex, chronological age, hand boxes and keypoints (the SupReMix paper
+# {cite:p}`wu2025supremix`, §4.1.3). Seed 001 trains a ResNet-50 on 520 × 400 images. The test bone
+# ages are withheld by the organisers.
 #
 # **The phantom.** Without `data_root` the notebook trains on a phantom: synthetic data written
 # in the official layout by `supremix.data.phantoms` from a generative model we know ([data
@@ -43,25 +44,25 @@ if importlib.util.find_spec("supremix") is None:
 # exposure and noise. Each image shows the labelled left hand and its mirror image, with the
 # RHPE boxes and 17 keypoints; chronological age is bone age plus N(0, 14) months.
 #
-# **What the papers report.** Seed 001 Table 6 gives MSE and GM for the six methods; MAE and ρ
-# for RHPE appear only for other settings (transfer from RSNA, Table 8; an ablation, Table 11),
-# not shown here. The table below puts their numbers beside this run's, each column labelled
+# **What the papers report.** The SupReMix paper's Table 6 gives MSE and GM for the six methods; MAE
+# and ρ for RHPE appear only for other settings (transfer from RSNA, Table 8; an ablation, Table
+# 11), not shown here. The table below puts their numbers beside this run's, each column labelled
 # with its source; they are read from `supremix.paper`, never typed here.
 #
 # **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
-# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
-# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
-# linear layer on small features does not reach the label scale. At evaluation both are one
-# linear map of the features.
+# the frozen features (the SupReMix paper, §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm
+# without affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one linear
+# map of the features.
 #
 # **Protocol.** By default: preset `rhpe-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 800 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the
 # notebook runs in a couple of minutes on a laptop CPU. That shows the protocol at work on data
 # whose answer we know; it is **not** a reproduction. With `data_root` set to your copy of the
-# dataset and `preset = None`, the notebook uses the paper's preset `rhpe` (seed 001 Table 13:
-# ResNet-50 at 520 × 400, batch 128, temperature 1, window 5) with its 200 pretraining epochs
-# and 100-epoch linear probe, unless `epochs` or `probe_epochs` say otherwise; on a GPU, for
+# dataset and `preset = None`, the notebook uses the paper's preset `rhpe` (the SupReMix paper,
+# Table 13: ResNet-50 at 520 × 400, batch 128, temperature 1, window 5) with its 200 pretraining
+# epochs and 100-epoch linear probe, unless `epochs` or `probe_epochs` say otherwise; on a GPU, for
 # instance:
 #
 # ```
@@ -70,7 +71,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # your copy in the official layout; None: the phantom (cached after one write)
-preset = None  # None: "rhpe" (seed 001 Table 13) with data_root, else "rhpe-cpu"
+preset = None  # None: "rhpe" (the SupReMix paper, Table 13) with data_root, else "rhpe-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's

@@ -33,7 +33,8 @@ if importlib.util.find_spec("supremix") is None:
 #
 # **The dataset.** The RSNA Pediatric Bone Age Challenge 2017: left-hand radiographs of
 # children; the label is the bone age read by radiologists, in months, and sex is the group
-# variable (seed 001 §4.1.3). Seed 001 trains a ResNet-50 on 520 × 400 images.
+# variable (the SupReMix paper {cite:p}`wu2025supremix`, §4.1.3). The SupReMix paper trains a
+# ResNet-50 on 520 × 400 images.
 #
 # **The phantom.** Without `data_root` the notebook trains on a phantom: synthetic data written
 # in the official layout by `supremix.data.phantoms` from a generative model we know ([data
@@ -44,26 +45,26 @@ if importlib.util.find_spec("supremix") is None:
 # near 190 months (165 for girls, whose skeleton runs 15 % ahead) and the carpal bones appear in
 # stages; rotation, position, finger spread, exposure, gamma and noise are label-free.
 #
-# **What the papers report.** Seed 001 Table 5 gives MSE and GM for the six methods; for this
-# comparison MAE appears only in the text of §5.2 (Figure 5 is a bar chart), for SupCon and
-# SupReMix; ρ appears only for other settings (transfer from RHPE, Table 8; a small training
-# set, §5.5), not shown here. The table below puts their numbers beside this run's, each column
-# labelled with its source; they are read from `supremix.paper`, never typed here.
+# **What the papers report.** The SupReMix paper's Table 5 gives MSE and GM for the six methods; for
+# this comparison MAE appears only in the text of §5.2 (Figure 5 is a bar chart), for SupCon and
+# SupReMix; ρ appears only for other settings (transfer from RHPE, Table 8; a small training set,
+# §5.5), not shown here. The table below puts their numbers beside this run's, each column labelled
+# with its source; they are read from `supremix.paper`, never typed here.
 #
 # **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
-# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
-# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
-# linear layer on small features does not reach the label scale. At evaluation both are one
-# linear map of the features.
+# the frozen features (the SupReMix paper, §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm
+# without affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one linear
+# map of the features.
 #
 # **Protocol.** By default: preset `rsna-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 800 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the
 # notebook runs in a couple of minutes on a laptop CPU. That shows the protocol at work on data
 # whose answer we know; it is **not** a reproduction. With `data_root` set to your copy of the
-# dataset and `preset = None`, the notebook uses the paper's preset `rsna` (seed 001 Table 13:
-# ResNet-50 at 520 × 400, batch 128, temperature 1, window 5) with its 200 pretraining epochs
-# and 100-epoch linear probe, unless `epochs` or `probe_epochs` say otherwise; on a GPU, for
+# dataset and `preset = None`, the notebook uses the paper's preset `rsna` (the SupReMix paper,
+# Table 13: ResNet-50 at 520 × 400, batch 128, temperature 1, window 5) with its 200 pretraining
+# epochs and 100-epoch linear probe, unless `epochs` or `probe_epochs` say otherwise; on a GPU, for
 # instance:
 #
 # ```
@@ -72,7 +73,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # your copy in the official layout; None: the phantom (cached after one write)
-preset = None  # None: "rsna" (seed 001 Table 13) with data_root, else "rsna-cpu"
+preset = None  # None: "rsna" (the SupReMix paper, Table 13) with data_root, else "rsna-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's

@@ -33,9 +33,9 @@ if importlib.util.find_spec("supremix") is None:
 #
 # **The dataset.** STS-B-DIR (Yang et al. 2021): sentence pairs of GLUE's STS-B with a
 # similarity score from 0 to 5, split into an imbalanced training set of 5,249 pairs and
-# balanced validation and test sets of 1,000 pairs each (Mixup Your Own Pairs Table 12, bin
-# size 0.1) ([data card](../data_cards/stsb.md)). It is the one text dataset of Mixup Your Own
-# Pairs (§4, Table 2).
+# balanced validation and test sets of 1,000 pairs each (Mixup Your Own Pairs {cite:p}`wu2023mixup`
+# Table 12, bin size 0.1) ([data card](../data_cards/stsb.md)). It is the one text dataset of Mixup
+# Your Own Pairs (§4, Table 2).
 #
 # **The model.** The BiLSTM + GloVe baseline of the benchmark: NLTK tokens, 300-d GloVe vectors
 # (fixed), one bidirectional LSTM shared by both sentences, max pooling, and the pair feature
@@ -160,7 +160,7 @@ if without_mixtures:
 #
 # Means (and sample standard deviations) over seeds on the test split. The first column is
 # every method of this run (labelled "not the paper's embeddings" when GloVe was not used);
-# `SupReMix without mixtures` is SupReMix with Mix-neg and Mix-pos off; `paper (seed 002
+# `SupReMix without mixtures` is SupReMix with Mix-neg and Mix-pos off; `paper (Mixup Your Own Pairs
 # Table 2)` is Mixup Your Own Pairs Table 2 (real data, the paper's GloVe and schedule).
 
 # %%

@@ -31,10 +31,11 @@ if importlib.util.find_spec("supremix") is None:
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/theory.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/theory.ipynb)
 #
-# The SupReMix paper (§3) defines its loss from three ingredients: real pairs, mixtures made
-# hard on purpose (Mix-neg: the anchor mixed with a negative; Mix-pos: two negatives on either
-# side of the anchor mixed to the anchor's label) and distance weights. For an anchor $i$ with
-# positives $P_i$ and terms $A_i$ (every other view, its Mix-neg and its Mix-pos), each term
+# The SupReMix paper {cite:p}`wu2025supremix` (§3) defines its loss from three ingredients: real
+# pairs, mixtures made hard on purpose (Mix-neg: the anchor mixed with a negative; Mix-pos: two
+# negatives on either side of the anchor mixed to the anchor's label) and distance weights. For an
+# anchor $i$ with positives $P_i$ and terms $A_i$ (every other view, its Mix-neg and its Mix-pos),
+# each term
 # $a$ standing for a label $y(a)$,
 #
 # $$
@@ -60,7 +61,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # UK Biobank in its official layout; None: the brain-MRI phantom
-preset = "ukb-cpu"  # brain age in years; temperature 0.5, window 3, bin 1 (seed 001 Table 13)
+preset = "ukb-cpu"  # brain age in years; temperature 0.5, window 3, bin 1 (SupReMix Table 13)
 phantom_n = 300  # subjects in the phantom: 80 % train, 10 % validation, 10 % test
 dataset_options = {"spacing": None, "crop": None, "size": 16}  # 16^3 volumes for CPU speed
 epochs = 25  # contrastive training epochs of every run of the bug study
@@ -369,8 +370,8 @@ pd.Series(toy_losses, name="toy-batch loss").round(4)
 # The same encoder (the preset's small 3-D ResNet and projection head) trained with the
 # correct loss and with each bug, same seeds (same initialisation and batches), then: the
 # test MAE of a linear probe on the frozen encoder features, the ordinality of the test
-# features (Spearman correlation of feature distances with label distances, seed 001 §5.1.1)
-# and the gap between the correct loss of the training embeddings and its Lemma 3.2 bound
+# features (Spearman correlation of feature distances with label distances, the SupReMix paper's
+# §5.1.1) and the gap between the correct loss of the training embeddings and its Lemma 3.2 bound
 # (how far training got from the infimum of the paper's objective). The training loop is in
 # `supremix.analysis.bug_study` (the engine takes no custom loss): Adam, one view per
 # sample, no augmentation, no warm-up or EMA. With the defaults this is a hundred optimiser

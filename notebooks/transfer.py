@@ -32,13 +32,13 @@ if importlib.util.find_spec("supremix") is None:
 # [![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/github/supremix/supremix/blob/main/notebooks/transfer.ipynb)
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/transfer.ipynb)
 #
-# **The experiment.** Seed 001 §5.6, Table 8: "(1) from RSNA (source, 12K samples) to RHPE
-# (target, 2K subsampled samples), and (2) from RHPE (source, 6K samples) to RSNA (target, 2K
-# subsampled samples)", each with "linear probing, where we train only a linear layer while
-# keeping the pre-trained encoder frozen, and fine-tuning, where we update the entire network
-# on the target dataset", for SimCLR, SupCon, AdaCon, RnC and SupReMix. Table 8's header says
-# the RSNA target holds 1k samples where the text says 2K; this notebook follows the header,
-# whose columns the numbers belong to.
+# **The experiment.** The SupReMix paper's §5.6 {cite:p}`wu2025supremix`, Table 8: "(1) from RSNA
+# (source, 12K samples) to RHPE (target, 2K subsampled samples), and (2) from RHPE (source, 6K
+# samples) to RSNA (target, 2K subsampled samples)", each with "linear probing, where we train only
+# a linear layer while keeping the pre-trained encoder frozen, and fine-tuning, where we update the
+# entire network on the target dataset", for SimCLR, SupCon, AdaCon, RnC and SupReMix. Table 8's
+# header says the RSNA target holds 1k samples where the text says 2K; this notebook follows the
+# header, whose columns the numbers belong to.
 #
 # **What runs here** (`supremix.experiments.transfer`). Per direction and seed, each method of
 # `methods` is trained on the whole source training split with its usual protocol
@@ -56,14 +56,14 @@ if importlib.util.find_spec("supremix") is None:
 # of bone age, [data cards](../data_cards/rsna.md), [RHPE](../data_cards/rhpe.md)), so what an
 # encoder learns on one applies to the other and the transfer is meaningful. What differs is
 # what differs between the real datasets: RHPE shows both hands and is cropped to the labelled
-# one with CLAHE, RSNA is histogram-equalised whole (seed 001 App. B.1.3), which the first
-# figure shows. The runs use each dataset's `-cpu` preset with the book's short settings
-# (`supremix.studies.PHANTOM_SETTINGS`) and two seeds; RHPE's test labels are withheld, so
-# RHPE targets are scored on its validation split. By default two of Table 8's five methods
-# run (SupCon and SupReMix) to keep the notebook within a couple of minutes; `methods = None`
-# runs all five. This is the protocol at work on data whose answer we know, **not** a
-# reproduction. With `data_root` each dataset uses the paper's preset (seed 001 Table 13);
-# there is no `preset` parameter since the two datasets have their own.
+# one with CLAHE, RSNA is histogram-equalised whole (the SupReMix paper, App. B.1.3), which the
+# first figure shows. The runs use each dataset's `-cpu` preset with the book's short settings
+# (`supremix.studies.PHANTOM_SETTINGS`) and two seeds; RHPE's test labels are withheld, so RHPE
+# targets are scored on its validation split. By default two of Table 8's five methods run (SupCon
+# and SupReMix) to keep the notebook within a couple of minutes; `methods = None` runs all five.
+# This is the protocol at work on data whose answer we know, **not** a reproduction. With
+# `data_root` each dataset uses the paper's preset (the SupReMix paper, Table 13); there is no
+# `preset` parameter since the two datasets have their own.
 
 # %% tags=["parameters"]
 data_root = (

@@ -32,8 +32,8 @@ if importlib.util.find_spec("supremix") is None:
 # [![Kaggle](../book/images/kaggle-badge.svg)](https://kaggle.com/kernels/welcome?src=https://raw.githubusercontent.com/supremix/supremix/main/notebooks/ukb.ipynb)
 #
 # **The dataset.** UK Biobank T1-weighted brain MRI; the label is the age at the imaging visit
-# in years (seed 001 §4.1.1). Seed 001 trains a 3-D ResNet-18 on skull-stripped volumes cropped
-# to 100³ voxels.
+# in years (the SupReMix paper {cite:p}`wu2025supremix`, §4.1.1). The SupReMix paper trains a 3-D
+# ResNet-18 on skull-stripped volumes cropped to 100³ voxels.
 #
 # **The phantom.** Without `data_root` the notebook trains on a phantom: synthetic data written
 # in the official layout by `supremix.data.phantoms` from a generative model we know ([data
@@ -43,32 +43,32 @@ if importlib.util.find_spec("supremix") is None:
 # grey/white contrast, and the lateral ventricles grow up to 3.5-fold with an accelerating
 # curve; head size, sex, pose, intensity gain, bias field and noise vary independently of age.
 #
-# **What the papers report.** Seed 001 Table 2 gives Pearson ρ and MSE for the six methods; its
-# MAE and GM for UK Biobank appear only in other experiments (ablations, batch sizes, missing
-# targets, mixup and masked-autoencoder comparisons: Tables 10, 11, 14, 15, 18-20), not shown
-# here. Seed 002 Table 4 gives MAE, MSE and ρ for Vanilla, SupCon, SupCR and SupReMix under its
-# own protocol (fine-tuning, preset `ukb-seed002`): it is shown only beside runs of that
-# protocol, never beside this notebook's linear probe. The image is the paper's (App. B.1.1:
-# brain-extracted, linearly registered to MNI152): the `ukb` preset reads
+# **What the papers report.** The SupReMix paper's Table 2 gives Pearson ρ and MSE for the six
+# methods; its MAE and GM for UK Biobank appear only in other experiments (ablations, batch sizes,
+# missing targets, mixup and masked-autoencoder comparisons: Tables 10, 11, 14, 15, 18-20), not
+# shown here. Mixup Your Own Pairs' Table 4 {cite:p}`wu2023mixup` gives MAE, MSE and ρ for Vanilla,
+# SupCon, SupCR and SupReMix under its own protocol (fine-tuning, preset `ukb-seed002`): it is shown
+# only beside runs of that protocol, never beside this notebook's linear probe. The image is the
+# paper's (App. B.1.1: brain-extracted, linearly registered to MNI152): the `ukb` preset reads
 # `T1_brain_linearto_MNI`. The table below puts their numbers beside
 # this run's, each column labelled with its source; they are read from `supremix.paper`, never
 # typed here.
 #
 # **The probe, decided here.** The paper presets fit the papers' probe, one linear layer on
-# the frozen features (seed 001 §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm without
-# affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
-# linear layer on small features does not reach the label scale. At evaluation both are one
-# linear map of the features.
+# the frozen features (the SupReMix paper, §4.3, Fig. 2 B). The `-cpu` presets put a BatchNorm
+# without affine parameters before it (`probe_batchnorm=True`): with a few probe epochs a plain
+# linear layer on small features does not reach the label scale. At evaluation both are one linear
+# map of the features.
 #
 # **Protocol.** By default: preset `ukb-cpu` (the small CPU encoder) with the book's phantom
 # settings (`supremix.studies.PHANTOM_SETTINGS`: 160 to 800 items, a short schedule, no
 # augmentation except for SimCLR, whose two views differ only by it), two seeds, so that the
 # notebook runs in a couple of minutes on a laptop CPU. That shows the protocol at work on data
 # whose answer we know; it is **not** a reproduction. With `data_root` set to your copy of the
-# dataset and `preset = None`, the notebook uses the paper's preset `ukb` (seed 001 Table 13:
-# 3-D ResNet-18 on 100³ volumes, batch 64, temperature 0.5, window 3) with its 200 pretraining
-# epochs and 100-epoch linear probe, unless `epochs` or `probe_epochs` say otherwise; on a GPU,
-# for instance:
+# dataset and `preset = None`, the notebook uses the paper's preset `ukb` (the SupReMix paper, Table
+# 13: 3-D ResNet-18 on 100³ volumes, batch 64, temperature 0.5, window 3) with its 200 pretraining
+# epochs and 100-epoch linear probe, unless `epochs` or `probe_epochs` say otherwise; on a GPU, for
+# instance:
 #
 # ```
 # papermill notebooks/ukb.ipynb ukb-run.ipynb -p data_root /data/ukb -p epochs 200
@@ -76,7 +76,7 @@ if importlib.util.find_spec("supremix") is None:
 
 # %% tags=["parameters"]
 data_root = None  # your copy in the official layout; None: the phantom (cached after one write)
-preset = None  # None: "ukb" (seed 001 Table 13) with data_root, else "ukb-cpu"
+preset = None  # None: "ukb" (the SupReMix paper, Table 13) with data_root, else "ukb-cpu"
 epochs = None  # pretraining epochs (Vanilla: training epochs); None: the preset's
 probe_epochs = None  # linear-probe epochs; None: the preset's
 batch_size = None  # None: the preset's

@@ -1,6 +1,6 @@
 """Deep imbalanced regression: label and feature distribution smoothing (LDS, FDS; Yang et al.
-2021), the baselines SupReMix is combined with in seed 001 App. D.3 (Table 16) and seed 002
-Table 5.
+2021), the baselines SupReMix is combined with in the SupReMix paper's App. D.3 (Table 16) and Mixup
+Your Own Pairs Table 5.
 
 Labels are grouped into bins of ``bin_size`` starting at the smallest training label
 (:class:`LabelBins`). A symmetric kernel of ``kernel_size`` (odd) taps over neighbouring bins,

@@ -1,10 +1,10 @@
 """Regression metrics, shot regions, bootstrap intervals and paired t-tests (numpy/scipy).
 
-Seed 001 §4.4 reports "common metrics for regression [Yang et al. 2021]": MAE, MSE, geometric
-mean (GM) error and Pearson ρ; we add RMSE and R². Shot regions follow seed 001 App. D.3
-(Table 16): label bins with more than 100 training samples are many-shot, fewer than 20
-few-shot, the rest medium-shot. Seed 001 Fig. 5 marks differences between methods by paired
-t-tests (``***`` p < 0.001, ``**`` p < 0.01, ``ns``).
+The SupReMix paper's §4.4 reports "common metrics for regression [Yang et al. 2021]": MAE, MSE,
+geometric mean (GM) error and Pearson ρ; we add RMSE and R². Shot regions follow the SupReMix
+paper's App. D.3 (Table 16): label bins with more than 100 training samples are many-shot, fewer
+than 20 few-shot, the rest medium-shot. The SupReMix paper's Fig. 5 marks differences between
+methods by paired t-tests (``***`` p < 0.001, ``**`` p < 0.01, ``ns``).
 
 Inputs are 1-D sequences, numpy arrays or torch tensors of equal length; non-finite values
 are rejected. Conventions for degenerate input: Pearson ρ is NaN when fewer than two samples
@@ -73,8 +73,8 @@ def rmse(pred: Any, target: Any) -> float:
 def gm(pred: Any, target: Any, *, floor: float = GM_FLOOR) -> float:
     """Geometric mean of the absolute errors, ``exp(mean log max(|pred - target|, floor))``.
 
-    The GM error of Yang et al. 2021 (seed 001 [59]). A single exact zero error would make the
-    plain geometric mean 0 whatever the other errors are, so absolute errors are floored at
+    The GM error of Yang et al. 2021 (the SupReMix paper [59]). A single exact zero error would make
+    the plain geometric mean 0 whatever the other errors are, so absolute errors are floored at
     ``floor`` (1e-12 by default, far below any label resolution) before the logarithm. By the
     inequality of arithmetic and geometric means, ``gm <= mae`` whenever no error is below
     ``floor``.
@@ -129,8 +129,8 @@ def shot_regions(
 
     A test target falls in the label bin ``[k·bin_width, (k+1)·bin_width)``; the bin is
     many-shot when it holds more than ``many`` training targets, few-shot when it holds fewer
-    than ``few`` (bins absent from training included), medium-shot otherwise (seed 001 Table 16,
-    Yang et al. 2021 with integer labels and ``bin_width=1``). The rule is
+    than ``few`` (bins absent from training included), medium-shot otherwise (the SupReMix paper,
+    Table 16, Yang et al. 2021 with integer labels and ``bin_width=1``). The rule is
     :func:`supremix.data.stats.shot_regions`.
     """
     rule = training_shot_regions(
@@ -223,19 +223,19 @@ class PairedTTest:
 
     @property
     def stars(self) -> str:
-        """Seed 001 Fig. 5 annotation of ``p``."""
+        """The SupReMix paper's Fig. 5 annotation of ``p``."""
         return significance_stars(self.p)
 
 
 def paired_ttest(a: Any, b: Any) -> PairedTTest:
     """Two-sided paired t-test of two matched samples (``scipy.stats.ttest_rel``).
 
-    Seed 001 Fig. 5 annotates MAE differences between methods with "paired t-tests" without
-    saying what is paired. The pairs that exist for one test set are the samples: pass the
+    The SupReMix paper's Fig. 5 annotates MAE differences between methods with "paired t-tests"
+    without saying what is paired. The pairs that exist for one test set are the samples: pass the
     per-sample absolute errors of two methods on the same test items (:func:`paired_error_ttest`
-    does this from predictions), or per-seed metrics of two methods matched by seed. A
-    negative ``mean_difference`` means ``a`` has the smaller values (errors). ``t`` and ``p``
-    are NaN when all differences are equal (zero variance).
+    does this from predictions), or per-seed metrics of two methods matched by seed. A negative
+    ``mean_difference`` means ``a`` has the smaller values (errors). ``t`` and ``p`` are NaN when
+    all differences are equal (zero variance).
     """
     x, y = as_1d(a, "a"), as_1d(b, "b")
     if x.shape != y.shape:

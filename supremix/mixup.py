@@ -1,5 +1,5 @@
-"""Mixup baselines of seed 001 App. D.5-D.6 (Tables 18 and 19): input-level mixup (Zhang et al.
-2018) and C-Mixup (Yao et al. 2022).
+"""Mixup baselines of the SupReMix paper's App. D.5-D.6 (Tables 18 and 19): input-level mixup (Zhang
+et al. 2018) and C-Mixup (Yao et al. 2022).
 
 Both mix a batch ``x`` (inputs, or a hidden representation passed in its place) and its labels
 with one ``lambda ~ Beta(alpha, alpha)`` per batch: ``x_i' = lambda x_i + (1 - lambda) x_j``,

@@ -8,9 +8,9 @@ Jupyter whatever the matplotlib backend (:func:`report_figure`; the book builds 
 
 * :func:`true_vs_predicted_grid`: one panel per method, prediction against label, every seed.
 * :func:`embedding_grid`: t-SNE maps of encoder features coloured by label, one per method
-  (seed 001 Figs. 3 and 6).
+  (the SupReMix paper, Figs. 3 and 6).
 * :func:`paired_test_heatmap`: mean differences of per-item absolute errors between methods,
-  annotated with the paired t-test's stars (seed 001 Fig. 5).
+  annotated with the paired t-test's stars (the SupReMix paper, Fig. 5).
 """
 
 from __future__ import annotations

@@ -270,11 +270,12 @@ def comparison_table(
     """This run's numbers beside the papers', one row per (method, metric).
 
     Columns: ``"this run (<data kind>)"`` (mean over seeds), ``"... std"``, ``"... seeds"``,
-    then one column per paper source, labelled ``"paper (seed 001 Table 2)"``. ``paper_df``
-    is a slice of :func:`supremix.paper.paper_results` for the summary's dataset; within one
-    source each (method, metric) must have one number (filter settings and subsets first).
+    then one column per paper source, labelled ``"paper (the SupReMix paper, Table 2)"``.
+    ``paper_df`` is a slice of :func:`supremix.paper.paper_results` for the summary's dataset;
+    within one source each (method, metric) must have one number (filter settings and subsets
+    first).
     ``include_paper_only`` adds rows for methods and metrics only the papers report.
-    Numbers are shown as stored: seed 003 prints R2 in percent.
+    Numbers are shown as stored: the AdaCon paper prints R2 in percent.
     """
     summary = validate_results(summary, "summary")
     ours = run_label(summary["data_kind"])

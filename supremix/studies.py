@@ -129,7 +129,8 @@ class Study(Sweep):
         """This run's means and standard deviations over seeds beside the papers' numbers.
 
         One row per (method, metric) of ``metrics``; paper columns are labelled with their
-        source (``"paper (seed 001 Table 5)"``), empty where the paper has no number. With
+        source (``"paper (the SupReMix paper, Table 5)"``), empty where the paper has no number.
+        With
         ``mean_predictor``, rows ``"Training mean"`` give the metrics of predicting the
         training mean (the floor a model must beat to have learned anything).
         """

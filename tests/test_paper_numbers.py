@@ -21,7 +21,7 @@ from supremix.paper import (
     reference_label,
 )
 
-# Every method name of the seeds' tables, spelled once here from the seed texts.
+# Every method name of the papers' tables, spelled once here from the seed texts.
 KNOWN_METHODS = {
     "Vanilla", "SimCLR", "SupCon", "AdaCon", "RnC", "SupReMix", "SupCR", "SimCSE",
     "SupCon + DM", "SupCon + Mix-neg", "SupCon + Mix-neg + DM",
@@ -110,24 +110,25 @@ def test_main_tables_of_seed_001_have_six_methods_and_two_metrics(results):
 
 
 def test_rsna_mae_drops_from_6_79_to_4_08(results):
-    """Seed 000 TL;DR, seed 001 §5.2: 'MAE drop from 6.79 to 4.08 months' (SupCon -> SupReMix)."""
+    """Seed 000 TL;DR, the SupReMix paper's §5.2: 'MAE drop from 6.79 to 4.08 months' (SupCon ->
+    SupReMix)."""
     text = "Figure 5 (text §5.2)"
     assert value(results, 1, text, "rsna", "SupCon", "MAE") == 6.79
     assert value(results, 1, text, "rsna", "SupReMix", "MAE") == 4.08
     assert value(results, 1, "Table 9", "rsna", "SupCon", "MAE") == 6.79
     assert value(results, 1, "Table 9", "rsna", "SupReMix", "MAE") == 4.08
-    # seed 001 §6: "a 39.9% improvement"
+    # the SupReMix paper's §6: "a 39.9% improvement"
     assert round(100 * (6.79 - 4.08) / 6.79, 1) == 39.9
 
 
 def test_echonet_mae_4_02_versus_5_88(results):
-    """Seed 001 §5.2: 'SupReMix achieves an MAE of 4.02 compared to SupCon's 5.88'."""
+    """The SupReMix paper's §5.2: 'SupReMix achieves an MAE of 4.02 compared to SupCon's 5.88'."""
     assert value(results, 1, "Figure 5 (text §5.2)", "echonet", "SupReMix", "MAE") == 4.02
     assert value(results, 1, "Figure 5 (text §5.2)", "echonet", "SupCon", "MAE") == 5.88
 
 
 def test_airfoil_table_of_seed_002():
-    """Seed 002 Table 5 (UCI-airfoil), typed from the seed text."""
+    """Mixup Your Own Pairs' Table 5 (UCI-airfoil), typed from the seed text."""
     expected = pd.DataFrame(
         {"MAE": [6.56, 5.68, 4.88], "MSE": [69.32, 48.90, 39.70], "RMSE": [8.33, 6.99, 6.30]},
         index=pd.Index(["Vanilla", "SupCon", "SupReMix"], name="method"),
@@ -148,7 +149,7 @@ def test_transfer_improvements_quoted_in_seed_001_section_5_6(results):
 
 
 def test_adacon_abstract_improvements(results):
-    """Seed 003 abstract: 'relative improvements of 3.3% and 5.9% in MAE' (BMD, LVEF)."""
+    """The AdaCon paper abstract: 'relative improvements of 3.3% and 5.9% in MAE' (BMD, LVEF)."""
     zheng = value(results, 3, "Table I", "bmd", "Zheng et al.", "MAE")
     ours = value(results, 3, "Table I", "bmd", "AdaCon", "MAE")
     assert round(100 * (zheng - ours) / zheng, 1) == 3.3
@@ -158,7 +159,7 @@ def test_adacon_abstract_improvements(results):
 
 
 def test_adacon_differences_quoted_in_seed_003(results):
-    """Differences the seed 003 text states in words, checked against its tables."""
+    """Differences the the AdaCon paper text states in words, checked against its tables."""
     bmd = {m: value(results, 3, "Table II", "bmd", m, "MAE") for m in ("Vanilla", "AdaCon")}
     triplet = value(results, 3, "Table II", "bmd", "Adaptive Triplet", "MAE")
     assert round(bmd["Vanilla"] - triplet, 4) == 0.0024
@@ -201,7 +202,7 @@ def test_settings_tables():
 
 # ---------------------------------------------------------------- printed GAINS rows
 
-# Printed gains that match neither definition: inconsistencies of the seeds themselves.
+# Printed gains that match neither definition: inconsistencies of the papers themselves.
 SEED_INCONSISTENCIES = {
     (1, "Table 14", "MAE", "overall"),  # 3.12 -> 2.93 is 6.1% (6.5% of 2.93); printed +6.2
     (2, "Table 7", "MAE", "medium-shot"),  # 9.55 -> 7.71 is 23.9% of 7.71; printed +29.1

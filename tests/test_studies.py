@@ -121,7 +121,7 @@ def test_unknown_names_are_refused_with_the_known_ones():
 
 def test_simclr_only_where_the_modality_is_augmented_or_the_paper_reports_it():
     assert default_methods("airfoil") == ["vanilla", "supcon", "adacon", "rnc", "supremix"]
-    for dataset in ("rsna", "ukb", "echonet", "agedb", "hcp"):  # HCP: seed 001 Table 3
+    for dataset in ("rsna", "ukb", "echonet", "agedb", "hcp"):  # HCP: the SupReMix paper's Table 3
         assert default_methods(dataset)[:2] == ["vanilla", "simclr"]
         assert len(default_methods(dataset)) == 6
 

@@ -4,9 +4,9 @@
 
 Three panels over the same embeddings, ordered by label along a curve: what SupCon sees in
 regression (one positive, every other sample an equal negative), Mix-neg (the anchor mixed
-with a negative, lambda ~ Beta(2, 8) weighting the anchor; seed 001 §3.2) and Mix-pos (two
-samples bracketing the anchor's label inside the window, mixed so that the mixture's label is
-the anchor's; seed 001 §3.3). The numbers are illustrative, not data.
+with a negative, lambda ~ Beta(2, 8) weighting the anchor; the SupReMix paper's §3.2) and Mix-pos
+(two samples bracketing the anchor's label inside the window, mixed so that the mixture's label is
+the anchor's; the SupReMix paper's §3.3). The numbers are illustrative, not data.
 """
 
 from __future__ import annotations

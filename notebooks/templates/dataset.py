@@ -81,8 +81,8 @@ print(study_quality(study).sentence())
 # ## Paired t-tests
 #
 # Per item, the absolute error of each method averaged over seeds; SupReMix against every other
-# method (negative `difference`: SupReMix errs less), then every pair. Stars as in seed 001 Fig.
-# 5: `***` p < 0.001, `**` p < 0.01, `*` p < 0.05, `ns` otherwise.
+# method (negative `difference`: SupReMix errs less), then every pair. Stars as in the SupReMix
+# paper's Fig. 5: `***` p < 0.001, `**` p < 0.01, `*` p < 0.05, `ns` otherwise.
 
 # %%
 display(study.paired_tests().round(4))
@@ -101,8 +101,8 @@ true_vs_predicted_grid(study.all_predictions(), study.targets, label_name="{{lab
 # ## t-SNE of the encoder features
 #
 # Encoder features (before any projection head) of the evaluation items, from the first seed,
-# coloured by label: seed 001 Figs. 3 and 6 show SupReMix's features ordered along the label
-# where SupCon's form separate clusters.
+# coloured by label: the SupReMix paper's Figs. 3 and 6 show SupReMix's features ordered along the
+# label where SupCon's form separate clusters.
 
 # %%
 embedding_grid(study.embeddings(), study.targets, label_name="{{label_name}}")

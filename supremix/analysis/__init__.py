@@ -1,4 +1,4 @@
-"""Analyses of learned representations (seed 001 §5.1.1, §5.1.2, §5.3).
+"""Analyses of learned representations (the SupReMix paper, §5.1.1, §5.1.2, §5.3).
 
 * :mod:`.embedding_map`: t-SNE / UMAP maps coloured by label (Figs. 3 and 6).
 * :mod:`.hardness`: logits of positive and hardest negative pairs over training (Fig. 4).

@@ -1,13 +1,13 @@
 """Train with the correct SupReMix loss and with the published code's bugs, and compare.
 
-The published SupReMix code (:mod:`supremix.losses.published`) differs from the loss of seed
-001 §3.3 (:func:`supremix.losses.supremix_loss`) by two bugs: separate max shifts for the
-real and the mixture blocks, and mixture weights misaligned by a column-compression step.
-This module trains the same encoder on the same data with each :data:`LOSS_VARIANTS` entry
-and measures what the representation became: a linear probe's test MAE (seed 001 §4.3), the
-ordinality of the test features (:func:`supremix.analysis.ordinality_score`, seed 001 §5.1.1)
-and the gap between the correct SupReMix loss of the training embeddings and its Lemma 3.2
-bound (how close training came to the infimum of the objective the paper states).
+The published SupReMix code (:mod:`supremix.losses.published`) differs from the loss of the SupReMix
+paper's §3.3 (:func:`supremix.losses.supremix_loss`) by two bugs: separate max shifts for the real
+and the mixture blocks, and mixture weights misaligned by a column-compression step. This module
+trains the same encoder on the same data with each :data:`LOSS_VARIANTS` entry and measures what the
+representation became: a linear probe's test MAE (the SupReMix paper, §4.3), the ordinality of the
+test features (:func:`supremix.analysis.ordinality_score`, the SupReMix paper's §5.1.1) and the gap
+between the correct SupReMix loss of the training embeddings and its Lemma 3.2 bound (how close
+training came to the infimum of the objective the paper states).
 
 The training engine (:func:`supremix.train.train`) builds its loss from the configuration
 and takes no custom loss, so this module has its own small loop, built from the engine's

@@ -1,4 +1,5 @@
-"""2-D maps of learned representations coloured by label (seed 001 Figs. 3 and 6, seed 002 Fig. 2).
+"""2-D maps of learned representations coloured by label (the SupReMix paper, Figs. 3 and 6, Mixup
+Your Own Pairs' Fig. 2).
 
 The seeds show t-SNE maps (van der Maaten and Hinton 2008) of encoder features: SupReMix gives
 a continuous, ordered curve; SupCon separate clusters. :func:`embed_2d` computes the map with

@@ -1,11 +1,11 @@
-"""Logit hardness of contrastive pairs during training (seed 001 §5.1.2, Fig. 4).
+"""Logit hardness of contrastive pairs during training (the SupReMix paper, §5.1.2, Fig. 4).
 
-Seed 001 tracks, over training epochs on RSNA, "the average of logit values (i.e. the inner
-product of two embeddings with norm of 1)" for "all positive pairs and the top 1k most
-challenging negative pairs". Positive pairs are two distinct batch items with the same label
-(two augmented views of one image included); negative pairs have different labels; the most
-challenging negatives are those with the largest logits. SupCon's positive logits saturate
-near 1 early, SupReMix's keep rising: its pairs stay hard.
+The SupReMix paper tracks, over training epochs on RSNA, "the average of logit values (i.e. the
+inner product of two embeddings with norm of 1)" for "all positive pairs and the top 1k most
+challenging negative pairs". Positive pairs are two distinct batch items with the same label (two
+augmented views of one image included); negative pairs have different labels; the most challenging
+negatives are those with the largest logits. SupCon's positive logits saturate near 1 early,
+SupReMix's keep rising: its pairs stay hard.
 
 Each unordered pair counts once. Embeddings are L2-normalised here (idempotent for the output
 of a :class:`~supremix.models.ProjectionHead`). ``temperature`` divides the inner products as
@@ -99,7 +99,7 @@ def logit_hardness(
 
 
 class LogitHardnessTracker:
-    """Accumulates :func:`logit_hardness` over the batches of an epoch (seed 001 Fig. 4).
+    """Accumulates :func:`logit_hardness` over the batches of an epoch (the SupReMix paper, Fig. 4).
 
     Call :meth:`update` on every batch and :meth:`end_epoch` after the last; ``history`` holds
     one value per epoch for ``"positive"`` (mean over all positive pairs of the epoch) and

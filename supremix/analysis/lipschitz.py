@@ -1,12 +1,13 @@
-"""Normalised Lipschitz Factor Distribution (NLFD) and its bootstrap Z-gap (seed 001 §5.3, Fig. 7).
+"""Normalised Lipschitz Factor Distribution (NLFD) and its bootstrap Z-gap (the SupReMix paper,
+§5.3, Fig. 7).
 
-Seed 001 eq. (7) defines the local Lipschitz factor of a representation φ between two inputs
-as the ratio of the target distance to the representation distance,
+The SupReMix paper's eq. (7) defines the local Lipschitz factor of a representation φ between two
+inputs as the ratio of the target distance to the representation distance,
 
     L(x, x') = |T(x) - T(x')| / ||φ(x) - φ(x')||,
 
-and builds the NLFD (after Tang et al. 2024, seed 001 [63]) in three steps (the seed's list
-prints the nearest-neighbour step twice):
+and builds the NLFD (after Tang et al. 2024, the SupReMix paper [63]) in three steps (the paper's
+list prints the nearest-neighbour step twice):
 
 1. full-batch normalisation: every coordinate of φ gets zero mean and unit variance over the
    data set (population variance; a constant coordinate carries no information and is set
@@ -26,9 +27,9 @@ The Z-gap between a baseline (vanilla) NLFD and a method's (SupReMix) NLFD is
     Z = (μ_baseline - μ_method) / sqrt(σ_baseline² + σ_method²)
 
 with μ, σ the mean and (population) standard deviation of each distribution; Z > 0 when the
-method's factors are smaller. Seed 001 Fig. 7 (B) draws B = 100 bootstrap resamples of the
-test set, computes Z and the regression performance gap (gap in Pearson ρ) on each, and
-reports their Pearson correlation: :func:`bootstrap_nlfd_gap`.
+method's factors are smaller. The SupReMix paper's Fig. 7 (B) draws B = 100 bootstrap resamples of
+the test set, computes Z and the regression performance gap (gap in Pearson ρ) on each, and reports
+their Pearson correlation: :func:`bootstrap_nlfd_gap`.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def nearest_neighbors(
 def lipschitz_factors(
     features: Any, targets: Any, *, sample_ids: np.ndarray | None = None
 ) -> np.ndarray:
-    """The NLFD: one normalised Lipschitz factor per sample (seed 001 eq. (7), §5.3 steps 1-3).
+    """The NLFD: one normalised Lipschitz factor per sample (the SupReMix paper, eq. (7), §5.3 steps
+    1-3).
 
     ``features`` ``(n, d)`` are standardised over the ``n`` samples, each sample is paired with
     its nearest neighbour in the standardised space and the factor is
@@ -137,7 +139,8 @@ def bootstrap_nlfd_gap(
     n_boot: int = 100,
     seed: int = 0,
 ) -> NLFDBootstrap:
-    """Seed 001 Fig. 7 (B): NLFD Z-gap and Pearson-ρ gap on ``n_boot`` bootstrap resamples.
+    """The SupReMix paper's Fig. 7 (B): NLFD Z-gap and Pearson-ρ gap on ``n_boot`` bootstrap
+    resamples.
 
     Each resample draws test samples with replacement (numpy generator seeded by ``seed``);
     both representations are evaluated on the same draw, copies of one sample are not

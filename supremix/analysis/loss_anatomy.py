@@ -1,10 +1,10 @@
 """The anatomy of the SupReMix loss on a batch, and its theory checked numerically.
 
-Seed 001 §3 builds, for every anchor ``i``, a row of contrastive terms: the other real views
-(positives when they share the anchor's label), the Mix-negs ``lam z_i + (1 - lam) z_k``
-(eqs. (1)-(2)) and the Mix-pos ``lam z_j + (1 - lam) z_k`` (eqs. (3)-(4)), each weighted in
-the denominator by ``w = 1 + |y_i - label|`` (eq. (5), raw weights as on the book page
-"The SupReMix loss, specified"). This module lists those terms and checks §3.4:
+The SupReMix paper's §3 builds, for every anchor ``i``, a row of contrastive terms: the other real
+views (positives when they share the anchor's label), the Mix-negs ``lam z_i + (1 - lam) z_k`` (eqs.
+(1)-(2)) and the Mix-pos ``lam z_j + (1 - lam) z_k`` (eqs. (3)-(4)), each weighted in the
+denominator by ``w = 1 + |y_i - label|`` (eq. (5), raw weights as on the book page "The SupReMix
+loss, specified"). This module lists those terms and checks §3.4:
 
 * :func:`pair_table`: every term of every anchor as a DataFrame (kind, partners, lambda,
   label, weight; similarity and logit when features are given), with the weight the published
@@ -71,7 +71,7 @@ def pair_table(
     renormalize_mixtures: bool = False,
     window_edges: str = "inclusive",
 ) -> pd.DataFrame:
-    """Every contrastive term of every anchor of a batch (seed 001 eqs. (1)-(6)).
+    """Every contrastive term of every anchor of a batch (the SupReMix paper, eqs. (1)-(6)).
 
     ``window_edges`` as in :func:`supremix.losses.supremix_loss` (inclusive by default).
 
@@ -171,7 +171,7 @@ def _similarities(features: Tensor, table: pd.DataFrame, n: int, renormalize: bo
 def term_gradients(
     table: pd.DataFrame, *, temperature: float, weight_column: str = "weight"
 ) -> pd.DataFrame:
-    """``dL_i / ds_ia`` of every term (seed 001 Theorem 3.1 and its proof, App. A.1).
+    """``dL_i / ds_ia`` of every term (the SupReMix paper, Theorem 3.1 and its proof, App. A.1).
 
     ``table``: a :func:`pair_table` with ``similarity``. Each anchor's loss as a function of
     its similarities, ``L_i(s) = log sum_a w_a exp(s_a / t) - mean_{p in P_i} s_p / t``, is
@@ -247,8 +247,8 @@ def lemma_bound(
     mix_pos: bool = True,
     weight_range: float | None = None,
 ) -> float:
-    """Seed 001 Lemma 3.2 for the per-anchor-mean form: ``L* = mean_i log |P_i|`` over anchors
-    with positives (``- log R`` when the weights are divided by ``weight_range = R``).
+    """The SupReMix paper's Lemma 3.2 for the per-anchor-mean form: ``L* = mean_i log |P_i|`` over
+    anchors with positives (``- log R`` when the weights are divided by ``weight_range = R``).
 
     Every positive is a term of its anchor's denominator with weight 1 (or ``1/R``) and every
     other weight is at least that, so by Jensen ``L_i >= log |P_i|``; equality iff the
@@ -266,7 +266,7 @@ def lemma_bound(
 def ordered_line_embedding(
     labels: Tensor | Sequence[float], *, offset: float = 1.0, spread: float = 3.0
 ) -> Tensor:
-    """Seed 001 App. A.3: 2-D points on the line ``x = offset`` whose positions are
+    """The SupReMix paper's App. A.3: 2-D points on the line ``x = offset`` whose positions are
     proportional to their labels (``y = spread (label - centre) / half range``).
 
     Globally ordered and locally linear: once mixed and re-normalised, every Mix-pos of an
@@ -288,7 +288,8 @@ def theorem_3_3_table(
     neg_lambdas: Tensor,
     renormalize_mixtures: bool = True,
 ) -> pd.DataFrame:
-    """The gap ``L - L*`` of a batch at each temperature (seed 001 Theorem 3.3, App. A.3).
+    """The gap ``L - L*`` of a batch at each temperature (the SupReMix paper, Theorem 3.3, App.
+    A.3).
 
     Columns: ``temperature``, ``loss`` (:func:`supremix_loss`, ``neg_lambdas`` fixed),
     ``bound`` (:func:`lemma_bound`), ``gap``, ``cos_theta0`` (the largest cosine between an

@@ -1,7 +1,8 @@
-"""How much of the label ordering a representation keeps (seed 001 §5.1.1, seed 002 §1 Fig. 2).
+"""How much of the label ordering a representation keeps (the SupReMix paper, §5.1.1, Mixup Your Own
+Pairs' §1 Fig. 2).
 
-The label-permutation experiment of seed 001 §5.1.1 reassigns, at random, a new value to every
-label group (all X-rays of 12 months become, say, 48 months): equal labels stay equal, the
+The label-permutation experiment of the SupReMix paper's §5.1.1 reassigns, at random, a new value to
+every label group (all X-rays of 12 months become, say, 48 months): equal labels stay equal, the
 order between groups is scrambled. An ordinality-aware method (SupReMix) learns an ordered,
 continuous representation from genuine labels and loses it with permuted labels; SupCon makes
 clusters either way. The permutation itself is a data operation; this module scores the
@@ -81,7 +82,7 @@ def permutation_sensitivity(
 
     Each representation is scored against the labels its model was trained with. Returns
     ``{"genuine", "permuted", "drop"}``, ``drop = genuine - permuted``: large for an
-    ordinality-aware method (seed 001 Fig. 3, SupReMix), small for one that only clusters
+    ordinality-aware method (the SupReMix paper, Fig. 3, SupReMix), small for one that only clusters
     (SupCon).
     """
     genuine = ordinality_score(genuine_features, genuine_labels, max_pairs=max_pairs, seed=seed)

@@ -1,5 +1,5 @@
 """Figures of the theory notebook: one anchor's terms, weights and gradients, the gap of
-Theorem 3.3 against the temperature, and the bug study (seed 001 §3, App. A).
+Theorem 3.3 against the temperature, and the bug study (the SupReMix paper, §3, App. A).
 
 Every function draws into ``ax`` (or ``axes``) when given, else into a new
 :class:`matplotlib.figure.Figure`, and returns the figure. Inputs are the tables of

@@ -1,4 +1,4 @@
-"""Datasets of the seeds in their official on-disk layouts, phantoms, and data utilities.
+"""Datasets of the papers in their official on-disk layouts, phantoms, and data utilities.
 
 >>> from supremix.data import get_dataset
 >>> ds = get_dataset("airfoil", "/path/to/dir/with/airfoil_self_noise.dat", split="train")

@@ -11,10 +11,10 @@ column ``suvr_cer`` (whole-cerebellum reference) of the row ``brain_region ==
 "Composite_Summary"`` (the A4LEARN vignette's "Amyloid PET SUVr"). The ``<session>`` folder is
 the visit code written with three digits (``002`` = screening, ``VISCODE`` 2).
 
-Preprocessing (seed 001 §4.1.5, App. B.1.5): frames averaged, native space, centre crop to
-128^3 voxels after resampling to 2 mm (``spacing=None`` keeps native voxels), per-volume
-normalisation (default: divide by the mean, which keeps intensity ratios, hence SUVR). No
-official split: a seeded split of subjects (seed 001 Table 1: 3,486 / 500 / 500).
+Preprocessing (the SupReMix paper, §4.1.5, App. B.1.5): frames averaged, native space, centre crop
+to 128^3 voxels after resampling to 2 mm (``spacing=None`` keeps native voxels), per-volume
+normalisation (default: divide by the mean, which keeps intensity ratios, hence SUVR). No official
+split: a seeded split of subjects (the SupReMix paper, Table 1: 3,486 / 500 / 500).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class A4AmyloidPET(PreprocessedVolumes):
         table: SUVR table (relative to ``root`` or absolute); default the first found of
             ``imaging_SUVR_amyloid.csv``, ``clinical/External Data/...``,
             ``External Data/...``, ``A4_PETSUVR*.csv``, ``A4 Imaging data and docs/...``.
-        reference: SUVR column: ``suvr_cer`` (whole cerebellum, seed 001), ``suvr_persi``
+        reference: SUVR column: ``suvr_cer`` (whole cerebellum, the SupReMix paper), ``suvr_persi``
             or ``suvr_crus``.
         region: ``brain_region`` row used as label (``Composite_Summary``).
         viscode: visit to read (2 = screening); ``None`` reads every visit (several items per

@@ -1,4 +1,4 @@
-"""AgeDB-DIR and IMDB-WIKI-DIR face-age benchmarks (seed 002 §4 and App. B.1.1-B.1.2).
+"""AgeDB-DIR and IMDB-WIKI-DIR face-age benchmarks (Mixup Your Own Pairs, §4 and App. B.1.1-B.1.2).
 
 Both use the split files of the DIR benchmark (Yang et al. 2021, repository
 YyzHarry/imbalanced-regression; data_cards/agedb.md and data_cards/imdbwiki.md)::
@@ -8,8 +8,8 @@ YyzHarry/imbalanced-regression; data_cards/agedb.md and data_cards/imdbwiki.md):
                             imdb_crop/01/nm0000001_rm124825600_1899-5-10_1968.jpg
 
 AgeDB-DIR: 12,208 / 2,140 / 2,140 images, val and test balanced over age; IMDB-WIKI-DIR:
-191,509 / 11,022 / 11,022. Preprocessing as in seed 002 App. B.1: RGB, resized to 224x224,
-values in [0, 1] (normalisation and augmentation belong to ``transform``).
+191,509 / 11,022 / 11,022. Preprocessing as in Mixup Your Own Pairs' App. B.1: RGB, resized to
+224x224, values in [0, 1] (normalisation and augmentation belong to ``transform``).
 
 Items: ``x`` ``(3, H, W)``; ``y`` age in years; ``id`` the CSV ``path``; ``group`` (AgeDB only)
 1 male, 0 female, from the file name's ``_m``/``_f`` suffix.
@@ -132,7 +132,8 @@ class _DIRFaces(RegressionDataset):
 
 
 class AgeDBDIR(_DIRFaces):
-    """AgeDB-DIR (seed 002 Table 1, App. B.1.2): ``<root>/agedb.csv`` and ``<root>/AgeDB/``.
+    """AgeDB-DIR (Mixup Your Own Pairs, Table 1, App. B.1.2): ``<root>/agedb.csv`` and
+    ``<root>/AgeDB/``.
 
     Parameters: ``root``, ``split``, ``image_size`` (default 224), ``transform``, ``seed``
     (unused: the splits are official; kept for a uniform signature). ``group`` is gender.
@@ -144,7 +145,7 @@ class AgeDBDIR(_DIRFaces):
 
 
 class IMDBWIKIDIR(_DIRFaces):
-    """IMDB-WIKI-DIR (seed 002 Table 3, App. B.1.1): ``<root>/imdb_wiki.csv`` and
+    """IMDB-WIKI-DIR (Mixup Your Own Pairs, Table 3, App. B.1.1): ``<root>/imdb_wiki.csv`` and
     ``<root>/imdb_crop/``, ``<root>/wiki_crop/``. Same parameters as :class:`AgeDBDIR`; no
     group.
     """

@@ -2,13 +2,13 @@
 
 1503 NASA wind-tunnel measurements: five inputs (frequency in Hz, angle of attack in degrees,
 chord length in m, free-stream velocity in m/s, suction-side displacement thickness in m) and
-the scaled sound pressure level in dB (103.38 to 140.987) as the target. Seed 002 uses it as
-"UCI-airfoil" (§4, Table 5; App. B Table 12: 1,203 train, 150 val, 150 test; bin size 1).
+the scaled sound pressure level in dB (103.38 to 140.987) as the target. Mixup Your Own Pairs uses
+it as "UCI-airfoil" (§4, Table 5; App. B Table 12: 1,203 train, 150 val, 150 test; bin size 1).
 
-There is no official split. C-Mixup (Yao et al. 2022), whose MLP seed 002 adopts, shuffles with
-an unseeded ``np.random.permutation``; this loader instead uses
+There is no official split. C-Mixup (Yao et al. 2022), whose MLP Mixup Your Own Pairs adopts,
+shuffles with an unseeded ``np.random.permutation``; this loader instead uses
 :func:`supremix.data.splits.seeded_split` with 150 val and 150 test rows, which reproduces
-seed 002's sizes and never changes for a given ``seed``.
+Mixup Your Own Pairs' sizes and never changes for a given ``seed``.
 
 The file is ``airfoil_self_noise.dat``: whitespace-separated, six columns, no header in the UCI
 original (copies that add a header line, or LF line endings, are read too). See
@@ -55,7 +55,7 @@ FEATURES = (
     "suction_side_displacement_thickness_m",
 )
 TARGET = "scaled_sound_pressure_level_db"
-VAL_SIZE = TEST_SIZE = 150  # seed 002 App. B, Table 12
+VAL_SIZE = TEST_SIZE = 150  # Mixup Your Own Pairs' App. B, Table 12
 
 Opener = Callable[..., AbstractContextManager[Any]]
 
@@ -212,9 +212,9 @@ class Airfoil(RegressionDataset):
     """UCI airfoil: ``x`` the five inputs (float32), ``y`` the sound pressure level in dB.
 
     ``id`` is the 0-based row of the file. Split: seeded, 150 val and 150 test rows by default
-    (seed 002 Table 12). ``normalize`` (``"zscore"`` or ``"minmax"``) scales each input with
-    statistics of the train split, whatever ``split`` is loaded. ``verify`` (default) refuses
-    a file whose rows differ from UCI's (:func:`verify_airfoil`).
+    (Mixup Your Own Pairs, Table 12). ``normalize`` (``"zscore"`` or ``"minmax"``) scales each input
+    with statistics of the train split, whatever ``split`` is loaded. ``verify`` (default) refuses a
+    file whose rows differ from UCI's (:func:`verify_airfoil`).
     """
 
     name = NAME

@@ -11,15 +11,19 @@ Each class splits into :meth:`BatchAugment.sample` (the random parameters) and
 
 What the seeds use, per modality (:func:`default_augmentation`):
 
-* 2-D X-ray, supervised (seed 001 App. B.1.3): rotation within +-10 degrees, horizontal flip,
-  brightness and contrast, random crop with padding (16 px at the seeds' sizes, less on
+* 2-D X-ray, supervised (the SupReMix paper, App. B.1.3): rotation within +-10 degrees, horizontal
+  flip,
+  brightness and contrast, random crop with padding (16 px at the papers' sizes, less on
   smaller images: :class:`RandomScaledPadCrop`).
-* 2-D, SimCLR-style baselines (seed 001 §5, "color distortion and cropping" [21]; seed 002
+* 2-D, SimCLR-style baselines (the SupReMix paper, §5, "color distortion and cropping" [21]; Mixup
+  Your Own Pairs
   Table 13, CJ + RC): random resized crop, flip, colour jitter (p 0.8), grayscale (p 0.2).
-* 3-D volumes (seed 001 §5: rotation, flipping, zooming and colour distortion, after [44]).
-* Video (seed 001 App. B.1.4 and seed 003 §IV-C: frame jitter; random crop after zero
+* 3-D volumes (the SupReMix paper, §5: rotation, flipping, zooming and colour distortion, after
+  [44]).
+* Video (the SupReMix paper, App. B.1.4 and the AdaCon paper's §IV-C: frame jitter; random crop
+  after zero
   padding by 12 pixels, as the EchoNet-Dynamic training code does).
-* Time series and tabular data: none (seed 001 §5, seed 002 App. C.1).
+* Time series and tabular data: none (the SupReMix paper, §5, Mixup Your Own Pairs' App. C.1).
 
 The magnitudes the seeds do not state (brightness, zoom, padding, jitter) are this module's
 defaults, listed in each class.
@@ -85,7 +89,7 @@ class RandomAffine2d(BatchAugment):
 
     The output pixel at centred pixel position ``u`` takes the input value at
     ``R(angle) u / zoom`` (bilinear, zeros outside), so rotation is a true rotation on
-    non-square images. ``degrees`` +-10 follows seed 001 App. B.1.3.
+    non-square images. ``degrees`` +-10 follows the SupReMix paper's App. B.1.3.
     """
 
     spatial_dims = 2
@@ -128,7 +132,7 @@ class RandomAffine3d(BatchAugment):
 
     Batches are ``(B, C, D, H, W)``; the output voxel at centred position ``u`` (x, y, z) takes
     the input at ``R u / zoom``. Defaults (+-10 degrees, zoom 0.9-1.1) are this library's
-    choice for seed 001's "rotation, flipping, zooming" of volumes.
+    choice for the SupReMix paper's "rotation, flipping, zooming" of volumes.
     """
 
     spatial_dims = 3
@@ -148,7 +152,8 @@ class RandomAffine3d(BatchAugment):
 
 
 class RandomResizedCrop2d(BatchAugment):
-    """Crop a random box and resize it to ``size`` (SimCLR's crop, seed 002 Table 13 "RC").
+    """Crop a random box and resize it to ``size`` (SimCLR's crop, Mixup Your Own Pairs' Table 13
+    "RC").
 
     The box covers a fraction ``U(scale)`` of the image area with aspect ratio (width/height)
     log-uniform in ``ratio``; sides longer than the image are clipped to it (torchvision
@@ -266,9 +271,9 @@ class RandomScaledPadCrop(BatchAugment):
     Padding ``p = min(pixels, round(pixels * S / reference))`` on each side, with ``S`` the
     shorter side of the image: 16 px on 224x224 (the DIR benchmark's ``RandomCrop(224,
     padding=16)``, a shift of up to 1/14 of the side) and above, so 16 px at every size of the
-    seeds (224x224 faces, 520x400 X-rays: seed 001 App. B.1.3 "random cropping with padding");
-    smaller images get the same relative shift (3 px on a 64x48 phantom instead of a third of
-    its width). Offsets are uniform over the ``2p + 1`` positions of each axis.
+    seeds (224x224 faces, 520x400 X-rays: the SupReMix paper's App. B.1.3 "random cropping with
+    padding"); smaller images get the same relative shift (3 px on a 64x48 phantom instead of a
+    third of its width). Offsets are uniform over the ``2p + 1`` positions of each axis.
     """
 
     spatial_dims = 2
@@ -298,7 +303,7 @@ class FrameJitter(BatchAugment):
 
     Batches are ``(B, C, T, H, W)``; output frame ``t`` is input frame
     ``clamp(t + shift, 0, T - 1)`` (the first or last frame repeats at the edge). Frame jitter is
-    the EchoNet augmentation of seed 001 App. B.1.4 and seed 003 §IV-C.
+    the EchoNet augmentation of the SupReMix paper's App. B.1.4 and the AdaCon paper's §IV-C.
     """
 
     spatial_dims = 3

@@ -1,10 +1,10 @@
 """CAMUS: 2-D echocardiography half-cycle sequences -> ejection fraction (external validation).
 
-Seed 003 §IV-B.7 / Table XIII evaluates an EchoNet-trained model on the 4-chamber sequences of
-CAMUS, resized to 112x112, "with the same parameters and data processing pipeline": items are
-shaped like EchoNet clips, ``(3, length, H, W)`` with the grey sequence copied to the three
-channels, and :func:`supremix.data.echonet.clip_options` carries EchoNet's clip length, period,
-normalisation and resolution over.
+The AdaCon paper's §IV-B.7 / Table XIII evaluates an EchoNet-trained model on the 4-chamber
+sequences of CAMUS, resized to 112x112, "with the same parameters and data processing pipeline":
+items are shaped like EchoNet clips, ``(3, length, H, W)`` with the grey sequence copied to the
+three channels, and :func:`supremix.data.echonet.clip_options` carries EchoNet's clip length,
+period, normalisation and resolution over.
 
 Both releases are read (datasets.md §4; data_cards/camus.md)::
 
@@ -64,12 +64,12 @@ class CAMUS(EchoVideoDataset):
     Args:
         root: folder holding ``training/`` (2019) or ``database_nifti/`` (2023).
         split: ``train``/``val``/``test`` of the official split files (or of a seeded split).
-        view: ``"4CH"`` (seed 003) or ``"2CH"``.
+        view: ``"4CH"`` (the AdaCon paper) or ``"2CH"``.
         target: ``"EF"`` (cfg key ``LVef`` in 2019, ``EF`` in 2023), ``"EDV"`` or ``"ESV"``.
         fold: which ``listSubGroups/subGroup{fold}_*`` split of the 2019 release (1-10).
-        all_patients: every labelled patient, whatever ``split`` (seed 003 Table XIII).
+        all_patients: every labelled patient, whatever ``split`` (the AdaCon paper, Table XIII).
         length, period, clips, pad, augment, mean, std: as :class:`EchoNetDynamic`.
-        size: frame size after resizing, default 112 (seed 003: "resize all sequences to
+        size: frame size after resizing, default 112 (the AdaCon paper: "resize all sequences to
             112 x 112"); use EchoNet's resolution, see :func:`~supremix.data.echonet.clip_options`.
         transform: applied to the prepared clip.
         seed, val, test: the seeded patient split used when no split file exists.

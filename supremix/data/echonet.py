@@ -7,7 +7,7 @@ Layout (datasets.md §3; data_cards/echonet.md)::
     <root>/VolumeTracings.csv     optional: FileName (with .avi), X1, Y1, X2, Y2, Frame
     <root>/Videos/<FileName>.avi  112x112 MJPG, RGB-encoded grey
 
-An item is one clip of ``length`` frames taken 1 in every ``period`` (32 and 2: seed 003
+An item is one clip of ``length`` frames taken 1 in every ``period`` (32 and 2: the AdaCon paper
 §IV-B, the EchoNet recipe), shape ``(3, 32, H, W)``; random start and a random crop of the
 12-pixel zero-padded frame at ``train``, the first frame otherwise; ``clips="all"`` stacks every
 start for test-time averaging. :func:`video_mean_std` gives the per-channel statistics of the
@@ -114,7 +114,7 @@ class EchoNetDynamic(EchoVideoDataset):
         split: ``train``, ``val`` or ``test`` (rows whose ``Split`` is TRAIN/VAL/TEST; the
             column is matched case-insensitively, see data_cards/echonet.md).
         target: label column of ``FileList.csv`` (``EF``; ``EDV``/``ESV`` also work).
-        length, period: clip of ``length`` frames, one every ``period`` (seed 003: 32, 2).
+        length, period: clip of ``length`` frames, one every ``period`` (the AdaCon paper: 32, 2).
         clips: 1 (one clip per item, ``(3, length, H, W)``), an int ``k`` (``(k, 3, ...)``)
             or ``"all"`` (every start; test-time averaging).
         pad: zero padding before the random crop when augmenting (EchoNet: 12); ``None``/0 off.
@@ -361,7 +361,7 @@ def video_mean_std(
 def clip_options(dataset: EchoVideoDataset) -> dict[str, Any]:
     """The clip settings of ``dataset``, to build another loader with the same pipeline.
 
-    Seed 003 §IV-B.7 evaluates an EchoNet-trained model on CAMUS "with the same parameters
+    The AdaCon paper's §IV-B.7 evaluates an EchoNet-trained model on CAMUS "with the same parameters
     and data processing pipeline": pass ``**clip_options(echonet_train)`` to :class:`CAMUS`.
     When ``dataset`` keeps the file resolution, ``size`` is read from its first video.
     """

@@ -13,9 +13,9 @@ where the arrays are looked up, e.g. ``pattern="{subject}_V1_MR/*REST1_AP*.npy"`
 subject has several matching files (one per run) ``runs`` picks the first in name order or
 concatenates them in time.
 
-An item is ``(400, T)``, channels first for a 1-D ResNet over time (seed 001 §4.1.2: input
-400 x 478; App. C.1.2: per-ROI standardisation). No official split: a seeded subject split
-(seed 001 Table 1: 456 / 100 / 100 of 656).
+An item is ``(400, T)``, channels first for a 1-D ResNet over time (the SupReMix paper, §4.1.2:
+input 400 x 478; App. C.1.2: per-ROI standardisation). No official split: a seeded subject split
+(the SupReMix paper, Table 1: 456 / 100 / 100 of 656).
 """
 
 from __future__ import annotations
@@ -215,9 +215,10 @@ class HCPAgingFMRI(RegressionDataset):
             or ``"roi_by_time"`` (400 x T).
         n_rois: number of parcels (400).
         mat_key: variable of ``.mat`` files (default: the only 2-D numeric one).
-        length: crop to the first ``length`` frames or zero-pad to it (seed 001: 478);
+        length: crop to the first ``length`` frames or zero-pad to it (the SupReMix paper: 478);
             ``None`` keeps each subject's length.
-        standardize: z-score every ROI over time, run by run (seed 001 App. C.1.2), before
+        standardize: z-score every ROI over time, run by run (the SupReMix paper, App. C.1.2),
+        before
             ``length``.
         val, test: split fractions (or counts) of subjects.
         transform: applied to the ``(400, T)`` series.

@@ -8,8 +8,8 @@ above 255 to white).
 The loaders' pipeline (:func:`load_image`) then works on 8 bits, because its contrast steps are
 8-bit histogram operations (Pillow's equalisation, OpenCV's CLAHE): decode, quantise to 8 bits,
 optionally crop and enhance contrast, resize, and return a float tensor in [0, 1] of shape
-``(C, H, W)`` (seed 001 App. C.1.2: "images are loaded via PIL with intensity scaling to the
-range [0,1]").
+``(C, H, W)`` (the SupReMix paper, App. C.1.2: "images are loaded via PIL with intensity scaling to
+the range [0,1]").
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def crop_region(image: np.ndarray, region: Box | Literal["left_half"] | None) ->
 def enhance_contrast(image: np.ndarray, contrast: str) -> np.ndarray:
     """Histogram equalisation (Pillow) or CLAHE (OpenCV, clip 2, 8x8 tiles) of a gray image.
 
-    Seed 001 App. B.1.3: histogram equalisation for RSNA, CLAHE for RHPE.
+    The SupReMix paper's App. B.1.3: histogram equalisation for RSNA, CLAHE for RHPE.
     """
     if contrast == "none":
         return image

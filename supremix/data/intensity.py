@@ -17,8 +17,8 @@ class RandomBrightnessContrast(BatchAugment):
     """``x * b`` then ``(x - mean) * c + mean`` with ``b ~ U(1 +- brightness)``,
     ``c ~ U(1 +- contrast)`` per sample; ``mean`` is the sample's mean after brightness.
 
-    Seed 001 App. B.1.3 ("brightness and contrast adjustments"). ``clip`` = ``(low, high)``
-    clamps the result (use ``(0, 1)`` for images scaled to [0, 1]).
+    The SupReMix paper's App. B.1.3 ("brightness and contrast adjustments"). ``clip`` = ``(low,
+    high)`` clamps the result (use ``(0, 1)`` for images scaled to [0, 1]).
     """
 
     def __init__(
@@ -47,7 +47,7 @@ class RandomBrightnessContrast(BatchAugment):
 class RandomScaleShift(BatchAugment):
     """Intensity ``x * (1 + s) + o`` with ``s ~ U(+-scale)``, ``o ~ U(+-shift)`` per sample.
 
-    The "colour distortion" of z-scored volumes (seed 001 §5, after [44]).
+    The "colour distortion" of z-scored volumes (the SupReMix paper, §5, after [44]).
     """
 
     def __init__(self, scale: float = 0.1, shift: float = 0.1, spatial_dims: int = 3):
@@ -75,7 +75,8 @@ def _luma(x: torch.Tensor) -> torch.Tensor:
 
 
 class RandomColorJitter(BatchAugment):
-    """SimCLR colour distortion (seed 002 Table 13 "CJ"), applied with probability ``p``.
+    """SimCLR colour distortion (Mixup Your Own Pairs, Table 13 "CJ"), applied with probability
+    ``p``.
 
     Brightness ``x * b``; contrast ``(x - m) * c + m`` with ``m`` the sample's mean luma;
     saturation ``(x - luma) * s + luma``; hue: rotation of the chroma plane of YIQ by

@@ -1,15 +1,16 @@
-"""Dataset variants for the seeds' data experiments, as wrappers that keep the dataset contract.
+"""Dataset variants for the papers' data experiments, as wrappers that keep the dataset contract.
 
-* :func:`subsample`: a smaller training set (seed 001 §5.5, Fig. 9: "varying the training set
+* :func:`subsample`: a smaller training set (the SupReMix paper, §5.5, Fig. 9: "varying the training
+  set
   sizes").
 * :func:`remove_label_ranges` and :func:`in_label_ranges`: training sets without the samples
-  whose label lies in given ranges, "missing targets" (seed 001 App. D.1, Table 14: UK Biobank
-  without ages 45-50, 60-65 and 75-80; validation and test sets unchanged).
+  whose label lies in given ranges, "missing targets" (the SupReMix paper, App. D.1, Table 14: UK
+  Biobank without ages 45-50, 60-65 and 75-80; validation and test sets unchanged).
 * :class:`LabelPermutation` and :func:`permute_labels`: group-wise label permutation, the
-  ordinality experiment (seed 001 §5.1.1, Fig. 3: "randomly reassigns a new value to each
-  bone age group"; seed 002 §1, Fig. 2: samples with identical labels keep identical labels,
-  different labels stay different).
-* :func:`discretize_labels` and :func:`discretize`: labels rounded to a bin size (seed 001
+  ordinality experiment (the SupReMix paper, §5.1.1, Fig. 3: "randomly reassigns a new value to each
+  bone age group"; Mixup Your Own Pairs' §1, Fig. 2: samples with identical labels keep identical
+  labels, different labels stay different).
+* :func:`discretize_labels` and :func:`discretize`: labels rounded to a bin size (the SupReMix paper
   App. D.4, Table 17: bin sizes 1 to 20 on Echo-Net).
 
 Every wrapper is a :class:`SubsetDataset`: a :class:`~supremix.data.base.RegressionDataset`
@@ -75,7 +76,7 @@ class SubsetDataset(RegressionDataset):
 
 
 def subsample(dataset: RegressionDataset, size: int, *, seed: int = 0) -> SubsetDataset:
-    """``size`` items drawn uniformly without replacement (seed 001 §5.5, Fig. 9).
+    """``size`` items drawn uniformly without replacement (the SupReMix paper, §5.5, Fig. 9).
 
     The draw is the first ``size`` items of one seeded permutation, so for a fixed seed the
     smaller training sets are nested in the larger ones. Items keep their original order.
@@ -103,7 +104,8 @@ def in_label_ranges(
 ) -> np.ndarray:
     """Mask of the labels with ``low <= y <= high`` for some ``(low, high)`` in ``ranges``.
 
-    On the test set this selects the "MT" (missing targets) samples of seed 001 Table 14.
+    On the test set this selects the "MT" (missing targets) samples of the SupReMix paper's Table
+    14.
     """
     y = np.asarray(targets, dtype=np.float64)
     mask = np.zeros(y.shape, dtype=bool)
@@ -113,7 +115,8 @@ def in_label_ranges(
 
 
 def remove_label_ranges(dataset: RegressionDataset, ranges: Sequence[LabelRange]) -> SubsetDataset:
-    """The dataset without the items whose label lies in a closed range (seed 001 App. D.1).
+    """The dataset without the items whose label lies in a closed range (the SupReMix paper, App.
+    D.1).
 
     ``remove_label_ranges(train, [(45, 50), (60, 65), (75, 80)])`` is the Table 14 setting.
     """
@@ -122,7 +125,7 @@ def remove_label_ranges(dataset: RegressionDataset, ranges: Sequence[LabelRange]
 
 
 class LabelPermutation:
-    """A seeded bijection of a set of label values onto itself (seed 001 §5.1.1).
+    """A seeded bijection of a set of label values onto itself (the SupReMix paper, §5.1.1).
 
     The distinct values of ``labels`` are shuffled: every item labelled ``v`` gets the same new
     label ``mapping[v]``, and distinct labels stay distinct. Build it from the labels of all
@@ -152,7 +155,7 @@ class LabelPermutation:
 def permute_labels(
     dataset: RegressionDataset, permutation: LabelPermutation | None = None, *, seed: int = 0
 ) -> SubsetDataset:
-    """The dataset with labels mapped through a group-wise permutation (seed 001 §5.1.1).
+    """The dataset with labels mapped through a group-wise permutation (the SupReMix paper, §5.1.1).
 
     Without ``permutation`` one is built from this dataset's labels with ``seed``.
     """
@@ -166,9 +169,9 @@ def discretize_labels(
 ) -> np.ndarray | torch.Tensor:
     """Each label replaced by the nearest point of the grid ``origin + k * bin_size``.
 
-    Seed 001 App. D.4, Table 17: contrastive learning on labels discretised with bin sizes 1,
-    5, 10 and 20. Ties (a label exactly between two grid points) round half to even. A tensor
-    in gives a tensor out (same device and dtype), so the training step can call it.
+    The SupReMix paper's App. D.4, Table 17: contrastive learning on labels discretised with bin
+    sizes 1, 5, 10 and 20. Ties (a label exactly between two grid points) round half to even. A
+    tensor in gives a tensor out (same device and dtype), so the training step can call it.
     """
     if not bin_size > 0:
         raise ValueError(f"bin_size must be > 0, got {bin_size}")

@@ -1,4 +1,5 @@
-"""RHPE, Radiological Hand Pose Estimation bone age data (seed 001 §4.1.3, Table 1, App. B.1.3).
+"""RHPE, Radiological Hand Pose Estimation bone age data (the SupReMix paper, §4.1.3, Table 1, App.
+B.1.3).
 
 Layout as distributed by BAAR (data_cards/rhpe.md)::
 
@@ -11,10 +12,10 @@ Layout as distributed by BAAR (data_cards/rhpe.md)::
 The newer package's ``RHPE_Annotations/RHPE_Annotations/BONEAGE/boneage_{train,val}.csv`` is
 accepted too. ROI files are looked for anywhere under ``RHPE_Annotations`` by their name.
 
-Preprocessing (seed 001 §4.1.3 / App. B.1.3): crop to the hand's ground-truth bounding box
-(``crop="bbox"``; an all-zero or absent box means "not annotated" and keeps the full image, as
-in BoNet), CLAHE, bilinear resize to ``image_size`` (520x400). ``crop="left_half"`` keeps the
-left half of the radiograph (BoNet's crop when boxes are not used); ``crop="none"``.
+Preprocessing (the SupReMix paper, §4.1.3 / App. B.1.3): crop to the hand's ground-truth bounding
+box (``crop="bbox"``; an all-zero or absent box means "not annotated" and keeps the full image, as
+in BoNet), CLAHE, bilinear resize to ``image_size`` (520x400). ``crop="left_half"`` keeps the left
+half of the radiograph (BoNet's crop when boxes are not used); ``crop="none"``.
 
 Targets: ``target="boneage"`` (default) or ``"chronological"`` (age in months). The test bone
 ages are withheld by the organisers (scored on their server), so ``split="test"`` with
@@ -93,7 +94,7 @@ def read_roi_boxes(path: Path, dataset: str = "rhpe") -> dict[str, Box]:
 
 
 class RHPE(RegressionDataset):
-    """RHPE hand radiographs with bone age in months (seed 001 §4.1.3, Table 1).
+    """RHPE hand radiographs with bone age in months (the SupReMix paper, §4.1.3, Table 1).
 
     Parameters: ``root`` the folder holding ``RHPE_{train,val,test}/`` and
     ``RHPE_Annotations/``; ``split``; ``image_size`` (default 520x400); ``seed`` (unused: RHPE

@@ -1,4 +1,4 @@
-"""RSNA Pediatric Bone Age Challenge 2017 (seed 001 §4.1.3, Table 1, App. B.1.3).
+"""RSNA Pediatric Bone Age Challenge 2017 (the SupReMix paper, §4.1.3, Table 1, App. B.1.3).
 
 Reads the dataset as downloaded, in either of its two public layouts (data_cards/rsna.md):
 
@@ -9,8 +9,8 @@ Reads the dataset as downloaded, in either of its two public layouts (data_cards
 * ``official`` (the RSNA zips, extracted): ``Bone Age Training Set/``, ``Bone Age Training Set
   Annotations/train.csv``, ``Bone Age Validation Set/`` and ``Bone Age Test Set/``.
 
-Splits follow seed 001 Table 1: ``train``/``val`` are a seeded 11,611/1,000 partition of the
-12,611 training images (``val = round(1000 / 12611 * n)`` for a copy with ``n`` training
+Splits follow the SupReMix paper's Table 1: ``train``/``val`` are a seeded 11,611/1,000 partition of
+the 12,611 training images (``val = round(1000 / 12611 * n)`` for a copy with ``n`` training
 images), ``test`` is the 200 official test images with the official ground truth. With
 ``validation="official"`` the 1,425 images of the official validation set are ``val`` and all
 training images are ``train``.
@@ -43,7 +43,8 @@ from .tables import (
     read_label_table,
 )
 
-# Official counts (seed 001 Table 1): the seeded val split keeps this ratio on smaller copies.
+# Official counts (the SupReMix paper, Table 1): the seeded val split keeps this ratio on smaller
+# copies.
 OFFICIAL_TRAIN_IMAGES = 12_611
 SEEDED_VAL_IMAGES = 1_000
 
@@ -94,10 +95,10 @@ def detect_layout(root: Path) -> str:
 
 
 class RSNABoneAge(RegressionDataset):
-    """RSNA Bone Age radiographs with bone age in months (seed 001 §4.1.3, Table 1).
+    """RSNA Bone Age radiographs with bone age in months (the SupReMix paper, §4.1.3, Table 1).
 
     Parameters: ``root`` the folder as downloaded (either layout); ``split`` train/val/test;
-    ``image_size`` ``(height, width)`` or an int (default 520x400, seed 001 Table 13);
+    ``image_size`` ``(height, width)`` or an int (default 520x400, the SupReMix paper's Table 13);
     ``seed`` of the train/val partition; ``validation`` ``"seeded"`` (Table 1) or
     ``"official"``; ``contrast`` ``"equalize"`` (App. B.1.3), ``"clahe"`` or ``"none"``;
     ``layout`` ``"auto"``, ``"kaggle"`` or ``"official"``; ``test_labels`` a ground-truth

@@ -1,12 +1,13 @@
 """Statistics of the training labels that the experiments and losses need.
 
-* label range (seed 001 Table 12, seed 002 Table 12);
-* the empirical CDF of the training labels, ``phi(y) = (1/N) sum_j 1[y_j <= y]`` (seed 003
-  eq. (5)), which AdaCon's adaptive margin ``d = 2 |phi(y_i) - phi(y_q)|`` uses (seed 003
+* label range (the SupReMix paper, Table 12, Mixup Your Own Pairs' Table 12);
+* the empirical CDF of the training labels, ``phi(y) = (1/N) sum_j 1[y_j <= y]`` (the AdaCon paper
+  eq. (5)), which AdaCon's adaptive margin ``d = 2 |phi(y_i) - phi(y_q)|`` uses (the AdaCon paper
   eq. (4));
 * label bins and shot regions: many-shot bins have more than 100 training samples, few-shot
-  bins fewer than 20, medium-shot the rest (seed 001 Table 16, seed 002 Table 7, following
-  the DIR benchmark of Yang et al. 2021). A bin that has no training sample is few-shot.
+  bins fewer than 20, medium-shot the rest (the SupReMix paper, Table 16, Mixup Your Own Pairs'
+  Table 7, following the DIR benchmark of Yang et al. 2021). A bin that has no training sample is
+  few-shot.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def _labels(values: np.ndarray | torch.Tensor | list[float], what: str) -> np.nd
 
 
 def label_range(targets: np.ndarray | torch.Tensor | list[float]) -> tuple[float, float]:
-    """``(min, max)`` of the labels (seed 001 / seed 002 Table 12, "Target range")."""
+    """``(min, max)`` of the labels (the SupReMix paper / Mixup Your Own Pairs' Table 12, "Target
+    range")."""
     y = _labels(targets, "targets")
     if y.size == 0:
         raise ValueError("targets is empty; a label range needs at least one label")
@@ -40,7 +42,8 @@ def label_range(targets: np.ndarray | torch.Tensor | list[float]) -> tuple[float
 
 
 class EmpiricalCDF:
-    """Empirical CDF of the training labels, ``phi(y) = #{j : y_j <= y} / N`` (seed 003 eq. 5).
+    """Empirical CDF of the training labels, ``phi(y) = #{j : y_j <= y} / N`` (the AdaCon paper, eq.
+    5).
 
     Calling it on a NumPy array returns float64 values; on a tensor it returns a tensor of the
     same dtype (floating) on the same device, so a loss can call it inside a training step.
@@ -78,8 +81,8 @@ def label_bins(
 ) -> np.ndarray:
     """Bin index ``floor((y - origin) / bin_size)`` of each label (int64).
 
-    The seeds bin labels by a dataset-specific size (seed 002 Table 12, "Bin size": 1 for
-    ages and airfoil, 0.1 for STS-B).
+    The seeds bin labels by a dataset-specific size (Mixup Your Own Pairs, Table 12, "Bin size": 1
+    for ages and airfoil, 0.1 for STS-B).
     """
     if not bin_size > 0:
         raise ValueError(f"bin_size must be > 0, got {bin_size}")
@@ -92,7 +95,7 @@ class ShotRegions:
     """Training-sample counts per label bin and the shot region they put each label in.
 
     ``many``: a bin with more than ``many_threshold`` training samples; ``few``: fewer than
-    ``few_threshold``; ``medium`` otherwise (seed 001 Table 16 caption: >100 and <20).
+    ``few_threshold``; ``medium`` otherwise (the SupReMix paper, Table 16 caption: >100 and <20).
     """
 
     bin_size: float

@@ -13,10 +13,10 @@ and ``<root>/<main dataset>.csv`` holds ``eid``, ``21003-2.0`` (age, years, at i
 ``T1/T1_brain_linearto_MNI.nii.gz`` instead, the linearly registered brain that the SFCN
 weights expect (users make it from ``T1/transforms/T1_to_MNI_linear.mat``).
 
-Preprocessing (seed 001 §4.1.1 and App. B.1.1): resample to 2 mm, centre crop 100^3, zero mean
-and unit variance; ``size`` shrinks further for CPU work. :data:`SFCN_OPTIONS` gives the SFCN
-recipe instead (1 mm linear MNI, ``data / data.mean()``, centre crop 160x192x160). UK Biobank
-has no official split: a seeded subject split (seed 001 Table 1: 19,509 / 2,431 / 2,431).
+Preprocessing (the SupReMix paper, §4.1.1 and App. B.1.1): resample to 2 mm, centre crop 100^3, zero
+mean and unit variance; ``size`` shrinks further for CPU work. :data:`SFCN_OPTIONS` gives the SFCN
+recipe instead (1 mm linear MNI, ``data / data.mean()``, centre crop 160x192x160). UK Biobank has no
+official split: a seeded subject split (the SupReMix paper, Table 1: 19,509 / 2,431 / 2,431).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class UKBiobankT1(PreprocessedVolumes):
         spacing: resample to this isotropic voxel size in mm (``None``: keep).
         crop: central crop / zero pad to this shape in voxels (``None``: keep).
         size: then resize to this shape (int or three ints) for CPU work (``None``: keep).
-        normalize: ``"zscore"`` (seed 001), ``"mean"`` (SFCN) or ``"none"``.
+        normalize: ``"zscore"`` (the SupReMix paper), ``"mean"`` (SFCN) or ``"none"``.
         canonical: reorient to RAS+ before anything else.
         missing_label: ``"error"`` (default) or ``"skip"`` for images whose eid has no age;
             skipped eids are listed in ``self.skipped``.

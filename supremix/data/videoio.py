@@ -3,7 +3,7 @@
 Layout of a video tensor everywhere here: ``(C, F, H, W)`` (channels, frames, height, width),
 the layout of ``echonet.utils.loadvideo`` (datasets.md §3: OpenCV frames, BGR -> RGB, uint8).
 
-Clip sampling follows EchoNet-Dynamic as used by seed 003 §IV-B (32 frames, 1 in every 2):
+Clip sampling follows EchoNet-Dynamic as used by the AdaCon paper's §IV-B (32 frames, 1 in every 2):
 a video shorter than ``length * period`` frames is first extended with zero frames (which are
 the mean after normalisation), a clip starts at one of ``F - (length - 1) * period`` positions,
 and takes frames ``start + period * arange(length)``.

@@ -2,7 +2,7 @@
 
 The losses take one flat batch of ``2B`` views in which rows ``i`` and ``i + B`` are the two
 views of sample ``i`` and share its label (the book's page "The SupReMix loss, specified",
-notation; SimCLR/SupCon as used by seed 001 §5 and seed 002 §4).
+notation; SimCLR/SupCon as used by the SupReMix paper's §5 and Mixup Your Own Pairs' §4).
 
 Two ways to get there:
 
@@ -36,7 +36,7 @@ def two_view_batch(
 
     ``augment`` draws per-sample parameters, so augmenting the stacked ``[x; x]`` in one call
     gives two independent views. With ``augment=None`` (time series, tabular data: no
-    augmentation, seed 001 §5) both views are the input itself.
+    augmentation, the SupReMix paper's §5) both views are the input itself.
     """
     stacked = torch.cat([batch_x, batch_x], dim=0)
     return stacked if augment is None else augment(stacked, generator)

@@ -6,8 +6,8 @@
   is ``Key = Value`` text; the data is the raw voxel array, x fastest, so ``DimSize = W H T``
   reads as a numpy array of shape ``(T, H, W)``.
 * Resampling to an isotropic voxel size, central crop-or-pad, resizing and per-volume
-  normalisation: the preprocessing of seed 001 §4.1.1/§4.1.5 and App. B.1 (2 mm, central crop,
-  zero mean and unit variance) and of SFCN (divide by the mean, central crop 160x192x160).
+  normalisation: the preprocessing of the SupReMix paper's §4.1.1/§4.1.5 and App. B.1 (2 mm, central
+  crop, zero mean and unit variance) and of SFCN (divide by the mean, central crop 160x192x160).
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ def nifti_bytes(data: np.ndarray, affine: np.ndarray, *, compress: bool = True) 
 def mean_over_frames(volume: np.ndarray) -> np.ndarray:
     """A 3-D volume from a 3-D or 4-D array: 4-D frames (last axis) are averaged.
 
-    Seed 001 §4.1.5: each A4 PET scan is the average of its co-registered 5-minute frames.
+    The SupReMix paper's §4.1.5: each A4 PET scan is the average of its co-registered 5-minute
+    frames.
     """
     if volume.ndim == 4:
         return volume.mean(axis=3, dtype=np.float32)
@@ -242,9 +243,9 @@ def resample_to_spacing(
 def normalize_volume(volume: torch.Tensor, how: str) -> torch.Tensor:
     """Per-volume intensity normalisation.
 
-    ``"zscore"``: zero mean, unit variance (seed 001 App. B.1.1); ``"mean"``: divide by the
-    mean (SFCN ``data / data.mean()``; keeps intensity ratios such as SUVR); ``"none"``.
-    A constant volume is returned centred (zscore) or unchanged (mean) instead of dividing by 0.
+    ``"zscore"``: zero mean, unit variance (the SupReMix paper, App. B.1.1); ``"mean"``: divide by
+    the mean (SFCN ``data / data.mean()``; keeps intensity ratios such as SUVR); ``"none"``. A
+    constant volume is returned centred (zscore) or unchanged (mean) instead of dividing by 0.
     """
     if how == "none":
         return volume
@@ -281,8 +282,8 @@ def preprocess_volume(
 ) -> torch.Tensor:
     """Resample -> central crop/pad -> resize -> normalise; returns ``(1, D, H, W)`` float32.
 
-    The order follows seed 001 App. B.1.1 (resample to 2 mm, centre crop to 100^3, normalise)
-    with an extra ``size`` step that shrinks the cropped volume for CPU work.
+    The order follows the SupReMix paper's App. B.1.1 (resample to 2 mm, centre crop to 100^3,
+    normalise) with an extra ``size`` step that shrinks the cropped volume for CPU work.
     """
     tensor = torch.from_numpy(np.ascontiguousarray(volume, dtype=np.float32))
     if spacing is not None:

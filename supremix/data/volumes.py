@@ -1,8 +1,8 @@
 """What the volume loaders (UK Biobank T1, A4 PET) share: their preprocessing options.
 
 Both resample to an isotropic voxel size, crop or pad centrally, optionally shrink and
-normalise each volume (seed 001 §4.1.1, §4.1.5 and App. B.1.1/B.1.5), with the same option
-names, checks and cache keys; :class:`PreprocessedVolumes` holds them once.
+normalise each volume (the SupReMix paper, §4.1.1, §4.1.5 and App. B.1.1/B.1.5), with the same
+option names, checks and cache keys; :class:`PreprocessedVolumes` holds them once.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The ablations of seed 001 as data: which runs reproduce which row of which table.
+"""The ablations of the SupReMix paper as data: which runs reproduce which row of which table.
 
-Seven experiments of seed 001 change one thing of a SupReMix run and report a metric per
+Seven experiments of the SupReMix paper change one thing of a SupReMix run and report a metric per
 setting (§5.8 and App. D.2, D.4-D.6). Each is an :class:`Ablation`: its table, the datasets the
 table reports, and per dataset the rows as :class:`~supremix.experiments.sweep.Variant`
 (label, the :class:`~supremix.train.TrainConfig` fields the row sets, the paper's row as
@@ -69,7 +69,7 @@ class Ablation:
 
     @property
     def reference(self) -> str:
-        """The table as the book names it, e.g. ``"seed 001 Table 10"``."""
+        """The table as the book names it, e.g. ``"the SupReMix paper's Table 10"``."""
         return reference_label(self.seed, self.table)
 
     def labels(self, dataset: str | None = None) -> list[str]:
@@ -108,7 +108,8 @@ def _switches(mix_neg: bool, mix_pos: bool, distance_weight: bool) -> dict[str, 
     return {"mix_neg": mix_neg, "mix_pos": mix_pos, "distance_weight": distance_weight}
 
 
-#: Seed 001 Table 9 (§5.8, RSNA): SupReMix's ingredients added to SupCon one by one. "DM" is the
+# The SupReMix paper's Table 9 (§5.8, RSNA): SupReMix's ingredients added to SupCon one by one. "DM"
+# is the
 #: distance magnifying weight ``1 + |y_i - y_a|`` on every denominator term (eq. (5),
 #: ``distance_weight``); "Mix-neg" the anchor-inclusive mixtures of eqs. (1)-(2) added to the
 #: negatives (``mix_neg``); Mix-pos (eqs. (3)-(4), ``mix_pos``) appears only in the full
@@ -134,7 +135,8 @@ def _window_rows(
     )
 
 
-#: Seed 001 Table 10 (§5.8): the Mix-pos window γ, in label units (months for RSNA, years for
+# The SupReMix paper's Table 10 (§5.8): the Mix-pos window γ, in label units (months for RSNA, years
+# for
 #: UK Biobank); ``window=math.inf`` is γ = ∞ (every lower and every higher label of the batch
 #: forms Mix-pos). A Mix-pos pair needs ``y_i - γ <= y_j < y_i < y_k <= y_i + γ`` (inclusive,
 #: as eq. (4) prints it; book page "The SupReMix loss, specified"), so every RSNA row is a
@@ -157,14 +159,16 @@ WINDOWS: dict[str, tuple[Variant, ...]] = {
     ),
 }
 
-#: The Beta(α, β) of Table 11's three rows, in the table's order. The seed's table lost its row
+#: The Beta(α, β) of Table 11's three rows, in the table's order. The paper's table lost its row
 #: labels (the stored rows say "label missing"); the text of §5.8 names Beta(2,8), Beta(8,2)
 #: and Beta(5,5) in that order, says Beta(2,8) is best on all six datasets (the first row is
-#: the lowest in every column) and seed 002 Table 11 lists the same three in the same order.
+# the lowest in every column) and Mixup Your Own Pairs' Table 11 lists the same three in the same
+# order.
 #: The order is therefore inferred, not read.
 TABLE_11_ORDER: tuple[tuple[float, float], ...] = ((2.0, 8.0), (8.0, 2.0), (5.0, 5.0))
 
-#: Seed 001 Table 11 (§5.8): Beta(α, β) of the Mix-neg coefficient λ1 (``beta_params``; λ1
+# The SupReMix paper's Table 11 (§5.8): Beta(α, β) of the Mix-neg coefficient λ1 (``beta_params``;
+# λ1
 #: weights the anchor, so Beta(2,8) keeps Mix-neg close to the negative, Beta(8,2) close to the
 #: anchor). Rows as :data:`TABLE_11_ORDER` infers them.
 BETAS: tuple[Variant, ...] = tuple(
@@ -176,9 +180,10 @@ BETAS: tuple[Variant, ...] = tuple(
     for index, (a, b) in enumerate(TABLE_11_ORDER, start=1)
 )
 
-#: Mixup Your Own Pairs (seed 002) Table 11: the same three Beta(α, β) of λ1, with their labels
+# Mixup Your Own Pairs (Mixup Your Own Pairs) Table 11: the same three Beta(α, β) of λ1, with their
+# labels
 #: printed, on six datasets; the book runs its STS-B-DIR column (MSE and ρ), the one dataset
-#: of that table that seed 001 does not report.
+#: of that table that the SupReMix paper does not report.
 SEED_002_BETAS: tuple[Variant, ...] = tuple(
     Variant(
         f"Beta({a:g},{b:g})",
@@ -194,7 +199,8 @@ SEED_002_BETAS: tuple[Variant, ...] = tuple(
 #: differ only in the contrastive stage.
 TABLE_15_PROBE_BATCH = 64
 
-#: Seed 001 Table 15 (App. D.2): batch sizes of SupReMix's contrastive stage on UK Biobank and
+# The SupReMix paper's Table 15 (App. D.2): batch sizes of SupReMix's contrastive stage on UK
+# Biobank and
 #: Echo-Net (``batch_size``); the probe's batch is :data:`TABLE_15_PROBE_BATCH`
 #: (``probe_batch_size``).
 BATCH_SIZES: tuple[Variant, ...] = tuple(
@@ -228,7 +234,8 @@ def phantom_batch_size(variant: Variant, smoke: bool) -> Variant:
     )
 
 
-#: Seed 001 Table 17 (App. D.4, Echo-Net): the contrastive loss sees labels rounded to bins of
+# The SupReMix paper's Table 17 (App. D.4, Echo-Net): the contrastive loss sees labels rounded to
+# bins of
 #: 1 ("original values"), 5, 10 and 20 % (``label_bin``); the probe regresses the raw labels.
 #: With Echo-Net's window γ = 7 (Table 13), bins of 10 and 20 leave no other label inside
 #: the window, so those rows also lose every Mix-pos (:data:`BIN_SIZES_WITHOUT_MIX_POS`).
@@ -247,7 +254,7 @@ BIN_SIZES_WITHOUT_MIX_POS: dict[str, str] = {
 
 #: C-Mixup's bandwidth σ (label units) where :class:`~supremix.train.TrainConfig`'s default
 #: (1.75, the airfoil value of the C-Mixup code) does not fit: RSNA's labels are months, so σ is
-#: the same 1.75 years, 21 months. Seed 001 gives no bandwidth.
+#: the same 1.75 years, 21 months. The SupReMix paper gives no bandwidth.
 CMIXUP_SIGMA: dict[str, float] = {"rsna": 21.0}
 
 
@@ -268,7 +275,8 @@ def _cmixup_rows(dataset: str) -> tuple[Variant, ...]:
     )
 
 
-#: Seed 001 Table 18 (App. D.5): "C-Mixup trained from scratch" is a Vanilla regression whose
+# The SupReMix paper's Table 18 (App. D.5): "C-Mixup trained from scratch" is a Vanilla regression
+# whose
 #: batches are C-Mixup mixtures (``method="vanilla", mixup="cmixup"``); "combining SupReMix
 #: pretraining with C-Mixup" is SupReMix pretraining followed by a regression stage trained end
 #: to end on C-Mixup batches (``protocol="finetune"``): C-Mixup is a way of training a
@@ -280,7 +288,8 @@ CMIXUP: dict[str, tuple[Variant, ...]] = {
     dataset: _cmixup_rows(dataset) for dataset in ("ukb", "hcp", "echonet", "rsna")
 }
 
-#: Seed 001 Table 19 (App. D.6, UK Biobank): where the pairs that are mixed come from. The
+# The SupReMix paper's Table 19 (App. D.6, UK Biobank): where the pairs that are mixed come from.
+# The
 #: paper contradicts itself, so both readings are rows here:
 #:
 #: * :data:`PAIR_SELECTION` (the default): the text, "input-level mixup significantly reduces
@@ -340,7 +349,7 @@ ABLATIONS: dict[str, Ablation] = {
         default_datasets=("ukb", "hcp"),
         mapping=(
             "`beta_params = (α, β)` of λ1 ~ Beta(α, β), the anchor's share of a Mix-neg. The "
-            "seed's table lost its row labels; the rows are taken to be Beta(2,8), Beta(8,2) "
+            "paper's table lost its row labels; the rows are taken to be Beta(2,8), Beta(8,2) "
             "and Beta(5,5) in that order, the order the text names them in (and seed 002 "
             "Table 11 lists them in), with the text's best, Beta(2,8), the lowest row in "
             "every column. That order is inferred, not read."

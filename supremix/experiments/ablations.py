@@ -1,4 +1,4 @@
-"""Seed 001's ablations (§5.8, App. D.2, D.4-D.6; Tables 9-11, 15, 17-19), run as sweeps.
+"""The SupReMix paper's ablations (§5.8, App. D.2, D.4-D.6; Tables 9-11, 15, 17-19), run as sweeps.
 
 :data:`~supremix.experiments.ablation_specs.ABLATIONS` says which runs reproduce which rows;
 :func:`run_ablation` trains them on each dataset with :func:`~supremix.experiments.sweep.run_sweep`
@@ -224,7 +224,7 @@ def run_ablation(
 
 
 def _dataset_name(dataset: str) -> str:
-    """The name seed 001 prints, e.g. ``"RSNA-BAA"``, ``"HCP-Lifespan"``."""
+    """The name the SupReMix paper prints, e.g. ``"RSNA-BAA"``, ``"HCP-Lifespan"``."""
     if dataset not in DATASETS:
         return dataset
     return DATASETS[dataset][0].split(" (")[0].split(" / ")[0]

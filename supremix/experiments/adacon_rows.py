@@ -51,9 +51,9 @@ CAMUS_TABLE = "Table XIII"
 CAMUS_SETTING = "trained on EchoNet-Dynamic; evaluated on the CAMUS 4-chamber training sequences"
 #: The BMD tables (in-house data: references only), each the counterpart of an EchoNet table.
 BMD_TABLES = {"Table III": LOSS_TABLE, "Table V": SCHEME_TABLE}
-#: Metrics seed 003 reports in these tables (R² printed in percent).
+#: Metrics the AdaCon paper reports in these tables (R² printed in percent).
 METRICS = ("MAE", "RMSE", "R2")
-#: Huber's δ in label units (seed 003 §IV-A4: 0.05 g/cm² for BMD; §IV-B4: 4 % for LVEF).
+#: Huber's δ in label units (the AdaCon paper, §IV-A4: 0.05 g/cm² for BMD; §IV-B4: 4 % for LVEF).
 HUBER_DELTA = {"bmd": 0.05, "echonet": 4.0}
 #: The preset of a run on the real data: AdaCon's own EchoNet recipe.
 PAPER_PRESET = "echonet-adacon"
@@ -61,9 +61,10 @@ PAPER_PRESET = "echonet-adacon"
 ADACON_LOSS: dict[str, Any] = {"temperature": 1.0 / 150.0}
 #: What ``kinetics=True`` adds: torchvision's Kinetics-400 weights for the R(2+1)D-18 encoder.
 KINETICS: dict[str, Any] = {"encoder_kwargs": {"pretrained": True}}
-#: gamma_con of every multi-task run: seed 003 Table XI's best on EchoNet (its code's value).
+# gamma_con of every multi-task run: the AdaCon paper's Table XI's best on EchoNet (its code's
+# value).
 GAMMA_CON = 0.75
-#: Seed 003's training schemes and the protocols that implement them.
+#: The AdaCon paper's training schemes and the protocols that implement them.
 SCHEMES = {"two-stage": "finetune", "multi-task": "multitask"}
 #: Fine-tuning's learning rate against pretraining's in AdaCon's two-stage runs: 1e-5 after
 #: 1e-4 on EchoNet (§IV-B6), 1e-3 after 1e-2 on BMD (§IV-A6).
@@ -76,9 +77,9 @@ TWO_STAGE_SCHEDULE: dict[str, Any] = {"epochs": 25, "probe_epochs": 25, "lr_deca
 SCHEME_METHODS = ("npair", "supcon", "triplet", "adacon")
 #: Every training method of the experiment (what ``methods`` may select).
 EXPERIMENT_METHODS = ("vanilla", *SCHEME_METHODS)
-#: Table X's regression losses: (``TrainConfig.regression_loss``, the seed's name), in order.
+#: Table X's regression losses: (``TrainConfig.regression_loss``, the paper's name), in order.
 REGRESSION_LOSSES = (("l1", "L1"), ("huber", "Huber"), ("mse", "MSE"))
-#: The regression loss of seed 003's EchoNet runs (§IV-B1), hence of Table XII.
+#: The regression loss of the AdaCon paper's EchoNet runs (§IV-B1), hence of Table XII.
 SCHEME_REGRESSION_LOSS = "mse"
 
 WITHOUT_ADACON, WITH_ADACON = "without AdaCon", "with AdaCon"
@@ -90,7 +91,8 @@ ARMS = {
 }
 #: The arm of every Table XI row (one scheme, three weights: no pair of arms to compare).
 MULTI_TASK = "multi-task"
-#: Label of Table XII's regression baseline (MSE alone; no row of Table XII, seed 003 Table IX).
+# Label of Table XII's regression baseline (MSE alone; no row of Table XII, the AdaCon paper's Table
+# IX).
 BASELINE = "Regression (MSE)"
 
 
@@ -145,7 +147,7 @@ def loss_rows() -> tuple[SchemeRow, ...]:
 def scheme_rows() -> tuple[SchemeRow, ...]:
     """Table XII: each representation loss two-stage (fine-tuning at :data:`FINETUNE_LR_FACTOR`
     times the pretraining rate) and multi-task (MSE regression), then the MSE regression
-    baseline (no row of Table XII; seed 003 compares with it in the text)."""
+    baseline (no row of Table XII; the AdaCon paper compares with it in the text)."""
     rows = []
     for method in SCHEME_METHODS:
         name = canonical_method(method)

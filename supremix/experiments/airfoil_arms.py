@@ -19,7 +19,7 @@ from typing import Any
 
 from supremix.studies import AIRFOIL_STRONG_BASELINE
 
-#: Metrics kept per run, under the seeds' names (MAE, MSE, GM, rho).
+#: Metrics kept per run, under the papers' names (MAE, MSE, GM, rho).
 STUDY_METRICS = ("MAE", "MSE", "GM", "rho")
 PAPER_PROTOCOL, STRONG_RECIPE = "paper protocol", "strong recipe"
 #: The methods of the paper's protocol, and those also added to the strong recipe.

@@ -1,15 +1,15 @@
 """Representation continuity: Normalised Lipschitz Factor Distributions and the bootstrap Z-gap
-(seed 001 §5.3, Fig. 7).
+(the SupReMix paper, §5.3, Fig. 7).
 
-Seed 001 §5.3 compares the encoder representations of SupReMix and of the vanilla regressor on
-UK Biobank, RSNA and A4 by the Normalised Lipschitz Factor Distribution (NLFD, eq. (7): the
-target distance over the representation distance to each test point's nearest neighbour,
-after full-batch standardisation, scaled for the dimension). Fig. 7 (A) shows SupReMix's NLFD
-concentrated on smaller factors ("left-skewed", better: nearby representations have nearby
-targets). Fig. 7 (B) draws B = 100 bootstrap resamples of the test set and plots, per resample,
-the Z-gap of the two NLFDs (positive when SupReMix's factors are smaller) against the gap in
-Pearson ρ of the two models' predictions; §5.3 reports a positive Pearson correlation between
-the two on each of the three datasets.
+The SupReMix paper's §5.3 compares the encoder representations of SupReMix and of the vanilla
+regressor on UK Biobank, RSNA and A4 by the Normalised Lipschitz Factor Distribution (NLFD, eq. (7):
+the target distance over the representation distance to each test point's nearest neighbour, after
+full-batch standardisation, scaled for the dimension). Fig. 7 (A) shows SupReMix's NLFD concentrated
+on smaller factors ("left-skewed", better: nearby representations have nearby targets). Fig. 7 (B)
+draws B = 100 bootstrap resamples of the test set and plots, per resample, the Z-gap of the two
+NLFDs (positive when SupReMix's factors are smaller) against the gap in Pearson ρ of the two models'
+predictions; §5.3 reports a positive Pearson correlation between the two on each of the three
+datasets.
 
 :func:`run_continuity` trains the baseline and the method on each dataset with
 :func:`supremix.studies.compare_methods`; :func:`continuity_analysis` computes the NLFDs
@@ -38,11 +38,11 @@ from supremix.paper import canonical_method, paper_results
 from supremix.reporting import summarise_runs
 from supremix.studies import Study, compare_methods
 
-#: The datasets of seed 001 Fig. 7.
+#: The datasets of the SupReMix paper's Fig. 7.
 FIG7_DATASETS = ("ukb", "rsna", "a4")
-#: Seed 001 §5.3: "bootstrap sample size B = 100".
+#: The SupReMix paper's §5.3: "bootstrap sample size B = 100".
 PAPER_BOOTSTRAP = 100
-#: Seed 001 Fig. 7 (A) colours: SupReMix blue, vanilla orange.
+#: The SupReMix paper's Fig. 7 (A) colours: SupReMix blue, vanilla orange.
 COLOURS = {"method": "C0", "baseline": "C1"}
 
 DataRoots = str | Path | Mapping[str, str | Path | None] | None
@@ -51,7 +51,7 @@ DataRoots = str | Path | Mapping[str, str | Path | None] | None
 @dataclass(frozen=True)
 class ContinuityResult:
     """NLFDs of a baseline and a method on one dataset's evaluation items, their Z-gap and
-    ρ gap on all items, and the bootstrap of seed 001 Fig. 7 (B)."""
+    ρ gap on all items, and the bootstrap of the SupReMix paper's Fig. 7 (B)."""
 
     dataset: str
     data_kind: str
@@ -126,7 +126,7 @@ def continuity_analysis(
     n_boot: int = PAPER_BOOTSTRAP,
     seed: int = 0,
 ) -> ContinuityResult:
-    """Seed 001 §5.3 on ``study``'s evaluation split, from the encoder features and the
+    """The SupReMix paper's §5.3 on ``study``'s evaluation split, from the encoder features and the
     predictions of its embedding seed: each model's NLFD, the Z-gap
     ``(μ_baseline − μ_method) / sqrt(σ_baseline² + σ_method²)``, the ρ gap
     ``ρ_method − ρ_baseline`` and ``n_boot`` bootstrap resamples (generator seeded by
@@ -191,12 +191,13 @@ def continuity_table(results: Sequence[ContinuityResult]) -> pd.DataFrame:
     return table.join(paper_correlations(), how="left")
 
 
-#: Where seed 001 prints the Figure 7 (B) correlations; the two assign them differently.
+#: Where the SupReMix paper prints the Figure 7 (B) correlations; the two assign them differently.
 PAPER_FIGURE_7 = "Figure 7 (text §5.3)"
 
 
 def paper_correlations() -> pd.DataFrame:
-    """Seed 001's correlation of Z-gap and ρ gap per dataset, as printed in the §5.3 text and
+    """The SupReMix paper's correlation of Z-gap and ρ gap per dataset, as printed in the §5.3 text
+    and
     in the Figure 7 caption (two columns: the two disagree on which dataset has which value)."""
     numbers = paper_results(seed=1, table=PAPER_FIGURE_7)
     table = numbers.pivot(index="dataset", columns="setting", values="value")
@@ -246,9 +247,9 @@ def continuity_summary(
 
 
 def continuity_figure(results: Sequence[ContinuityResult], *, bins: int = 20) -> Figure:
-    """Seed 001 Fig. 7 for this run: per dataset (columns), (A) the NLFD histograms of the
-    method (blue) and the baseline (orange), (B) the bootstrap Z-gap against the ρ gap with
-    their least-squares line (black, as in the seed's figure) and Pearson correlation."""
+    """The SupReMix paper's Fig. 7 for this run: per dataset (columns), (A) the NLFD histograms of
+    the method (blue) and the baseline (orange), (B) the bootstrap Z-gap against the ρ gap with
+    their least-squares line (black, as in the paper's figure) and Pearson correlation."""
     if not results:
         raise ValueError("nothing to plot: no continuity results")
     figure = report_figure(figsize=(3.6 * len(results), 6.4), layout="constrained")

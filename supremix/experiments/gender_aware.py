@@ -1,11 +1,12 @@
-"""Gender-aware representations: mixing within sex groups or across them (seed 001 §5.7, Fig. 10).
+"""Gender-aware representations: mixing within sex groups or across them (the SupReMix paper, §5.7,
+Fig. 10).
 
-Seed 001 §5.7: on RSNA bone age, SupReMix "generates hard-negative and hard-positive pairs
-exclusively within the same gender groups", which gives "distinct continuous trajectories for
+The SupReMix paper's §5.7: on RSNA bone age, SupReMix "generates hard-negative and hard-positive
+pairs exclusively within the same gender groups", which gives "distinct continuous trajectories for
 male and female subjects, both following clear age progression patterns" (Fig. 10, top), while
-"alternative methods (bottom) struggle to preserve both gender differentiation and age
-continuity". Girls' skeletons mature earlier than boys' of the same age, which mixing across
-sexes blurs. The figure prints no numbers.
+"alternative methods (bottom) struggle to preserve both gender differentiation and age continuity".
+Girls' skeletons mature earlier than boys' of the same age, which mixing across sexes blurs. The
+figure prints no numbers.
 
 The experiment is one :func:`~supremix.experiments.sweep.run_sweep` whose rows
 (:data:`ROWS`) are SupReMix with mixtures restricted to the anchor's sex
@@ -288,9 +289,10 @@ def trajectory_figure(
     label_name: str = "bone age (months)",
     title: str | None = None,
 ) -> Figure:
-    """Seed 001 Fig. 10 for this run: one panel per map (``(n, 2)`` coordinates by name),
-    items coloured by label with one marker per sex (in the legend), and each sex's trajectory
-    (:func:`age_trajectories`: mean position per age bin, joined in age order, ending in an
+    """The SupReMix paper's Fig. 10 for this run: one panel per map (``(n, 2)`` coordinates by
+    name), items coloured by label with one marker per sex (in the legend), and each sex's
+    trajectory (:func:`age_trajectories`: mean position per age bin, joined in age order, ending in
+    an
     arrow head at the oldest bin)."""
     if not maps:
         raise ValueError("nothing to plot: no maps given")

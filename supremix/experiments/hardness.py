@@ -1,11 +1,12 @@
-"""Hardness of contrastive pairs over training, SupCon against SupReMix (seed 001 §5.1.2, Fig. 4).
+"""Hardness of contrastive pairs over training, SupCon against SupReMix (the SupReMix paper, §5.1.2,
+Fig. 4).
 
-Seed 001 §5.1.2 trains on RSNA and tracks, over 100 training epochs, "the average of logit
-values (i.e. the inner product of two embeddings with norm of 1)" of "all positive pairs and
-the top 1k most challenging negative pairs", with a Pearson correlation on a second axis. It
-reports that SupCon's positive logits saturate quickly, near 1, so those pairs stop
-contributing to the loss (and fewer and fewer negatives do), while SupReMix keeps improving
-through the 100 epochs because its mixed pairs stay hard. The figure prints no numbers.
+The SupReMix paper's §5.1.2 trains on RSNA and tracks, over 100 training epochs, "the average of
+logit values (i.e. the inner product of two embeddings with norm of 1)" of "all positive pairs and
+the top 1k most challenging negative pairs", with a Pearson correlation on a second axis. It reports
+that SupCon's positive logits saturate quickly, near 1, so those pairs stop contributing to the loss
+(and fewer and fewer negatives do), while SupReMix keeps improving through the 100 epochs because
+its mixed pairs stay hard. The figure prints no numbers.
 
 Here every contrastive step of a run is observed (``train(..., batch_observers=...)``): an
 :class:`EpochHardnessRecorder` feeds the batch's detached embeddings and the labels the loss
@@ -45,7 +46,7 @@ from .settings import run_seeds, study_config
 
 #: Stages whose steps use a contrastive loss (the engine's stage names).
 CONTRASTIVE_STAGES = ("pretrain", "multitask")
-#: Seed 001 §5.1.2: "the top 1k most challenging negative pairs".
+#: The SupReMix paper's §5.1.2: "the top 1k most challenging negative pairs".
 PAPER_HARD_NEGATIVES = 1000
 #: Pretraining epochs tracked: Fig. 4's 100 on real data; 48 on the book's phantom (twice the
 #: phantom settings' 24, enough to see saturation at CPU cost).
@@ -61,7 +62,7 @@ def hardness_epochs(epochs: int | None, data_root: str | Path | None) -> int:
     return PAPER_EPOCHS if data_root is not None else PHANTOM_EPOCHS
 
 
-#: Rows of a contrastive batch in seed 001's RSNA runs: batch 128 (Table 13), two views.
+#: Rows of a contrastive batch in the SupReMix paper's RSNA runs: batch 128 (Table 13), two views.
 PAPER_BATCH_ROWS = 256
 #: The paper's 1k hardest negatives as a fraction of a batch's pairs.
 PAPER_HARD_FRACTION = PAPER_HARD_NEGATIVES / (PAPER_BATCH_ROWS * (PAPER_BATCH_ROWS - 1) / 2)
@@ -123,7 +124,7 @@ def cross_fitted_pearson(
 
 
 class EpochHardnessRecorder:
-    """Per-epoch logit hardness and embedding ρ of one training run (seed 001 Fig. 4).
+    """Per-epoch logit hardness and embedding ρ of one training run (the SupReMix paper, Fig. 4).
 
     Pass :meth:`observe` to ``train(batch_observers=[...])`` and :meth:`close_epoch` to
     ``train(callbacks=[...])``; epochs of stages without a contrastive loss (the probe) are
@@ -351,7 +352,7 @@ def track_hardness(
     cpu_threads: int | None = 1,
 ) -> HardnessStudy:
     """Train each contrastive method of ``methods`` with each seed, recording the logit
-    hardness of every pretraining epoch (seed 001 Fig. 4).
+    hardness of every pretraining epoch (the SupReMix paper, Fig. 4).
 
     Settings are :func:`supremix.studies.study_config`'s (``smoke``: first seed, one epoch
     per stage); each run is :func:`supremix.train.train` with an
@@ -422,8 +423,8 @@ def track_hardness(
 
 
 def hardness_figure(study: HardnessStudy, *, title: str | None = None) -> Figure:
-    """Seed 001 Fig. 4 for this study: one panel per method, the mean logit of positive pairs
-    (solid) and of the hardest negatives (dashed) per epoch on the left axis, the embedding ρ
+    """The SupReMix paper's Fig. 4 for this study: one panel per method, the mean logit of positive
+    pairs (solid) and of the hardest negatives (dashed) per epoch on the left axis, the embedding ρ
     (:func:`cross_fitted_pearson`, dotted) on the right; lines are means over seeds, bands
     their range. Logit axes are shared so the panels compare directly."""
     curves = study.curves()

@@ -1,4 +1,5 @@
-"""Imbalanced regression on RSNA: SupReMix with LDS and FDS (seed 001 App. D.3, Table 16).
+"""Imbalanced regression on RSNA: SupReMix with LDS and FDS (the SupReMix paper, App. D.3, Table
+16).
 
 Table 16 compares Vanilla, Vanilla with label and feature distribution smoothing ("LDS + FDS",
 Yang et al. 2021; :mod:`supremix.imbalance`) and SupReMix with LDS, FDS or both
@@ -7,13 +8,13 @@ Yang et al. 2021; :mod:`supremix.imbalance`) and SupReMix with LDS, FDS or both
 act in the stages with a regression loss (SupReMix: the linear probe).
 
 The thresholds are counts of training samples per 1-month bin of RSNA's 11,611 training images
-(seed 001 Table 1). A phantom of a few hundred images has about 1/50 of those samples in every
-bin, so the unchanged thresholds would call every bin few-shot. :func:`scaled_shot_rule` keeps
-the paper's regions of the label *density* instead: thresholds scaled by the ratio of
-training-set sizes and, where they would fall below a handful of samples, bins widened by the
-same factor as the thresholds are raised. On a training set as large as the paper's the rule
-is the paper's (1-month bins, >100, <20). LDS and FDS bin the labels with the same bin width
-(``imbalance_bin``), so that their per-bin statistics rest on as many samples as on RSNA.
+(the SupReMix paper, Table 1). A phantom of a few hundred images has about 1/50 of those samples in
+every bin, so the unchanged thresholds would call every bin few-shot. :func:`scaled_shot_rule` keeps
+the paper's regions of the label *density* instead: thresholds scaled by the ratio of training-set
+sizes and, where they would fall below a handful of samples, bins widened by the same factor as the
+thresholds are raised. On a training set as large as the paper's the rule is the paper's (1-month
+bins, >100, <20). LDS and FDS bin the labels with the same bin width (``imbalance_bin``), so that
+their per-bin statistics rest on as many samples as on RSNA.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ ALL = "all"
 @dataclass(frozen=True)
 class ShotRule:
     """A bin of ``bin_width`` label units is many-shot when it holds more than ``many``
-    training samples and few-shot when it holds fewer than ``few`` (seed 001 Table 16)."""
+    training samples and few-shot when it holds fewer than ``few`` (the SupReMix paper, Table
+    16)."""
 
     bin_width: float
     many: float

@@ -1,5 +1,5 @@
 """Generalisation to missing targets: UK Biobank without the training samples aged 45-50,
-60-65 and 75-80 (seed 001 App. D.1, Table 14).
+60-65 and 75-80 (the SupReMix paper, App. D.1, Table 14).
 
 "We curate subsets of the UK Biobank dataset by removing samples within specific age ranges
 (45-50, 60-65, and 75-80 years) while maintaining the original validation and test sets."
@@ -26,7 +26,7 @@ from supremix.paper import canonical_method
 from .settings import RunSettings
 from .sweep import PaperRow, Sweep, Variant, run_sweep
 
-#: Seed 001 App. D.1: the age ranges (years) removed from the training set.
+#: The SupReMix paper's App. D.1: the age ranges (years) removed from the training set.
 MISSING_AGE_RANGES: tuple[LabelRange, ...] = ((45.0, 50.0), (60.0, 65.0), (75.0, 80.0))
 
 PAPER_TABLE = "Table 14"

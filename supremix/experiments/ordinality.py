@@ -1,12 +1,12 @@
-"""The label-permutation experiment: is a representation aware of label order? (seed 001 §5.1.1,
-Fig. 3).
+"""The label-permutation experiment: is a representation aware of label order? (the SupReMix paper,
+§5.1.1, Fig. 3).
 
-Seed 001 §5.1.1 trains SupCon and SupReMix on RSNA bone ages twice: with the genuine labels
-and with labels permuted group-wise ("randomly reassigns a new value to each bone age group":
-all X-rays of 12 months become, say, 48 months). Equal labels stay equal, the order between
-groups is scrambled. Fig. 3 shows t-SNE maps: SupReMix's representation is continuous and
-ordered with genuine labels and disrupted with permuted ones; SupCon's forms clusters either
-way. The figure prints no numbers.
+The SupReMix paper's §5.1.1 trains SupCon and SupReMix on RSNA bone ages twice: with the genuine
+labels and with labels permuted group-wise ("randomly reassigns a new value to each bone age group":
+all X-rays of 12 months become, say, 48 months). Equal labels stay equal, the order between groups
+is scrambled. Fig. 3 shows t-SNE maps: SupReMix's representation is continuous and ordered with
+genuine labels and disrupted with permuted ones; SupCon's forms clusters either way. The figure
+prints no numbers.
 
 Here each method is a pair of :class:`~supremix.experiments.sweep.Variant` rows of one
 :func:`~supremix.experiments.sweep.run_sweep`: genuine labels, and the training split with
@@ -44,7 +44,7 @@ DEFAULT_METHODS = ("supremix", "supcon")
 
 
 def permuted_training_labels(train_set: RegressionDataset, seed: int) -> SubsetDataset:
-    """The training split with group-wise permuted labels (seed 001 §5.1.1): a
+    """The training split with group-wise permuted labels (the SupReMix paper, §5.1.1): a
     :attr:`Variant.train_subset <supremix.experiments.sweep.Variant.train_subset>`.
 
     The permutation shuffles the split's own distinct label values with ``seed`` (the run's
@@ -149,7 +149,7 @@ def ordinality_table(sweep: Sweep, *, max_pairs: int = 200_000, seed: int = 0) -
 def ordered_features(sweep: Sweep) -> dict[str, np.ndarray]:
     """Encoder features keyed by variant label, each method's genuine run then its permuted
     one, for :func:`supremix.plots.embedding_grid` with ``ncols=2`` (rows: methods; columns:
-    genuine, permuted, as in seed 001 Fig. 3 A and B)."""
+    genuine, permuted, as in the SupReMix paper's Fig. 3 A and B)."""
     features = sweep.embeddings()
     ordered = {}
     for method in _methods_of(sweep):

@@ -1,14 +1,14 @@
-"""SupReMix pretraining of task-specific architectures (seed 001 §5.4, Fig. 8).
+"""SupReMix pretraining of task-specific architectures (the SupReMix paper, §5.4, Fig. 8).
 
-Seed 001 trains task-specific architectures "directly" (blue bars of Fig. 8) and "combined with
-SupReMix pretraining" (orange bars), SupReMix being "a plug-and-play solution that requires no
+The SupReMix paper trains task-specific architectures "directly" (blue bars of Fig. 8) and "combined
+with SupReMix pretraining" (orange bars), SupReMix being "a plug-and-play solution that requires no
 modifications to the core architecture designs", and reports the relative MAE change per
-architecture (UK Biobank: ResNet-18, ViT-B, Global-Local Transformer, SFCN; HCP: 1D-ResNet,
-TCN, ViT; EchoNet: EchoNet, EchoGNN, EchoCotr; bone age: BoNet, PEAR-Net, DI, SIMBA, MMANet;
-A4: SFCN, 3D DenseNet, FiA-Net). The paper does not say how the pretrained encoder is trained
-on the labels afterwards; here SupReMix pretrains the encoder and the whole network is then
-fine-tuned (``protocol="finetune"``), the direct training being a Vanilla run of the same
-architecture with the same regression loss.
+architecture (UK Biobank: ResNet-18, ViT-B, Global-Local Transformer, SFCN; HCP: 1D-ResNet, TCN,
+ViT; EchoNet: EchoNet, EchoGNN, EchoCotr; bone age: BoNet, PEAR-Net, DI, SIMBA, MMANet; A4: SFCN, 3D
+DenseNet, FiA-Net). The paper does not say how the pretrained encoder is trained on the labels
+afterwards; here SupReMix pretrains the encoder and the whole network is then fine-tuned
+(``protocol="finetune"``), the direct training being a Vanilla run of the same architecture with the
+same regression loss.
 
 :data:`ARCHITECTURES` lists the architectures of Fig. 8 that :mod:`supremix.models` builds,
 per dataset, with the small CPU size a phantom run uses. Fig. 8 is a chart: its values are
@@ -223,9 +223,9 @@ def run_pretraining(
     smoke: bool = False,
     out_dir: str | Path | None = None,
 ) -> Sweep:
-    """Train :func:`pretraining_variants` on ``dataset`` (seed 001 §5.4): the architectures at
-    the preset's model size (the paper's with ``data_root``, the CPU size on a phantom); on
-    real data the rows trained directly follow their architecture's published recipe
+    """Train :func:`pretraining_variants` on ``dataset`` (the SupReMix paper, §5.4): the
+    architectures at the preset's model size (the paper's with ``data_root``, the CPU size on a
+    phantom); on real data the rows trained directly follow their architecture's published recipe
     (:data:`RECIPES`; ``epochs`` or ``batch_size`` given, or ``smoke``, replace the recipe's).
     ``probe_epochs`` is the fine-tuning length after pretraining. Other arguments:
     :func:`~.sweep.run_sweep`."""

@@ -1,18 +1,18 @@
 """Resilience to reduced training data: Vanilla and SupReMix on nested subsets of the training
-split (seed 001 §5.5, Fig. 9).
+split (the SupReMix paper, §5.5, Fig. 9).
 
-Seed 001 trains both methods on training sets of several sizes per dataset, "keeping all other
-training parameters consistent": UK Biobank 2,500-20,000 samples, A4 500-3,500, RSNA
-2,000-12,000, RHPE 1,000-5,000 and EchoNet 1,000-7,000 (:data:`PAPER_SIZE_RANGES`). The figure
-is a chart; :mod:`supremix.paper` holds only the values the text quotes (UK Biobank MAE at
-2,500 samples for both methods, RSNA ρ of SupReMix at 2,000), which the variants of those
-sizes carry as :class:`~.sweep.PaperRow`.
+The SupReMix paper trains both methods on training sets of several sizes per dataset, "keeping all
+other training parameters consistent": UK Biobank 2,500-20,000 samples, A4 500-3,500, RSNA
+2,000-12,000, RHPE 1,000-5,000 and EchoNet 1,000-7,000 (:data:`PAPER_SIZE_RANGES`). The figure is a
+chart; :mod:`supremix.paper` holds only the values the text quotes (UK Biobank MAE at 2,500 samples
+for both methods, RSNA ρ of SupReMix at 2,000), which the variants of those sizes carry as
+:class:`~.sweep.PaperRow`.
 
 The sizes are the paper's, evenly spaced over its range (:func:`paper_sizes`; the figure's own
 grid is not stated), each turned into a number of items of this training split by
 :func:`scaled_training_size`: the same fraction of the split as of the paper's training set
-(seed 001 Table 1). On the real dataset that is the paper's size; on a phantom it is the same
-share of a much smaller split. Each seed draws its own subset
+(the SupReMix paper, Table 1). On the real dataset that is the paper's size; on a phantom it is the
+same share of a much smaller split. Each seed draws its own subset
 (:func:`~supremix.data.label_ops.subsample`; for one seed the smaller sets are nested in the
 larger).
 """
@@ -37,10 +37,10 @@ from supremix.train import TrainConfig, open_splits
 from .settings import RunSettings
 from .sweep import PaperRow, Sweep, Variant, run_sweep
 
-#: Where seed 001 quotes the values of Fig. 9 (the figure itself is a chart).
+#: Where the SupReMix paper quotes the values of Fig. 9 (the figure itself is a chart).
 PAPER_TABLE = "Figure 9 (text §5.5)"
 
-#: Training-set sizes of seed 001 §5.5 per dataset: (smallest, largest).
+#: Training-set sizes of the SupReMix paper's §5.5 per dataset: (smallest, largest).
 PAPER_SIZE_RANGES: dict[str, tuple[int, int]] = {
     "ukb": (2_500, 20_000),
     "a4": (500, 3_500),
@@ -54,7 +54,7 @@ METHODS = ("vanilla", "supremix")
 
 
 def paper_train_size(dataset: str) -> int:
-    """Training items of ``dataset`` in seed 001 Table 1 (``#Train``), from
+    """Training items of ``dataset`` in the SupReMix paper's Table 1 (``#Train``), from
     :func:`supremix.paper.paper_settings`."""
     table = paper_settings(seed=1, table="Table 1", dataset=dataset)
     row = table[table["name"] == "#Train"]
@@ -81,7 +81,7 @@ def scaled_training_size(paper_size: int, dataset: str, n_train: int, *, min_siz
 
 
 def paper_sizes(dataset: str, points: int = 3) -> list[int]:
-    """``points`` sizes evenly spaced over seed 001 §5.5's range for ``dataset``, ends
+    """``points`` sizes evenly spaced over the SupReMix paper's §5.5's range for ``dataset``, ends
     included, rounded to whole samples."""
     if dataset not in PAPER_SIZE_RANGES:
         raise ValueError(
@@ -96,7 +96,7 @@ def paper_sizes(dataset: str, points: int = 3) -> list[int]:
 
 @dataclass(frozen=True)
 class TrainingSize:
-    """One point of the sweep: ``paper`` samples in seed 001, ``items`` in this split."""
+    """One point of the sweep: ``paper`` samples in the SupReMix paper, ``items`` in this split."""
 
     paper: int
     items: int
@@ -136,7 +136,7 @@ def reduced_data_variants(
     min_size: int = 1,
 ) -> list[Variant]:
     """One variant per (method, size) of :func:`training_sizes`, labelled ``"<Method>, <n>
-    items"``; those whose paper size and method seed 001 quotes carry that paper row."""
+    items"``; those whose paper size and method the SupReMix paper quotes carry that paper row."""
     methods = list(METHODS if methods is None else methods)
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:

@@ -1,4 +1,4 @@
-"""Transfer between the bone-age datasets: RSNA -> RHPE and RHPE -> RSNA (seed 001 §5.6,
+"""Transfer between the bone-age datasets: RSNA -> RHPE and RHPE -> RSNA (the SupReMix paper, §5.6,
 Table 8).
 
 "(1) from RSNA (source, 12K samples) to RHPE (target, 2K subsampled samples), and (2) from

@@ -1,4 +1,5 @@
-"""Encoders and heads of the seeds (seed 001 Table 13 and App. C.1.1, seed 002 §4).
+"""Encoders and heads of the papers (the SupReMix paper, Table 13 and App. C.1.1, Mixup Your Own
+Pairs' §4).
 
 >>> from supremix.models import build_encoder, ProjectionHead, LinearRegressor, RegressionNet
 >>> encoder = build_encoder("resnet3d", in_channels=1, width=8, depth=10)

@@ -1,11 +1,11 @@
 """Projection head, linear regressor and the encoder + heads wrapper.
 
-Seed 001 App. C.1.1: "The projection head architecture consists of three layers: a linear
-transformation from 512 to 2048 dimensions, ReLU activation, and a final linear layer reducing
-to 128 dimensions" (feature dim 128 in Table 13); contrastive losses compare L2-normalised
-projections (seed 001 §5.1.2: "inner product of two embeddings with norm of 1"). The regressor
-of the linear probe (seed 001 §4.3, seed 002 §4 "Evaluation schemes") is one linear layer on
-the encoder features.
+The SupReMix paper's App. C.1.1: "The projection head architecture consists of three layers: a
+linear transformation from 512 to 2048 dimensions, ReLU activation, and a final linear layer
+reducing to 128 dimensions" (feature dim 128 in Table 13); contrastive losses compare L2-normalised
+projections (the SupReMix paper, §5.1.2: "inner product of two embeddings with norm of 1"). The
+regressor of the linear probe (the SupReMix paper, §4.3, Mixup Your Own Pairs' §4 "Evaluation
+schemes") is one linear layer on the encoder features.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""The tabular encoder: an MLP with hidden widths d-20-30-10 (seed 002 §4, UCI airfoil).
+"""The tabular encoder: an MLP with hidden widths d-20-30-10 (Mixup Your Own Pairs, §4, UCI
+airfoil).
 
-Seed 002 uses "a simple MLP (Cheng et al., 2023) with three hidden layers (d-20-30-10-1)"; the
-final ``-1`` is the regressor, so the encoder stops at the last hidden layer and returns
+Mixup Your Own Pairs uses "a simple MLP (Cheng et al., 2023) with three hidden layers
+(d-20-30-10-1)"; the final ``-1`` is the regressor, so the encoder stops at the last hidden layer
+and returns
 ``(B, 10)`` features. Each hidden layer is Linear followed by ReLU.
 """
 

@@ -18,7 +18,7 @@ resnet50_2d     torchvision ResNet-50 (RSNA, RHPE)        (B, 1, H, W)          
 r2plus1d_18     torchvision r2plus1d-18 (EchoNet)         (B, 3, T, H, W)       Kinetics-400
 mlp             Linear-ReLU d-20-30-10 (airfoil)          (B, d)                no
 bilstm          BiLSTM pair encoder (STS-B-DIR)           (B, 2, L) token ids   GloVe**
-sfcn            SFCN, brain age (seed 001 §5.4)           (B, 1, D, H, W)       no
+sfcn            SFCN, brain age (the SupReMix paper, §5.4)           (B, 1, D, H, W)       no
 densenet2d      torchvision DenseNet (bone age, §5.4)     (B, 1, H, W)          ImageNet*
 densenet121_2d  densenet2d at the DenseNet-121 size       (B, 1, H, W)          ImageNet
 vit2d           torchvision ViT (§5.4)                    (B, C, H, W)          no
@@ -320,9 +320,10 @@ def encoder_for_modality(
 ) -> nn.Module:
     """The paper's encoder for ``modality`` (``size="paper"``) or a small CPU variant.
 
-    Paper encoders follow seed 001 Table 13 (and seed 002 for tabular data); the CPU variants
-    are the same families at depth 10 and width 8 (16 for time series). ``pretrained`` is
-    valid where the chosen encoder has weights (``image2d`` and ``video`` at the paper size).
+    Paper encoders follow the SupReMix paper's Table 13 (and Mixup Your Own Pairs for tabular data);
+    the CPU variants are the same families at depth 10 and width 8 (16 for time series).
+    ``pretrained`` is valid where the chosen encoder has weights (``image2d`` and ``video`` at the
+    paper size).
     ``data_inputs``: what the data give the encoder (text: ``vocab_size`` and ``vectors``).
     """
     if modality not in MODALITY_ENCODERS:

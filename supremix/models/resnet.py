@@ -1,13 +1,16 @@
-"""One residual-network builder for 1-D, 2-D and 3-D inputs (seed 001 Table 13, App. C.1.1).
+"""One residual-network builder for 1-D, 2-D and 3-D inputs (the SupReMix paper, Table 13, App.
+C.1.1).
 
-:func:`resnet` builds the ResNets of the seeds from ``spatial_dims`` (MONAI style), ``depth``
+:func:`resnet` builds the ResNets of the papers from ``spatial_dims`` (MONAI style), ``depth``
 and a base ``width``:
 
-* ``spatial_dims=3``: the 3-D ResNet-18 of UK Biobank and A4 (seed 001 App. C.1.1): a 7×7×7
+* ``spatial_dims=3``: the 3-D ResNet-18 of UK Biobank and A4 (the SupReMix paper, App. C.1.1): a
+  7×7×7
   stem convolution with stride 2 and 64 channels, 3×3×3 max pooling with stride 2, four stages
   of widths [64, 128, 256, 512], BatchNorm3d and ReLU after every convolution, global average
   pooling. Input ``(B, C, D, H, W)``.
-* ``spatial_dims=1``: the 1-D ResNet-18 of HCP (seed 001 App. C.1.1): the 400 ROI time series
+* ``spatial_dims=1``: the 1-D ResNet-18 of HCP (the SupReMix paper, App. C.1.1): the 400 ROI time
+  series
   are the input channels, the stem is a kernel-7 stride-2 convolution to 64 channels and the
   residual stages run over time; adaptive average pooling accepts any length. Input
   ``(B, ROIs, T)``.
@@ -16,7 +19,8 @@ and a base ``width``:
   ``fc``), so a torchvision state dict loads into it.
 * ``conv="2plus1d"`` (3-D only): R(2+1)D convolutions, a spatial 1×3×3 convolution followed by
   a temporal 3×1×1 one, with the intermediate width that gives about the parameters of the
-  full 3×3×3 convolution (Tran et al. 2018, the r2plus1d-18 of seed 001 App. C.1.1). Input
+  full 3×3×3 convolution (Tran et al. 2018, the r2plus1d-18 of the SupReMix paper's App. C.1.1).
+  Input
   ``(B, C, T, H, W)``. As in torchvision's r2plus1d-18 the stem is a 1×7×7 spatial convolution
   with stride (1, 2, 2) then a 3×1×1 temporal one, without max pooling, and stages 2-4 stride
   time as well as space; at ``depth=18, width=64`` the parameter count equals torchvision's.
@@ -266,7 +270,7 @@ def resnet(
 ) -> ResNet:
     """A ResNet of ``depth`` (10, 18, 34, 50) and stem width ``width`` over ``spatial_dims``.
 
-    ``resnet(3, in_channels=1)`` is the 3-D ResNet-18 of seed 001 App. C.1.1;
+    ``resnet(3, in_channels=1)`` is the 3-D ResNet-18 of the SupReMix paper's App. C.1.1;
     ``resnet(1, in_channels=400)`` the 1-D ResNet-18 of HCP; ``resnet(3, in_channels=3,
     conv="2plus1d")`` an R(2+1)D-18 with the layout of torchvision's r2plus1d-18.
     """

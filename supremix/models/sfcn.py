@@ -1,6 +1,7 @@
-"""SFCN, the Simple Fully Convolutional Network for brain age (Peng et al. 2021; seed 001 [1]).
+"""SFCN, the Simple Fully Convolutional Network for brain age (Peng et al. 2021; the SupReMix paper
+[1]).
 
-Seed 001 §5.4 and Fig. 8 pretrain SFCN with SupReMix on UK Biobank and A4. The design
+The SupReMix paper's §5.4 and Fig. 8 pretrain SFCN with SupReMix on UK Biobank and A4. The design
 (the UK Biobank data card, from the authors' ``sfcn.py``): channels
 ``[32, 64, 128, 256, 256, 64]``; each of the first five blocks is a 3×3×3 convolution
 (padding 1), BatchNorm, 2×2×2 max pooling and ReLU; the last block is a 1×1×1 convolution,

@@ -1,10 +1,12 @@
 """Encoders built from torchvision: ResNet-50 (2-D), R(2+1)D-18 (video) and DenseNet (2-D).
 
-* ResNet-50 with a single-channel stem for the hand X-rays of RSNA and RHPE (seed 001 Table 13,
+* ResNet-50 with a single-channel stem for the hand X-rays of RSNA and RHPE (the SupReMix paper,
+  Table 13,
   App. C.1.1: "the input convolution layer was adjusted to accept single-channel images while
   maintaining the standard bottleneck blocks in a [3,4,6,3] layer configuration").
-* r2plus1d-18 for EchoNet videos (seed 001 Table 13), input ``(B, C, T, H, W)``.
-* DenseNet, a task-specific encoder for the pretraining experiment (seed 001 §5.4, Fig. 8: 3D
+* r2plus1d-18 for EchoNet videos (the SupReMix paper, Table 13), input ``(B, C, T, H, W)``.
+* DenseNet, a task-specific encoder for the pretraining experiment (the SupReMix paper, §5.4, Fig.
+  8: 3D
   DenseNet for A4; here the 2-D torchvision DenseNet, single-channel, for bone age).
 
 The classification layer is replaced by the identity, so each encoder returns its pooled

@@ -1,7 +1,9 @@
-"""The numbers the seeds report, as data: every results table of seeds 001, 002 and 003.
+"""The numbers the seeds report, as data: every results table of the SupReMix paper, Mixup Your Own
+Pairs and the AdaCon paper.
 
 >>> from supremix.paper import paper_results, paper_table
->>> paper_table(seed=2, table="Table 5")  # UCI-airfoil, seed 002 Table 5  # doctest: +SKIP
+>>> paper_table(seed=2, table="Table 5")  # UCI-airfoil, Mixup Your Own Pairs' Table 5  # doctest:
++SKIP
 
 :func:`paper_claims` holds the numbers stated only in the text (with their section);
 :func:`gm_above_mae` and :func:`mae_above_rmse` show the stored cells that cannot be what their

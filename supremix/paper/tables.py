@@ -1,6 +1,6 @@
 """The seeds' reported numbers, stored once as JSON (``seed001.json`` ...), as DataFrames.
 
-Each JSON file mirrors the seed's tables: a table has ``columns`` (metric, and where they
+Each JSON file mirrors the paper's tables: a table has ``columns`` (metric, and where they
 vary, dataset, setting, subset, method) and ``rows`` (method or setting, ``values`` in column
 order). A cell's dataset, method, metric and subset come from its row, its column or its
 table, whichever states it; settings stated at several levels are joined with ``"; "``.
@@ -8,7 +8,7 @@ table, whichever states it; settings stated at several levels are joined with ``
 they differ: Mixup Your Own Pairs Table 5's "GM" is the RMSE, the SupReMix paper's "GM" of
 Tables 15 and 17 the MSE and of Tables 14, 16, 19 and 20 an unnamed quantity on the MSE scale
 (``"GM (MSE scale)"``); a run's GM is never set beside those.
-``gains`` rows hold the seeds' printed relative improvements (percent); ``settings`` hold
+``gains`` rows hold the papers' printed relative improvements (percent); ``settings`` hold
 hyperparameter and split tables as printed strings.
 """
 
@@ -61,7 +61,8 @@ def seed_number(seed: int | str) -> int:
 
 
 def reference_label(seed: int | str, table: str) -> str:
-    """How the book names a source: ``reference_label(1, "Table 2")`` -> ``"seed 001 Table 2"``."""
+    """How the book names a source: ``reference_label(1, "Table 2")`` -> ``"the SupReMix paper's
+    Table 2"``."""
     return f"seed {seed_number(seed):03d} {table}"
 
 
@@ -159,7 +160,7 @@ def paper_results(
     method: str | Iterable[str] | None = None,
     metric: str | Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Every reported number of the seeds, one row per table cell, filtered by the arguments.
+    """Every reported number of the papers, one row per table cell, filtered by the arguments.
 
     Columns: ``seed`` (1, 2, 3), ``table`` ("Table 2", "Table XIII", "Figure 5 (text §5.2)"),
     ``caption``, ``dataset`` (a key of :data:`~supremix.paper.DATASETS`), ``method`` (canonical
@@ -196,7 +197,7 @@ def _all_methods() -> tuple[str, ...]:
 
 
 def paper_results_methods() -> list[str]:
-    """Every method name that appears in the seeds' tables (canonical spelling)."""
+    """Every method name that appears in the papers' tables (canonical spelling)."""
     return list(_all_methods())
 
 
@@ -211,7 +212,7 @@ def paper_table(
     """:func:`paper_results` pivoted to a wide table: one row per ``index``, one column per
     metric and, where they vary, per dataset, setting, subset and source table.
 
-    Rows keep the order of the seed's table. Raises ``ValueError`` when two numbers land in
+    Rows keep the order of the paper's table. Raises ``ValueError`` when two numbers land in
     one cell (add the distinguishing field to ``index`` or filter more).
     """
     long = paper_results(seed, table, dataset, method, metric)
@@ -241,8 +242,8 @@ def paper_gains(seed: int | str | None = None, table: str | None = None) -> pd.D
     """The seeds' printed GAINS rows (relative improvement in percent), one row per cell.
 
     ``method`` is the improved method (``"best"``: in each column, the best of the methods
-    in ``best_of``) and ``baseline`` the method it is compared with. Seed 001 divides by the
-    baseline's value, seed 002 by the improved method's.
+    in ``best_of``) and ``baseline`` the method it is compared with. The SupReMix paper divides by
+    the baseline's value, Mixup Your Own Pairs by the improved method's.
     """
     rows = []
     for s in SEEDS if seed is None else (seed_number(seed),):
@@ -274,7 +275,8 @@ def paper_gains(seed: int | str | None = None, table: str | None = None) -> pd.D
 def paper_settings(
     seed: int | str | None = None, table: str | None = None, dataset: str | None = None
 ) -> pd.DataFrame:
-    """Hyperparameter and split tables (seed 001 Tables 1, 12, 13; seed 002 Tables 12, 13).
+    """Hyperparameter and split tables (the SupReMix paper, Tables 1, 12, 13; Mixup Your Own Pairs'
+    Tables 12, 13).
 
     One row per printed cell: ``seed``, ``table``, ``caption``, ``dataset``, ``name``,
     ``value`` (the printed string, e.g. ``"1e-3"`` or ``"Beta(2, 8)"``), ``notes``.

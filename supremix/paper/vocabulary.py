@@ -1,7 +1,7 @@
 """Names shared by the papers' numbers and this project's runs: datasets, metrics, methods.
 
 Dataset keys are those of :func:`supremix.data.get_dataset` where a loader exists, plus the
-datasets of the seeds that have none (the in-house BMD sets of seed 003).
+datasets of the papers that have none (the in-house BMD sets of the AdaCon paper).
 """
 
 from __future__ import annotations

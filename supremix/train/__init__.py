@@ -1,5 +1,6 @@
 """The training engine: contrastive pretraining, linear probe, fine-tuning, vanilla and
-multi-task regression (seed 001 §4.3 and App. C.1, seed 002 §4 and App. C.2, seed 003 eq. (8)).
+multi-task regression (the SupReMix paper, §4.3 and App. C.1, Mixup Your Own Pairs' §4 and App. C.2,
+the AdaCon paper's eq. (8)).
 
 >>> from supremix.train import get_preset, run_experiment
 >>> result = run_experiment(get_preset("rsna-cpu", method="supremix"), out_dir="runs/rsna")

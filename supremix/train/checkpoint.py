@@ -1,4 +1,4 @@
-"""Atomic checkpoint files (seed 001 App. C.1.2, "Model Checkpointing").
+"""Atomic checkpoint files (the SupReMix paper, App. C.1.2, "Model Checkpointing").
 
 A checkpoint is written to a temporary file, flushed and fsynced, then moved over the final
 name with :func:`os.replace` (atomic on POSIX and Windows), and the folder is fsynced. The

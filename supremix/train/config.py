@@ -1,29 +1,30 @@
 """The configuration of one training run: :class:`TrainConfig`.
 
-A run is one of the protocols of the seeds (seed 001 §4.3 and App. C.1.2, seed 002 §4 and
-App. C.2, seed 003 eq. (8)):
+A run is one of the protocols of the papers (the SupReMix paper, §4.3 and App. C.1.2, Mixup Your Own
+Pairs' §4 and App. C.2, the AdaCon paper's eq. (8)):
 
 * ``method="vanilla"``: encoder + linear regressor trained with an L1/MSE/Huber loss.
 * a contrastive ``method`` with ``protocol="linear_probe"``: contrastive pretraining of encoder
   + projection head for ``epochs``, then the projection head is dropped, the encoder frozen
   and a linear regressor trained with ``regression_loss`` for ``probe_epochs``.
 * ``protocol="finetune"``: the same pretraining, then the whole encoder + regressor is trained.
-* ``protocol="multitask"``: one stage, ``L = L_reg + gamma_con * L_con`` (seed 003 eq. (8)
+* ``protocol="multitask"``: one stage, ``L = L_reg + gamma_con * L_con`` (the AdaCon paper, eq. (8)
   with gamma_reg = 1).
 
 ``batch_size`` is the global batch (summed over processes under DistributedDataParallel).
 
 ``augment`` picks the augmentation recipe of :func:`supremix.data.augment.default_augmentation`
-for the dataset's modality: ``"supervised"`` (seed 001 App. B.1: rotation, flip, intensity,
-crops; frame jitter for video), ``"simclr"`` (colour jitter + random resized crop, seed 002
-Table 13 "CJ + RC", used in contrastive stages of 2-D images; regression stages keep the
-supervised recipe) or ``"none"``. Time series and tabular data are never augmented (seed 001
-§4.2, seed 002 App. C.1). ``cache_items`` serves decoded items from a one-time memory-mapped
-cache (:class:`supremix.data.cache.CachedDataset`; items are bit-identical).
+for the dataset's modality: ``"supervised"`` (the SupReMix paper, App. B.1: rotation, flip,
+intensity, crops; frame jitter for video), ``"simclr"`` (colour jitter + random resized crop, Mixup
+Your Own Pairs Table 13 "CJ + RC", used in contrastive stages of 2-D images; regression stages keep
+the supervised recipe) or ``"none"``. Time series and tabular data are never augmented (the SupReMix
+paper §4.2, Mixup Your Own Pairs' App. C.1). ``cache_items`` serves decoded items from a one-time
+memory-mapped cache (:class:`supremix.data.cache.CachedDataset`; items are bit-identical).
 
 ``input_size`` records the paper's input size; ``dataset_options`` (loader options) produce it.
 ``deterministic`` asks for deterministic GPU kernels (CPU runs are deterministic anyway).
-``optimizer``: ``"adam"`` (seed 001 App. C.1.2, with ``betas`` and ``eps``) or ``"sgd"`` (with
+``optimizer``: ``"adam"`` (the SupReMix paper, App. C.1.2, with ``betas`` and ``eps``) or ``"sgd"``
+(with
 ``momentum``; AdaCon §IV-B: SGD, momentum 0.9). ``lr_decay_every`` (epochs): the learning rate
 falls by ``lr_decay_factor`` every that many epochs of a stage (AdaCon: 0.1 every 15 epochs)
 after the warm-up, instead of the cosine decay (``None``).
@@ -47,31 +48,32 @@ linear layer (the SupReMix paper §4.3 and Fig. 2 B): ``False`` gives it, and ev
 sets ``False``; the ``-cpu`` presets keep ``True`` for their short schedules.
 
 ``init_encoder``: a checkpoint (``best.pt``/``last.pt`` of an earlier run, or its run
-folder) whose encoder weights initialise this run's encoder; transfer between datasets (seed 001
-§5.6). ``freeze_encoder`` (vanilla only) trains just the regressor: with ``init_encoder`` a
+folder) whose encoder weights initialise this run's encoder; transfer between datasets (the SupReMix
+paper §5.6). ``freeze_encoder`` (vanilla only) trains just the regressor: with ``init_encoder`` a
 linear probe of a transferred encoder, like the probe stage of ``linear_probe``.
 
-``mix_neg``, ``mix_pos`` and ``distance_weight`` switch SupReMix's three ingredients (seed 001
-Table 9: Mix-neg, Mix-pos and the distance magnifying weights); all three off is SupCon.
+``mix_neg``, ``mix_pos`` and ``distance_weight`` switch SupReMix's three ingredients (the SupReMix
+paper Table 9: Mix-neg, Mix-pos and the distance magnifying weights); all three off is SupCon.
 ``mix_level="input"`` forms SupReMix's Mix-neg and Mix-pos from inputs instead of embeddings
 (App. D.6, Table 19; :mod:`supremix.train.input_pairs`). ``window_edges``: whether a label
 distance equal to the window still forms Mix-pos (``"inclusive"``, eq. (4) as printed) or not
 (``"strict"``, the published code); see the book's loss specification page.
 
 ``regression_loss`` is computed on standardised labels (``(y - mean) / std`` of the training
-labels). ``huber_delta``: the Huber loss's switch point in LABEL units (seed 003 §IV: 4 for LVEF,
-0.05 for BMD), applied as ``huber_delta / std`` on the standardised labels; ``None``: one
+labels). ``huber_delta``: the Huber loss's switch point in LABEL units (the AdaCon paper, §IV: 4 for
+LVEF, 0.05 for BMD), applied as ``huber_delta / std`` on the standardised labels; ``None``: one
 standard deviation of the training labels (``delta = 1`` on the standardised labels).
 
-``method="npair"`` and ``"triplet"`` are seed 003's metric-learning baselines, the N-pair loss
-(Sohn 2016) and the adaptive triplet loss, trained like the other contrastive methods.
+``method="npair"`` and ``"triplet"`` are the AdaCon paper's metric-learning baselines, the N-pair
+loss (Sohn 2016) and the adaptive triplet loss, trained like the other contrastive methods.
 
 ``temperature`` is the temperature of SupReMix, SupCon, SimCLR, AdaCon and N-pair; RnC uses
 ``rnc_temperature`` (2, its authors' default; book page "The SupReMix loss, specified").
-``label_bin``: the contrastive loss sees labels rounded to this bin size (seed 002 Table 12
-"Bin size"; seed 001 App. D.4); regression losses always see the raw labels.
+``label_bin``: the contrastive loss sees labels rounded to this bin size (Mixup Your Own Pairs,
+Table 12 "Bin size"; the SupReMix paper's App. D.4); regression losses always see the raw labels.
 
-Imbalanced regression and mixup baselines (seed 001 App. D.3, D.5, D.6; :mod:`supremix.imbalance`,
+Imbalanced regression and mixup baselines (the SupReMix paper, App. D.3, D.5, D.6;
+:mod:`supremix.imbalance`,
 :mod:`supremix.mixup`) act in every stage with a regression loss (``mixup``: those without a
 contrastive loss): ``lds`` weights each sample's regression loss by its LDS weight
 (``lds_reweight``), ``fds`` calibrates the regressor's input features (momentum
@@ -91,10 +93,11 @@ from typing import Any
 
 from supremix.losses import WINDOW_EDGES, loss_names, main_loss_names
 
-#: The methods of the seeds' main comparisons (seed 001 §4.3), trained by every dataset notebook.
+# The methods of the papers' main comparisons (the SupReMix paper, §4.3), trained by every dataset
+# notebook.
 MAIN_METHODS = ("vanilla", *main_loss_names())
 #: Every method: vanilla, then every contrastive loss of the registry (supremix.losses.registry):
-#: the main ones, then e.g. seed 003's N-pair and adaptive triplet baselines.
+#: the main ones, then e.g. the AdaCon paper's N-pair and adaptive triplet baselines.
 METHODS = ("vanilla", *loss_names("contrastive"))
 CONTRASTIVE_METHODS = METHODS[1:]
 PROTOCOLS = ("linear_probe", "finetune", "multitask")
@@ -130,16 +133,16 @@ def _positive(field_name: str, value: float, *, allow_zero: bool = False) -> Non
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Every setting of a run; defaults are seed 001 App. C.1.2 (Adam, warm-up + cosine,
+    """Every setting of a run; defaults are the SupReMix paper's App. C.1.2 (Adam, warm-up + cosine,
     clipping at 1.0, EMA 0.999, checkpoints every 10 epochs) and Table 13 (lr 1e-3, weight
     decay 1e-4, Beta(2, 8), 128-d features, 200 epochs) with a linear probe of 100 epochs
-    (seed 001 §4.3)."""
+    (the SupReMix paper, §4.3)."""
 
     # what is trained
     method: str = "supremix"
     protocol: str = "linear_probe"
     dataset: str | None = None
-    # schedule (seed 001 App. C.1.2, Table 13)
+    # schedule (the SupReMix paper, App. C.1.2, Table 13)
     epochs: int = 200
     probe_epochs: int = 100
     batch_size: int = 128
@@ -157,7 +160,7 @@ class TrainConfig:
     lr_decay_every: int | None = None
     lr_decay_factor: float = 0.1
     probe_lr_factor: float = 1.0
-    # losses (seed 001 Table 13; seed 003 eq. (8))
+    # losses (the SupReMix paper, Table 13; the AdaCon paper's eq. (8))
     temperature: float = 1.0
     rnc_temperature: float = 2.0
     window: float = 5.0
@@ -167,13 +170,14 @@ class TrainConfig:
     regression_loss: str = "l1"
     huber_delta: float | None = None
     use_groups: bool = False
-    # SupReMix's ingredients (seed 001 Table 9); all three off is SupCon
+    # SupReMix's ingredients (the SupReMix paper, Table 9); all three off is SupCon
     mix_neg: bool = True
     mix_pos: bool = True
     distance_weight: bool = True
     mix_level: str = "embedding"
     window_edges: str = "inclusive"
-    # imbalanced regression (Yang et al. 2021) and mixup baselines (seed 001 App. D.3-D.6)
+    # imbalanced regression (Yang et al. 2021) and mixup baselines (the SupReMix paper, App.
+    # D.3-D.6)
     lds: bool = False
     lds_reweight: str = "sqrt_inv"
     fds: bool = False

@@ -138,8 +138,9 @@ def augmentations(
 ) -> tuple[Augmentation | None, Augmentation | None]:
     """``(contrastive, regression)`` augmentations of ``config.augment`` for ``modality``.
 
-    Contrastive stages use the ``"simclr"`` recipe when asked (2-D images; seed 002 Table 13
-    "CJ + RC"); regression stages always use the supervised recipe (seed 001 App. B.1).
+    Contrastive stages use the ``"simclr"`` recipe when asked (2-D images; Mixup Your Own Pairs'
+    Table 13 "CJ + RC"); regression stages always use the supervised recipe (the SupReMix paper,
+    App. B.1).
     """
     if config.augment == "none":
         return None, None

@@ -1,4 +1,4 @@
-"""DistributedDataParallel plumbing (seed 001 App. C.1.2: "distributed training via
+"""DistributedDataParallel plumbing (the SupReMix paper, App. C.1.2: "distributed training via
 DistributedDataParallel", "synchronized BatchNorm").
 
 Under ``torchrun`` the environment holds ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``;

@@ -2,8 +2,9 @@
 
 :func:`predict` returns everything the analyses need (encoder features, projections,
 predictions, labels, ids, groups) in dataset order; :func:`evaluate` the regression metrics
-of seed 001 §4.4 (MAE, MSE, GM, Pearson; plus RMSE and R^2). Under DistributedDataParallel
-each process predicts a shard and the results are gathered, in dataset order, on every process.
+of the SupReMix paper's §4.4 (MAE, MSE, GM, Pearson; plus RMSE and R^2). Under
+DistributedDataParallel each process predicts a shard and the results are gathered, in dataset
+order, on every process.
 """
 
 from __future__ import annotations

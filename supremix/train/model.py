@@ -10,8 +10,8 @@ regression losses are computed on standardised values.
 
 With ``TrainConfig.fds`` the network is a :class:`FDSRegressionNet`: an
 :class:`~supremix.imbalance.FDS` layer calibrates the encoder features before the regressor
-during training (Yang et al. 2021; seed 001 App. D.3); its running statistics are buffers of the
-model, hence in checkpoints.
+during training (Yang et al. 2021; the SupReMix paper's App. D.3); its running statistics are
+buffers of the model, hence in checkpoints.
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ def set_trainable(
     model: RegressionNet, *, encoder: bool, projection_head: bool, regressor: bool
 ) -> None:
     """Choose which parts receive gradients; a frozen encoder also keeps its BatchNorm
-    statistics (linear probe, seed 001 §4.3)."""
+    statistics (linear probe, the SupReMix paper's §4.3)."""
     if encoder:
         model.unfreeze_encoder()
     else:

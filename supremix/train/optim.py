@@ -1,4 +1,4 @@
-"""Optimiser and learning-rate schedule of seed 001 App. C.1.2.
+"""Optimiser and learning-rate schedule of the SupReMix paper's App. C.1.2.
 
 Adam (beta1 0.9, beta2 0.999, eps 1e-8) with weight decay on every parameter except biases
 and normalisation layers; linear warm-up over the first epochs, then cosine decay
@@ -25,7 +25,7 @@ NORM_LAYERS: tuple[type[nn.Module], ...] = (
 
 def split_decay(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
     """(decayed, not decayed) trainable parameters: biases, 1-d parameters and every
-    parameter of a normalisation layer are not decayed (seed 001 App. C.1.2)."""
+    parameter of a normalisation layer are not decayed (the SupReMix paper, App. C.1.2)."""
     no_decay_ids: set[int] = set()
     for module in model.modules():
         if isinstance(module, NORM_LAYERS):

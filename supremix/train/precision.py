@@ -1,4 +1,4 @@
-"""Automatic mixed precision (seed 001 App. C.1.2: "mixed precision training through
+"""Automatic mixed precision (the SupReMix paper, App. C.1.2: "mixed precision training through
 torch.cuda.amp"; the AMP state is kept in checkpoints).
 
 ``amp="auto"`` picks bfloat16 on GPUs that support it, float16 with a gradient scaler on other

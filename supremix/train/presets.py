@@ -1,17 +1,17 @@
-"""Named configurations: the seeds' hyperparameters per dataset, and small CPU variants.
+"""Named configurations: the papers' hyperparameters per dataset, and small CPU variants.
 
-Paper presets transcribe seed 001 Table 13 (UK Biobank, HCP-Lifespan, RSNA, RHPE, Echo-Net,
-A4) and seed 002 Table 13 (IMDB-WIKI-DIR, AgeDB-DIR, UK Biobank, HCP-Aging, UCI-airfoil;
-STS-B-DIR); ``echonet-adacon`` is AdaCon's own EchoNet recipe
-(:data:`ADACON_ECHONET`). Settings common to all of seed 001 come from its App. C.1.2
-(Adam 0.9/0.999/1e-8, 10 warm-up epochs then cosine decay, clipping at 1.0, weight decay 1e-4
-off for biases and BatchNorm, EMA 0.999, checkpoints every 10 epochs), App. C.1.1 (projection
-head 2048-128) and §4.3 (200 pretraining epochs, linear probe of 100 epochs). Seed 002 gives
-no pretraining length, warm-up, weight decay or EMA: its presets reuse seed 001's and say so
-in ``notes``; its probe/fine-tune length is 100 epochs (§4 "Implementation details"). Label
-bins for the contrastive losses come from seed 002 Table 12 (bin size 1) and, for Echo-Net,
-seed 001 App. D.4 (bin size 1 = "original values"); RSNA, RHPE (integer months) and A4
-(continuous SUVR) have none stated and keep their labels.
+Paper presets transcribe the SupReMix paper's Table 13 (UK Biobank, HCP-Lifespan, RSNA, RHPE,
+Echo-Net, A4) and Mixup Your Own Pairs' Table 13 (IMDB-WIKI-DIR, AgeDB-DIR, UK Biobank, HCP-Aging,
+UCI-airfoil; STS-B-DIR); ``echonet-adacon`` is AdaCon's own EchoNet recipe (:data:`ADACON_ECHONET`).
+Settings common to all of the SupReMix paper come from its App. C.1.2 (Adam 0.9/0.999/1e-8, 10
+warm-up epochs then cosine decay, clipping at 1.0, weight decay 1e-4 off for biases and BatchNorm,
+EMA 0.999, checkpoints every 10 epochs), App. C.1.1 (projection head 2048-128) and §4.3 (200
+pretraining epochs, linear probe of 100 epochs). Mixup Your Own Pairs gives no pretraining length,
+warm-up, weight decay or EMA: its presets reuse the SupReMix paper's and say so in ``notes``; its
+probe/fine-tune length is 100 epochs (§4 "Implementation details"). Label bins for the contrastive
+losses come from Mixup Your Own Pairs' Table 12 (bin size 1) and, for Echo-Net, the SupReMix paper's
+App. D.4 (bin size 1 = "original values"); RSNA, RHPE (integer months) and A4 (continuous SUVR) have
+none stated and keep their labels.
 
 Choices the papers leave open or contradict, each with its reason (the book's chapters show
 them):
@@ -56,7 +56,7 @@ SEED_002_NOTES = (
 )
 
 _PAPER: dict[str, dict[str, Any]] = {
-    # seed 001 Table 13
+    # the SupReMix paper's Table 13
     "ukb": {
         "label_bin": 1.0,
         "encoder": "resnet18_3d",
@@ -127,7 +127,7 @@ _PAPER: dict[str, dict[str, Any]] = {
         "notes": "Table 13's γ = 7 read on SUVR x 100: window 0.07 SUVR (7 SUVR would cover "
         "the whole range 0.45-2.58)",
     },
-    # seed 002 Table 13
+    # Mixup Your Own Pairs' Table 13
     "imdbwiki": {
         "label_bin": 1.0,
         "encoder": "resnet50_2d",

@@ -1,4 +1,5 @@
-"""Logit hardness (seed 001 §5.1.2, Fig. 4) against a direct implementation; the tracker."""
+"""Logit hardness (the SupReMix paper, §5.1.2, Fig. 4) against a direct implementation; the
+tracker."""
 
 import math
 

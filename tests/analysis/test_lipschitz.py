@@ -1,4 +1,4 @@
-"""NLFD (seed 001 §5.3) against a direct implementation; properties; bootstrap Z-gap."""
+"""NLFD (the SupReMix paper, §5.3) against a direct implementation; properties; bootstrap Z-gap."""
 
 import math
 import statistics
@@ -18,7 +18,8 @@ from supremix.analysis import (
 
 
 def slow_factors(features, targets, ids=None):
-    """Seed 001 §5.3 written out with loops: standardise, nearest neighbour, ratio times √d."""
+    """The SupReMix paper's §5.3 written out with loops: standardise, nearest neighbour, ratio times
+    √d."""
     n, d = len(features), len(features[0])
     ids = list(range(n)) if ids is None else list(ids)
     columns = []

@@ -1,4 +1,5 @@
-"""Loss anatomy (supremix.analysis.loss_anatomy) against direct loops, and seed 001 §3.4."""
+"""Loss anatomy (supremix.analysis.loss_anatomy) against direct loops, and the SupReMix paper's
+§3.4."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def batch(seed: int, sample_labels: list[int], views: int, dim: int = 3, continu
 
 
 def direct_terms(y: list[float], lam, window: float) -> list[tuple]:
-    """Every (anchor, kind, first, second, lam, label, weight), from seed 001 eqs. (1)-(5)."""
+    """Every (anchor, kind, first, second, lam, label, weight), from the SupReMix paper's eqs.
+    (1)-(5)."""
     rows = []
     n = len(y)
     for i in range(n):

@@ -1,4 +1,4 @@
-"""Ordinality score (seed 001 §5.1.1) against a direct implementation; properties."""
+"""Ordinality score (the SupReMix paper, §5.1.1) against a direct implementation; properties."""
 
 import math
 

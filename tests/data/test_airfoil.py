@@ -38,7 +38,7 @@ def test_shared_copy_is_the_uci_file_with_1503_rows():
     raw = (SHARED / FILENAME).read_bytes()
     assert hashlib.sha256(raw).hexdigest() == SHA256
     splits = {s: get_dataset("airfoil", SHARED, s) for s in ("train", "val", "test")}
-    assert [len(d) for d in splits.values()] == [1203, 150, 150]  # seed 002 Table 12
+    assert [len(d) for d in splits.values()] == [1203, 150, 150]  # Mixup Your Own Pairs' Table 12
     ids = [i for d in splits.values() for i in d.ids]
     assert sorted(ids, key=int) == [str(i) for i in range(1503)]
     targets = np.concatenate([d.targets for d in splits.values()])

@@ -1,4 +1,5 @@
-"""Subsampling, missing label ranges, group-wise permutation and discretisation (seed 001)."""
+"""Subsampling, missing label ranges, group-wise permutation and discretisation (the SupReMix
+paper)."""
 
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def test_subsample_rejects_sizes_out_of_range():
 
 @given(targets=st.lists(st.floats(40, 85), min_size=1, max_size=100))
 def test_removing_label_ranges_drops_exactly_the_labels_inside(targets):
-    ranges = [(45, 50), (60, 65), (75, 80)]  # seed 001 Table 14
+    ranges = [(45, 50), (60, 65), (75, 80)]  # the SupReMix paper's Table 14
     kept = remove_label_ranges(Toy(np.array(targets)), ranges)
     inside = [any(lo <= y <= hi for lo, hi in ranges) for y in targets]
     assert kept.targets.tolist() == [y for y, drop in zip(targets, inside, strict=True) if not drop]

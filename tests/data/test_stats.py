@@ -1,4 +1,4 @@
-"""Training-label statistics: range, empirical CDF (seed 003 eq. 5), shot regions."""
+"""Training-label statistics: range, empirical CDF (the AdaCon paper, eq. 5), shot regions."""
 
 import math
 

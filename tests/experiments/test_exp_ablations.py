@@ -1,4 +1,5 @@
-"""The ablations of seed 001 (Tables 9-11, 15, 17-19): rows, their settings, their losses, runs."""
+"""The ablations of the SupReMix paper (Tables 9-11, 15, 17-19): rows, their settings, their losses,
+runs."""
 
 from __future__ import annotations
 
@@ -171,7 +172,7 @@ def row_loss(name, dataset, label, z, y, seed=5):
     return loss(z, y, None, torch.Generator().manual_seed(seed)), config
 
 
-# (Mix-neg, Mix-pos, DM) of each row of seed 001 Table 9, read from its row names.
+# (Mix-neg, Mix-pos, DM) of each row of the SupReMix paper's Table 9, read from its row names.
 TABLE_9 = {
     "SupCon": (False, False, False),
     "SupCon+DM": (False, False, True),
@@ -182,8 +183,8 @@ TABLE_9 = {
 
 
 def direct_supcon_dm(z, y, t):
-    """SupCon with the distance magnifying weights 1 + |y_i - y_a| in the denominator (seed
-    001 eq. (5)), anchors without a positive left out, written out term by term."""
+    """SupCon with the distance magnifying weights 1 + |y_i - y_a| in the denominator (
+    the SupReMix paper's eq. (5)), anchors without a positive left out, written out term by term."""
     z = torch.nn.functional.normalize(z, dim=1)
     losses = []
     for i in range(len(y)):

@@ -1,4 +1,4 @@
-"""Seed 003's schemes and regression-loss ablation: the rows and the paper rows they match,
+"""The AdaCon paper's schemes and regression-loss ablation: the rows and the paper rows they match,
 tables computed from fabricated predictions (R² in percent), the figure, a smoke-scale run on
 the EchoNet phantom, and Huber's δ in label units."""
 

@@ -1,5 +1,5 @@
-"""Representation continuity (seed 001 §5.3, Fig. 7): the NLFDs, Z-gap and ρ gap of a study's
-runs against a direct implementation, the Z-gap's sign on constructed features, data roots
+"""Representation continuity (the SupReMix paper, §5.3, Fig. 7): the NLFDs, Z-gap and ρ gap of a
+study's runs against a direct implementation, the Z-gap's sign on constructed features, data roots
 per dataset, the multi-dataset results summary."""
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from supremix.train import TrainConfig
 
 
 def direct_nlfd(features, targets):
-    """Seed 001 §5.3 steps 1-3 with loops: standardise, nearest neighbour, scale by √d."""
+    """The SupReMix paper's §5.3 steps 1-3 with loops: standardise, nearest neighbour, scale by
+    √d."""
     x = np.asarray(features, float)
     n, d = x.shape
     z = (x - x.mean(axis=0)) / x.std(axis=0)

@@ -1,5 +1,6 @@
-"""Gender-aware mixing (seed 001 §5.7, Fig. 10): the rows, the sex groups reaching SupReMix's
-loss only in the within-sex row, sex separability, per-sex ordinality and trajectories against
+"""Gender-aware mixing (the SupReMix paper, §5.7, Fig. 10): the rows, the sex groups reaching
+SupReMix's loss only in the within-sex row, sex separability, per-sex ordinality and trajectories
+against
 direct computations."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Logit hardness over training (seed 001 §5.1.2, Fig. 4): the recorder's per-epoch values
-against a direct computation from the embeddings a real run showed it, the held-out ridge ρ
+"""Logit hardness over training (the SupReMix paper, §5.1.2, Fig. 4): the recorder's per-epoch
+values against a direct computation from the embeddings a real run showed it, the held-out ridge ρ
 against scikit-learn, the paper's share of hardest negatives, the study's tables."""
 
 from __future__ import annotations

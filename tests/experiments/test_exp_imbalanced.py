@@ -1,4 +1,4 @@
-"""Imbalanced regression (seed 001 App. D.3, Table 16): the shot thresholds scale as
+"""Imbalanced regression (the SupReMix paper, App. D.3, Table 16): the shot thresholds scale as
 documented, the shot subsets match a direct count, and the variants map to Table 16."""
 
 from __future__ import annotations

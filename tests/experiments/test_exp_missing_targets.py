@@ -1,5 +1,5 @@
-"""Missing targets (seed 001 App. D.1, Table 14): the removed ranges are absent from every
-variant's training items, the subsets select exactly the missing-target test items, the
+"""Missing targets (the SupReMix paper, App. D.1, Table 14): the removed ranges are absent from
+every variant's training items, the subsets select exactly the missing-target test items, the
 variants map to Table 14's rows, and the UK Biobank phantom covers the ranges."""
 
 from __future__ import annotations

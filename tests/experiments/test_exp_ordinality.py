@@ -1,5 +1,6 @@
-"""The label-permutation experiment (seed 001 §5.1.1, Fig. 3): the permuted training split, the
-variants, the ordinality table against a direct rank correlation, and SupCon's invariance to a
+"""The label-permutation experiment (the SupReMix paper, §5.1.1, Fig. 3): the permuted training
+split, the variants, the ordinality table against a direct rank correlation, and SupCon's invariance
+to a
 group-wise permutation on a real training run."""
 
 from __future__ import annotations

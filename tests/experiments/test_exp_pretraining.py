@@ -1,5 +1,5 @@
-"""SupReMix pretraining of task-specific encoders (seed 001 §5.4, Fig. 8): each variant builds
-its architecture at the right size, the two settings differ only by SupReMix pretraining, and
+"""SupReMix pretraining of task-specific encoders (the SupReMix paper, §5.4, Fig. 8): each variant
+builds its architecture at the right size, the two settings differ only by SupReMix pretraining, and
 the improvement is computed from the runs' errors."""
 
 from __future__ import annotations

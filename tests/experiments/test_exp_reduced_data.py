@@ -1,4 +1,4 @@
-"""Reduced training data (seed 001 §5.5, Fig. 9): sizes scaled from the paper's, nested
+"""Reduced training data (the SupReMix paper, §5.5, Fig. 9): sizes scaled from the paper's, nested
 subsets, paper rows, the curves, and a smoke run whose runs train on the planned sizes."""
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class Labelled(RegressionDataset):
 
 
 def test_the_paper_training_size_is_rsnas_official_training_images_less_its_validation_set():
-    # seed 001 Table 1: 11,611 training and 1,000 validation images of the 12,611 official ones
+    # the SupReMix paper's Table 1: 11,611 training and 1,000 validation images of the 12,611
+    # official ones
     assert paper_train_size("rsna") == OFFICIAL_TRAIN_IMAGES - 1000
 
 

@@ -1,5 +1,5 @@
-"""Transfer RSNA <-> RHPE (seed 001 §5.6, Table 8): every target run maps to a Table 8 cell,
-starts from the encoder of the source run of its own method and seed, trains on the scaled
+"""Transfer RSNA <-> RHPE (the SupReMix paper, §5.6, Table 8): every target run maps to a Table 8
+cell, starts from the encoder of the source run of its own method and seed, trains on the scaled
 target subsample with a step-matched schedule; the two phantoms share one generator."""
 
 from __future__ import annotations

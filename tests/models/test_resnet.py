@@ -1,4 +1,4 @@
-"""The 1-D/2-D/3-D ResNet builder against the seed's description and torchvision."""
+"""The 1-D/2-D/3-D ResNet builder against the paper's description and torchvision."""
 
 import pytest
 import torch
@@ -14,7 +14,7 @@ def n_params(module: nn.Module) -> int:
 
 
 def basic_resnet_params(in_channels, widths, blocks, kernel_volume, stem_volume) -> int:
-    """Parameter count of a basic-block ResNet, written from seed 001 App. C.1.1."""
+    """Parameter count of a basic-block ResNet, written from the SupReMix paper's App. C.1.1."""
     total = in_channels * widths[0] * stem_volume + 2 * widths[0]  # stem conv + BN
     previous = widths[0]
     for stage, (width, n_blocks) in enumerate(zip(widths, blocks, strict=True)):

@@ -1,4 +1,4 @@
-"""TrainConfig validation and the presets' transcription of the seeds' tables."""
+"""TrainConfig validation and the presets' transcription of the papers' tables."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from supremix.train import PRESETS, TrainConfig, get_preset, plan_stages
 from supremix.train.config import differing_fields
 
-# seed 001 Table 13, typed from the seed text:
+# the SupReMix paper's Table 13, typed from the seed text:
 # dataset: (encoder, batch size, temperature, window, input size)
 SEED_001_TABLE_13 = {
     "ukb": ("resnet18_3d", 64, 0.5, 3, (100, 100, 100)),
@@ -20,7 +20,8 @@ SEED_001_TABLE_13 = {
     "a4": ("resnet18_3d", 32, 1.0, 7, (100, 100, 100)),
 }
 
-# seed 002 Table 13: dataset: (temperature, augmentation, protocol, window, encoder, batch)
+# Mixup Your Own Pairs' Table 13: dataset: (temperature, augmentation, protocol, window, encoder,
+# batch)
 SEED_002_TABLE_13 = {
     "imdbwiki": (0.3, "simclr", "linear_probe", 5, "resnet50_2d", 64),
     "agedb": (0.5, "simclr", "linear_probe", 5, "resnet50_2d", 128),

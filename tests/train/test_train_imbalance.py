@@ -1,4 +1,4 @@
-"""LDS, FDS and mixup in the training engine (seed 001 App. D.3, D.5, D.6)."""
+"""LDS, FDS and mixup in the training engine (the SupReMix paper, App. D.3, D.5, D.6)."""
 
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ def test_mixup_changes_the_training_and_resumes_exactly(tmp_path, mixup):
 
 
 def test_a_cmixup_probe_after_supremix_trains_on_the_real_airfoil_file(tmp_path):
-    """Table 18's "SupReMix + C-Mixup" on the real UCI file (seed 002's airfoil data)."""
+    """Table 18's "SupReMix + C-Mixup" on the real UCI file (Mixup Your Own Pairs' airfoil data)."""
     if not (AIRFOIL_DIR / "airfoil_self_noise.dat").is_file():
         pytest.skip("the UCI airfoil file is not available (set SUPREMIX_DATA)")
     config = toy_config(

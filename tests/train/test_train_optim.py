@@ -1,4 +1,5 @@
-"""Optimiser groups, warm-up + cosine schedule, gradient clipping, EMA (seed 001 App. C.1.2)."""
+"""Optimiser groups, warm-up + cosine schedule, gradient clipping, EMA (the SupReMix paper, App.
+C.1.2)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ Generative model (per subject, native-space grid of ``size`` voxels per side ove
   normal(1.30, 0.22); clipped to [0.62, 1.95] (A4 screening: Aβ- mean 0.99, Aβ+ mean 1.33,
   range 0.70-2.09).
 * anatomy (:func:`template_labels`): head, brain ellipsoid, a cortical shell split by direction
-  into the six composite regions of seed 001 §4.1.5 (medial orbital frontal, temporal,
+  into the six composite regions of the SupReMix paper's §4.1.5 (medial orbital frontal, temporal,
   parietal, anterior cingulate, posterior cingulate, precuneus) and other cortex, white matter,
   cerebellum (the reference region).
 * uptake relative to cerebellar grey matter (= 1), staged and non-linear in ``s``: with

@@ -1,4 +1,5 @@
-"""Hand-radiograph phantoms written in the RSNA and RHPE layouts (seed 001 §4.1.3, Table 1).
+"""Hand-radiograph phantoms written in the RSNA and RHPE layouts (the SupReMix paper, §4.1.3, Table
+1).
 
 Generative model (data_cards/rsna.md and rhpe.md repeat it). Lengths are in units of the
 hand canvas height; ``a`` is bone age in months and girls' skeletons are ahead of boys' at
@@ -21,11 +22,11 @@ effect), soft-tissue and bone intensity, gamma (0.8-1.25), Gaussian noise with s
 intensity and, for RSNA, image size (±10 %). Tissue and bone intensities are proportional to
 the path length through cylinders around each bone and finger, as X-ray attenuation is.
 
-Labels: the true bone age ``t ~ N(127, 41)`` clipped to [1, 228] months as in RSNA (seed 001
-Table 12) draws the hand; the label is a reader's bone age ``round(t + N(0, 6))`` clipped to the
-same range (:mod:`.label_noise`: noise floor about 4.8 months); 54 % boys. RHPE: bone age
-clipped to [12, 228], chronological age ``t + N(0, 14)`` rounded and clipped to [10, 242];
-50 % boys.
+Labels: the true bone age ``t ~ N(127, 41)`` clipped to [1, 228] months as in RSNA (the SupReMix
+paper Table 12) draws the hand; the label is a reader's bone age ``round(t + N(0, 6))`` clipped to
+the same range (:mod:`.label_noise`: noise floor about 4.8 months); 54 % boys. RHPE: bone age
+clipped to [12, 228], chronological age ``t + N(0, 14)`` rounded and clipped to [10, 242]; 50 %
+boys.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Generative model (shared by EchoNet-Dynamic and CAMUS; lengths in pixels, ``s = 
 
 * EF (%): EchoNet: 78 % normal(61, 6.5) + 22 % normal(38, 12), clipped to [7, 92] (mean
   about 56, sd about 12.5, as EchoNet-Dynamic's 55.7 +- 12.4); CAMUS: 75 % normal(57, 7) +
-  25 % normal(37, 10), clipped to [15, 85] (seed 003 Table C6: 52.0 +- 12.1).
+  25 % normal(37, 10), clipped to [15, 85] (the AdaCon paper, Table C6: 52.0 +- 12.1).
 * label (EchoNet): the EF of the sonographer's tracings, the true EF plus N(0, 2.5) clipped
   to [5, 95] (:mod:`.label_noise`: noise floor about 2.0 % EF); the ES tracing is the
   ventricle contracted to that EF, so the method of discs gives the label. CAMUS: the true EF.

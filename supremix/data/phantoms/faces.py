@@ -1,4 +1,5 @@
-"""Face-age phantoms written in the AgeDB-DIR and IMDB-WIKI-DIR layouts (seed 002 §4, App. B.1).
+"""Face-age phantoms written in the AgeDB-DIR and IMDB-WIKI-DIR layouts (Mixup Your Own Pairs, §4,
+App. B.1).
 
 Generative model (data_cards/agedb.md and imdbwiki.md repeat it); ``a`` is age in years and
 every trait is a non-linear function of it:

@@ -1,4 +1,4 @@
-"""RHPE-layout hand phantom: two-hand radiographs with ROI boxes and keypoints (seed 001
+"""RHPE-layout hand phantom: two-hand radiographs with ROI boxes and keypoints (the SupReMix paper
 §4.1.3, Table 1).
 
 The hands are those of :mod:`.bone_xray` (its docstring gives the generative model): the
