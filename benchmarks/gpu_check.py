@@ -203,13 +203,16 @@ def measure_preset(name: str, env: DistEnv, *, dry_run: bool, warmup: int, steps
     return row
 
 
-def measure_loss(n: int, device: str, *, min_seconds: float, max_repeats: int) -> dict:
-    """SupCon and SupReMix at ``n`` views through loss_bench's functions."""
+def measure_loss(
+    n: int, device: str, *, min_seconds: float, max_repeats: int, kind: str = "integer"
+) -> dict:
+    """SupCon and SupReMix at ``n`` views through loss_bench's functions (``kind``: the labels,
+    integer 0-100 as in the goal, or all distinct)."""
     row: dict[str, Any] = loss_bench.interleaved_times(
-        ["supcon", "supremix"], n, device, min_seconds, max_repeats
+        ["supcon", "supremix"], n, device, min_seconds, max_repeats, kind
     )
     for method in ("supcon", "supremix"):
-        row[method]["peak_mb"] = loss_bench.peak_memory(method, n, device) / 2**20
+        row[method]["peak_mb"] = loss_bench.peak_memory(method, n, device, kind) / 2**20
     row["time_ratio"] = row["supremix"]["ms"] / row["supcon"]["ms"]
     row["memory_ratio"] = row["supremix"]["peak_mb"] / max(row["supcon"]["peak_mb"], 1e-9)
     row["status"] = "measured"

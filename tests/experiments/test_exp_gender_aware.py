@@ -15,7 +15,6 @@ from matplotlib.figure import Figure
 from representation_kit import ToyRegression, toy_config, toy_splits
 from scipy import stats
 
-import supremix.train.protocols as protocols
 from supremix.experiments import Sweep, VariantRun
 from supremix.experiments.gender_aware import (
     ROWS,
@@ -30,22 +29,23 @@ from supremix.experiments.gender_aware import (
     trajectory_figure,
     within_group_ordinality,
 )
+from supremix.losses import SupReMixLoss
 from supremix.studies import study_config
 from supremix.train import TrainConfig, train
 
 
 @pytest.fixture
 def loss_groups(monkeypatch):
-    """Every ``groups`` argument SupReMix's loss receives during training."""
+    """Every ``groups`` argument SupReMix's loss module receives during training (the engine
+    builds it from the loss registry)."""
     seen = []
-    original = protocols.supremix_loss
+    original = SupReMixLoss.forward
 
-    def recording(z, y, **kwargs):
-        groups = kwargs.get("groups")
+    def recording(self, z, y, groups=None, generator=None):
         seen.append(None if groups is None else (groups.clone(), y.clone()))
-        return original(z, y, **kwargs)
+        return original(self, z, y, groups, generator)
 
-    monkeypatch.setattr(protocols, "supremix_loss", recording)
+    monkeypatch.setattr(SupReMixLoss, "forward", recording)
     return seen
 
 
