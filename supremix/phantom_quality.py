@@ -135,14 +135,14 @@ def study_quality(study: _StudyLike) -> PhantomQuality:
     """:class:`PhantomQuality` of a :class:`supremix.studies.Study`: each method's MAE averaged
     over seeds, the training-mean predictor's MAE on the same items and, on a phantom, its
     noise floor (:func:`supremix.data.phantoms.noise_floor`)."""
-    maes = study.metrics_frame().groupby("method", sort=False)["mae"].mean()
+    maes = study.metrics_frame().groupby("variant", sort=False)["MAE"].mean()
     floor = None
     if study.data_kind == "phantom" and study.dataset in LABEL_NOISE:
         floor = noise_floor(study.dataset)
     return phantom_quality(
         study.dataset,
         {str(k): float(v) for k, v in maes.items()},
-        study.mean_predictor_metrics()["mae"],
+        study.mean_predictor_metrics()["MAE"],
         floor,
     )
 

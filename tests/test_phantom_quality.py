@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from supremix.data.phantoms import noise_floor
+from supremix.experiments.sweep import Variant
 from supremix.metrics import regression_metrics
 from supremix.phantom_quality import (
     AT_FLOOR,
@@ -19,15 +20,15 @@ from supremix.phantom_quality import (
     quality_table,
     study_quality,
 )
-from supremix.studies import MethodRun, Study
+from supremix.studies import Study, VariantRun
 from supremix.train import TrainConfig
 
 
 def make_study(dataset: str, preds: dict[str, list[list[float]]], targets, train_mean, kind):
     y = np.asarray(targets, dtype=np.float64)
     runs = [
-        MethodRun(
-            method=method,
+        VariantRun(
+            label=method,
             seed=seed,
             metrics=regression_metrics(np.asarray(row, dtype=np.float64), y),
             preds=np.asarray(row, dtype=np.float64),
@@ -45,7 +46,8 @@ def make_study(dataset: str, preds: dict[str, list[list[float]]], targets, train
         eval_split="test",
         targets=y,
         ids=[str(i) for i in range(y.size)],
-        train_mean=train_mean,
+        train_targets=np.array([train_mean]),
+        variants=[Variant(method, {"method": method.lower()}) for method in preds],
         embedding_seed=0,
         runs=runs,
     )
