@@ -41,11 +41,11 @@ from supremix.train import PRESETS, TrainConfig, build_model, plan_stages
 from supremix.train.data import augmentations, input_shape, modality_of
 from supremix.train.distributed import DistEnv, resolve_device
 from supremix.train.ema import ModelEMA
-from supremix.train.loop import EpochContext, train_step
+from supremix.train.loop import EpochContext, OptimizerStep, train_step
 from supremix.train.model import set_trainable
+from supremix.train.objective import stage_objective
 from supremix.train.optim import build_optimizer, build_scheduler
 from supremix.train.precision import choose_precision
-from supremix.train.protocols import StageObjective, build_contrastive_loss, contrastive_views
 from supremix.train.provenance import device_description, now_iso, software_versions
 from supremix.train.rng import RunGenerators, seed_everything
 
@@ -117,29 +117,28 @@ def step_context(config: TrainConfig, env: DistEnv, modality: str, shape: tuple,
     )
     contrastive_augment, regression_augment = augmentations(config, modality, shape)
     optimizer = build_optimizer(model, lr=config.lr, weight_decay=config.weight_decay)
-    objective = StageObjective(
-        stage=stage,
-        config=config,
-        contrastive_loss=build_contrastive_loss(config, labels.numpy()),
-        views=contrastive_views(config, contrastive_augment),
+    precision = choose_precision(config.amp, env.device)
+    generators = RunGenerators.create(0, 0, env.device)
+    objective = stage_objective(
+        stage,
+        config,
+        model=model,
+        train_labels=labels.numpy(),
         contrastive_augment=contrastive_augment,
         regression_augment=regression_augment,
+        augment_generator=generators.augment,
+        loss_generator=generators.loss,
+        autocast=precision.autocast,
     )
-    return EpochContext(
-        model=model,
-        net=model,
-        objective=objective,
-        loader=None,
-        optimizer=optimizer,
-        scheduler=build_scheduler(optimizer, warmup_steps=10, total_steps=10_000, lr=config.lr),
-        ema=ModelEMA(model, config.ema_decay),
-        precision=choose_precision(config.amp, env.device),
-        generators=RunGenerators.create(0, 0, env.device),
-        env=env,
+    step = OptimizerStep(
+        model,
+        optimizer,
+        build_scheduler(optimizer, warmup_steps=10, total_steps=10_000, lr=config.lr),
+        ModelEMA(model, config.ema_decay),
         grad_clip=config.grad_clip,
-        use_groups=False,
-        progress=False,
+        scaler=precision.scaler,
     )
+    return EpochContext(objective, step, loader=None, env=env)
 
 
 def synchronize(device: torch.device) -> None:
@@ -168,8 +167,8 @@ def measure_preset(name: str, env: DistEnv, *, dry_run: bool, warmup: int, steps
         "encoder": config.encoder or f"default ({config.model_size})",
         "input_shape": list(shape),
         "batch_size": config.batch_size,
-        "views": ctx.objective.views,
-        "precision": ctx.precision.name,
+        "views": ctx.objective.contrastive.views,
+        "precision": choose_precision(config.amp, env.device).name,
     }
     device = env.device
     for _ in range(warmup):
@@ -177,12 +176,12 @@ def measure_preset(name: str, env: DistEnv, *, dry_run: bool, warmup: int, steps
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     step_s = timed(device, steps, lambda: train_step(ctx, batch))
-    views = ctx.objective.views
+    views = ctx.objective.contrastive.views
     z = torch.randn(views * config.batch_size, config.feature_dim, device=device)
     z.requires_grad_(True)
     labels = batch["y"].to(device).repeat(views)
-    loss = ctx.objective.contrastive_loss
-    generator = ctx.generators.loss
+    loss = ctx.objective.contrastive.loss
+    generator = ctx.objective.loss_generator
 
     def loss_call():
         loss(z, labels, None, generator).backward()

@@ -41,11 +41,11 @@ from supremix.train import TrainConfig, build_model, plan_stages
 from supremix.train.data import train_loader
 from supremix.train.distributed import DistEnv, resolve_device
 from supremix.train.ema import ModelEMA
-from supremix.train.loop import EpochContext, train_step
+from supremix.train.loop import EpochContext, OptimizerStep, train_step
 from supremix.train.model import set_trainable
+from supremix.train.objective import stage_objective
 from supremix.train.optim import build_optimizer, build_scheduler
 from supremix.train.precision import choose_precision
-from supremix.train.protocols import StageObjective, build_contrastive_loss
 from supremix.train.provenance import device_description, software_versions
 from supremix.train.rng import RunGenerators, seed_everything
 
@@ -103,30 +103,28 @@ def step_context(method: str, scale: Scale, env: DistEnv, labels: torch.Tensor) 
     )
     optimizer = build_optimizer(model, lr=config.lr, weight_decay=config.weight_decay)
     augment = default_augmentation("image2d")
-    return EpochContext(
+    precision = choose_precision(config.amp, env.device)
+    generators = RunGenerators.create(0, 0, env.device)
+    objective = stage_objective(
+        stage,
+        config,
         model=model,
-        net=model,
-        objective=StageObjective(
-            stage=stage,
-            config=config,
-            contrastive_loss=(
-                build_contrastive_loss(config, labels.numpy()) if stage.contrastive else None
-            ),
-            views=2,
-            contrastive_augment=augment,
-            regression_augment=augment,
-        ),
-        loader=None,
-        optimizer=optimizer,
-        scheduler=build_scheduler(optimizer, warmup_steps=10, total_steps=10_000, lr=config.lr),
-        ema=ModelEMA(model, config.ema_decay),
-        precision=choose_precision(config.amp, env.device),
-        generators=RunGenerators.create(0, 0, env.device),
-        env=env,
-        grad_clip=config.grad_clip,
-        use_groups=False,
-        progress=False,
+        train_labels=labels.numpy(),
+        contrastive_augment=augment,
+        regression_augment=augment,
+        augment_generator=generators.augment,
+        loss_generator=generators.loss,
+        autocast=precision.autocast,
     )
+    step = OptimizerStep(
+        model,
+        optimizer,
+        build_scheduler(optimizer, warmup_steps=10, total_steps=10_000, lr=config.lr),
+        ModelEMA(model, config.ema_decay),
+        grad_clip=config.grad_clip,
+        scaler=precision.scaler,
+    )
+    return EpochContext(objective, step, loader=None, env=env)
 
 
 def synchronize(device: torch.device) -> None:
@@ -196,7 +194,7 @@ def main() -> None:
     labels = torch.as_tensor(batch["y"], dtype=torch.float64)
     contexts = {m: step_context(m, scale, env, labels) for m in METHODS}
     for ctx in contexts.values():  # warm-up: allocator, autotuning, Beta tables
-        ctx.net.train()
+        ctx.objective.net.train()
         time_steps(ctx, batch, 2)
     memory: dict[str, float | None] = {}
     rounds: dict[str, list[float]] = {m: [] for m in METHODS}
@@ -222,7 +220,7 @@ def main() -> None:
         "input": [1, *scale.image_size],
         "batch_size": scale.batch_size,
         "views": 2,
-        "precision": contexts["supremix"].precision.name,
+        "precision": choose_precision(config.amp, device).name,
         "steps_per_round": steps,
         "rounds": args.rounds,
         "methods": {

@@ -49,19 +49,12 @@ from .ema import ModelEMA
 from .evaluation import Predictions, predict
 from .fingerprint import dataset_fingerprint
 from .history import METRICS_CSV, History
-from .loop import EpochContext, train_epoch
+from .loop import EpochContext, OptimizerStep, train_epoch
 from .model import build_model, label_statistics, load_encoder_weights, set_trainable
+from .objective import stage_objective
 from .optim import build_optimizer, build_scheduler
 from .precision import Precision, choose_precision
-from .protocols import (
-    Augmentation,
-    BatchObserver,
-    Stage,
-    StageObjective,
-    build_contrastive_loss,
-    contrastive_views,
-    plan_stages,
-)
+from .protocols import Augmentation, BatchObserver, Stage, plan_stages
 from .resume import CHECKPOINT_FORMAT, read_resume_point
 from .rng import (
     RunGenerators,
@@ -230,10 +223,10 @@ class _Run:
             "stage_name": self.stages[stage_index].name,
             "epoch": epoch,
             "model": self.model.state_dict(),
-            "optimizer": ctx.optimizer.state_dict(),
-            "scheduler": ctx.scheduler.state_dict(),
+            "optimizer": ctx.step.optimizer.state_dict(),
+            "scheduler": ctx.step.scheduler.state_dict(),
             "precision": self.precision.state_dict(),
-            "ema": ctx.ema.state_dict(),
+            "ema": ctx.step.ema.state_dict(),
             "best": self.best,
             "history": self.history.state_dict(),
             "rng": rng,
@@ -280,7 +273,6 @@ class _Run:
             projection_head=stage.train_head,
             regressor=stage.train_regressor,
         )
-        net = wrap_model(self.model, self.env)
         probe = config.has_second_stage and not stage.contrastive
         batch = config.probe_batch_size if probe and config.probe_batch_size else None
         loader = train_loader(
@@ -306,33 +298,29 @@ class _Run:
             decay_every_steps=every,
             decay_factor=config.lr_decay_factor,
         )
-        objective = StageObjective(
-            stage=stage,
-            config=config,
-            contrastive_loss=(
-                build_contrastive_loss(config, self.train_labels) if stage.contrastive else None
-            ),
-            views=contrastive_views(config, self.contrastive_augment),
+        objective = stage_objective(
+            stage,
+            config,
+            model=self.model,
+            net=wrap_model(self.model, self.env),
+            train_labels=self.train_labels,
             contrastive_augment=self.contrastive_augment,
             regression_augment=self.regression_augment,
             lds=self.lds,
+            augment_generator=self.generators.augment,
+            loss_generator=self.generators.loss,
+            autocast=self.precision.autocast,
             observers=self.batch_observers,
         )
-        return EpochContext(
-            model=self.model,
-            net=net,
-            objective=objective,
-            loader=loader,
-            optimizer=optimizer,
-            scheduler=scheduler,
-            ema=ModelEMA(self.model, config.ema_decay),
-            precision=self.precision,
-            generators=self.generators,
-            env=self.env,
+        step = OptimizerStep(
+            self.model,
+            optimizer,
+            scheduler,
+            ModelEMA(self.model, config.ema_decay),
             grad_clip=config.grad_clip,
-            use_groups=config.use_groups,
-            progress=config.progress,
+            scaler=self.precision.scaler,
         )
+        return EpochContext(objective, step, loader, self.env, config.use_groups, config.progress)
 
     def _predict(self, model: nn.Module, dataset: Dataset) -> Predictions:
         return predict(
@@ -368,7 +356,7 @@ class _Run:
             evaluate_now = epoch % config.eval_every == 0 or epoch == stage.epochs
             if stage.regression and self.val_set is not None and evaluate_now:
                 try:
-                    val = self._predict(ctx.ema.module, self.val_set).metrics()
+                    val = self._predict(ctx.step.ema.module, self.val_set).metrics()
                 except ValueError as error:  # non-finite predictions
                     where = f"stage {stage.name}, epoch {epoch}: the validation predictions"
                     cause = "check the validation data, else lower the learning rate"
@@ -376,12 +364,12 @@ class _Run:
                     raise ValueError(f"{where}: {error} ({cause}); {kept}") from None
                 row.update({f"val_{k}": v for k, v in val.items()})
                 if final_stage and (self.best is None or val["mae"] < self.best["val_mae"]):
-                    self._save_best(index, epoch, ctx.ema, val)
+                    self._save_best(index, epoch, ctx.step.ema, val)
             row["epoch_time_s"] = round(time.perf_counter() - tick, 3)
             self.history.append(row)
             if epoch == stage.epochs and not final_stage:
                 # The next stage starts from the averaged weights (seed 001 App. C.1.2).
-                self.model.load_state_dict(ctx.ema.module.state_dict())
+                self.model.load_state_dict(ctx.step.ema.module.state_dict())
             if epoch % config.checkpoint_every == 0 or epoch == stage.epochs:
                 self._save_last(index, epoch, ctx)
             if self.env.is_main:
@@ -396,7 +384,7 @@ class _Run:
         moments = ctx.objective.fds_moments.pop()
         if moments is None:
             return
-        self.model.fds.update_from_moments(*(sum_over_processes(m, self.env) for m in moments))
+        ctx.objective.fds.update_from_moments(*(sum_over_processes(m, self.env) for m in moments))
 
     def _report(self, row: dict[str, Any]) -> None:
         if not (self.config.progress and self.env.is_main):
@@ -422,10 +410,10 @@ class _Run:
         for index in range(start_stage, len(self.stages)):
             ctx = self._stage_context(self.stages[index])
             if state is not None and index == state["stage"]:
-                ctx.optimizer.load_state_dict(state["optimizer"])
-                ctx.scheduler.load_state_dict(state["scheduler"])
+                ctx.step.optimizer.load_state_dict(state["optimizer"])
+                ctx.step.scheduler.load_state_dict(state["scheduler"])
                 self.precision.load_state_dict(state["precision"])
-                ctx.ema.load_state_dict(state["ema"])
+                ctx.step.ema.load_state_dict(state["ema"])
             if state is not None and index == start_stage:
                 self._restore_rng(state)
             self._run_stage(index, ctx, start_epoch if index == start_stage else 0)
@@ -433,7 +421,7 @@ class _Run:
             final = ModelEMA(self.model, self.config.ema_decay)
             final.load_state_dict(state["ema"])
         else:
-            final = ctx.ema
+            final = ctx.step.ema
         return self._finish(final, resumed_from=state)
 
     def _finish(self, ema: ModelEMA, resumed_from: dict[str, Any] | None) -> RunResult:

@@ -15,48 +15,55 @@ from tqdm import tqdm
 from .distributed import DistEnv, mean_over_processes
 from .ema import ModelEMA
 from .nonfinite import NonFiniteWatch
+from .objective import StageObjective
 from .optim import clip_gradients
-from .precision import Precision
-from .protocols import StageObjective
-from .rng import RunGenerators
+
+
+@dataclass
+class OptimizerStep:
+    """``step(loss) -> gradient norm``: backward (scaled by ``scaler`` under float16), clip
+    to ``grad_clip``, optimiser step, schedule step, EMA update of ``model``."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    ema: ModelEMA
+    grad_clip: float
+    scaler: torch.amp.GradScaler | None = None
+
+    def __call__(self, loss: torch.Tensor) -> torch.Tensor:
+        params = [p for group in self.optimizer.param_groups for p in group["params"]]
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+            norm = clip_gradients(params, self.grad_clip)
+            self.optimizer.step()
+        else:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+            norm = clip_gradients(params, self.grad_clip)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        self.scheduler.step()
+        self.ema.update(self.model)
+        return norm
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the first parameter group now."""
+        return self.optimizer.param_groups[0]["lr"]
 
 
 @dataclass
 class EpochContext:
-    """Everything an epoch of one stage touches."""
+    """An epoch of one stage: its batches, the loss on each and the step that follows."""
 
-    model: nn.Module
-    net: nn.Module
     objective: StageObjective
+    step: OptimizerStep
     loader: DataLoader
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler
-    ema: ModelEMA
-    precision: Precision
-    generators: RunGenerators
     env: DistEnv
-    grad_clip: float
-    use_groups: bool
-    progress: bool
-
-
-def _optimizer_step(ctx: EpochContext, loss: torch.Tensor) -> torch.Tensor:
-    params = [p for group in ctx.optimizer.param_groups for p in group["params"]]
-    scaler = ctx.precision.scaler
-    ctx.optimizer.zero_grad(set_to_none=True)
-    if scaler is None:
-        loss.backward()
-        norm = clip_gradients(params, ctx.grad_clip)
-        ctx.optimizer.step()
-    else:
-        scaler.scale(loss).backward()
-        scaler.unscale_(ctx.optimizer)
-        norm = clip_gradients(params, ctx.grad_clip)
-        scaler.step(ctx.optimizer)
-        scaler.update()
-    ctx.scheduler.step()
-    ctx.ema.update(ctx.model)
-    return norm
+    use_groups: bool = False
+    progress: bool = False
 
 
 def train_step(
@@ -73,13 +80,10 @@ def train_step(
         if "group" not in batch:
             raise ValueError("use_groups=True but the dataset's items have no 'group'")
         groups = torch.as_tensor(batch["group"]).to(device)
-    generators = {"augment": ctx.generators.augment, "loss": ctx.generators.loss}
-    loss, parts = ctx.objective(
-        ctx.model, ctx.net, x, y, groups, generators, ctx.precision.autocast
-    )
+    loss, parts = ctx.objective(x, y, groups)
     if watch is not None:
         watch.observe(step, loss.detach(), x, y)
-    norm = _optimizer_step(ctx, loss)
+    norm = ctx.step(loss)
     values = {"loss": loss, "grad_norm": norm}
     if len(parts) > 1:
         values.update((f"loss_{name}", value) for name, value in parts.items())
@@ -90,7 +94,7 @@ def train_epoch(ctx: EpochContext, description: str) -> dict[str, Any]:
     """Train one epoch; returns the mean loss over steps and processes (and its regression and
     contrastive parts in multi-task stages; regression losses are on standardised labels), the
     mean gradient norm before clipping and the learning rate at the end of the epoch."""
-    ctx.net.train()
+    ctx.objective.net.train()
     totals: dict[str, torch.Tensor] = {}
     steps = 0
     watch = NonFiniteWatch(ctx.env.device)
@@ -108,7 +112,7 @@ def train_epoch(ctx: EpochContext, description: str) -> dict[str, Any]:
     bar.close()
     stats = {k: mean_over_processes(float(v) / steps, ctx.env) for k, v in totals.items()}
     if not math.isfinite(stats["loss"]):
-        why = watch.explain(stats["loss"], steps, ctx.optimizer.param_groups[0]["lr"], ctx.env)
+        why = watch.explain(stats["loss"], steps, ctx.step.lr, ctx.env)
         raise FloatingPointError(f"{description}: {why}")
-    stats["lr"] = ctx.optimizer.param_groups[0]["lr"]
+    stats["lr"] = ctx.step.lr
     return stats

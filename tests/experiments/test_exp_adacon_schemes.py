@@ -4,7 +4,6 @@ the EchoNet phantom, and Huber's δ in label units."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 from pathlib import Path
 
@@ -37,7 +36,8 @@ from supremix.models import RegressionNet
 from supremix.paper import paper_results
 from supremix.train import TrainConfig
 from supremix.train.model import LabelScale
-from supremix.train.protocols import StageObjective, contrastive_views, plan_stages
+from supremix.train.objective import stage_objective
+from supremix.train.protocols import plan_stages
 
 OURS = "this run (phantom)"
 
@@ -226,17 +226,9 @@ def test_huber_delta_is_in_label_units():
     regressor = nn.Sequential(nn.Linear(4, 1), nn.Flatten(0), LabelScale(50.0, 10.0))
     net = RegressionNet(nn.Linear(3, 4), nn.Linear(4, 2), regressor)
     config = TrainConfig(method="vanilla", regression_loss="huber", huber_delta=4.0)
-    objective = StageObjective(
-        stage=plan_stages(config)[0],
-        config=config,
-        contrastive_loss=None,
-        views=contrastive_views(config, None),
-        contrastive_augment=None,
-        regression_augment=None,
-    )
+    objective = stage_objective(plan_stages(config)[0], config, model=net)
     x, y = torch.randn(6, 3), torch.linspace(30.0, 70.0, 6)
-    generators = {"augment": torch.Generator().manual_seed(0), "loss": None}
-    loss, _ = objective(net, net, x, y, None, generators, contextlib.nullcontext)
+    loss, _ = objective(x, y)
     error = ((net(x)["pred"] - y) / 10.0).abs()
     expected = torch.where(error < 0.4, 0.5 * error**2, 0.4 * (error - 0.2)).mean()
     assert torch.allclose(loss, expected)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 from pathlib import Path
@@ -19,7 +18,7 @@ from supremix.data import get_dataset
 from supremix.imbalance import FDS, lds_weights
 from supremix.train import load_checkpoint, plan_stages, train
 from supremix.train.model import FDSRegressionNet, build_model, label_statistics
-from supremix.train.protocols import StageObjective
+from supremix.train.objective import stage_objective
 
 AIRFOIL_DIR = Path(
     os.environ.get("SUPREMIX_DATA") or Path(__file__).resolve().parents[2].parent / "shared/data"
@@ -41,17 +40,8 @@ def stop_after(global_epoch: int):
     return callback
 
 
-def objective_for(config, **extra):
-    stage = plan_stages(config)[-1]
-    return StageObjective(
-        stage=stage,
-        config=config,
-        contrastive_loss=None,
-        views=1,
-        contrastive_augment=None,
-        regression_augment=None,
-        **extra,
-    )
+def objective_for(config, model, **extra):
+    return stage_objective(plan_stages(config)[-1], config, model=model, **extra)
 
 
 def test_lds_weights_reach_the_regression_loss():
@@ -64,18 +54,46 @@ def test_lds_weights_reach_the_regression_loss():
     model = build_model(config, modality="tabular", in_channels=6, label_mean=mean, label_std=std)
     x = torch.stack([data["train_set"].load(i) for i in range(16)])
     y = torch.tensor(labels[:16], dtype=torch.float32)
-    objective = objective_for(config, lds=LDSWeights.fit(labels))
-    generators = {"augment": torch.Generator(), "loss": torch.Generator()}
-    loss, _ = objective(model, model, x, y, None, generators, contextlib.nullcontext)
+    loss, _ = objective_for(config, model, lds=LDSWeights.fit(labels))(x, y)
     pred = model(x)["pred"].detach().double()
     weights = lds_weights(labels)[:16]
     assert np.ptp(weights) > 0.1  # the toy labels are imbalanced
     expected = np.mean(weights * np.abs((pred.numpy() - mean) / std - (labels[:16] - mean) / std))
     assert loss.item() == pytest.approx(expected, rel=1e-5)
-    plain, _ = objective_for(config.replace(lds=False))(
-        model, model, x, y, None, generators, contextlib.nullcontext
-    )
+    plain, _ = objective_for(config.replace(lds=False), model)(x, y)
     assert plain.item() != pytest.approx(loss.item(), rel=1e-3)
+
+
+def test_fds_stages_calibrate_and_collect_moments_and_contrastive_stages_do_not():
+    labels = np.repeat(np.arange(10.0), 4)
+    config = toy_config(method="supremix", fds=True)
+    mean, std = label_statistics(labels)
+    model = build_model(
+        config,
+        modality="tabular",
+        in_channels=6,
+        label_mean=mean,
+        label_std=std,
+        train_labels=labels,
+    )
+    x = torch.randn(40, 6, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor(labels, dtype=torch.float32)
+    model.fds.update(model(x)["features"].detach() * 3 + y[:, None], y)
+    model.train()
+    pretrain, probe = (
+        stage_objective(stage, config, model=model, contrastive_loss=lambda z, *_: z.sum())
+        for stage in plan_stages(config)
+    )
+    pretrain(x, y)
+    assert pretrain.fds is None and pretrain.fds_moments.pop() is None
+    loss, _ = probe(x, y)
+    out = model(x, y)
+    expected = ((out["pred"].detach() - y) / std).abs().mean()
+    torch.testing.assert_close(loss.detach(), expected)
+    assert not torch.allclose(out["pred"], model(x)["pred"])  # calibrated, not the plain pass
+    direct = model.fds.bin_moments(out["features"].detach(), y)
+    for got, want in zip(probe.fds_moments.pop(), direct, strict=True):
+        torch.testing.assert_close(got, want)
 
 
 def test_fds_model_calibrates_only_in_training_mode():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 import torch
 from torch import nn
@@ -11,7 +9,8 @@ from train_testkit import toy_config
 
 from supremix.models import RegressionNet
 from supremix.train.model import LabelScale
-from supremix.train.protocols import StageObjective, contrastive_views, plan_stages
+from supremix.train.objective import StageObjective, stage_objective
+from supremix.train.protocols import plan_stages
 
 
 class Recorder:
@@ -33,21 +32,17 @@ def tiny_net(mean: float, std: float) -> RegressionNet:
     return RegressionNet(encoder, nn.Linear(4, 2), regressor)
 
 
-def objective(stage_index: int, recorder=None, augment=None, **changes) -> StageObjective:
+def objective(stage_index: int, net, recorder=None, augment=None, **changes) -> StageObjective:
     config = toy_config(**changes)
-    return StageObjective(
-        stage=plan_stages(config)[stage_index],
-        config=config,
+    return stage_objective(
+        plan_stages(config)[stage_index],
+        config,
+        model=net,
         contrastive_loss=recorder,
-        views=contrastive_views(config, augment),
         contrastive_augment=augment,
         regression_augment=augment,
+        augment_generator=torch.Generator().manual_seed(0),
     )
-
-
-def run(obj, net, x, y):
-    generators = {"augment": torch.Generator().manual_seed(0), "loss": None}
-    return obj(net, net, x, y, None, generators, contextlib.nullcontext)
 
 
 def shift_by_generator(x, generator):
@@ -58,9 +53,9 @@ def test_two_views_are_stacked_rows_i_and_i_plus_b_with_repeated_labels():
     recorder = Recorder()
     net = tiny_net(0.0, 1.0)
     x, y = torch.randn(5, 3), torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
-    obj = objective(0, recorder, augment=shift_by_generator)
-    assert obj.views == 2
-    run(obj, net, x, y)
+    obj = objective(0, net, recorder, augment=shift_by_generator)
+    assert obj.contrastive.views == 2
+    obj(x, y)
     z, labels = recorder.calls[0]
     assert z.shape == (10, 2) and torch.equal(labels, y.repeat(2))
     gen = torch.Generator().manual_seed(0)
@@ -70,9 +65,9 @@ def test_two_views_are_stacked_rows_i_and_i_plus_b_with_repeated_labels():
 
 def test_without_augmentation_one_view_is_used():
     recorder = Recorder()
-    obj = objective(0, recorder)
-    assert obj.views == 1
-    run(obj, tiny_net(0.0, 1.0), torch.randn(4, 3), torch.arange(4.0))
+    obj = objective(0, tiny_net(0.0, 1.0), recorder)
+    assert obj.contrastive.views == 1
+    obj(torch.randn(4, 3), torch.arange(4.0))
     assert recorder.calls[0][0].shape == (4, 2)
 
 
@@ -80,8 +75,8 @@ def test_label_bin_rounds_contrastive_labels_only():
     recorder = Recorder(value=0.5)
     net = tiny_net(10.0, 2.0)
     x, y = torch.randn(4, 3), torch.tensor([10.2, 10.7, 11.49, 12.51])
-    obj = objective(0, recorder, protocol="multitask", gamma_con=0.75, label_bin=1.0)
-    loss, parts = run(obj, net, x, y)
+    obj = objective(0, net, recorder, protocol="multitask", gamma_con=0.75, label_bin=1.0)
+    loss, parts = obj(x, y)
     assert torch.equal(recorder.calls[0][1], torch.tensor([10.0, 11.0, 11.0, 13.0]))
     pred = net(x)["pred"]
     assert torch.allclose(parts["reg"], ((pred - y) / 2.0).abs().mean())
@@ -92,7 +87,7 @@ def test_label_bin_rounds_contrastive_labels_only():
 def test_regression_losses_use_standardised_labels(kind):
     net = tiny_net(50.0, 10.0)
     x, y = torch.randn(6, 3), torch.linspace(30.0, 70.0, 6)
-    loss, _ = run(objective(0, method="vanilla", regression_loss=kind), net, x, y)
+    loss, _ = objective(0, net, method="vanilla", regression_loss=kind)(x, y)
     error = (net(x)["pred"] - y) / 10.0
     expected = {
         "l1": error.abs().mean(),
