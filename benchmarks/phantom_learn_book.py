@@ -50,7 +50,7 @@ def main() -> None:
         )
         seconds = time.perf_counter() - began
     quality = study_quality(study)
-    frame = study.metrics_frame().groupby("method", sort=False)[["mae", "seconds"]].mean()
+    frame = study.metrics_frame().groupby("variant", sort=False)[["MAE", "seconds"]].mean()
     print(frame.round(3).to_string())
     print(quality.sentence())
     print(f"wall time {seconds:.0f} s for {len(methods)} methods x {len(args.seeds)} seeds")
