@@ -368,7 +368,7 @@ class _Run:
             row["epoch_time_s"] = round(time.perf_counter() - tick, 3)
             self.history.append(row)
             if epoch == stage.epochs and not final_stage:
-                # The next stage starts from the averaged weights (seed 001 App. C.1.2).
+                # The next stage starts from the averaged weights (the SupReMix paper, App. C.1.2).
                 self.model.load_state_dict(ctx.step.ema.module.state_dict())
             if epoch % config.checkpoint_every == 0 or epoch == stage.epochs:
                 self._save_last(index, epoch, ctx)

@@ -1,5 +1,5 @@
 """One training epoch: forward, loss, backward with AMP, clipping, optimiser, schedule, EMA
-(seed 001 App. C.1.2)."""
+(the SupReMix paper, App. C.1.2)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The stages of each training protocol and the loss each stage minimises.
 
-Protocols (seed 001 §4.3 and App. C.1.2, seed 002 §4 "Evaluation schemes", seed 003 eq. (8)):
+Protocols (the SupReMix paper, §4.3 and App. C.1.2, Mixup Your Own Pairs' §4 "Evaluation schemes",
+the AdaCon paper's eq. (8)):
 
 ================ ====================================================================
 vanilla          ``regression``: encoder + regressor, L1/MSE/Huber
@@ -13,11 +14,11 @@ multitask        ``multitask``: ``L_reg + gamma_con * L_con`` in one stage
 Contrastive stages feed ``V`` views of each sample, stacked so rows ``i`` and ``i + B`` are the
 two views of sample ``i`` (the layout of :mod:`supremix.losses`). ``V`` is 2 when the run
 augments its inputs (or for SimCLR) and 1 otherwise: without augmentation a second view is
-an exact copy, so seed 002 (App. C.1) uses real positives only.
+an exact copy, so Mixup Your Own Pairs (App. C.1) uses real positives only.
 
 What a stage computes on each batch is its :class:`~.objective.StageObjective`: stages with a
 regression loss apply the run's LDS weights and FDS calibration; those without a contrastive
-loss also its mixup (``TrainConfig.lds``, ``fds``, ``mixup``; seed 001 App. D.3-D.6).
+loss also its mixup (``TrainConfig.lds``, ``fds``, ``mixup``; the SupReMix paper's App. D.3-D.6).
 """
 
 from __future__ import annotations
