@@ -51,6 +51,7 @@ from .common import (
 )
 from .distributed import sum_over_anchors
 from .mixpos import WINDOW_EDGES, WINDOW_MODES, MixPosLayout, chunks, mix_pos_triples
+from .supremix_dense import dense_fits, dense_rows
 from .supremix_rows import RowSpec, chunk_budget, supremix_rows
 from .validation import check_choice, check_positive
 
@@ -185,6 +186,7 @@ def supremix_loss(
             lse, positive = _renormalized_rows(batch, opts, lambdas, layout, log_range)
         else:
             groups_all = batch.groups
+            dense = dense_fits(batch.n, batch.N, layout)
             spec = RowSpec(
                 temperature=opts.temperature,
                 labels=batch.labels,
@@ -193,12 +195,15 @@ def supremix_loss(
                 anchor_groups=None if groups_all is None else groups_all[batch.batch_rows()],
                 offset=batch.offset,
                 lambdas=lambdas,
-                blocks=None if layout is None else layout.blocks(),
+                blocks=None if layout is None or dense else layout.blocks(),
                 distance_weight=opts.distance_weight,
                 detach=opts.detach_mixtures,
                 log_range=log_range,
             )
-            lse, positive = supremix_rows(batch.anchors, batch.z, spec)
+            if dense:
+                lse, positive = dense_rows(batch.anchors, batch.z, spec, layout)
+            else:
+                lse, positive = supremix_rows(batch.anchors, batch.z, spec)
         return _reduce(batch, opts.reduction, lse, positive, layout)
 
 
