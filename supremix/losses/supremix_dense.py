@@ -21,7 +21,7 @@ from .mixpos import MixPosLayout, _ranges
 from .supremix_rows import RowSpec
 
 #: Largest ``n N`` (anchors times contrasted views) computed densely.
-DENSE_MAX_ENTRIES = 2**18
+DENSE_MAX_ENTRIES = 2**15
 
 
 def dense_fits(n: int, N: int, layout: MixPosLayout | None) -> bool:
