@@ -26,7 +26,8 @@ With ``ell_ip = log sum_{a in A_i} w_ia exp(s_ia / t) - s_ip / t``:
 
 The denominator is one log-sum-exp over each anchor's whole row. Mixtures are never built:
 every anchor-mixture similarity is a combination of Gram-matrix entries, and Mix-pos sums use
-the exact factorisation over label levels (:mod:`supremix.losses.supremix_rows`). Lemma 3.2:
+the exact factorisation over label levels (:mod:`supremix.losses.supremix_rows`); a small batch
+takes the dense form of :mod:`supremix.losses.supremix_dense`, the same sums. Lemma 3.2:
 for ``reduction="anchor"``, ``L_i >= log |P_i| - log R`` (Jensen; every positive is in
 ``A_i`` with weight ``1/R`` and the other weights are at least that).
 """

@@ -7,9 +7,10 @@ Mix-pos of ``i`` (weights divided by ``R``, eq. (5)), and ``S_i``, the sum of it
 logits. Every logit is a combination of entries of ``H = Z_anchor Z^T / t``; here each Mix-pos
 logit ``lam H_ij + (1 - lam) H_ik`` is formed for its own triple ``(i, j, k)``, with no
 factorisation, no chunks and no hand-written gradient. That costs one entry per triple, so it
-is used only where a batch has at most as many Mix-pos triples as entries of ``H``
-(:func:`dense_fits`): memory stays O(n N), and a small batch pays a few dozen tensor
-operations instead of the chunked path's bookkeeping.
+is used only where a batch has at most as many Mix-pos triples as entries of ``H`` and
+``H`` is small (:func:`dense_fits`): autograd keeps about ten ``(n, N)`` matrices, so beyond
+``DENSE_MAX_ENTRIES`` the chunked path's lighter state wins on memory, while a small batch pays
+a few dozen tensor operations instead of the chunked path's bookkeeping.
 """
 
 from __future__ import annotations
