@@ -45,9 +45,8 @@ def _ranges(start: Tensor, count: Tensor) -> tuple[Tensor, Tensor]:
     item = torch.repeat_interleave(
         torch.arange(count.numel(), device=count.device), count, output_size=total
     )
-    first = (count.cumsum(0) - count)[item]
-    position = start[item] + torch.arange(total, device=count.device) - first
-    return item, position
+    shift = (start - (count.cumsum(0) - count)).index_select(0, item)  # faster than [item]
+    return item, shift + torch.arange(total, device=count.device)
 
 
 def _pairs(

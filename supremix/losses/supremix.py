@@ -26,7 +26,8 @@ With ``ell_ip = log sum_{a in A_i} w_ia exp(s_ia / t) - s_ip / t``:
 
 The denominator is one log-sum-exp over each anchor's whole row. Mixtures are never built:
 every anchor-mixture similarity is a combination of Gram-matrix entries, and Mix-pos sums use
-the exact factorisation over label levels (:mod:`supremix.losses.supremix_rows`). Lemma 3.2:
+the exact factorisation over label levels (:mod:`supremix.losses.supremix_rows`); a small batch
+takes the dense form of :mod:`supremix.losses.supremix_dense`, the same sums. Lemma 3.2:
 for ``reduction="anchor"``, ``L_i >= log |P_i| - log R`` (Jensen; every positive is in
 ``A_i`` with weight ``1/R`` and the other weights are at least that).
 """
@@ -51,6 +52,7 @@ from .common import (
 )
 from .distributed import sum_over_anchors
 from .mixpos import WINDOW_EDGES, WINDOW_MODES, MixPosLayout, chunks, mix_pos_triples
+from .supremix_dense import dense_fits, dense_rows
 from .supremix_rows import RowSpec, chunk_budget, supremix_rows
 from .validation import check_choice, check_positive
 
@@ -185,6 +187,7 @@ def supremix_loss(
             lse, positive = _renormalized_rows(batch, opts, lambdas, layout, log_range)
         else:
             groups_all = batch.groups
+            dense = dense_fits(batch.n, batch.N, layout)
             spec = RowSpec(
                 temperature=opts.temperature,
                 labels=batch.labels,
@@ -193,12 +196,15 @@ def supremix_loss(
                 anchor_groups=None if groups_all is None else groups_all[batch.batch_rows()],
                 offset=batch.offset,
                 lambdas=lambdas,
-                blocks=None if layout is None else layout.blocks(),
+                blocks=None if layout is None or dense else layout.blocks(),
                 distance_weight=opts.distance_weight,
                 detach=opts.detach_mixtures,
                 log_range=log_range,
             )
-            lse, positive = supremix_rows(batch.anchors, batch.z, spec)
+            if dense:
+                lse, positive = dense_rows(batch.anchors, batch.z, spec, layout)
+            else:
+                lse, positive = supremix_rows(batch.anchors, batch.z, spec)
         return _reduce(batch, opts.reduction, lse, positive, layout)
 
 

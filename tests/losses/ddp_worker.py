@@ -15,10 +15,13 @@ from supremix.losses import (
     rnc_loss,
     simclr_loss,
     supcon_loss,
+    supremix_dense,
     supremix_loss,
     supremix_rows,
 )
 
+DENSE = "@dense"  # suffix of the SupReMix results computed by the dense small-batch path
+DENSE_MAX_ENTRIES = supremix_dense.DENSE_MAX_ENTRIES
 SIZES = (6, 8)  # unequal local batches: the gather pads and trims
 
 
@@ -86,10 +89,14 @@ def run(rank: int, init_file: str, out_dir: str) -> None:
         rows = slice(start, start + SIZES[rank])
         results = {}
         for name, loss_fn in loss_cases(y, groups, lam).items():
-            local = x[rows].clone().requires_grad_(True)
-            loss = loss_fn(local, rows)
-            loss.backward()
-            results[name] = (loss.detach(), local.grad)
+            for key, dense_entries in ((name, 0), (f"{name}{DENSE}", DENSE_MAX_ENTRIES)):
+                if key != name and not name.startswith("supremix"):
+                    continue
+                supremix_dense.DENSE_MAX_ENTRIES = dense_entries  # 0: always the chunked path
+                local = x[rows].clone().requires_grad_(True)
+                loss = loss_fn(local, rows)
+                loss.backward()
+                results[key] = (loss.detach(), local.grad)
         torch.manual_seed(0)
         model = DistributedDataParallel(torch.nn.Linear(5, 4).double())
         loss = supremix_loss(

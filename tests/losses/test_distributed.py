@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import torch
 import torch.multiprocessing as mp
-from ddp_worker import SIZES, global_batch, loss_cases, run
+from ddp_worker import DENSE, SIZES, global_batch, loss_cases, run
 
 from supremix.losses import supremix_loss, supremix_rows
 
 
 def test_two_ranks_equal_one_process_in_loss_and_gradients(tmp_path, monkeypatch):
-    """Every loss, SupReMix with both reductions, every window kind, chunked on both sides."""
+    """Every loss, SupReMix with both reductions, every window kind, chunked and dense."""
     monkeypatch.setattr(supremix_rows, "MIN_BUDGET", 1)
     mp.spawn(run, args=(str(tmp_path / "init"), str(tmp_path)), nprocs=len(SIZES), join=True)
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(len(SIZES))]
@@ -34,13 +34,15 @@ def test_two_ranks_equal_one_process_in_loss_and_gradients(tmp_path, monkeypatch
         expected.backward()
         grad = torch.empty_like(x)
         grad[order] = whole.grad
+        keys = [name, f"{name}{DENSE}"] if name.startswith("supremix") else [name]
         for rank, (start, n) in enumerate(zip(starts, SIZES, strict=True)):
-            value, local_grad = ranks[rank][name]
-            torch.testing.assert_close(value, expected.detach(), rtol=1e-10, atol=1e-12)
-            # DDP divides summed gradients by the world size; the gather hands W dL/dz
-            torch.testing.assert_close(
-                local_grad / world, grad[start : start + n], rtol=1e-9, atol=1e-12
-            )
+            for key in keys:  # SupReMix: the chunked and the dense small-batch path
+                value, local_grad = ranks[rank][key]
+                torch.testing.assert_close(value, expected.detach(), rtol=1e-10, atol=1e-12)
+                # DDP divides summed gradients by the world size; the gather hands W dL/dz
+                torch.testing.assert_close(
+                    local_grad / world, grad[start : start + n], rtol=1e-9, atol=1e-12
+                )
 
     torch.manual_seed(0)
     model = torch.nn.Linear(5, 4).double()

@@ -29,10 +29,11 @@ from supremix.losses import (
     SupReMixOptions,
     mix_pos_triples,
     supcon_loss,
+    supremix_dense,
     supremix_loss,
     supremix_rows,
 )
-from supremix.losses.mixpos import chunks
+from supremix.losses.mixpos import MixPosLayout, chunks
 
 ALL_ON = {
     "mix_neg": True,
@@ -73,6 +74,7 @@ options = st.fixed_dictionaries(
     window=st.sampled_from([1, 2, 3, 2.5]),
     temperature=st.sampled_from([0.1, 0.5, 1.0]),
     opts=options,
+    dense=st.booleans(),
 )
 @example(  # window boundaries: y_j = y_i - g and y_k = y_i + g are included
     seed=1,
@@ -84,6 +86,7 @@ options = st.fixed_dictionaries(
     window=2,
     temperature=0.5,
     opts=ALL_ON,
+    dense=True,
 )
 @example(  # ... and excluded with the published code's strict window, summed per label
     seed=1,
@@ -95,6 +98,7 @@ options = st.fixed_dictionaries(
     window=2,
     temperature=0.5,
     opts={**ALL_ON, "renormalize": True, "window_edges": "strict", "reduction": "label"},
+    dense=True,
 )
 @example(  # groups restrict both mixtures
     seed=2,
@@ -106,10 +110,12 @@ options = st.fixed_dictionaries(
     window=3,
     temperature=0.2,
     opts={**ALL_ON, "detach": False},
+    dense=True,
 )
 def test_supremix_matches_direct_mixture_vectors(
-    seed, sample_labels, views, dim, continuous, group_count, window, temperature, opts
+    seed, sample_labels, views, dim, continuous, group_count, window, temperature, opts, dense
 ):
+    """``dense``: the small-batch dense path, else the chunked factorised one."""
     x, y, groups, lam = make_batch(seed, sample_labels, views, dim, continuous, group_count)
     if opts["window_mode"] == "rank":
         window = math.ceil(window)
@@ -154,7 +160,10 @@ def test_supremix_matches_direct_mixture_vectors(
             normalize=opts["normalize"],
         )
 
-    assert_same(fast, slow, x)
+    with pytest.MonkeyPatch.context() as patch:
+        if not dense:
+            patch.setattr(supremix_dense, "DENSE_MAX_ENTRIES", 0)
+        assert_same(fast, slow, x)
 
 
 def test_module_matches_function_and_takes_groups():
@@ -480,6 +489,7 @@ def test_factorised_mix_pos_equals_the_triple_form(
         window = math.ceil(window)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(supremix_rows, "MIN_BUDGET", 1 if chunked else 2**20)
+        patch.setattr(supremix_dense, "DENSE_MAX_ENTRIES", 0)  # the factorised path
         _assert_same_as_triple_form(
             x, y, groups, lam, window, window_mode, window_edges, reduction, distance_weight, detach
         )
@@ -515,6 +525,87 @@ def _assert_same_as_triple_form(
         ),
         x,
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    samples=st.integers(2, 30),
+    levels=st.sampled_from([2, 4, 8, 40]),
+    views=st.integers(1, 2),
+    group_count=st.sampled_from([0, 0, 3]),
+    window=st.sampled_from([1, 2, 3.5, math.inf]),
+    window_mode=st.sampled_from(["label", "rank"]),
+    window_edges=st.sampled_from(["inclusive", "strict"]),
+    reduction=st.sampled_from(["anchor", "label"]),
+    mix_neg=st.booleans(),
+    distance_weight=st.booleans(),
+    detach=st.booleans(),
+    normalize=st.booleans(),
+    weight_range=st.sampled_from([None, "batch"]),
+)
+def test_dense_small_batch_path_equals_the_chunked_path(
+    seed,
+    samples,
+    levels,
+    views,
+    group_count,
+    window,
+    window_mode,
+    window_edges,
+    reduction,
+    mix_neg,
+    distance_weight,
+    detach,
+    normalize,
+    weight_range,
+):
+    """Value and gradient of the dense path against the factorised path in one-anchor chunks."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, levels, (samples,), generator=g).tolist()
+    x, y, groups, lam = make_batch(seed, labels, views, 5, group_count=group_count)
+    if window_mode == "rank":
+        window = 3 if math.isinf(window) else math.ceil(window)
+    n = len(y)
+    assert supremix_dense.dense_fits(n, n, None)
+
+    def loss(features):
+        return supremix_loss(
+            features,
+            y,
+            groups=groups,
+            neg_lambdas=lam,
+            temperature=0.3,
+            window=window,
+            window_mode=window_mode,
+            window_edges=window_edges,
+            reduction=reduction,
+            mix_neg=mix_neg,
+            distance_weight=distance_weight,
+            detach_mixtures=detach,
+            normalize=normalize,
+            weight_range=weight_range,
+        )
+
+    def chunked(features):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(supremix_dense, "DENSE_MAX_ENTRIES", 0)
+            patch.setattr(supremix_rows, "MIN_BUDGET", 1)
+            return loss(features)
+
+    assert_same(loss, chunked, x)
+
+
+def test_dense_path_only_where_its_triples_fit_the_gram_matrix():
+    """The dense path takes at most ``n N`` Mix-pos triples, so memory stays O(n N)."""
+    labels = torch.arange(40, dtype=torch.float64).repeat_interleave(3)
+    layout = MixPosLayout(labels, slice(0, 120), 5.0)
+    triples = int(layout.triples_per_anchor.sum())
+    assert triples > 120 * 120  # wide levels: 3 x 3 views per pair of labels
+    assert not supremix_dense.dense_fits(120, 120, layout)
+    narrow = MixPosLayout(labels, slice(0, 120), 1.0)
+    assert supremix_dense.dense_fits(120, 120, narrow)
+    assert not supremix_dense.dense_fits(1024, 1024, None)
 
 
 def test_chunks_split_a_batch_and_bound_each_chunk():
