@@ -1,4 +1,4 @@
-"""AdaCon's adaptive-margin contrastive loss (seed 003 eqs. (4)-(6)).
+"""AdaCon's adaptive-margin contrastive loss (the AdaCon paper, eqs. (4)-(6)).
 
 SupCon in which every term of an anchor's denominator gets an additive margin
 ``d_ia = 2 |phi(y_i) - phi(y_a)|`` (eq. (4)), ``phi`` the empirical CDF of the TRAINING labels
@@ -7,9 +7,10 @@ SupCon in which every term of an anchor's denominator gets an additive margin
 ``L_i = -(1/|P_i|) sum_{p in P_i} log [exp(s_ip/t) / sum_{a != i} exp((s_ia + d_ia)/t)]``
 
 with ``s`` the cosine similarity, ``1/t`` the scale ``s`` of eq. (6) and ``P_i`` the other views
-of exactly equal label (their margin is 0). Seed 003 sums over anchors; as for SupCon, this
+of exactly equal label (their margin is 0). The AdaCon paper sums over anchors; as for SupCon, this
 averages over anchors with ``|P_i| > 0``. AdaCon is trained multi-task with a regression loss
-(``L = L_reg + gamma_con L_con``, seed 003 eq. (7)); that sum belongs to the training code.
+(``L = L_reg + gamma_con L_con``, the AdaCon paper's eq. (7)); that sum belongs to the training
+code.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def sorted_train_labels(train_labels: Tensor) -> Tensor:
 
 
 def empirical_cdf(sorted_train: Tensor, values: Tensor) -> Tensor:
-    """``phi(y) = (1/N) #{train labels <= y}`` (seed 003 eq. (5)) for each of ``values``."""
+    """``phi(y) = (1/N) #{train labels <= y}`` (the AdaCon paper, eq. (5)) for each of
+    ``values``."""
     sorted_train = sorted_train.to(values.device)
     below = torch.searchsorted(sorted_train, values.to(sorted_train.dtype), right=True)
     return below.to(torch.float64) / sorted_train.numel()
@@ -51,7 +53,8 @@ def empirical_cdf(sorted_train: Tensor, values: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class AdaConOptions:
-    """Settings of AdaCon: temperature ``t`` (``1/t`` is the scale ``s`` of seed 003 eq. (6));
+    """Settings of AdaCon: temperature ``t`` (``1/t`` is the scale ``s`` of the AdaCon paper's eq.
+    (6));
     ``normalize`` and ``gather`` as for SupCon. The training labels are data, not settings."""
 
     temperature: float

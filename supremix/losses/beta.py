@@ -1,4 +1,4 @@
-"""Fast Beta(alpha, beta) draws for the Mix-neg mixing coefficients (seed 001 eq. (1)).
+"""Fast Beta(alpha, beta) draws for the Mix-neg mixing coefficients (the SupReMix paper, eq. (1)).
 
 SupReMix draws one ``lambda ~ Beta(alpha, beta)`` per (anchor, partner) pair at every step:
 ``n * N`` draws for a batch of ``N`` views. ``torch.distributions.Beta`` samples two Gamma

@@ -1,7 +1,7 @@
 """Multi-class N-pair loss (Sohn 2016, eq. (3)) on a flat batch, each distinct label a class.
 
-Seed 003 (§IV-A3, Tables II, V, IX and XII) compares AdaCon with the N-pair loss, "treating each
-unique label as an individual class", inside its framework: L2-normalised projections, scale
+The AdaCon paper (§IV-A3, Tables II, V, IX and XII) compares AdaCon with the N-pair loss, "treating
+each unique label as an individual class", inside its framework: L2-normalised projections, scale
 ``s = 1/t``. Sohn's loss for ``N`` pairs ``(f_i, f_i+)`` of ``N`` classes is
 ``(1/N) sum_i log(1 + sum_{j != i} exp(f_i . f_j+ - f_i . f_i+))``. On a flat batch of views
 (rows ``(n, d)``, labels ``(n,)``) every anchor ``i`` is paired with each of its positives
@@ -14,8 +14,8 @@ unique label as an individual class", inside its framework: L2-normalised projec
 (0, attached to the graph, when none has one). Unlike SupCon, the other positives of ``i`` are
 not in the denominator; with exactly one positive per anchor the two losses are equal.
 Differences from Sohn: every row of another label is a negative (Sohn has one per class, the
-other pairs' ``f_j+``), and with ``normalize=True`` (seed 003's framework) the L2 regulariser
-Sohn puts on unnormalised embeddings is a constant and is left out.
+other pairs' ``f_j+``), and with ``normalize=True`` (the AdaCon paper's framework) the L2
+regulariser Sohn puts on unnormalised embeddings is a constant and is left out.
 """
 
 from __future__ import annotations

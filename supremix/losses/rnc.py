@@ -1,4 +1,4 @@
-"""Rank-N-Contrast (Zha et al. 2023; "SupCR" in seed 002), vectorised.
+"""Rank-N-Contrast (Zha et al. 2023; "SupCR" in Mixup Your Own Pairs), vectorised.
 
 Features are used as they are (the encoder output: no normalisation, no projection head),
 ``s_ij = -||z_i - z_j||_2``, ``d_ij = |y_i - y_j|`` and

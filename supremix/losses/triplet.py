@@ -1,24 +1,25 @@
-"""Adaptive-margin triplet loss for regression (seed 003 §III-B and App. B; Zheng et al. 2021).
+"""Adaptive-margin triplet loss for regression (the AdaCon paper, §III-B and App. B; Zheng et al.
+2021).
 
 The adaptive triplet loss puts a margin that grows with the label difference into the triplet
 loss ``[||z_a - z_p||^2 - ||z_a - z_n||^2 + m]_+`` of an anchor ``a``, a positive ``p`` closer
-to it in label and a negative ``n`` farther away (seed 003 §III-B: "larger margins on sample
-pairs with larger differences in values"; its App. B derives the form
-``||z_i - z_p||^2 - ||z_i - z_n||^2 + 2 d_in`` with AdaCon's margin ``d`` of eq. (4)). Seed 003
-does not state the margin of its comparison runs; this loss measures label distances as
-AdaCon does, on the empirical CDF ``phi`` of the TRAINING labels (eq. (5)), so that margins
-lie in ``[0, margin_scale]`` whatever the label's unit:
+to it in label and a negative ``n`` farther away (the AdaCon paper, §III-B: "larger margins on
+sample pairs with larger differences in values"; its App. B derives the form
+``||z_i - z_p||^2 - ||z_i - z_n||^2 + 2 d_in`` with AdaCon's margin ``d`` of eq. (4)). The AdaCon
+paper does not state the margin of its comparison runs; this loss measures label distances as AdaCon
+does, on the empirical CDF ``phi`` of the TRAINING labels (eq. (5)), so that margins lie in ``[0,
+margin_scale]`` whatever the label's unit:
 
 ``D_ab = |phi(y_a) - phi(y_b)|``, ``m_apn = margin_scale * (D_an - D_ap)``
 
 Triplets are every ``(a, p, n)`` of the batch with ``p != a`` and ``D_ap < D_an`` ("batch
-all": their number grows with the cube of the batch, seed 003 §III-B); a view of equal label
-is a positive (``D_ap = 0``) of every farther row. With the default ``margin_scale = 4`` such
-a positive gets App. B's margin ``2 d_an = 4 |phi(y_a) - phi(y_n)|``, in ``[0, 4]`` like the
-squared distance of two unit vectors. Distances are squared Euclidean between L2-normalised
-features (seed 003's framework; ``normalize=False`` keeps the raw features, as Zheng et al.
-do). ``L_a`` is the mean over anchor ``a``'s triplets, ``L`` the mean of ``L_a`` over anchors
-with at least one (0, attached to the graph, when none has one).
+all": their number grows with the cube of the batch, the AdaCon paper's §III-B); a view of equal
+label is a positive (``D_ap = 0``) of every farther row. With the default ``margin_scale = 4`` such
+a positive gets App. B's margin ``2 d_an = 4 |phi(y_a) - phi(y_n)|``, in ``[0, 4]`` like the squared
+distance of two unit vectors. Distances are squared Euclidean between L2-normalised features (the
+AdaCon paper's framework; ``normalize=False`` keeps the raw features, as Zheng et al. do). ``L_a``
+is the mean over anchor ``a``'s triplets, ``L`` the mean of ``L_a`` over anchors with at least one
+(0, attached to the graph, when none has one).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from .validation import check_positive
 
 LOSS = "triplet"
 
-#: App. B of seed 003: an equal-label positive gets margin 2 d_an = 4 |phi(y_a) - phi(y_n)|.
+#: App. B of the AdaCon paper: an equal-label positive gets margin 2 d_an = 4 |phi(y_a) - phi(y_n)|.
 DEFAULT_MARGIN_SCALE = 4.0
 
 
@@ -50,7 +51,7 @@ def checked_train_labels(train_labels: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class TripletOptions:
-    """Settings of the adaptive triplet loss: ``margin_scale`` (App. B of seed 003: 4),
+    """Settings of the adaptive triplet loss: ``margin_scale`` (App. B of the AdaCon paper: 4),
     ``normalize`` and ``gather`` as for SupCon. The training labels are data, not settings."""
 
     margin_scale: float = DEFAULT_MARGIN_SCALE

@@ -1,7 +1,7 @@
 """Slow, direct implementations of every loss, written from the equations for the tests.
 
 Python loops over anchors and pairs; SupReMix builds every mixture VECTOR explicitly
-(seed 001 eqs. (1), (3)) and every weight from the mixture's label (eq. (5)). Float64.
+(the SupReMix paper, eqs. (1), (3)) and every weight from the mixture's label (eq. (5)). Float64.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def direct_simclr(x, *, t):
 
 
 def direct_adacon(x, y, train, *, t):
-    """Seed 003 eq. (6) with eq. (4) margins and eq. (5) ECDF, mean over anchors."""
+    """The AdaCon paper's eq. (6) with eq. (4) margins and eq. (5) ECDF, mean over anchors."""
     y = [float(v) for v in y]
     train = [float(v) for v in train]
     z = _normalised(x)
@@ -211,7 +211,8 @@ def direct_rnc(x, y, *, t):
 
 
 def lower_bound(y, window, window_mode="label", groups=None, mix_pos=True, log_range=0.0):
-    """Seed 001 Lemma 3.2 for the per-anchor mean form: mean_i log|P_i| (minus log R)."""
+    """The SupReMix paper's Lemma 3.2 for the per-anchor mean form: mean_i log|P_i| (minus log
+    R)."""
     counts = [positive_count(y, i, window, window_mode, groups, mix_pos) for i in range(len(y))]
     counted = [c for c in counts if c > 0]
     if not counted:

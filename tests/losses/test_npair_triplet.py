@@ -1,4 +1,4 @@
-"""N-pair and adaptive triplet losses (seed 003's baselines) against direct implementations
+"""N-pair and adaptive triplet losses (the AdaCon paper's baselines) against direct implementations
 written from their equations, their properties and errors, and their registration as methods."""
 
 from __future__ import annotations

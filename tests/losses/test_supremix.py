@@ -1,4 +1,5 @@
-"""SupReMix against a direct implementation with explicit mixture vectors, and seed 001 §3.4."""
+"""SupReMix against a direct implementation with explicit mixture vectors, and the SupReMix paper's
+§3.4."""
 
 from __future__ import annotations
 
@@ -308,7 +309,8 @@ def test_every_table_10_rsna_window_is_a_different_loss_on_integer_labels(edges)
 
 
 def test_an_infinite_label_window_mixes_every_lower_with_every_higher_label():
-    """γ = ∞ (seed 001 Table 10) is a window wider than the label range; ranks need an integer."""
+    """γ = ∞ (the SupReMix paper, Table 10) is a window wider than the label range; ranks need an
+    integer."""
     y = torch.tensor([0.0, 1.0, 5.0, 40.0, 40.0], dtype=torch.float64)
     x = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     lambdas = torch.rand(5, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
@@ -339,7 +341,8 @@ def test_permuting_the_batch_leaves_the_loss_unchanged(seed, sample_labels, view
     torch.testing.assert_close(grad_p, grad[perm])
 
 
-# --- seed 001 §3.4 -----------------------------------------------------------------------------
+# --- the SupReMix paper's §3.4
+# -----------------------------------------------------------------------------
 
 
 def far_near_gradient_ratio(distance_weight: bool, sims: tuple[float, float], t: float) -> float:
