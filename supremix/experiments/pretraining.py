@@ -37,9 +37,10 @@ from matplotlib.figure import Figure
 
 from supremix.analysis.figure import report_figure
 from supremix.paper import HIGHER_IS_BETTER
+from supremix.train.presets import PRESETS
 
 from .architecture_recipes import RECIPES
-from .settings import study_config
+from .settings import resolve_preset, study_config
 from .sweep import Sweep, Variant, run_sweep
 
 #: The two configurations of Fig. 8: direct training, and SupReMix pretraining + fine-tuning.
@@ -257,7 +258,21 @@ def run_pretraining(
         device=device,
         smoke=smoke,
         out_dir=out_dir,
+        overrides=_phantom_volume_size(dataset, preset, data_root),
     )
+
+
+def _phantom_volume_size(
+    dataset: str, preset: str | None, data_root: str | Path | None
+) -> dict[str, Any] | None:
+    """On a CPU preset, the preset's own volume size: the book's UK Biobank chapter shrinks its
+    phantom volumes to 24 voxels a side (PHANTOM_SETTINGS), which SFCN's five poolings and the
+    CPU-size 3-D ViT's 32^3 input cannot take."""
+    name = resolve_preset(dataset, preset, data_root)
+    if not name.endswith("-cpu"):
+        return None
+    size = PRESETS[name].dataset_options.get("size")
+    return None if size is None else {"dataset_options": {"size": size}}
 
 
 def _parts(sweep: Sweep) -> list[tuple[str, str, str]]:

@@ -252,7 +252,7 @@ ADACON_ECHONET: dict[str, Any] = {
 _CPU: dict[str, dict[str, Any]] = {
     "ukb": {
         "phantom_n": 96,
-        "dataset_options": {"spacing": None, "crop": None, "size": 24, "registration": "nonlinear"},
+        "dataset_options": {"spacing": None, "crop": None, "size": 32, "registration": "nonlinear"},
     },
     "hcp": {"phantom_n": 96, "dataset_options": {}},
     "rsna": {"phantom_n": 160, "dataset_options": {"image_size": (64, 48)}},
