@@ -279,12 +279,15 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.exit(EXIT_FAILURE, f"supremix train: error: {error}\n")
     try:
         splits, info = open_splits(config, args.data_root)
+        train_set = splits["train"]
+        if train_set is None:
+            raise ValueError("the dataset has no training split to train on")
     except (DatasetLayoutError, DatasetContentError, FileNotFoundError, TypeError, ValueError) as e:
         parser.exit(EXIT_FAILURE, f"supremix train: cannot open {config.dataset}: {e}\n")
     try:
         result = train(
             config,
-            train_set=splits["train"],
+            train_set=train_set,
             val_set=splits["val"],
             test_set=splits["test"],
             out_dir=args.out,

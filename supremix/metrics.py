@@ -123,7 +123,7 @@ def regression_metrics(pred: Any, target: Any) -> dict[str, float]:
 
 
 def shot_regions(
-    target: Any, train_targets: Any, *, bin_width: float = 1.0, many: int = 100, few: int = 20
+    target: Any, train_targets: Any, *, bin_width: float = 1.0, many: float = 100, few: float = 20
 ) -> np.ndarray:
     """Region name (``"many"``, ``"medium"``, ``"few"``) of each test target.
 
@@ -145,8 +145,8 @@ def shot_region_metrics(
     train_targets: Any,
     *,
     bin_width: float = 1.0,
-    many: int = 100,
-    few: int = 20,
+    many: float = 100,
+    few: float = 20,
 ) -> dict[str, dict[str, float]]:
     """:func:`regression_metrics` overall and per shot region, each with a ``"count"``.
 

@@ -73,13 +73,19 @@ def variant_loss(name: str, config: TrainConfig) -> ContrastiveLoss:
         )
     variant = LOSS_VARIANTS[name]
     alpha, beta = config.beta_params
-    common = {"temperature": config.temperature, "window": config.window}
     if not (variant.separate_max_shift or variant.misaligned_weights):
 
         def correct(z: Tensor, y: Tensor, generator: torch.Generator | None) -> Tensor:
             # the published code's strict window, so that only the two bugs differ
             return supremix_loss(
-                z, y, alpha=alpha, beta=beta, generator=generator, window_edges="strict", **common
+                z,
+                y,
+                alpha=alpha,
+                beta=beta,
+                generator=generator,
+                window_edges="strict",
+                temperature=config.temperature,
+                window=config.window,
             )
 
         return correct
@@ -93,7 +99,8 @@ def variant_loss(name: str, config: TrainConfig) -> ContrastiveLoss:
             generator=generator,
             separate_max_shift=variant.separate_max_shift,
             misaligned_weights=variant.misaligned_weights,
-            **common,
+            temperature=config.temperature,
+            window=config.window,
         )
 
     return published
@@ -115,6 +122,9 @@ def load_study_data(config: TrainConfig, data_root: str | Path | None = None) ->
     """Every item of ``config.dataset``'s train and test splits (the validation split when the
     test labels are withheld), from ``data_root`` or the dataset's phantom."""
     splits, info = open_splits(config, data_root)
+    train = splits["train"]
+    if train is None:
+        raise ValueError(f"{config.dataset}: the dataset has no training split to train on")
     test = splits["test"] if splits["test"] is not None else splits["val"]
 
     def stacked(dataset) -> tuple[Tensor, Tensor]:
@@ -123,9 +133,9 @@ def load_study_data(config: TrainConfig, data_root: str | Path | None = None) ->
         y = torch.tensor([float(item["y"]) for item in items], dtype=torch.float64)
         return x, y
 
-    train_x, train_y = stacked(splits["train"])
+    train_x, train_y = stacked(train)
     test_x, test_y = stacked(test)
-    return StudyData(train_x, train_y, test_x, test_y, modality_of(splits["train"]), info)
+    return StudyData(train_x, train_y, test_x, test_y, modality_of(train), info)
 
 
 def _contrastive_labels(y: Tensor, config: TrainConfig) -> Tensor:
@@ -156,7 +166,10 @@ def train_encoder(
         label_mean=float(data.train_y.mean()),
         label_std=std,
     ).to(device)
-    parameters = [*model.encoder.parameters(), *model.projection_head.parameters()]
+    head = model.projection_head
+    if head is None:
+        raise ValueError("the SupReMix model was built without a projection head")
+    parameters = [*model.encoder.parameters(), *head.parameters()]
     optimizer = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
     batches = torch.Generator().manual_seed(derive_seed(seed, 2))
     draws = torch.Generator(device=device).manual_seed(derive_seed(seed, 3))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import torch
@@ -164,6 +165,14 @@ def permute_labels(
     return SubsetDataset(dataset, np.arange(len(dataset)), targets=permutation(dataset.targets))
 
 
+@overload
+def discretize_labels(
+    targets: torch.Tensor, bin_size: float, origin: float = 0.0
+) -> torch.Tensor: ...
+@overload
+def discretize_labels(
+    targets: np.ndarray | Sequence[float], bin_size: float, origin: float = 0.0
+) -> np.ndarray: ...
 def discretize_labels(
     targets: np.ndarray | torch.Tensor | Sequence[float], bin_size: float, origin: float = 0.0
 ) -> np.ndarray | torch.Tensor:

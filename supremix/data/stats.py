@@ -101,8 +101,8 @@ class ShotRegions:
     bin_size: float
     origin: float
     counts: dict[int, int]
-    many_threshold: int = 100
-    few_threshold: int = 20
+    many_threshold: float = 100
+    few_threshold: float = 20
 
     def bin_count(self, targets: np.ndarray | torch.Tensor | list[float]) -> np.ndarray:
         """Number of training samples in the bin of each label (0 for unseen bins)."""
@@ -127,8 +127,8 @@ def shot_regions(
     train_targets: np.ndarray | torch.Tensor | list[float],
     bin_size: float = 1.0,
     origin: float = 0.0,
-    many_threshold: int = 100,
-    few_threshold: int = 20,
+    many_threshold: float = 100,
+    few_threshold: float = 20,
 ) -> ShotRegions:
     """Count training labels per bin of ``bin_size`` and return the shot-region rule."""
     if few_threshold > many_threshold:

@@ -163,7 +163,8 @@ def find_glove(folder: Path) -> Path | None:
     bench = folder.parent.parent if folder.parent.name == "glue_data" else folder
     candidates = sorted((bench / "glove").glob("glove*.txt"))
     preferred = [p for p in candidates if p.name == "glove.840B.300d.txt"]
-    return (preferred or candidates or [None])[0]
+    found = preferred or candidates
+    return found[0] if found else None
 
 
 class STSBDIR(RegressionDataset):

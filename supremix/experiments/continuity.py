@@ -133,7 +133,7 @@ def continuity_analysis(
     ``seed``)."""
     runs = {}
     for role, name in (("baseline", baseline), ("method", method)):
-        run = study.run(name, study.embedding_seed)
+        run = study.run(name, study.feature_seed)
         if run.features is None:
             raise ValueError(
                 f"{run.label} seed {run.seed} kept no encoder features; the study's "

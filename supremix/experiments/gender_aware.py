@@ -345,6 +345,8 @@ def trajectory_figure(
         ax.set_title(name, fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
+    if points is None:
+        raise ValueError("nothing to plot: no items given (labels and groups are empty)")
     axes[0].legend(fontsize=8, title="sex: items, trajectory", title_fontsize=8)
     figure.colorbar(points, ax=list(axes[: len(maps)]), label=label_name, shrink=0.8)
     if title is not None:

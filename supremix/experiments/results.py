@@ -383,10 +383,15 @@ class Sweep:
         difference.columns.name = p.columns.name = "column method"
         return difference, p
 
+    @property
+    def feature_seed(self) -> int:
+        """The seed whose runs kept encoder features: ``embedding_seed``, else the first."""
+        return self.seeds[0] if self.embedding_seed is None else self.embedding_seed
+
     def embeddings(self) -> dict[str, np.ndarray]:
         """Encoder features of the evaluation items per variant, from the embedding seed
         (where they were kept)."""
-        seed = self.seeds[0] if self.embedding_seed is None else self.embedding_seed
+        seed = self.feature_seed
         return {r.label: r.features for r in self.runs if r.seed == seed and r.features is not None}
 
     # ------------------------------------------------------------------ reporting

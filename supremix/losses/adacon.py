@@ -94,10 +94,12 @@ def _adacon(features: Tensor, labels: Tensor, sorted_train: Tensor, opts: AdaCon
         return batch.mean(per_anchor, counted)
 
 
-class AdaConLoss(OptionsModule):
+class AdaConLoss(OptionsModule[AdaConOptions]):
     """Module form of :func:`adacon_loss`: ``AdaConLoss(train_labels, temperature=...)`` (or
     ``AdaConLoss(train_labels, options)``), ``forward(features, labels, groups=None,
     generator=None)``. The sorted training labels are a (non-persistent) buffer."""
+
+    train_labels: Tensor
 
     loss_name, options_type = LOSS, AdaConOptions
 

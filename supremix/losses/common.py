@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -19,7 +20,13 @@ from torch import Tensor, nn
 from .distributed import GatheredBatch, gather_batch, mean_over_anchors
 from .validation import check_features, check_groups, check_labels
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 NEG_INF = float("-inf")
+
+OptionsT = TypeVar("OptionsT", bound="DataclassInstance")
+"""A loss's frozen options dataclass."""
 
 
 class ContrastBatch:
@@ -135,7 +142,9 @@ def anchor_losses(
     return lse - positive_sum / count.clamp_min(1), count > 0
 
 
-def make_options(loss: str, kind: type, options: object | None, settings: dict) -> object:
+def make_options(
+    loss: str, kind: type[OptionsT], options: OptionsT | None, settings: dict[str, Any]
+) -> OptionsT:
     """``options`` with ``settings`` replaced, or ``kind(**settings)``: one options object.
 
     An unknown setting raises one line naming the loss and the settings it takes.
@@ -163,17 +172,18 @@ def make_options(loss: str, kind: type, options: object | None, settings: dict) 
     return dataclasses.replace(options, **settings) if settings else options
 
 
-class OptionsModule(nn.Module):
+class OptionsModule(nn.Module, Generic[OptionsT]):
     """A loss module holding one frozen options object: ``Loss(options)`` or
     ``Loss(field=value, ...)`` (subclasses set ``loss_name`` and ``options_type``)."""
 
     loss_name: str = ""
-    options_type: type = object
+    options_type: type[OptionsT]
+    options: OptionsT
 
-    def __init__(self, options: object | None = None, **settings: object):
+    def __init__(self, options: OptionsT | None = None, **settings: object):
         super().__init__()
         self.options = make_options(self.loss_name, self.options_type, options, settings)
 
     def extra_repr(self) -> str:
-        fields = dataclasses.asdict(self.options)  # type: ignore[call-overload]
+        fields = dataclasses.asdict(self.options)
         return ", ".join(f"{key}={value!r}" for key, value in fields.items())

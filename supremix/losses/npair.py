@@ -76,7 +76,7 @@ def _npair(
         return batch.mean(per_anchor, count > 0)
 
 
-class NPairLoss(OptionsModule):
+class NPairLoss(OptionsModule[NPairOptions]):
     """Module form of :func:`npair_loss`: ``NPairLoss(temperature=...)``, ``forward(features,
     labels, groups=None, generator=None)`` (``groups`` and ``generator`` unused)."""
 

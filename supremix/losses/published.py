@@ -366,7 +366,7 @@ class PublishedOptions:
         check_positive(LOSS, "window", self.window)
 
 
-class PublishedSupReMixLoss(OptionsModule):
+class PublishedSupReMixLoss(OptionsModule[PublishedOptions]):
     """Module form of :func:`published_supremix_loss`: ``PublishedSupReMixLoss(options)`` or
     its fields as keywords; ``forward(features, labels, groups=None, generator=None)`` (the
     published code has no groups)."""

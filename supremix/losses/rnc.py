@@ -61,7 +61,7 @@ def rnc_loss(
         return batch.mean(per_anchor, torch.ones(n, dtype=torch.bool, device=gap.device))
 
 
-class RnCLoss(OptionsModule):
+class RnCLoss(OptionsModule[RnCOptions]):
     """Module form of :func:`rnc_loss`; ``forward(features, labels, groups=None,
     generator=None)`` (``groups`` and ``generator`` unused)."""
 

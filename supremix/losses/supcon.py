@@ -75,7 +75,7 @@ def _supcon(
         return batch.mean(per_anchor, counted)
 
 
-class SupConLoss(OptionsModule):
+class SupConLoss(OptionsModule[SupConOptions]):
     """Module form of :func:`supcon_loss`: ``SupConLoss(options)`` or
     ``SupConLoss(temperature=...)``; ``forward(features, labels, groups=None, generator=None)``
     (``groups`` and ``generator`` unused, so every contrastive module is called alike)."""
@@ -122,7 +122,7 @@ def _unique_per_rank(sample: Tensor) -> Tensor:
     return sample.to(torch.float64)
 
 
-class SimCLRLoss(OptionsModule):
+class SimCLRLoss(OptionsModule[SimCLROptions]):
     """Module form of :func:`simclr_loss`; ``forward(features, labels=None, groups=None,
     generator=None)``: ``labels``, ``groups`` and ``generator`` are accepted (and ignored) so
     every contrastive module can be called alike."""

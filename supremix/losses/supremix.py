@@ -208,7 +208,7 @@ def supremix_loss(
         return _reduce(batch, opts.reduction, lse, positive, layout)
 
 
-class SupReMixLoss(OptionsModule):
+class SupReMixLoss(OptionsModule[SupReMixOptions]):
     """Module form of :func:`supremix_loss`: ``SupReMixLoss(options)`` or
     ``SupReMixLoss(temperature=..., window=..., ...)``; ``forward(features, labels, groups=None,
     generator=None)``."""
@@ -309,8 +309,9 @@ def _renormalized_rows(
     rows = [logits + torch.log(weight)]
     if lambdas is not None:
         partner = ~batch.same_label()
-        if batch.groups is not None:
-            partner &= batch.same_group()
+        same_group = batch.same_group()
+        if same_group is not None:
+            partner &= same_group
         own_term = mixed.diagonal(offset=own)[:, None]  # z_i . m_i: the anchor's own share
         if batch.normalized and opts.detach_mixtures:
             own_term = own_term.detach()  # projected to zero by the normalisation's backward
@@ -329,7 +330,9 @@ def _renormalized_rows(
             for start, stop in parts:
                 anchor, pos = _mix_pos_logits(layout, start, stop, mixed, gram, sq_norm)
                 row_max = row_max.scatter_reduce(0, anchor + start, pos, "amax")
-    total = sum(torch.exp(row - row_max[:, None]).sum(dim=1) for row in rows)
+    total = sum(
+        (torch.exp(row - row_max[:, None]).sum(dim=1) for row in rows), torch.zeros_like(row_max)
+    )
     positive = torch.where(positives, logits, 0.0).sum(dim=1)
     if layout is not None:
         mix_total, mix_positive = [], []

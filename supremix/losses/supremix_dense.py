@@ -56,12 +56,14 @@ def dense_rows(
         neg = torch.lerp(mixed, mixed.diagonal(own)[:, None], lam)
         if spec.distance_weight:  # the Mix-neg label lam y_i + (1 - lam) y_k
             neg = neg + torch.log1p(gap.mul_(1 - lam))
-        if spec.groups is not None:
+        if spec.groups is not None and spec.anchor_groups is not None:
             same |= spec.anchor_groups[:, None] != spec.groups[None, :]
         neg = neg.masked_fill(same, float("-inf"))
         row_max = torch.maximum(row_max, neg.detach().amax(dim=1))
         rows.append(neg)
-    total = sum(torch.exp(row - row_max[:, None]).sum(dim=1) for row in rows)
+    total = sum(
+        (torch.exp(row - row_max[:, None]).sum(dim=1) for row in rows), torch.zeros_like(row_max)
+    )
     positive = torch.where(positives, logits, 0.0).sum(dim=1)
     if layout is not None:
         anchor, pos = _mix_pos_logits(mixed, spec, layout)

@@ -154,7 +154,7 @@ class _Chunk:
                 neg += torch.log1p(gap.mul_(1 - lam))
             partner = ~self.positives
             partner[index, self.own] = False
-            if spec.groups is not None:
+            if spec.groups is not None and spec.anchor_groups is not None:
                 partner &= spec.anchor_groups[start : self.stop, None] == spec.groups[None, :]
             neg.masked_fill_(~partner, float("-inf"))
             row_max = torch.maximum(row_max, neg.amax(dim=1))
@@ -166,13 +166,13 @@ class _Chunk:
             total += self.neg.sum(dim=1)
         self.positive = torch.where(self.positives, logits, 0.0).sum(dim=1)
         if spec.blocks is not None:
-            mix_total, mix_positive = self._mix_pos(logits - row_max[:, None])
+            mix_total, mix_positive = self._mix_pos(spec.blocks, logits - row_max[:, None])
             total += mix_total
             self.positive += mix_positive
         self.total = total
         self.lse = row_max + torch.log(total) - spec.log_range
 
-    def _mix_pos(self, shifted: Tensor) -> tuple[Tensor, Tensor]:
+    def _mix_pos(self, blocks: Blocks, shifted: Tensor) -> tuple[Tensor, Tensor]:
         """Sum of ``exp`` of the shifted Mix-pos logits and sum of the unshifted ones, per row.
 
         ``shifted`` is ``H - row_max``: non-positive off the anchor's own column, so every
@@ -180,7 +180,7 @@ class _Chunk:
         and above (``DA``) form a dense ``(m, DB, DA)`` grid of block pairs; pads hold
         ``-inf`` logits and contribute ``exp(-inf) = 0``.
         """
-        blocks, dtype = self.spec.blocks, shifted.dtype
+        dtype = shifted.dtype
         m = shifted.shape[0]
         part = slice(self.start, self.stop)
         (b0, nb), (a0, na) = [
@@ -214,7 +214,7 @@ class _Chunk:
 
     def for_backward(self) -> _Chunk:
         """This chunk without what only the forward pass needs."""
-        self.logits = self.lse = self.positive = None
+        del self.logits, self.lse, self.positive
         return self
 
     def gradients(self, grad_lse: Tensor, grad_positive: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -103,10 +103,12 @@ def _triplet(
         return batch.mean(per_anchor, count > 0)
 
 
-class AdaptiveTripletLoss(OptionsModule):
+class AdaptiveTripletLoss(OptionsModule[TripletOptions]):
     """Module form of :func:`adaptive_triplet_loss`: ``AdaptiveTripletLoss(train_labels,
     margin_scale=4.0)``, ``forward(features, labels, groups=None, generator=None)``. The
     sorted training labels are a (non-persistent) buffer."""
+
+    train_labels: Tensor
 
     loss_name, options_type = LOSS, TripletOptions
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -88,11 +88,20 @@ def wrap_model(model: nn.Module, env: DistEnv) -> nn.Module:
     return nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
 
-def convert_sync_batchnorm(model: nn.Module, env: DistEnv) -> nn.Module:
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
+
+
+def convert_sync_batchnorm(model: ModuleT, env: DistEnv) -> ModuleT:
     """Swap BatchNorm layers for SyncBatchNorm on multi-GPU runs (statistics over the
-    global batch); CPU runs keep per-process BatchNorm."""
+    global batch); CPU runs keep per-process BatchNorm. The layers are swapped in place inside
+    ``model``, which is returned."""
     if env.is_distributed and env.device.type == "cuda":
-        return nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        converted = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        if converted is not model:
+            raise TypeError(
+                f"convert_sync_batchnorm: {type(model).__name__} is itself a BatchNorm layer; "
+                "expected a network containing them"
+            )
     return model
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from torch import nn
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, DistributedSampler
 
 from supremix.imbalance import LDSWeights
 
@@ -27,6 +27,7 @@ from .checkpoint import BEST, LAST, load_checkpoint
 from .config import TrainConfig
 from .data import (
     augmentations,
+    dataset_length,
     encoder_inputs_of,
     input_shape,
     modality_of,
@@ -164,9 +165,9 @@ class _Run:
             "name": config.dataset or getattr(train_set, "name", None),
             "modality": self.modality,
             "input_shape": list(shape),
-            "n_train": len(train_set),
-            "n_val": None if val_set is None else len(val_set),
-            "n_test": None if test_set is None else len(test_set),
+            "n_train": dataset_length(train_set),
+            "n_val": None if val_set is None else dataset_length(val_set),
+            "n_test": None if test_set is None else dataset_length(test_set),
             **data_info,
         }
         self.fingerprint = dataset_fingerprint(
@@ -339,7 +340,13 @@ class _Run:
         offset = sum(s.epochs for s in self.stages[:index])
         for epoch in range(first_epoch + 1, stage.epochs + 1):
             tick = time.perf_counter()
-            ctx.loader.sampler.set_epoch(offset + epoch - 1)
+            sampler = ctx.loader.sampler
+            if not isinstance(sampler, DistributedSampler):
+                raise TypeError(
+                    f"stage {stage.name}: the training loader's sampler is a "
+                    f"{type(sampler).__name__}; expected a DistributedSampler (train_loader)"
+                )
+            sampler.set_epoch(offset + epoch - 1)
             try:
                 stats = train_epoch(ctx, f"stage {stage.name}, epoch {epoch}/{stage.epochs}")
             except FloatingPointError as error:
@@ -384,7 +391,10 @@ class _Run:
         moments = ctx.objective.fds_moments.pop()
         if moments is None:
             return
-        ctx.objective.fds.update_from_moments(*(sum_over_processes(m, self.env) for m in moments))
+        fds = ctx.objective.fds
+        if fds is None:
+            raise RuntimeError("FDS feature statistics were collected without an FDS layer")
+        fds.update_from_moments(*(sum_over_processes(m, self.env) for m in moments))
 
     def _report(self, row: dict[str, Any]) -> None:
         if not (self.config.progress and self.env.is_main):
@@ -395,8 +405,9 @@ class _Run:
 
     # ---------------------------------------------------------------- whole run
     def execute(self, *, resume: bool, overwrite: bool) -> RunResult:
-        claim = {"resume": resume, "overwrite": overwrite, "env": self.env}
-        with claimed_run_folder(self.out_dir, **claim) as self.folder:
+        with claimed_run_folder(
+            self.out_dir, resume=resume, overwrite=overwrite, env=self.env
+        ) as self.folder:
             return self._execute(resume)
 
     def _execute(self, resume: bool) -> RunResult:
@@ -418,6 +429,8 @@ class _Run:
                 self._restore_rng(state)
             self._run_stage(index, ctx, start_epoch if index == start_stage else 0)
         if ctx is None:  # resumed a finished run
+            if state is None:
+                raise ValueError("the run has no training stages")
             final = ModelEMA(self.model, self.config.ema_decay)
             final.load_state_dict(state["ema"])
         else:

@@ -276,6 +276,15 @@ def stage_objective(
         )
         if not stage.contrastive and config.mixup != "none":
             mixup = Mixup(config.mixup, alpha=config.mixup_alpha, sigma=config.cmixup_sigma)
+    fds: FDS | None = None
+    if config.fds and stage.regression:
+        layer = model.fds
+        if not isinstance(layer, FDS):
+            raise TypeError(
+                f"config.fds needs a model with an FDS module (an FDSRegressionNet); "
+                f"{type(model).__name__}.fds is a {type(layer).__name__}"
+            )
+        fds = layer
     return StageObjective(
         net=model if net is None else net,
         contrastive=contrastive,
@@ -283,7 +292,7 @@ def stage_objective(
         gamma_con=config.gamma_con,
         regression_augment=None if stage.contrastive else regression_augment,
         mixup=mixup,
-        fds=model.fds if config.fds and stage.regression else None,
+        fds=fds,
         augment_generator=augment_generator,
         loss_generator=loss_generator,
         autocast=autocast,

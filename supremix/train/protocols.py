@@ -111,17 +111,22 @@ def contrastive_views(config: TrainConfig, augment: Augmentation | None) -> int:
     return 2 if augment is not None or config.method == "simclr" else 1
 
 
-def build_contrastive_loss(config: TrainConfig, train_labels: np.ndarray) -> ContrastiveLoss:
+def build_contrastive_loss(config: TrainConfig, train_labels: np.ndarray | None) -> ContrastiveLoss:
     """``loss(features, labels, groups, generator)`` for ``config.method``, computed in
-    float32: the registered loss (:mod:`supremix.losses.registry`) with the config's settings."""
+    float32: the registered loss (:mod:`supremix.losses.registry`) with the config's settings.
+    ``train_labels`` may be ``None`` for a loss that does not read the training labels."""
     try:
         entry = get_loss(config.method)
     except ValueError:
         entry = None
     if entry is None or entry.kind != "contrastive":
         raise ValueError(f"{config.method!r} is not a contrastive method")
-    labels = torch.tensor(np.asarray(train_labels, dtype=np.float64))
-    module = entry.from_config(config, labels if entry.needs_train_labels else None)
+    labels = None
+    if entry.needs_train_labels:
+        if train_labels is None:
+            raise ValueError(f"{config.method!r} needs the training labels (train_labels)")
+        labels = torch.tensor(np.asarray(train_labels, dtype=np.float64))
+    module = entry.from_config(config, labels)
 
     def loss(z, y, groups, generator):
         return module.to(z.device)(z, y, groups if config.use_groups else None, generator)

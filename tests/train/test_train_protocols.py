@@ -10,7 +10,7 @@ from train_testkit import toy_config
 from supremix.models import RegressionNet
 from supremix.train.model import LabelScale
 from supremix.train.objective import StageObjective, stage_objective
-from supremix.train.protocols import plan_stages
+from supremix.train.protocols import build_contrastive_loss, plan_stages
 
 
 class Recorder:
@@ -140,3 +140,18 @@ def test_the_regressor_predicts_in_float32_under_bfloat16_autocast():
     assert out["pred"].dtype == torch.float32
     expected = model.regressor(out["features"].float())
     assert torch.equal(out["pred"], expected)
+
+
+def test_a_loss_reading_the_training_labels_needs_them():
+    with pytest.raises(ValueError, match="'adacon' needs the training labels"):
+        build_contrastive_loss(toy_config(method="adacon"), None)
+    loss = build_contrastive_loss(toy_config(method="supremix"), None)  # reads none
+    z, y = torch.randn(8, 4), torch.arange(8.0)
+    assert torch.isfinite(loss(z, y, None, torch.Generator().manual_seed(0)))
+
+
+def test_fds_needs_an_fds_layer_on_the_model():
+    net = tiny_net(0.0, 1.0)
+    net.fds = nn.Identity()
+    with pytest.raises(TypeError, match=r"config.fds needs .* FDSRegressionNet.*Identity"):
+        objective(1, net, fds=True)
