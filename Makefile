@@ -17,7 +17,7 @@ help:
 	@echo "make test   lint, unit tests, notebook smoke runs and a strict book build"
 	@echo "make bench  speed and memory benchmarks -> benchmarks/results/"
 	@echo "make record rerun every recorded study (tools/record.py) -> results/<study>/ (long)"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff and mypy (supremix/)"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,7 @@ BOOK_FLAGS := --all -W -n --keep-going
 lint: $(STAMP)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix $(CODE)
