@@ -64,7 +64,7 @@ if importlib.util.find_spec("supremix") is None:
 # pretraining rate (`probe_lr_factor = 0.1`; AdaCon §IV-B6 fine-tunes from 1e-5 after pretraining at
 # 1e-4, and its BMD runs from 1e-3 after 1e-2). Multi-task is `protocol="multitask"` with `γ_con` =
 # 0.75 (the AdaCon paper, Table XI's best on EchoNet). Table XII's runs use MSE, the regression loss
-# of seed 003's EchoNet runs; Table X's rows are Vanilla (regression only) and AdaCon multi-task
+# of AdaCon's EchoNet runs; Table X's rows are Vanilla (regression only) and AdaCon multi-task
 # with L1, Huber or MSE. Huber's δ is 4 LVEF points, in label units as in the AdaCon paper
 # (`TrainConfig.huber_delta`; the engine's regression losses see standardised labels). Table XI's
 # rows are AdaCon multi-task with MSE at each `γ_con`. A run several rows share (Table X's "MSE +

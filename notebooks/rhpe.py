@@ -33,7 +33,7 @@ if importlib.util.find_spec("supremix") is None:
 #
 # **The dataset.** RHPE (Radiological Hand Pose Estimation): hand radiographs from Bogotá with
 # bone age in months, sex, chronological age, hand boxes and keypoints (the SupReMix paper
-# {cite:p}`wu2025supremix`, §4.1.3). Seed 001 trains a ResNet-50 on 520 × 400 images. The test bone
+# {cite:p}`wu2025supremix`, §4.1.3). The paper trains a ResNet-50 on 520 × 400 images. The test bone
 # ages are withheld by the organisers.
 #
 # **The phantom.** Without `data_root` the notebook trains on a phantom: synthetic data written

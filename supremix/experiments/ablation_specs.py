@@ -411,7 +411,7 @@ ABLATIONS: dict[str, Ablation] = {
             '(`method="vanilla", mixup="cmixup"`). SupReMix + C-Mixup: SupReMix '
             "pretraining, then the whole network fine-tuned end to end on C-Mixup batches "
             '(`protocol="finetune"`), where C-Mixup acts; SupReMix alone is the linear probe. '
-            "C-Mixup's bandwidth σ is 1.75 label units (21 months on RSNA); seed 001 gives none."
+            "C-Mixup's bandwidth σ is 1.75 label units (21 months on RSNA); the paper gives none."
         ),
     ),
     "pair_selection": Ablation(

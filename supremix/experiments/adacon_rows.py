@@ -250,7 +250,7 @@ def select_rows(
     for table in dict.fromkeys(tables):
         rows = [r for r in ROWS[table] if methods is None or r.method in methods]
         if not any(r.arm for r in rows):
-            raise ValueError(f"methods {methods} select no row of seed 003 {table}")
+            raise ValueError(f"methods {methods} select no row of the AdaCon paper's {table}")
         selected[table] = rows
     return selected
 

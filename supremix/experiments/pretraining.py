@@ -120,7 +120,7 @@ _DENSENET_3D = Architecture(
     "densenet121_3d",
     "densenet121_3d",
     cpu_kwargs={"width": 8, "init_features": 16, "block_config": (2, 2, 2, 2)},
-    note="MONAI's 3-D DenseNet-121 (seed 001 [55]); the optional extra 'medical'; CPU size: "
+    note="MONAI's 3-D DenseNet-121 (paper ref. [55]); the optional extra 'medical'; CPU size: "
     "growth rate 8, two layers per block",
     requires=("monai",),
 )

@@ -236,7 +236,7 @@ ENCODERS: dict[str, EncoderEntry] = {
         _r2plus1d_18, "torchvision r2plus1d-18, EchoNet (seed 001)", "Kinetics-400"
     ),
     "mlp": EncoderEntry(_mlp, "MLP d-20-30-10, UCI airfoil (seed 002)"),
-    "bilstm": EncoderEntry(_bilstm, "BiLSTM sentence-pair encoder, STS-B-DIR (seed 002)"),
+    "bilstm": EncoderEntry(_bilstm, "BiLSTM sentence-pair encoder, STS-B-DIR"),
     "sfcn": EncoderEntry(_sfcn, "SFCN, brain age (seed 001 §5.4)"),
     "densenet2d": EncoderEntry(
         _densenet2d, "torchvision DenseNet, bone age (seed 001 §5.4)", "ImageNet-1k"

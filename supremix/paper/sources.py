@@ -48,11 +48,11 @@ class PaperSource:
 PAPER_SOURCES: dict[str, tuple[PaperSource, ...]] = {
     "ukb": (
         PaperSource(1, "Table 2"),
-        PaperSource(2, "Table 4", note="seed 002's fine-tuning (ukb-seed002)", protocol="finetune"),
+        PaperSource(2, "Table 4", note="its own fine-tuning (ukb-seed002)", protocol="finetune"),
     ),
     "hcp": (
         PaperSource(1, "Table 3"),
-        PaperSource(2, "Table 6", note="seed 002's fine-tuning (HCP-Aging)", protocol="finetune"),
+        PaperSource(2, "Table 6", note="its own fine-tuning (HCP-Aging)", protocol="finetune"),
     ),
     "rsna": (
         PaperSource(1, "Table 5"),
@@ -62,7 +62,7 @@ PAPER_SOURCES: dict[str, tuple[PaperSource, ...]] = {
     "echonet": (
         PaperSource(1, "Table 4"),
         PaperSource(1, "Figure 5 (text §5.2)", note="MAE quoted in the text; Figure 5 is a chart"),
-        PaperSource(3, "Table IX", metrics=("MAE",), note="seed 003's multi-task protocol"),
+        PaperSource(3, "Table IX", metrics=("MAE",), note="AdaCon's multi-task protocol"),
     ),
     "a4": (PaperSource(1, "Table 7"),),
     "airfoil": (PaperSource(2, "Table 5"),),

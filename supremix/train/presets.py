@@ -66,7 +66,7 @@ _PAPER: dict[str, dict[str, Any]] = {
         "input_size": (100, 100, 100),
         "dataset_options": {"spacing": 2.0, "crop": (100, 100, 100), "registration": "linear"},
         "source": SEED_001,
-        "notes": f"label bin 1 from seed 002 Table 12 (same dataset); {UKB_IMAGE}",
+        "notes": f"label bin 1 from Mixup Your Own Pairs' Table 12 (same dataset); {UKB_IMAGE}",
     },
     "hcp": {
         "label_bin": 1.0,
@@ -79,7 +79,7 @@ _PAPER: dict[str, dict[str, Any]] = {
         "augment": "none",
         "source": SEED_001,
         "notes": "no augmentation for fMRI time series (seed 001 §4.2); T = 478 (App. B.1.2); "
-        "label bin 1 from seed 002 Table 12 (same dataset)",
+        "label bin 1 from Mixup Your Own Pairs' Table 12 (same dataset)",
     },
     "rsna": {
         "encoder": "resnet50_2d",

@@ -108,7 +108,8 @@ def test_selection_errors_name_the_problem():
     ):
         select_rows(methods=["rnc", "adacon"])
     with pytest.raises(
-        ValueError, match=re.escape("methods ['vanilla'] select no row of seed 003 Table XII")
+        ValueError,
+        match=re.escape("methods ['vanilla'] select no row of the AdaCon paper's Table XII"),
     ):
         select_rows([SCHEME_TABLE], methods=["vanilla"])
     rows = select_rows([SCHEME_TABLE], methods=["supcon"])
