@@ -39,7 +39,7 @@ from .registry import (
 )
 from .regression import REGRESSION_LOSSES, RegressionLoss, regression_loss
 from .rnc import RnCLoss, RnCOptions, rnc_loss
-from .simcse import SIMCSE_THRESHOLD, SimCSELoss, simcse_loss
+from .simcse import SIMCSE_THRESHOLD, SimCSELoss, SimCSEOptions, simcse_loss
 from .supcon import (
     SimCLRLoss,
     SimCLROptions,
@@ -74,6 +74,7 @@ __all__ = [
     "SimCLRLoss",
     "SimCLROptions",
     "SimCSELoss",
+    "SimCSEOptions",
     "SupConLoss",
     "SupConOptions",
     "SupReMixLoss",

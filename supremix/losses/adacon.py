@@ -21,26 +21,17 @@ import torch
 from torch import Tensor
 
 from .common import (
-    OptionsModule,
+    TrainLabelsModule,
     anchor_losses,
     attached_zero,
     full_precision,
     make_options,
     prepare,
+    sorted_train_labels,
 )
 from .validation import check_positive
 
 LOSS = "adacon"
-
-
-def sorted_train_labels(train_labels: Tensor) -> Tensor:
-    """The training labels as a sorted float64 vector, checked (1-D, non-empty, finite)."""
-    train_labels = torch.as_tensor(train_labels).detach().to(torch.float64).reshape(-1)
-    if train_labels.numel() == 0:
-        raise ValueError(f"{LOSS}: train_labels is empty; expected the training set's labels")
-    if not bool(torch.isfinite(train_labels).all()):
-        raise ValueError(f"{LOSS}: train_labels contain non-finite values (NaN or inf)")
-    return train_labels.sort().values
 
 
 def empirical_cdf(sorted_train: Tensor, values: Tensor) -> Tensor:
@@ -76,47 +67,30 @@ def adacon_loss(
     """AdaCon loss (module docstring) of a flat batch; ``train_labels`` define the margins;
     ``options`` an :class:`AdaConOptions` or its fields as keywords."""
     opts: AdaConOptions = make_options(LOSS, AdaConOptions, options, settings)
-    sorted_train = sorted_train_labels(train_labels)
-    return _adacon(features, labels, sorted_train, opts)
+    sorted_train = sorted_train_labels(LOSS, train_labels)
+    return _adacon(features, labels, sorted_train=sorted_train, options=opts)
 
 
-def _adacon(features: Tensor, labels: Tensor, sorted_train: Tensor, opts: AdaConOptions) -> Tensor:
+def _adacon(
+    features: Tensor, labels: Tensor, *, sorted_train: Tensor, options: AdaConOptions
+) -> Tensor:
     with full_precision(features):
-        batch = prepare(LOSS, features, labels, normalize=opts.normalize, gather=opts.gather)
+        batch = prepare(LOSS, features, labels, normalize=options.normalize, gather=options.gather)
         if batch.N < 2:
             return attached_zero(features)
         phi = empirical_cdf(sorted_train, batch.labels)
         anchor_phi = phi[batch.batch_rows()]
         margin = (2 * (anchor_phi[:, None] - phi[None, :]).abs()).clamp(0, 2)
-        logits = (batch.anchors / opts.temperature) @ batch.z.T
-        denominator = logits + (margin / opts.temperature).to(logits.dtype)
+        logits = (batch.anchors / options.temperature) @ batch.z.T
+        denominator = logits + (margin / options.temperature).to(logits.dtype)
         per_anchor, counted = anchor_losses(logits, denominator, batch)
         return batch.mean(per_anchor, counted)
 
 
-class AdaConLoss(OptionsModule[AdaConOptions]):
+class AdaConLoss(TrainLabelsModule[AdaConOptions]):
     """Module form of :func:`adacon_loss`: ``AdaConLoss(train_labels, temperature=...)`` (or
     ``AdaConLoss(train_labels, options)``), ``forward(features, labels, groups=None,
     generator=None)``. The sorted training labels are a (non-persistent) buffer."""
 
-    train_labels: Tensor
-
     loss_name, options_type = LOSS, AdaConOptions
-
-    def __init__(
-        self, train_labels: Tensor, options: AdaConOptions | None = None, **settings: object
-    ):
-        super().__init__(options, **settings)
-        self.register_buffer("train_labels", sorted_train_labels(train_labels), persistent=False)
-
-    def forward(
-        self,
-        features: Tensor,
-        labels: Tensor,
-        groups: Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        return _adacon(features, labels, self.train_labels, self.options)
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, train_labels={self.train_labels.numel()}"
+    loss_function = staticmethod(_adacon)

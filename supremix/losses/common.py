@@ -10,8 +10,9 @@ anchor has one.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -172,18 +173,75 @@ def make_options(
     return dataclasses.replace(options, **settings) if settings else options
 
 
+def sorted_train_labels(loss: str, train_labels: Tensor) -> Tensor:
+    """The training labels as a sorted float64 vector, checked (1-D, non-empty, finite)."""
+    train_labels = torch.as_tensor(train_labels).detach().to(torch.float64).reshape(-1)
+    if train_labels.numel() == 0:
+        raise ValueError(f"{loss}: train_labels is empty; expected the training set's labels")
+    if not bool(torch.isfinite(train_labels).all()):
+        raise ValueError(f"{loss}: train_labels contain non-finite values (NaN or inf)")
+    return train_labels.sort().values
+
+
 class OptionsModule(nn.Module, Generic[OptionsT]):
     """A loss module holding one frozen options object: ``Loss(options)`` or
-    ``Loss(field=value, ...)`` (subclasses set ``loss_name`` and ``options_type``)."""
+    ``Loss(field=value, ...)``.
+
+    Subclasses set ``loss_name``, ``options_type`` and ``loss_function``, the functional loss
+    that :meth:`forward` calls as ``loss_function(features, labels, options=..., **inputs)``.
+    ``batch_inputs`` names which of ``groups`` and ``generator`` the function takes (the others
+    are accepted and unused, so every contrastive module is called alike); :meth:`module_inputs`
+    adds what the module itself holds.
+    """
 
     loss_name: str = ""
     options_type: type[OptionsT]
     options: OptionsT
+    loss_function: ClassVar[Callable[..., Tensor]]
+    batch_inputs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: OptionsT | None = None, **settings: object):
         super().__init__()
         self.options = make_options(self.loss_name, self.options_type, options, settings)
 
+    def forward(
+        self,
+        features: Tensor,
+        labels: Tensor,
+        groups: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """The loss of ``features`` ``(n, d)`` with ``labels`` ``(n,)`` (and ``groups``,
+        ``generator`` where the loss takes them)."""
+        given = {"groups": groups, "generator": generator}
+        inputs = {name: given[name] for name in self.batch_inputs}
+        return self.loss_function(
+            features, labels, options=self.options, **inputs, **self.module_inputs()
+        )
+
+    def module_inputs(self) -> dict[str, Any]:
+        """Keyword inputs of ``loss_function`` held by the module (none by default)."""
+        return {}
+
     def extra_repr(self) -> str:
         fields = dataclasses.asdict(self.options)
         return ", ".join(f"{key}={value!r}" for key, value in fields.items())
+
+
+class TrainLabelsModule(OptionsModule[OptionsT]):
+    """An :class:`OptionsModule` whose loss also reads the training labels:
+    ``Loss(train_labels, options)`` or ``Loss(train_labels, field=value, ...)``. The sorted
+    labels are a (non-persistent) buffer, passed to ``loss_function`` as ``sorted_train``."""
+
+    train_labels: Tensor
+
+    def __init__(self, train_labels: Tensor, options: OptionsT | None = None, **settings: object):
+        super().__init__(options, **settings)
+        sorted_train = sorted_train_labels(self.loss_name, train_labels)
+        self.register_buffer("train_labels", sorted_train, persistent=False)
+
+    def module_inputs(self) -> dict[str, Any]:
+        return {"sorted_train": self.train_labels}
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, train_labels={self.train_labels.numel()}"

@@ -81,13 +81,4 @@ class NPairLoss(OptionsModule[NPairOptions]):
     labels, groups=None, generator=None)`` (``groups`` and ``generator`` unused)."""
 
     loss_name, options_type = LOSS, NPairOptions
-
-    def forward(
-        self,
-        features: Tensor,
-        labels: Tensor,
-        groups: Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        opts = self.options
-        return _npair(features, labels, opts.temperature, opts.normalize, opts.gather)
+    loss_function = staticmethod(npair_loss)

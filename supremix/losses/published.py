@@ -366,19 +366,22 @@ class PublishedOptions:
         check_positive(LOSS, "window", self.window)
 
 
+def _published_with_options(
+    features: Tensor,
+    labels: Tensor,
+    *,
+    options: PublishedOptions,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """:func:`published_supremix_loss` with its settings from ``options``."""
+    return published_supremix_loss(features, labels, generator=generator, **asdict(options))
+
+
 class PublishedSupReMixLoss(OptionsModule[PublishedOptions]):
     """Module form of :func:`published_supremix_loss`: ``PublishedSupReMixLoss(options)`` or
     its fields as keywords; ``forward(features, labels, groups=None, generator=None)`` (the
     published code has no groups)."""
 
     loss_name, options_type = LOSS, PublishedOptions
-
-    def forward(
-        self,
-        features: Tensor,
-        labels: Tensor,
-        groups: Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        settings = asdict(self.options)
-        return published_supremix_loss(features, labels, generator=generator, **settings)
+    loss_function = staticmethod(_published_with_options)
+    batch_inputs = ("generator",)

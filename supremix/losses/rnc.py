@@ -66,12 +66,4 @@ class RnCLoss(OptionsModule[RnCOptions]):
     generator=None)`` (``groups`` and ``generator`` unused)."""
 
     loss_name, options_type = LOSS, RnCOptions
-
-    def forward(
-        self,
-        features: Tensor,
-        labels: Tensor,
-        groups: Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        return rnc_loss(features, labels, options=self.options)
+    loss_function = staticmethod(rnc_loss)

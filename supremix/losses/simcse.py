@@ -25,11 +25,13 @@ contrastive losses act on the pair embedding; the STS-B notebook says so beside 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from .common import anchor_losses, attached_zero, full_precision, prepare
+from .common import OptionsModule, make_options
+from .supcon import supcon_as
 from .validation import check_features, check_labels, check_positive
 
 #: Mixup Your Own Pairs App. C.1: scores above 2 (of 0-5) are positives.
@@ -42,69 +44,42 @@ def _check_threshold(threshold: float) -> float:
     return float(threshold)
 
 
+@dataclass(frozen=True)
+class SimCSEOptions:
+    """Settings of supervised SimCSE: ``temperature``, the label ``threshold`` (App. C.1 of
+    Mixup Your Own Pairs: 2), ``normalize`` and ``gather`` as for SupCon."""
+
+    temperature: float
+    threshold: float = SIMCSE_THRESHOLD
+    normalize: bool = True
+    gather: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive("simcse", "temperature", self.temperature)
+        _check_threshold(self.threshold)
+
+
 def simcse_loss(
-    features: Tensor,
-    labels: Tensor,
-    *,
-    temperature: float,
-    threshold: float = SIMCSE_THRESHOLD,
-    normalize: bool = True,
-    gather: bool = True,
+    features: Tensor, labels: Tensor, *, options: SimCSEOptions | None = None, **settings: object
 ) -> Tensor:
     """Supervised SimCSE on labels binarised at ``threshold`` (``label > threshold``).
 
-    ``features`` ``(n, d)``, ``labels`` ``(n,)`` continuous targets. Features are
+    ``features`` ``(n, d)``, ``labels`` ``(n,)`` continuous targets; ``options`` a
+    :class:`SimCSEOptions` or its fields as keywords (``temperature=0.1``). Features are
     L2-normalised unless ``normalize=False``; under ``torch.distributed`` anchors are
     contrasted with the batch of all ranks unless ``gather=False``.
     """
-    temperature = check_positive("simcse", "temperature", temperature)
-    threshold = _check_threshold(threshold)
+    opts: SimCSEOptions = make_options("simcse", SimCSEOptions, options, settings)
     check_features("simcse", features)
     labels = check_labels("simcse", labels, features.shape[0])
-    sides = (labels > threshold).to(torch.float32)
-    with full_precision(features):
-        batch = prepare("simcse", features, sides, normalize=normalize, gather=gather)
-        if batch.N < 2:
-            return attached_zero(features)
-        logits = (batch.anchors / temperature) @ batch.z.T
-        per_anchor, counted = anchor_losses(logits, logits, batch)
-        return batch.mean(per_anchor, counted)
+    sides = (labels > opts.threshold).to(torch.float32)
+    return supcon_as("simcse", features, sides, opts.temperature, opts.normalize, opts.gather)
 
 
-class SimCSELoss(nn.Module):
-    """Module form of :func:`simcse_loss`; ``forward(features, labels)``."""
+class SimCSELoss(OptionsModule[SimCSEOptions]):
+    """Module form of :func:`simcse_loss`: ``SimCSELoss(temperature=...)`` or
+    ``SimCSELoss(options)``; ``forward(features, labels, groups=None, generator=None)``
+    (``groups`` and ``generator`` unused: SimCSE draws nothing, mixes nothing)."""
 
-    def __init__(
-        self,
-        *,
-        temperature: float,
-        threshold: float = SIMCSE_THRESHOLD,
-        normalize: bool = True,
-        gather: bool = True,
-    ):
-        super().__init__()
-        self.temperature = check_positive("simcse", "temperature", temperature)
-        self.threshold = _check_threshold(threshold)
-        self.normalize = normalize
-        self.gather = gather
-
-    def forward(
-        self,
-        features: Tensor,
-        labels: Tensor,
-        groups: Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        """The loss of ``features`` with ``labels``; ``groups`` and ``generator`` are accepted
-        for the registry's common signature and unused (SimCSE draws nothing, mixes nothing)."""
-        return simcse_loss(
-            features,
-            labels,
-            temperature=self.temperature,
-            threshold=self.threshold,
-            normalize=self.normalize,
-            gather=self.gather,
-        )
-
-    def extra_repr(self) -> str:
-        return f"temperature={self.temperature}, threshold={self.threshold}"
+    loss_name, options_type = "simcse", SimCSEOptions
+    loss_function = staticmethod(simcse_loss)

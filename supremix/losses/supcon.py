@@ -60,12 +60,14 @@ def supcon_loss(
     :class:`SupConOptions`, or its fields as keywords (``temperature=0.5``).
     """
     opts: SupConOptions = make_options("supcon", SupConOptions, options, settings)
-    return _supcon("supcon", features, labels, opts.temperature, opts.normalize, opts.gather)
+    return supcon_as("supcon", features, labels, opts.temperature, opts.normalize, opts.gather)
 
 
-def _supcon(
+def supcon_as(
     loss: str, features: Tensor, labels: Tensor, temperature: float, normalize: bool, gather: bool
 ) -> Tensor:
+    """SupCon of ``features`` with ``labels``, its errors naming ``loss`` (the losses that are
+    SupCon on labels of their own: SimCLR's sample ids, SimCSE's sides of the threshold)."""
     with full_precision(features):
         batch = prepare(loss, features, labels, normalize=normalize, gather=gather)
         if batch.N < 2:
@@ -81,15 +83,7 @@ class SupConLoss(OptionsModule[SupConOptions]):
     (``groups`` and ``generator`` unused, so every contrastive module is called alike)."""
 
     loss_name, options_type = "supcon", SupConOptions
-
-    def forward(
-        self,
-        features: Tensor,
-        labels: Tensor,
-        groups: Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        return supcon_loss(features, labels, options=self.options)
+    loss_function = staticmethod(supcon_loss)
 
 
 def simclr_loss(
@@ -112,7 +106,7 @@ def simclr_loss(
     # The sample index (offset per rank by the gather) makes the pairs the only equal labels.
     sample = torch.arange(n // 2, device=features.device).repeat(2)
     labels = _unique_per_rank(sample)
-    return _supcon("simclr", features, labels, opts.temperature, opts.normalize, opts.gather)
+    return supcon_as("simclr", features, labels, opts.temperature, opts.normalize, opts.gather)
 
 
 def _unique_per_rank(sample: Tensor) -> Tensor:

@@ -214,17 +214,8 @@ class SupReMixLoss(OptionsModule[SupReMixOptions]):
     generator=None)``."""
 
     loss_name, options_type = LOSS, SupReMixOptions
-
-    def forward(
-        self,
-        features: Tensor,
-        labels: Tensor,
-        groups: Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        return supremix_loss(
-            features, labels, groups=groups, options=self.options, generator=generator
-        )
+    loss_function = staticmethod(supremix_loss)
+    batch_inputs = ("groups", "generator")
 
 
 def _reduce(

@@ -30,23 +30,20 @@ import torch
 from torch import Tensor
 
 from .adacon import empirical_cdf
-from .common import OptionsModule, attached_zero, full_precision, make_options, prepare
+from .common import (
+    TrainLabelsModule,
+    attached_zero,
+    full_precision,
+    make_options,
+    prepare,
+    sorted_train_labels,
+)
 from .validation import check_positive
 
 LOSS = "triplet"
 
 #: App. B of the AdaCon paper: an equal-label positive gets margin 2 d_an = 4 |phi(y_a) - phi(y_n)|.
 DEFAULT_MARGIN_SCALE = 4.0
-
-
-def checked_train_labels(train_labels: Tensor) -> Tensor:
-    """The training labels as a sorted float64 vector; raises for an empty or non-finite one."""
-    train_labels = torch.as_tensor(train_labels).detach().to(torch.float64).reshape(-1)
-    if train_labels.numel() == 0:
-        raise ValueError(f"{LOSS}: train_labels is empty; expected the training set's labels")
-    if not bool(torch.isfinite(train_labels).all()):
-        raise ValueError(f"{LOSS}: train_labels contain non-finite values (NaN or inf)")
-    return train_labels.sort().values
 
 
 @dataclass(frozen=True)
@@ -75,20 +72,16 @@ def adaptive_triplet_loss(
     ``torch.distributed`` anchors form triplets with the batch of all ranks unless
     ``gather=False``."""
     opts: TripletOptions = make_options(LOSS, TripletOptions, options, settings)
-    sorted_train = checked_train_labels(train_labels)
-    return _triplet(features, labels, sorted_train, opts.margin_scale, opts.normalize, opts.gather)
+    sorted_train = sorted_train_labels(LOSS, train_labels)
+    return _triplet(features, labels, sorted_train=sorted_train, options=opts)
 
 
 def _triplet(
-    features: Tensor,
-    labels: Tensor,
-    sorted_train: Tensor,
-    margin_scale: float,
-    normalize: bool,
-    gather: bool,
+    features: Tensor, labels: Tensor, *, sorted_train: Tensor, options: TripletOptions
 ) -> Tensor:
+    margin_scale = options.margin_scale
     with full_precision(features):
-        batch = prepare(LOSS, features, labels, normalize=normalize, gather=gather)
+        batch = prepare(LOSS, features, labels, normalize=options.normalize, gather=options.gather)
         if batch.N < 3:
             return attached_zero(features)
         phi = empirical_cdf(sorted_train, batch.labels)
@@ -103,32 +96,10 @@ def _triplet(
         return batch.mean(per_anchor, count > 0)
 
 
-class AdaptiveTripletLoss(OptionsModule[TripletOptions]):
+class AdaptiveTripletLoss(TrainLabelsModule[TripletOptions]):
     """Module form of :func:`adaptive_triplet_loss`: ``AdaptiveTripletLoss(train_labels,
     margin_scale=4.0)``, ``forward(features, labels, groups=None, generator=None)``. The
     sorted training labels are a (non-persistent) buffer."""
 
-    train_labels: Tensor
-
     loss_name, options_type = LOSS, TripletOptions
-
-    def __init__(
-        self, train_labels: Tensor, options: TripletOptions | None = None, **settings: object
-    ):
-        super().__init__(options, **settings)
-        self.register_buffer("train_labels", checked_train_labels(train_labels), persistent=False)
-
-    def forward(
-        self,
-        features: Tensor,
-        labels: Tensor,
-        groups: Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Tensor:
-        opts = self.options
-        return _triplet(
-            features, labels, self.train_labels, opts.margin_scale, opts.normalize, opts.gather
-        )
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, train_labels={self.train_labels.numel()}"
+    loss_function = staticmethod(_triplet)
