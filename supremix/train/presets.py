@@ -38,6 +38,7 @@ They are for smoke runs and the book's phantom notebooks, never for reproducing 
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from .config import TrainConfig
@@ -55,61 +56,60 @@ SEED_002_NOTES = (
     "those follow seed 001 App. C.1.2 and §4.3 (200 epochs)"
 )
 
-_PAPER: dict[str, dict[str, Any]] = {
+#: Each paper's Table 13, a row a preset: label bin, encoder, batch size, temperature, window
+#: and input size (``None``: the :class:`TrainConfig` default).
+_TABLE_13_COLUMNS = ("label_bin", "encoder", "batch_size", "temperature", "window", "input_size")
+_TABLE_13: dict[str, tuple[float | None, str, int, float, float, tuple[int, ...] | None]] = {
     # the SupReMix paper's Table 13
+    "ukb": (1.0, "resnet18_3d", 64, 0.5, 3.0, (100, 100, 100)),
+    "hcp": (1.0, "resnet18_1d", 64, 0.5, 5.0, (400, 478)),
+    "rsna": (None, "resnet50_2d", 128, 1.0, 5.0, (520, 400)),
+    "rhpe": (None, "resnet50_2d", 128, 1.0, 5.0, (520, 400)),
+    "echonet": (1.0, "r2plus1d_18", 64, 1.0, 7.0, (112, 112)),
+    "a4": (None, "resnet18_3d", 32, 1.0, A4_WINDOW_READINGS[A4_DEFAULT_READING], (100, 100, 100)),
+    # Mixup Your Own Pairs' Table 13
+    "imdbwiki": (1.0, "resnet50_2d", 64, 0.3, 5.0, (224, 224)),
+    "agedb": (1.0, "resnet50_2d", 128, 0.5, 5.0, (224, 224)),
+    "ukb-seed002": (1.0, "resnet18_3d", 64, 0.5, 3.0, (100, 100, 100)),
+    "hcp-seed002": (1.0, "resnet18_1d", 64, 0.5, 5.0, None),
+    "airfoil": (1.0, "mlp", 32, 1.0, 7.0, (5,)),
+    "stsb": (0.1, "bilstm", 128, 1.0, 1.0, None),
+}
+
+_UKB_OPTIONS = {"spacing": 2.0, "crop": (100, 100, 100), "registration": "linear"}
+#: RSNA and RHPE (hand X-rays, bone age): within-sex mixing and the table's image size.
+_BONE_AGE: dict[str, Any] = {
+    "dataset_options": {"image_size": (520, 400)},
+    "use_groups": True,
+    "source": SEED_001,
+    "notes": WITHIN_SEX,
+}
+#: IMDB-WIKI-DIR and AgeDB-DIR (faces): SimCLR augmentation, linear probe.
+_FACES: dict[str, Any] = {
+    "dataset_options": {"image_size": 224},
+    "augment": "simclr",
+    "protocol": "linear_probe",
+    "source": SEED_002,
+    "notes": SEED_002_NOTES,
+}
+
+#: The settings of each paper preset beyond its Table 13 row.
+_PAPER: dict[str, dict[str, Any]] = {
     "ukb": {
-        "label_bin": 1.0,
-        "encoder": "resnet18_3d",
-        "batch_size": 64,
-        "temperature": 0.5,
-        "window": 3.0,
-        "input_size": (100, 100, 100),
-        "dataset_options": {"spacing": 2.0, "crop": (100, 100, 100), "registration": "linear"},
+        "dataset_options": _UKB_OPTIONS,
         "source": SEED_001,
         "notes": f"label bin 1 from Mixup Your Own Pairs' Table 12 (same dataset); {UKB_IMAGE}",
     },
     "hcp": {
-        "label_bin": 1.0,
-        "encoder": "resnet18_1d",
-        "batch_size": 64,
-        "temperature": 0.5,
-        "window": 5.0,
-        "input_size": (400, 478),
         "dataset_options": {"n_rois": 400},
         "augment": "none",
         "source": SEED_001,
         "notes": "no augmentation for fMRI time series (seed 001 §4.2); T = 478 (App. B.1.2); "
         "label bin 1 from Mixup Your Own Pairs' Table 12 (same dataset)",
     },
-    "rsna": {
-        "encoder": "resnet50_2d",
-        "batch_size": 128,
-        "temperature": 1.0,
-        "window": 5.0,
-        "input_size": (520, 400),
-        "dataset_options": {"image_size": (520, 400)},
-        "use_groups": True,
-        "source": SEED_001,
-        "notes": WITHIN_SEX,
-    },
-    "rhpe": {
-        "encoder": "resnet50_2d",
-        "batch_size": 128,
-        "temperature": 1.0,
-        "window": 5.0,
-        "input_size": (520, 400),
-        "dataset_options": {"image_size": (520, 400)},
-        "use_groups": True,
-        "source": SEED_001,
-        "notes": WITHIN_SEX,
-    },
+    "rsna": _BONE_AGE,
+    "rhpe": _BONE_AGE,
     "echonet": {
-        "label_bin": 1.0,
-        "encoder": "r2plus1d_18",
-        "batch_size": 64,
-        "temperature": 1.0,
-        "window": 7.0,
-        "input_size": (112, 112),
         "dataset_options": {"length": 32, "period": 2, "pad": None},
         "source": SEED_001,
         "notes": "T is not stated in seed 001; 32 frames at period 2 as in the EchoNet code; "
@@ -117,64 +117,23 @@ _PAPER: dict[str, dict[str, Any]] = {
         "loader samples a random clip, the engine's video augmentation pads and crops",
     },
     "a4": {
-        "encoder": "resnet18_3d",
-        "batch_size": 32,
-        "temperature": 1.0,
-        "window": A4_WINDOW_READINGS[A4_DEFAULT_READING],
-        "input_size": (100, 100, 100),
         "dataset_options": {"spacing": 2.0, "crop": (100, 100, 100)},
         "source": SEED_001,
         "notes": "Table 13's γ = 7 read on SUVR x 100: window 0.07 SUVR (7 SUVR would cover "
         "the whole range 0.45-2.58)",
     },
-    # Mixup Your Own Pairs' Table 13
-    "imdbwiki": {
-        "label_bin": 1.0,
-        "encoder": "resnet50_2d",
-        "batch_size": 64,
-        "temperature": 0.3,
-        "window": 5.0,
-        "input_size": (224, 224),
-        "dataset_options": {"image_size": 224},
-        "augment": "simclr",
-        "protocol": "linear_probe",
-        "source": SEED_002,
-        "notes": SEED_002_NOTES,
-    },
-    "agedb": {
-        "label_bin": 1.0,
-        "encoder": "resnet50_2d",
-        "batch_size": 128,
-        "temperature": 0.5,
-        "window": 5.0,
-        "input_size": (224, 224),
-        "dataset_options": {"image_size": 224},
-        "augment": "simclr",
-        "protocol": "linear_probe",
-        "source": SEED_002,
-        "notes": SEED_002_NOTES,
-    },
+    "imdbwiki": _FACES,
+    "agedb": _FACES,
     "ukb-seed002": {
-        "label_bin": 1.0,
         "dataset": "ukb",
-        "encoder": "resnet18_3d",
-        "batch_size": 64,
-        "temperature": 0.5,
-        "window": 3.0,
-        "input_size": (100, 100, 100),
-        "dataset_options": {"spacing": 2.0, "crop": (100, 100, 100), "registration": "linear"},
+        "dataset_options": _UKB_OPTIONS,
         "augment": "none",
         "protocol": "finetune",
         "source": SEED_002,
         "notes": SEED_002_NOTES,
     },
     "hcp-seed002": {
-        "label_bin": 1.0,
         "dataset": "hcp",
-        "encoder": "resnet18_1d",
-        "batch_size": 64,
-        "temperature": 0.5,
-        "window": 5.0,
         "dataset_options": {"n_rois": 400},
         "augment": "none",
         "protocol": "finetune",
@@ -182,12 +141,6 @@ _PAPER: dict[str, dict[str, Any]] = {
         "notes": SEED_002_NOTES,
     },
     "airfoil": {
-        "label_bin": 1.0,
-        "encoder": "mlp",
-        "batch_size": 32,
-        "temperature": 1.0,
-        "window": 7.0,
-        "input_size": (5,),
         "dataset_options": {"normalize": "zscore"},
         "augment": "none",
         "protocol": "linear_probe",
@@ -195,11 +148,6 @@ _PAPER: dict[str, dict[str, Any]] = {
         "notes": SEED_002_NOTES + "; inputs z-scored with training statistics",
     },
     "stsb": {
-        "label_bin": 0.1,
-        "encoder": "bilstm",
-        "batch_size": 128,
-        "temperature": 1.0,
-        "window": 1.0,
         "beta_params": (2.0, 8.0),
         "feature_dim": 128,
         "dataset_options": {"glove": "auto"},
@@ -281,7 +229,7 @@ _CPU_COMMON: dict[str, Any] = {
 
 
 def _paper_preset(name: str, values: dict[str, Any]) -> TrainConfig:
-    values = dict(values)
+    values = copy.deepcopy(values)  # presets share no mutable settings (_BONE_AGE, _FACES)
     values.setdefault("dataset", name)
     return TrainConfig(name=name, **{**PAPER_COMMON, **values})
 
@@ -301,7 +249,12 @@ def _cpu_preset(name: str, paper: TrainConfig) -> TrainConfig:
 
 
 def _build() -> dict[str, TrainConfig]:
-    presets = {name: _paper_preset(name, values) for name, values in _PAPER.items()}
+    presets = {
+        name: _paper_preset(
+            name, {**dict(zip(_TABLE_13_COLUMNS, row, strict=True)), **_PAPER[name]}
+        )
+        for name, row in _TABLE_13.items()
+    }
     for name in list(presets):
         if name in _CPU:
             presets[f"{name}-cpu"] = _cpu_preset(f"{name}-cpu", presets[name])
