@@ -24,9 +24,9 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import supremix
 
@@ -63,35 +63,30 @@ OVERRIDES = {
     "cmixup_sigma": "cmixup_sigma",
 }
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+NumberT = TypeVar("NumberT", int, float)
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+def _checked(
+    parse: Callable[[str], NumberT], expected: str, accept: Callable[[NumberT], bool]
+) -> Callable[[str], NumberT]:
+    """An argparse ``type``: ``parse`` the text and ``accept`` the value, else one line saying
+    what was ``expected``."""
+
+    def checked(text: str) -> NumberT:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+        return value
+
+    return checked
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
-    return value
+_positive_int = _checked(int, "a positive integer", lambda value: value >= 1)
+_non_negative_int = _checked(int, "an integer >= 0", lambda value: value >= 0)
+_positive_float = _checked(float, "a positive number", lambda value: value > 0)
 
 
 def _folder(text: str) -> Path:
