@@ -211,17 +211,23 @@ def _no_weights(name: str, pretrained: bool) -> None:
         raise ValueError(f"encoder {name!r} has no pretrained weights here; use pretrained=False")
 
 
+def _vit_size(
+    name: str, pretrained: bool, width: int | None, depth: int | None, kwargs: dict[str, Any]
+) -> tuple[int, int, dict[str, Any]]:
+    """Token width (ViT-B's 768 unless ``width``), layers (12 unless ``depth``) and ``kwargs``
+    with one head per 64 channels unless they name ``num_heads``."""
+    _no_weights(name, pretrained)
+    hidden = 768 if width is None else width
+    return hidden, 12 if depth is None else depth, {"num_heads": max(1, hidden // 64), **kwargs}
+
+
 def build_vit2d(
     *, in_channels: int, width: int | None, depth: int | None, pretrained: bool, **kwargs
 ) -> nn.Module:
     """Registry builder ``vit2d``: ``width`` is the token width (768), ``depth`` the number
     of layers (12); ``image_size``, ``patch_size``, ``num_heads`` as keywords."""
-    _no_weights("vit2d", pretrained)
-    hidden = 768 if width is None else width
-    kwargs.setdefault("num_heads", max(1, hidden // 64))
-    return vit_2d(
-        in_channels, hidden_dim=hidden, num_layers=12 if depth is None else depth, **kwargs
-    )
+    hidden, layers, kwargs = _vit_size("vit2d", pretrained, width, depth, kwargs)
+    return vit_2d(in_channels, hidden_dim=hidden, num_layers=layers, **kwargs)
 
 
 def build_vit_b_16(
@@ -239,12 +245,8 @@ def build_vit3d(
 ) -> nn.Module:
     """Registry builder ``vit3d`` (MONAI): ``width`` is the token width (768), ``depth`` the
     number of layers (12); ``img_size`` (required), ``patch_size``, ``num_heads`` as keywords."""
-    _no_weights("vit3d", pretrained)
-    hidden = 768 if width is None else width
-    kwargs.setdefault("num_heads", max(1, hidden // 64))
-    return vit_3d(
-        in_channels, hidden_size=hidden, num_layers=12 if depth is None else depth, **kwargs
-    )
+    hidden, layers, kwargs = _vit_size("vit3d", pretrained, width, depth, kwargs)
+    return vit_3d(in_channels, hidden_size=hidden, num_layers=layers, **kwargs)
 
 
 def build_densenet121_3d(

@@ -220,27 +220,55 @@ def _recorded_ages(
     return truth, np.clip(label_noise(dataset).record(truth, rng), 1, oldest).astype(int)
 
 
+@dataclass(frozen=True)
+class _People:
+    """Each image's true and recorded age and its person (an index into ``identities``)."""
+
+    truth: np.ndarray
+    ages: np.ndarray
+    identities: list[Identity]
+    person_of: np.ndarray
+
+
+def _draw_people(
+    truth: np.ndarray,
+    dataset: str,
+    rng: np.random.Generator,
+    *,
+    oldest: int,
+    male_fraction: float,
+    per_person: int,
+) -> _People:
+    """The recorded ages of ``truth`` (:func:`_recorded_ages`) and about ``per_person`` images
+    per person, drawn from ``rng`` in that order."""
+    truth, ages = _recorded_ages(truth, dataset, rng, oldest)
+    n = len(truth)
+    identities = [random_identity(rng, male_fraction) for _ in range(max(1, n // per_person))]
+    return _People(truth, ages, identities, rng.integers(0, len(identities), size=n))
+
+
 def _write_faces(
     out: Path,
-    *,
-    truth: np.ndarray,
-    ages: np.ndarray,
-    people: list[Identity],
-    person_of: np.ndarray,
+    people: _People,
     paths: list[str],
     split: np.ndarray,
+    csv_name: str,
+    *,
     image_size: int,
     seed: int,
-    csv_name: str,
 ) -> Path:
+    """Render image ``i`` of ``people`` at ``paths[i]`` under ``out`` (its own ``[seed, i]``
+    generator) and write ``csv_name`` (age,path,split); return ``out``."""
     out = Path(out)
     for i, relative in enumerate(paths):
         item_rng = np.random.default_rng([seed, i])
-        face = render_face(truth[i], people[person_of[i]], image_size, item_rng)
+        person = people.identities[people.person_of[i]]
+        face = render_face(people.truth[i], person, image_size, item_rng)
         path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         photograph(face, item_rng).save(path, quality=int(item_rng.integers(70, 96)))
-    pd.DataFrame({"age": ages, "path": paths, "split": split}).to_csv(out / csv_name, index=False)
+    frame = pd.DataFrame({"age": people.ages, "path": paths, "split": split})
+    frame.to_csv(out / csv_name, index=False)
     return out
 
 
@@ -254,26 +282,14 @@ def write_agedb(out: Path, *, n: int = 800, image_size: int = 64, seed: int = 0)
     rng = np.random.default_rng(seed)
     child = rng.random(n) < 0.07
     truth = np.where(child, rng.uniform(1, 20, size=n), rng.normal(50.0, 17.0, size=n))
-    truth, ages = _recorded_ages(truth, "agedb", rng, 101)
-    people = [random_identity(rng, 0.594) for _ in range(max(1, n // 29))]
-    person_of = rng.integers(0, len(people), size=n)
+    people = _draw_people(truth, "agedb", rng, oldest=101, male_fraction=0.594, per_person=29)
+    ages = people.ages
     paths = [
-        f"AgeDB/{i}_PhantomPerson{p:04d}_{ages[i]}_{'m' if people[p].male else 'f'}.jpg"
-        for i, p in enumerate(person_of)
+        f"AgeDB/{i}_PhantomPerson{p:04d}_{ages[i]}_{'m' if people.identities[p].male else 'f'}.jpg"
+        for i, p in enumerate(people.person_of)
     ]
     split = dir_balanced_split(ages, max(1, round(30 * n / 16_488)), rng)
-    return _write_faces(
-        out,
-        truth=truth,
-        ages=ages,
-        people=people,
-        person_of=person_of,
-        paths=paths,
-        split=split,
-        image_size=image_size,
-        seed=seed,
-        csv_name="agedb.csv",
-    )
+    return _write_faces(out, people, paths, split, "agedb.csv", image_size=image_size, seed=seed)
 
 
 def write_imdbwiki(out: Path, *, n: int = 800, image_size: int = 64, seed: int = 0) -> Path:
@@ -287,9 +303,8 @@ def write_imdbwiki(out: Path, *, n: int = 800, image_size: int = 64, seed: int =
     rng = np.random.default_rng(seed)
     child = rng.random(n) < 0.03
     truth = np.where(child, rng.uniform(1, 17, size=n), 18.0 + rng.gamma(2.2, 9.0, size=n))
-    truth, ages = _recorded_ages(truth, "imdbwiki", rng, 100)
-    people = [random_identity(rng, 0.6) for _ in range(max(1, n // 10))]
-    person_of = rng.integers(0, len(people), size=n)
+    people = _draw_people(truth, "imdbwiki", rng, oldest=100, male_fraction=0.6, per_person=10)
+    ages, person_of = people.ages, people.person_of
     years = rng.integers(1961, 2016, size=n)
     paths = []
     for i in range(n):
@@ -303,14 +318,5 @@ def write_imdbwiki(out: Path, *, n: int = 800, image_size: int = 64, seed: int =
             paths.append(f"wiki_crop/{folder}/{i}_{birth}_{years[i]}.jpg")
     split = dir_balanced_split(ages, max(1, round(150 * n / 213_553)), rng)
     return _write_faces(
-        out,
-        truth=truth,
-        ages=ages,
-        people=people,
-        person_of=person_of,
-        paths=paths,
-        split=split,
-        image_size=image_size,
-        seed=seed,
-        csv_name="imdb_wiki.csv",
+        out, people, paths, split, "imdb_wiki.csv", image_size=image_size, seed=seed
     )
