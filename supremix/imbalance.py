@@ -26,6 +26,7 @@ the original's (gaussian, 5 taps, sigma 2).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -157,24 +158,13 @@ class LDSWeights(nn.Module):
         return self.table[self.bins.index(labels).to(self.table.device)]
 
 
-def lds_weights(
-    train_labels: np.ndarray | Tensor,
-    *,
-    bin_size: float = 1.0,
-    kernel: str = "gaussian",
-    kernel_size: int = 5,
-    sigma: float = 2.0,
-    reweight: str = "sqrt_inv",
-) -> np.ndarray:
-    """LDS weight of every training sample (float64, mean 1); module docstring, "LDS"."""
-    lds = LDSWeights.fit(
-        train_labels,
-        bin_size=bin_size,
-        kernel=kernel,
-        kernel_size=kernel_size,
-        sigma=sigma,
-        reweight=reweight,
-    )
+def lds_weights(train_labels: np.ndarray | Tensor, **settings: Any) -> np.ndarray:
+    """LDS weight of every training sample (float64, mean 1); module docstring, "LDS".
+
+    ``settings`` are those of :meth:`LDSWeights.fit` (``bin_size``, ``kernel``,
+    ``kernel_size``, ``sigma``, ``reweight``).
+    """
+    lds = LDSWeights.fit(train_labels, **settings)
     labels = torch.as_tensor(np.asarray(train_labels, dtype=np.float64))
     weights = lds.table.double()[lds.bins.index(labels)].numpy()
     return weights * len(weights) / weights.sum()

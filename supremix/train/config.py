@@ -110,6 +110,21 @@ OPTIMIZERS = ("adam", "sgd")
 MIX_LEVELS = ("embedding", "input")
 LDS_REWEIGHTS = ("sqrt_inv", "inverse")
 SMOOTHING_KERNELS = ("gaussian", "triang", "laplace")
+#: The values each field with a fixed set of choices takes.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "method": METHODS,
+    "protocol": PROTOCOLS,
+    "regression_loss": REGRESSION_LOSSES,
+    "amp": AMP_MODES,
+    "augment": AUGMENT_MODES,
+    "model_size": MODEL_SIZES,
+    "lds_reweight": LDS_REWEIGHTS,
+    "smoothing_kernel": SMOOTHING_KERNELS,
+    "mixup": MIXUP_MODES,
+    "optimizer": OPTIMIZERS,
+    "mix_level": MIX_LEVELS,
+    "window_edges": WINDOW_EDGES,
+}
 
 # Fields that change how a run is executed or reported but not what it computes; a resumed run
 # may change them.
@@ -223,18 +238,8 @@ class TrainConfig:
     notes: str = ""
 
     def __post_init__(self) -> None:
-        _choice("method", self.method, METHODS)
-        _choice("protocol", self.protocol, PROTOCOLS)
-        _choice("regression_loss", self.regression_loss, REGRESSION_LOSSES)
-        _choice("amp", self.amp, AMP_MODES)
-        _choice("augment", self.augment, AUGMENT_MODES)
-        _choice("model_size", self.model_size, MODEL_SIZES)
-        _choice("lds_reweight", self.lds_reweight, LDS_REWEIGHTS)
-        _choice("smoothing_kernel", self.smoothing_kernel, SMOOTHING_KERNELS)
-        _choice("mixup", self.mixup, MIXUP_MODES)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("mix_level", self.mix_level, MIX_LEVELS)
-        _choice("window_edges", self.window_edges, WINDOW_EDGES)
+        for name, allowed in CHOICES.items():
+            _choice(name, getattr(self, name), allowed)
         for name in ("epochs", "batch_size", "checkpoint_every", "eval_every", "feature_dim"):
             _positive(name, getattr(self, name))
         for name in ("lr", "temperature", "rnc_temperature", "window", "head_hidden_dim"):
