@@ -27,9 +27,8 @@ import pandas as pd
 import torch
 
 from .base import Transform, check_choice, check_root, check_split
-from .checks import check_label_range
-from .errors import DatasetContentError, DatasetLayoutError, list_some
-from .paths import table_row
+from .checks import check_label_range, refuse_text_cells
+from .errors import DatasetContentError, DatasetLayoutError
 from .splits import seeded_split
 from .tables import resolve_missing_labels
 from .volumeio import NORMALIZATIONS, mean_over_frames, read_nifti
@@ -203,13 +202,7 @@ class A4AmyloidPET(PreprocessedVolumes):
         values = pd.to_numeric(rows[self.reference], errors="coerce")
         cells = rows[self.reference].astype(str).str.strip()
         text = cells[values.isna() & rows[self.reference].notna() & (cells != "")]
-        if len(text):
-            shown = [f"row {table_row(int(i))}: {v!r}" for i, v in text.items()]
-            raise DatasetContentError(
-                self.name,
-                f"column {self.reference} of {path} is not a number in {len(shown)} row(s) "
-                f"({list_some(shown)}); expected an SUVR or an empty cell",
-            )
+        refuse_text_cells(self.name, text, self.reference, path, "an SUVR")
         finite = values.notna()
         check_label_range(
             self.name,

@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from .base import SPLITS, RegressionDataset, Transform, check_split
+from .base import SPLITS, Transform, check_split
 from .checks import check_label_range, one_row_per_id
 from .errors import DatasetContentError, DatasetLayoutError, list_some
-from .imageio import as_size, load_image
+from .imageio import ImageFilesDataset, as_size
 from .paths import resolve_entries, table_row
 from .tables import parse_label_numbers, read_label_table
 
@@ -40,10 +39,12 @@ def gender_from_filename(path: str) -> int | None:
     return GENDER_SUFFIX.get(Path(path).stem.rsplit("_", 1)[-1].lower())
 
 
-class _DIRFaces(RegressionDataset):
-    """Shared reader of the DIR split CSV (``age,path,split``) and its images."""
+class _DIRFaces(ImageFilesDataset):
+    """Shared reader of the DIR split CSV (``age,path,split``) and its JPEGs, loaded as RGB
+    ``(3, H, W)`` in [0, 1], bilinearly resized."""
 
     modality = "image2d"
+    image_mode = "RGB"
     csv_name = ""
     has_gender = False
 
@@ -121,14 +122,6 @@ class _DIRFaces(RegressionDataset):
                 f"file names in {source} without a _m/_f gender suffix: {list_some(unknown)}",
             )
         return np.asarray(genders, dtype=np.int64)
-
-    def source_file(self, index: int) -> Path:
-        """The JPEG of item ``index``."""
-        return self.paths[index]
-
-    def load(self, index: int) -> torch.Tensor:
-        """Item ``index`` as RGB ``(3, H, W)`` in [0, 1], bilinearly resized."""
-        return load_image(self.paths[index], mode="RGB", size=self.image_size, dataset=self.name)
 
 
 class AgeDBDIR(_DIRFaces):

@@ -1,4 +1,4 @@
-"""Content checks shared by the loaders: repeated ids and label ranges.
+"""Content checks shared by the loaders: repeated ids, label ranges, text in number columns.
 
 * A repeated id (an RSNA ``id``, an EchoNet ``FileName``, an AgeDB ``path``, a UK Biobank
   ``eid``) whose rows disagree on the label or the split could put one image in train and test
@@ -130,3 +130,18 @@ def one_row_per_id(
     names = list_some(list(dict.fromkeys(repeated[key].astype(str))))
     warn_content(dataset, f"rows repeating {key} {names} in {source} are read once")
     return table[~table[key].duplicated(keep="first")]
+
+
+def refuse_text_cells(
+    dataset: str, text: pd.Series, column: str, source: str | Path, expected: str
+) -> None:
+    """Raise one line listing the file rows of ``text``, cells of ``column`` that hold text
+    where ``expected`` (a number) or an empty cell belongs; nothing when ``text`` is empty.
+    The index of ``text`` must be the 0-based data row of the file."""
+    if len(text):
+        shown = [f"row {table_row(int(i))}: {v!r}" for i, v in text.items()]
+        raise DatasetContentError(
+            dataset,
+            f"column {column} of {source} is not a number in {len(shown)} row(s) "
+            f"({list_some(shown)}); expected {expected} or an empty cell",
+        )

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .base import RegressionDataset
 from .errors import DatasetContentError, DatasetLayoutError
 
 ColorMode = Literal["L", "RGB"]
@@ -169,6 +170,36 @@ def load_image(
     tensor in [0, 1]."""
     image = crop_region(to_uint8(read_image(path, mode, dataset)), region)
     return to_tensor(resize(enhance_contrast(image, contrast), size))
+
+
+class ImageFilesDataset(RegressionDataset):
+    """A dataset of one image file an item (``paths``): :meth:`load` is :func:`load_image` in
+    ``image_mode`` at ``image_size``, cropped to :meth:`region` (none by default), with the
+    dataset's ``contrast`` enhancement."""
+
+    image_mode: ColorMode = "L"
+    contrast: str = "none"
+    paths: list[Path]
+    image_size: tuple[int, int]
+
+    def region(self, index: int) -> Box | Literal["left_half"] | None:
+        """The part of item ``index``'s image to keep (``None``: all of it)."""
+        return None
+
+    def source_file(self, index: int) -> Path:
+        """The image file of item ``index``."""
+        return self.paths[index]
+
+    def load(self, index: int) -> torch.Tensor:
+        """Item ``index`` as ``(C, H, W)`` in [0, 1]: decoded, cropped, enhanced, resized."""
+        return load_image(
+            self.paths[index],
+            mode=self.image_mode,
+            size=self.image_size,
+            dataset=self.name,
+            region=self.region(index),
+            contrast=self.contrast,
+        )
 
 
 def index_images(folder: Path, suffixes: Iterable[str] = (".png",)) -> dict[str, Path]:

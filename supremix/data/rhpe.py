@@ -31,15 +31,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-import torch
 
-from .base import RegressionDataset, Transform, check_choice, check_split
+from .base import Transform, check_choice, check_split
 from .checks import check_label_range, one_row_per_id
 from .errors import DatasetContentError, DatasetLayoutError
-from .imageio import CONTRASTS, Box, as_size, index_images, load_image
+from .imageio import CONTRASTS, Box, ImageFilesDataset, as_size, index_images
 from .tables import (
     csv_has_column,
     locate_images,
@@ -93,7 +92,7 @@ def read_roi_boxes(path: Path, dataset: str = "rhpe") -> dict[str, Box]:
     return boxes
 
 
-class RHPE(RegressionDataset):
+class RHPE(ImageFilesDataset):
     """RHPE hand radiographs with bone age in months (the SupReMix paper, §4.1.3, Table 1).
 
     Parameters: ``root`` the folder holding ``RHPE_{train,val,test}/`` and
@@ -208,17 +207,7 @@ class RHPE(RegressionDataset):
         boxes = read_roi_boxes(self._roi_file(split), self.name)
         return [boxes.get(stem) for stem in stems]
 
-    def source_file(self, index: int) -> Path:
-        """The PNG of item ``index``."""
-        return self.paths[index]
-
-    def load(self, index: int) -> torch.Tensor:
-        """Item ``index`` cropped, CLAHE-enhanced and resized: ``(1, H, W)`` in [0, 1]."""
-        return load_image(
-            self.paths[index],
-            mode="L",
-            size=self.image_size,
-            dataset=self.name,
-            region="left_half" if self.crop == "left_half" else self.boxes[index],
-            contrast=self.contrast,
-        )
+    def region(self, index: int) -> Box | Literal["left_half"] | None:
+        """The hand's box of item ``index`` (``crop="bbox"``), its left half or all of it; the
+        image is then CLAHE-enhanced and resized."""
+        return "left_half" if self.crop == "left_half" else self.boxes[index]

@@ -28,12 +28,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
-from .base import RegressionDataset, Transform, check_choice
+from .base import Transform, check_choice
 from .checks import check_label_range, one_row_per_id
 from .errors import DatasetContentError, DatasetLayoutError, list_some
-from .imageio import CONTRASTS, as_size, index_images, load_image
+from .imageio import CONTRASTS, ImageFilesDataset, as_size, index_images
 from .splits import seeded_split
 from .tables import (
     locate_images,
@@ -94,7 +93,7 @@ def detect_layout(root: Path) -> str:
     )
 
 
-class RSNABoneAge(RegressionDataset):
+class RSNABoneAge(ImageFilesDataset):
     """RSNA Bone Age radiographs with bone age in months (the SupReMix paper, §4.1.3, Table 1).
 
     Parameters: ``root`` the folder as downloaded (either layout); ``split`` train/val/test;
@@ -252,19 +251,3 @@ class RSNABoneAge(RegressionDataset):
             else self.root / OFFICIAL_TEST_DIR
         )
         return self._items(self._read(source, TEST_COLUMNS), source, folder)
-
-    # -- items --------------------------------------------------------------------------
-
-    def source_file(self, index: int) -> Path:
-        """The PNG of item ``index``."""
-        return self.paths[index]
-
-    def load(self, index: int) -> torch.Tensor:
-        """Item ``index`` as a ``(1, H, W)`` float tensor in [0, 1] (equalised, resized)."""
-        return load_image(
-            self.paths[index],
-            mode="L",
-            size=self.image_size,
-            dataset=self.name,
-            contrast=self.contrast,
-        )

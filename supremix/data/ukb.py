@@ -31,9 +31,8 @@ import pandas as pd
 import torch
 
 from .base import Transform, check_choice, check_root, check_split
-from .checks import check_label_range, one_row_per_id
-from .errors import DatasetContentError, DatasetLayoutError, list_some
-from .paths import table_row
+from .checks import check_label_range, one_row_per_id, refuse_text_cells
+from .errors import DatasetContentError, DatasetLayoutError
 from .splits import seeded_split
 from .tables import resolve_missing_labels
 from .volumeio import NORMALIZATIONS, read_nifti
@@ -225,13 +224,7 @@ class UKBiobankT1(PreprocessedVolumes):
         age = pd.to_numeric(frame[self.age_column], errors="coerce")
         labelled = pd.Series(np.isfinite(age.to_numpy(dtype=np.float64)), index=age.index)
         text = frame[self.age_column][~labelled & (frame[self.age_column] != "")]
-        if len(text):
-            shown = [f"row {table_row(int(i))}: {v!r}" for i, v in text.items()]
-            raise DatasetContentError(
-                self.name,
-                f"column {self.age_column} of {path} is not a number in {len(shown)} row(s) "
-                f"({list_some(shown)}); expected an age in years or an empty cell",
-            )
+        refuse_text_cells(self.name, text, self.age_column, path, "an age in years")
         check_label_range(
             self.name, "ukb/age", age[labelled], frame["eid"][labelled].tolist(), path
         )
