@@ -37,20 +37,16 @@ import torch
 from supremix.data import get_dataset
 from supremix.data.phantoms import PHANTOMS, write_phantom
 from supremix.studies import SMOKE_PHANTOM_N
-from supremix.train import PRESETS, TrainConfig, build_model, plan_stages
+from supremix.train import PRESETS, TrainConfig
 from supremix.train.data import augmentations, input_shape, modality_of
 from supremix.train.distributed import DistEnv, resolve_device
-from supremix.train.ema import ModelEMA
-from supremix.train.loop import EpochContext, OptimizerStep, train_step
-from supremix.train.model import set_trainable
-from supremix.train.objective import stage_objective
-from supremix.train.optim import build_optimizer, build_scheduler
+from supremix.train.loop import train_step
 from supremix.train.precision import choose_precision
 from supremix.train.provenance import device_description, now_iso, software_versions
-from supremix.train.rng import RunGenerators, seed_everything
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import loss_bench  # the sibling benchmark, imported as a module
+import loss_bench  # the sibling benchmarks, imported as modules
+import train_bench
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gpu.json"
 LOSS_SIZES = (512, 1024, 2048, 4096)
@@ -100,59 +96,19 @@ def phantom_batch(config: TrainConfig, folder: Path) -> tuple[dict[str, Any], st
 
 def step_context(config: TrainConfig, env: DistEnv, modality: str, shape: tuple, labels):
     """The engine's context for the first stage of ``config`` (SupReMix pretraining)."""
-    seed_everything(0)
-    model = build_model(
-        config,
-        modality=modality,
-        in_channels=shape[0],
-        label_mean=float(labels.mean()),
-        label_std=float(labels.std()),
-    ).to(env.device)
-    stage = plan_stages(config)[0]
-    set_trainable(
-        model,
-        encoder=stage.train_encoder,
-        projection_head=stage.train_head,
-        regressor=stage.train_regressor,
+    augment = augmentations(config, modality, shape)
+    return train_bench.engine_context(
+        config, env, labels, modality=modality, in_channels=shape[0], augment=augment
     )
-    contrastive_augment, regression_augment = augmentations(config, modality, shape)
-    optimizer = build_optimizer(model, lr=config.lr, weight_decay=config.weight_decay)
-    precision = choose_precision(config.amp, env.device)
-    generators = RunGenerators.create(0, 0, env.device)
-    objective = stage_objective(
-        stage,
-        config,
-        model=model,
-        train_labels=labels.numpy(),
-        contrastive_augment=contrastive_augment,
-        regression_augment=regression_augment,
-        augment_generator=generators.augment,
-        loss_generator=generators.loss,
-        autocast=precision.autocast,
-    )
-    step = OptimizerStep(
-        model,
-        optimizer,
-        build_scheduler(optimizer, warmup_steps=10, total_steps=10_000, lr=config.lr),
-        ModelEMA(model, config.ema_decay),
-        grad_clip=config.grad_clip,
-        scaler=precision.scaler,
-    )
-    return EpochContext(objective, step, loader=None, env=env)
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def timed(device: torch.device, steps: int, call) -> float:
     """Seconds per call of ``call`` over ``steps`` calls (device synchronised)."""
-    synchronize(device)
+    train_bench.synchronize(device)
     start = time.perf_counter()
     for _ in range(steps):
         call()
-    synchronize(device)
+    train_bench.synchronize(device)
     return (time.perf_counter() - start) / steps
 
 

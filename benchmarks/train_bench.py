@@ -46,6 +46,7 @@ from supremix.train.model import set_trainable
 from supremix.train.objective import stage_objective
 from supremix.train.optim import build_optimizer, build_scheduler
 from supremix.train.precision import choose_precision
+from supremix.train.protocols import Augmentation
 from supremix.train.provenance import device_description, software_versions
 from supremix.train.rng import RunGenerators, seed_everything
 
@@ -83,14 +84,23 @@ def config_for(method: str, scale: Scale, device: str) -> TrainConfig:
     )
 
 
-def step_context(method: str, scale: Scale, env: DistEnv, labels: torch.Tensor) -> EpochContext:
-    """The engine's context for the first stage of ``method`` (pretraining or regression)."""
-    config = config_for(method, scale, str(env.device))
+def engine_context(
+    config: TrainConfig,
+    env: DistEnv,
+    labels: torch.Tensor,
+    *,
+    modality: str,
+    in_channels: int,
+    augment: tuple[Augmentation | None, Augmentation | None],
+) -> EpochContext:
+    """The engine's context for the first stage of ``config``, seeded with 0: the model with
+    that stage's trainable parts, its objective with the ``(contrastive, regression)``
+    augmentations ``augment``, and the optimizer step (Adam, warm-up + cosine, EMA)."""
     seed_everything(0)
     model = build_model(
         config,
-        modality="image2d",
-        in_channels=1,
+        modality=modality,
+        in_channels=in_channels,
         label_mean=float(labels.mean()),
         label_std=float(labels.std()),
     ).to(env.device)
@@ -102,16 +112,16 @@ def step_context(method: str, scale: Scale, env: DistEnv, labels: torch.Tensor) 
         regressor=stage.train_regressor,
     )
     optimizer = build_optimizer(model, lr=config.lr, weight_decay=config.weight_decay)
-    augment = default_augmentation("image2d")
     precision = choose_precision(config.amp, env.device)
     generators = RunGenerators.create(0, 0, env.device)
+    contrastive_augment, regression_augment = augment
     objective = stage_objective(
         stage,
         config,
         model=model,
         train_labels=labels.numpy(),
-        contrastive_augment=augment,
-        regression_augment=augment,
+        contrastive_augment=contrastive_augment,
+        regression_augment=regression_augment,
         augment_generator=generators.augment,
         loss_generator=generators.loss,
         autocast=precision.autocast,
@@ -125,6 +135,15 @@ def step_context(method: str, scale: Scale, env: DistEnv, labels: torch.Tensor) 
         scaler=precision.scaler,
     )
     return EpochContext(objective, step, loader=None, env=env)
+
+
+def step_context(method: str, scale: Scale, env: DistEnv, labels: torch.Tensor) -> EpochContext:
+    """The engine's context for the first stage of ``method`` (pretraining or regression)."""
+    config = config_for(method, scale, str(env.device))
+    augment = default_augmentation("image2d")
+    return engine_context(
+        config, env, labels, modality="image2d", in_channels=1, augment=(augment, augment)
+    )
 
 
 def synchronize(device: torch.device) -> None:
