@@ -6,11 +6,22 @@ import pytest
 import torch
 
 from supremix.losses import (
+    AdaConLoss,
+    AdaptiveTripletLoss,
     LossEntry,
+    NPairLoss,
+    RnCLoss,
+    SimCSELoss,
     SupConLoss,
+    adacon_loss,
+    adaptive_triplet_loss,
     get_loss,
     loss_names,
+    npair_loss,
     register_loss,
+    rnc_loss,
+    simcse_loss,
+    supcon_loss,
     supremix_loss,
 )
 from supremix.losses import registry as registry_module
@@ -76,3 +87,31 @@ def test_the_engine_builds_the_registered_loss_with_the_config_settings():
     torch.testing.assert_close(loss(x, y, groups, torch.Generator().manual_seed(3)), expected)
     with pytest.raises(ValueError, match="'vanilla' is not a contrastive method"):
         build_contrastive_loss(TrainConfig(method="vanilla"), torch.arange(3.0).numpy())
+
+
+TRAIN = torch.tensor([0.0, 1.0, 1.5, 2.0, 3.0, 4.0, 4.5])
+
+
+@pytest.mark.parametrize(
+    ("module", "function"),
+    [
+        (SupConLoss(temperature=0.5), lambda x, y: supcon_loss(x, y, temperature=0.5)),
+        (SimCSELoss(temperature=0.5), lambda x, y: simcse_loss(x, y, temperature=0.5)),
+        (NPairLoss(temperature=0.5), lambda x, y: npair_loss(x, y, temperature=0.5)),
+        (RnCLoss(temperature=2.0), lambda x, y: rnc_loss(x, y, temperature=2.0)),
+        (
+            AdaConLoss(TRAIN, temperature=0.5),
+            lambda x, y: adacon_loss(x, y, train_labels=TRAIN, temperature=0.5),
+        ),
+        (AdaptiveTripletLoss(TRAIN), lambda x, y: adaptive_triplet_loss(x, y, train_labels=TRAIN)),
+    ],
+    ids=["supcon", "simcse", "npair", "rnc", "adacon", "triplet"],
+)
+def test_modules_are_their_function_and_ignore_what_it_does_not_take(module, function):
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(8, 4, generator=g, dtype=torch.float64)
+    y = torch.tensor([0.0, 1.0, 1.0, 2.5, 3.0, 3.0, 4.0, 0.0], dtype=torch.float64)
+    groups = torch.tensor([0, 1, 0, 1, 0, 1, 0, 1])
+    expected = function(x, y)
+    torch.testing.assert_close(module(x, y), expected)
+    torch.testing.assert_close(module(x, y, groups, torch.Generator().manual_seed(2)), expected)
