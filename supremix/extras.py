@@ -15,7 +15,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from collections.abc import Mapping
 from types import ModuleType
+from typing import Any
 
 # extra -> (import name, distribution name) of each library it brings
 EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -96,3 +98,15 @@ def import_part(name: str) -> ModuleType:
             f"{name} needs the {extra!r} extra (missing: {error.name}): "
             f"pip install 'supremix[{extra}]'"
         ) from None
+
+
+def import_entry(table: Mapping[str, str], name: str, package: str, unknown: str) -> Any:
+    """The object ``table[name]`` names (``"module:attribute"`` under ``package``), imported
+    on first use with :func:`import_part`; a name not in ``table`` raises one ``ValueError``
+    line, ``unknown`` and the names ``table`` holds."""
+    try:
+        target = table[name]
+    except KeyError:
+        raise ValueError(f"{unknown}; expected one of {', '.join(sorted(table))}") from None
+    module_name, attribute = target.split(":")
+    return getattr(import_part(f"{package}.{module_name}"), attribute)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..extras import import_part
+from ..extras import import_entry
 from .base import RegressionDataset
 
 # name -> "module:ClassName" under supremix.data
@@ -30,15 +30,7 @@ LOADERS: dict[str, str] = {
 
 def dataset_class(name: str) -> type[RegressionDataset]:
     """The loader class registered under ``name``."""
-    try:
-        target = LOADERS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown dataset {name!r}; expected one of {', '.join(sorted(LOADERS))}"
-        ) from None
-    module_name, class_name = target.split(":")
-    module = import_part(f"supremix.data.{module_name}")
-    return getattr(module, class_name)
+    return import_entry(LOADERS, name, "supremix.data", f"unknown dataset {name!r}")
 
 
 def get_dataset(name: str, root: Any, split: str = "train", **options: Any) -> RegressionDataset:

@@ -9,10 +9,10 @@ function under it, the least any method can reach on that phantom.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
+from ...extras import import_entry
 from .label_noise import LABEL_NOISE, noise_floor
 
 #: Version of the generative models: bumped whenever a phantom's data change for the same
@@ -39,18 +39,11 @@ def write_phantom(
     name: str, out: str | Path, *, n: int | None = None, seed: int = 0, **options: Any
 ) -> Path:
     """Write the phantom of dataset ``name`` under ``out`` in the official layout."""
-    try:
-        target = PHANTOMS[name]
-    except KeyError:
-        raise ValueError(
-            f"no phantom for {name!r}; expected one of {', '.join(sorted(PHANTOMS))}"
-        ) from None
-    module_name, function_name = target.split(":")
-    module = importlib.import_module(f"supremix.data.phantoms.{module_name}")
+    writer = import_entry(PHANTOMS, name, "supremix.data.phantoms", f"no phantom for {name!r}")
     kwargs = dict(options, seed=seed)
     if n is not None:
         kwargs["n"] = n
-    return getattr(module, function_name)(Path(out), **kwargs)
+    return writer(Path(out), **kwargs)
 
 
 __all__ = ["GENERATION", "LABEL_NOISE", "PHANTOMS", "noise_floor", "write_phantom"]
