@@ -362,6 +362,15 @@ class TrainConfig:
         """Whether contrastive pretraining is followed by a probe or fine-tuning stage."""
         return self.is_contrastive and self.protocol in ("linear_probe", "finetune")
 
+    def smoothing(self) -> dict[str, Any]:
+        """The kernel LDS and FDS smooth the label bins with: ``kernel``, ``kernel_size`` and
+        ``sigma`` (the keywords of :class:`~supremix.imbalance.LDSWeights` and ``FDS``)."""
+        return {
+            "kernel": self.smoothing_kernel,
+            "kernel_size": self.smoothing_kernel_size,
+            "sigma": self.smoothing_sigma,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy (tuples become lists)."""
         return dataclasses.asdict(self)

@@ -197,10 +197,8 @@ class _Run:
             self.lds = LDSWeights.fit(
                 self.train_labels,
                 bin_size=config.imbalance_bin,
-                kernel=config.smoothing_kernel,
-                kernel_size=config.smoothing_kernel_size,
-                sigma=config.smoothing_sigma,
                 reweight=config.lds_reweight,
+                **config.smoothing(),
             ).to(env.device)
         self.eval_batch = per_process_batch(config.batch_size, env)
 

@@ -155,11 +155,9 @@ def build_model(
     fds = FDS(
         out_dim,
         LabelBins.from_labels(train_labels, config.imbalance_bin),
-        kernel=config.smoothing_kernel,
-        kernel_size=config.smoothing_kernel_size,
-        sigma=config.smoothing_sigma,
         momentum=config.fds_momentum,
         start_smooth=config.fds_start_smooth,
+        **config.smoothing(),
     )
     return FDSRegressionNet(encoder, head, RegressorHead(*layers), fds)
 
