@@ -38,10 +38,9 @@ from .validation import check_features, check_labels, check_positive
 SIMCSE_THRESHOLD = 2.0
 
 
-def _check_threshold(threshold: float) -> float:
+def _check_threshold(threshold: float) -> None:
     if not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
         raise ValueError(f"simcse: threshold must be a finite number, got {threshold!r}")
-    return float(threshold)
 
 
 @dataclass(frozen=True)
