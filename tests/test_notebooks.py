@@ -321,6 +321,21 @@ def test_a_generated_cell_edited_by_hand_is_refused(templated):
     )
 
 
+def test_sync_rewrites_a_hand_edited_generated_cell_and_says_so(templated, capsys):
+    source = templated / "notebooks" / "quickstart.py"
+    source.write_text(source.read_text().replace('label = "first"', 'label = "mine"'))
+    cell = cell_number(templated, 'label = "first"')
+    capsys.readouterr()
+    tool.sync(templated / "notebooks", root=templated)
+    assert capsys.readouterr().err == (
+        f"sync: notebooks/quickstart.py: rewriting its generated cells: cell {cell} is not what "
+        "tools/notebook_templates/demo.py writes (the .py has 'label = \"mine\"', the template "
+        "'label = \"first\"')\n"
+    )
+    assert 'label = "mine"' not in source.read_text()
+    assert problems(templated) == ""
+
+
 def test_a_generated_cell_removed_by_hand_is_refused(templated):
     def drop(notebook):
         notebook.cells = [c for c in notebook.cells if c.source != 'label = "first"']

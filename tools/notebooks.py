@@ -320,7 +320,10 @@ def conform(notebook: nbformat.NotebookNode, repo: Repository, rel: str) -> None
 def sync(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path = ROOT) -> list[Path]:
     """Regenerate install cell, badges and template cells in each ``.py``, then write its
     ``.ipynb`` pair: jupytext's reading of the ``.py`` (as ``jupytext --to ipynb --update``
-    writes it), cell ids kept from the old ``.ipynb``, no outputs."""
+    writes it), cell ids kept from the old ``.ipynb``, no outputs. Generated cells that differ
+    from their template (a template changed, or a cell edited by hand) are written again from
+    the template, and a line on stderr says where the first one differed (git keeps the
+    old text)."""
     repo = Repository.from_config(root / "_config.yml")
     written = []
     for name in pairs(folder, names):
@@ -328,8 +331,14 @@ def sync(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path = 
         if not source.exists():
             raise SystemExit(f"{relative(folder / f'{name}.ipynb', root)} has no paired .py")
         notebook = read_py(source)
+        drift = template_drift(notebook, source, root)  # a template mistake raises before writing
         conform(notebook, repo, relative(folder / f"{name}.ipynb", root))
-        notebook = expand(notebook, source, root)  # a template mistake raises before any write
+        notebook = expand(notebook, source, root)
+        if drift is not None:
+            print(
+                f"sync: {relative(source, root)}: rewriting its generated cells: {drift}",
+                file=sys.stderr,
+            )
         text = jupytext.writes(notebook, fmt=FORMAT, config=_config())
         if source.read_text(encoding="utf-8") != text:
             source.write_text(text, encoding="utf-8")
@@ -453,6 +462,19 @@ def first_difference(
     return None
 
 
+def template_drift(notebook: nbformat.NotebookNode, path: Path, root: Path = ROOT) -> str | None:
+    """Where the generated cells of ``notebook`` (read from ``path``) first differ from what its
+    template writes now, in words; ``None`` where they agree (or it has no template)."""
+    fresh = expand(notebook, path, root)
+    difference = first_difference(fresh, notebook)
+    if difference is None:
+        return None
+    marker = next(c for c in fresh.cells if "template" in c.metadata)
+    template = relative(root / TEMPLATES / f"{marker.metadata['template']}.py", root)
+    where, found, wanted = difference
+    return f"{where} is not what {template} writes (the .py has {found}, the template {wanted})"
+
+
 def check(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path = ROOT) -> list[str]:
     """Every broken convention of the notebooks in ``folder``, one line each."""
     repo = Repository.from_config(root / "_config.yml")
@@ -466,18 +488,13 @@ def check(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path =
             continue
         from_py = read_py(source)
         try:
-            fresh = expand(from_py, source, root)
+            drift = template_drift(from_py, source, root)
         except TemplateError as error:
             messages.append(str(error))
             continue
-        stale = first_difference(fresh, from_py)
-        if stale is not None:
-            marker = next(c for c in fresh.cells if "template" in c.metadata)
-            template = relative(root / TEMPLATES / f"{marker.metadata['template']}.py", root)
-            where, found, wanted = stale
+        if drift is not None:
             messages.append(
-                f"{rel_py}: {where} is not what {template} writes (the .py has {found}, the "
-                f"template {wanted}); edit the template, not a generated cell, then run: "
+                f"{rel_py}: {drift}; edit the template, not a generated cell, then run: "
                 f"python tools/notebooks.py sync {name}"
             )
         from_ipynb = nbformat.read(paired, as_version=4)
