@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -papermill,-execution
+#     cell_metadata_filter: generated,slot,tags,template,-papermill,-execution
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -papermill,-widgets
 #     text_representation:
@@ -134,6 +134,7 @@ from supremix.experiments.adacon_schemes import (
     paper_reference,
     run_adacon_schemes,
 )
+from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.reporting import write_results
 
@@ -163,14 +164,8 @@ result = run_adacon_schemes(
     tables=tables,
     methods=methods,
     seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
+    settings=RunSettings.from_parameters(globals()),
     camus_root=camus_root,
-    device=device,
-    smoke=smoke,
     kinetics=kinetics,
 )
 display(Markdown(data_banner(result.sweep.data_kind, "EchoNet-Dynamic", result.sweep.data["root"])))

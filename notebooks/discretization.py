@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -papermill,-execution
+#     cell_metadata_filter: generated,slot,tags,template,-papermill,-execution
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -papermill,-widgets
 #     text_representation:
@@ -68,14 +68,34 @@ device = "auto"  # "cuda" when a GPU is visible, else "cpu"
 smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks that it runs
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
-# %% [markdown] template="ablation"
+# %% [markdown] template="ablation" tags=["remove-cell"]
 # ablation: '"discretization"'
 # datasets: None
+
+# %% generated="ablation"
+from IPython.display import Markdown, display
+
+from supremix.experiments.ablations import (
+    ABLATIONS,
+    ablation_paper_notes,
+    ablation_paper_table,
+    run_ablation,
+)
+from supremix.notebook import device_banner, select_device
+from supremix.reporting import write_results
+
+NAME = "discretization"
+device = select_device(device)
+print(device_banner(device))
 
 # %% [markdown] slot="paper"
 # ## What the paper reports
 #
 # The SupReMix paper's Table 17 (Echo-Net, MAE and GM in %), read from `supremix.paper`.
+
+# %% generated="ablation"
+display(Markdown(f"{ablation_paper_notes(NAME)}\n\n{ABLATIONS[NAME].mapping}"))
+ablation_paper_table(NAME)
 
 # %% [markdown] slot="train"
 # ## Train every bin size with every seed
@@ -83,9 +103,56 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # Each run pretrains SupReMix on the binned labels, fits the linear probe on the raw ones and
 # predicts the evaluation split with the weights of best validation MAE.
 
+# %% generated="ablation"
+run = run_ablation(
+    NAME,
+    None,
+    methods=methods,
+    seeds=seeds,
+    preset=preset,
+    epochs=epochs,
+    probe_epochs=probe_epochs,
+    batch_size=batch_size,
+    data_root=data_root,
+    device=device,
+    smoke=smoke,
+)
+display(Markdown(run.data_banners()))
+run.settings_table()
+
+# %% generated="ablation"
+# Each SupReMix row's Mix-pos window on its training labels, checked before training:
+# a row that forms no Mix-pos or covers the whole label range stops the run.
+run.windows
+
 # %% [markdown] slot="beside_paper"
 # ## This run beside the paper
 #
 # Mean and sample standard deviation over seeds, then Table 17's number for the same bin;
 # `Training mean` predicts the mean training label for every item. Table 17's GM column is on
 # the scale of an MSE (see the note above).
+
+# %% generated="ablation"
+run.beside_paper().round(3)
+
+# %% [markdown] generated="ablation"
+# Left: this run's MAE (diamonds: mean over seeds with their standard deviation, grey dots:
+# seeds, dashed: the training mean); right: the paper's, on its own scale.
+
+# %% generated="ablation"
+run.figure()
+
+# %% generated="ablation"
+display(Markdown(run.describe()))
+
+# %% [markdown] generated="ablation"
+# ## Results file
+#
+# With `results_path` set, the summary (per-seed values, means, standard deviations, the
+# settings and whether the data were real or a phantom) is written for the book's results page,
+# one entry per row, named `"<row> [<dataset>]"` where the run holds several datasets.
+
+# %% generated="ablation"
+summary = run.summary(notes=f"notebooks/discretization, smoke={smoke}")
+if results_path is not None:
+    write_results(summary, results_path)

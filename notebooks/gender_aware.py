@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -papermill,-execution
+#     cell_metadata_filter: generated,slot,tags,template,-papermill,-execution
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -papermill,-widgets
 #     text_representation:
@@ -92,6 +92,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 from IPython.display import Markdown, display
 
 from supremix.experiments.gender_aware import describe_gender, run_gender_aware, trajectory_figure
+from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.reporting import write_results
 
@@ -117,13 +118,7 @@ study = run_gender_aware(
     "rsna",
     rows=methods,
     seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
+    settings=RunSettings.from_parameters(globals()),
     overrides=None if phantom_n is None else {"phantom_n": phantom_n},
 )
 sweep = study.sweep

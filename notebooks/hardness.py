@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -papermill,-execution
+#     cell_metadata_filter: generated,slot,tags,template,-papermill,-execution
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -papermill,-widgets
 #     text_representation:
@@ -92,6 +92,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 from IPython.display import Markdown, display
 
 from supremix.experiments.hardness import hardness_figure, track_hardness
+from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.reporting import write_results
 
@@ -113,13 +114,7 @@ study = track_hardness(
     "rsna",
     methods=methods,
     seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
+    settings=RunSettings.from_parameters(globals()),
     n_hard_negatives=hard_negatives,
 )
 display(Markdown(data_banner(study.data_kind, "RSNA bone age", study.data["root"])))

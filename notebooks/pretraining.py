@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -papermill,-execution
+#     cell_metadata_filter: generated,slot,tags,template,-papermill,-execution
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -papermill,-widgets
 #     text_representation:
@@ -108,6 +108,7 @@ from supremix.experiments.pretraining import (
     pretraining_table,
     run_pretraining,
 )
+from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.paper import DATASETS
 from supremix.reporting import write_results
@@ -161,13 +162,7 @@ sweep = run_pretraining(
     architectures=architectures,
     methods=methods,
     seeds=seeds,
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=data_root,
-    device=device,
-    smoke=smoke,
+    settings=RunSettings.from_parameters(globals()),
 )
 display(Markdown(data_banner(sweep.data_kind, DATASETS[dataset][0], sweep.data["root"])))
 sweep.settings_table()

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -papermill,-execution
+#     cell_metadata_filter: generated,slot,tags,template,-papermill,-execution
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -papermill,-widgets
 #     text_representation:
@@ -83,11 +83,59 @@ device = "auto"  # "cuda" when a GPU is visible, else "cpu"
 smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks that it runs
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
-# %% [markdown] template="dataset"
+# %% [markdown] template="dataset" tags=["remove-cell"]
 # dataset: rsna
 # title: RSNA bone age
 # unit: months
 # label_name: bone age (months)
+
+# %% generated="dataset"
+from IPython.display import Markdown, display
+
+from supremix.experiments.settings import RunSettings
+from supremix.notebook import data_banner, device_banner, select_device
+from supremix.plots import embedding_grid, paired_test_heatmap, true_vs_predicted_grid
+from supremix.reporting import write_results
+from supremix.studies import compare_methods, describe_coverage
+
+device = select_device(device)
+print(device_banner(device))
+
+# %% [markdown] generated="dataset"
+# ## Train every method with every seed
+#
+# Each run pretrains (contrastive methods) and fits the linear probe, or trains Vanilla end to
+# end, then predicts the evaluation split with the weights of best validation MAE. The table
+# lists the settings every run shared.
+
+# %% generated="dataset"
+# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
+# covers the whole label range (supremix.train.windows, tested).
+from supremix.experiments.windows import study_window
+
+print(study_window("rsna", preset=preset, data_root=data_root, smoke=smoke))
+
+# %% generated="dataset"
+study = compare_methods(
+    "rsna",
+    methods=methods,
+    seeds=seeds,
+    settings=RunSettings.from_parameters(globals()),
+)
+display(Markdown(data_banner(study.data_kind, "RSNA bone age", study.data["root"])))
+study.settings_table()
+
+# %% [markdown] generated="dataset"
+# ## Metrics beside the papers
+#
+# Mean and sample standard deviation over seeds on the evaluation split, then the papers'
+# numbers. `Training mean` predicts the mean training label for every item: a method that does
+# not beat it learned nothing from the inputs.
+
+# %% generated="dataset"
+display(Markdown(describe_coverage("rsna", methods)))
+display(Markdown(f"*Reported on {study.data.get('reported_split', 'the test split')}.*"))
+study.comparison().round(3)
 
 # %% [markdown] slot="after_comparison"
 # §6 states SupReMix's improvement over SupCon on RSNA as 39.9 % in MAE (4.08 against 6.79
@@ -97,3 +145,61 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 from supremix.paper import paper_claims
 
 paper_claims(section="§6", dataset="rsna").drop(columns=["seed", "quote"])
+
+# %% generated="dataset"
+display(Markdown(study.describe()))
+
+# %% [markdown] generated="dataset"
+# ## Does the phantom teach?
+#
+# The best method's MAE as a fraction of the training-mean predictor's (1: learned nothing) and
+# of the noise floor, the expected MAE of the true function under the label noise that the
+# phantom's generative model adds (1: learned all there is). The [phantoms
+# page](../book/phantoms.md) compares every dataset's phantom; on real data the floor is unknown.
+
+# %% generated="dataset"
+from supremix.phantom_quality import study_quality
+
+print(study_quality(study).sentence())
+
+# %% [markdown] generated="dataset"
+# ## Paired t-tests
+#
+# Per item, the absolute error of each method averaged over seeds; SupReMix against every other
+# method (negative `difference`: SupReMix errs less), then every pair. Stars as in the SupReMix
+# paper's Fig. 5: `***` p < 0.001, `**` p < 0.01, `*` p < 0.05, `ns` otherwise.
+
+# %% generated="dataset"
+display(study.paired_tests().round(4))
+paired_test_heatmap(*study.paired_matrix(), unit="months")
+
+# %% [markdown] generated="dataset"
+# ## True versus predicted
+#
+# One panel per method, every seed's predictions of the evaluation items (one colour per seed);
+# the dashed line is a perfect prediction.
+
+# %% generated="dataset"
+true_vs_predicted_grid(study.all_predictions(), study.targets, label_name="bone age (months)")
+
+# %% [markdown] generated="dataset"
+# ## t-SNE of the encoder features
+#
+# Encoder features (before any projection head) of the evaluation items, from the first seed,
+# coloured by label: the SupReMix paper's Figs. 3 and 6 show SupReMix's features ordered along the
+# label where SupCon's form separate clusters.
+
+# %% generated="dataset"
+embedding_grid(study.embeddings(), study.targets, label_name="bone age (months)")
+
+# %% [markdown] generated="dataset"
+# ## Results file
+#
+# With `results_path` set, the summary (per-seed values, means, standard deviations, the
+# settings and whether the data were real or a phantom) is written for the book's [results
+# page](../book/results.md).
+
+# %% generated="dataset"
+summary = study.summary(notes=f"notebooks/rsna, preset {study.preset}, smoke={smoke}")
+if results_path is not None:
+    write_results(summary, results_path)

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -papermill,-execution
+#     cell_metadata_filter: generated,slot,tags,template,-papermill,-execution
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -papermill,-widgets
 #     text_representation:
@@ -94,6 +94,7 @@ from IPython.display import Markdown, display
 from supremix.data import get_dataset
 from supremix.data.stsb import NOT_PAPER_EMBEDDINGS, real_stsb_root
 from supremix.experiments.ablations import ablation_paper_table, run_ablation
+from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, device_banner, select_device
 from supremix.plots import true_vs_predicted_grid
 from supremix.reporting import summarise_runs, write_results
@@ -101,25 +102,15 @@ from supremix.studies import compare_methods, describe_coverage, side_by_side
 
 device = select_device(device)
 print(device_banner(device))
-root = real_stsb_root(data_root)
 overrides = {"dataset_options": {"glove": None if glove is None else str(glove)}}
-common = dict(
-    preset=preset,
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    batch_size=batch_size,
-    data_root=root,
-    device=device,
-    smoke=smoke,
-    overrides=overrides,
-)
+settings = RunSettings.from_parameters(globals()).replace(data_root=real_stsb_root(data_root))
 
 # %% [markdown]
 # ## Table 2's methods, every seed
 
 # %%
 began = time.perf_counter()
-study = compare_methods("stsb", methods=methods, seeds=seeds, **common)
+study = compare_methods("stsb", methods=methods, seeds=seeds, settings=settings)
 seconds = {"methods": time.perf_counter() - began}
 train = get_dataset("stsb", study.data["root"], "train", **study.config.dataset_options)
 embeddings = train.embedding_source
@@ -149,7 +140,8 @@ if without_mixtures:
         "stsb",
         methods=["supremix"],
         seeds=seeds,
-        **{**common, "overrides": {**overrides, "mix_neg": False, "mix_pos": False}},
+        settings=settings,
+        overrides={**overrides, "mix_neg": False, "mix_pos": False},
     )
     seconds["without mixtures"] = time.perf_counter() - began
     studies["SupReMix without mixtures"] = unmixed
@@ -198,7 +190,7 @@ if beta_ablation:
         preset=preset,
         epochs=epochs,
         probe_epochs=probe_epochs,
-        data_root=root,
+        data_root=settings.data_root,
         device=device,
         smoke=smoke,
         overrides=overrides,

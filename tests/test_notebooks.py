@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupytext.cli import jupytext as jupytext_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_FILES = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -29,13 +30,21 @@ tool = _load_tool()
 
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
-    """A throwaway book root: _config.yml and a copy of the quickstart pair."""
-    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    """A throwaway book root: _config.yml, pyproject.toml (its jupytext settings) and a copy of
+    the quickstart pair."""
+    for name in ("_config.yml", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / "notebooks").mkdir()
     for suffix in (".py", ".ipynb"):
         shutil.copy(ROOT / "notebooks" / f"quickstart{suffix}", tmp_path / "notebooks")
     assert tool.check(tmp_path / "notebooks", root=tmp_path) == []
     return tmp_path
+
+
+def parameters_cell(book: Path) -> int:
+    """The number, from 1, of the quickstart's parameters cell."""
+    cells = tool.read_py(book / "notebooks" / "quickstart.py").cells
+    return 1 + next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
 
 
 def problems(book: Path) -> str:
@@ -72,8 +81,12 @@ def test_a_py_edited_without_sync_is_out_of_sync(book):
     source = book / "notebooks" / "quickstart.py"
     source.write_text(source.read_text().replace("batch_size = 64", "batch_size = 16"))
     report = problems(book)
-    assert "notebooks/quickstart.ipynb: not in sync with notebooks/quickstart.py" in report
-    assert "+batch_size = 16" in report
+    cell = parameters_cell(book)
+    assert report == (
+        f"notebooks/quickstart.ipynb: not in sync with notebooks/quickstart.py from cell {cell} "
+        "(the .ipynb has 'batch_size = 64', the .py 'batch_size = 16'); "
+        "run: python tools/notebooks.py sync quickstart"
+    )
     tool.sync(book / "notebooks", root=book)
     assert problems(book) == ""
     assert "batch_size = 16" in (book / "notebooks" / "quickstart.ipynb").read_text()
@@ -195,9 +208,9 @@ print(label, "{{notebook}}")
 
 @pytest.fixture
 def templated(book: Path) -> Path:
-    """The throwaway book with a template ``demo`` and the quickstart using it."""
-    (book / "notebooks" / "templates").mkdir()
-    (book / "notebooks" / "templates" / "demo.py").write_text(TEMPLATE)
+    """The throwaway book with a template ``demo`` and the quickstart using it, synced."""
+    (book / "tools" / "notebook_templates").mkdir(parents=True)
+    template_file(book).write_text(TEMPLATE)
     edit_py(
         book,
         "# %% [markdown]\n# ## Train",
@@ -207,37 +220,153 @@ def templated(book: Path) -> Path:
     return book
 
 
+def template_file(book: Path) -> Path:
+    return book / "tools" / "notebook_templates" / "demo.py"
+
+
+def ipynb_cells(book: Path) -> list[nbformat.NotebookNode]:
+    return nbformat.read(book / "notebooks" / "quickstart.ipynb", as_version=4).cells
+
+
 def ipynb_sources(book: Path) -> list[str]:
-    notebook = nbformat.read(book / "notebooks" / "quickstart.ipynb", as_version=4)
-    return [cell.source for cell in notebook.cells]
+    return [cell.source for cell in ipynb_cells(book)]
 
 
-def test_a_template_is_written_into_the_ipynb_only(templated):
+def cell_number(book: Path, source: str) -> int:
+    """The number, from 1, of the quickstart's cell whose source is ``source``."""
+    return 1 + ipynb_sources(book).index(source)
+
+
+def jupytext_update(book: Path) -> None:
+    """``jupytext --to ipynb --update notebooks/quickstart.py``, as a user would run it."""
+    jupytext_cli(["--to", "ipynb", "--update", str(book / "notebooks" / "quickstart.py")])
+
+
+def test_a_template_is_written_into_both_files_of_the_pair(templated):
     assert problems(templated) == ""
-    sources = ipynb_sources(templated)
-    at = sources.index('label = "first"')
-    assert sources[at : at + 3] == ['label = "first"', "Own words.", 'print(label, "quickstart")']
-    assert sources[at + 3].startswith("## Train")
-    assert not any("Not copied" in s or "Default words" in s for s in sources)
-    text = (templated / "notebooks" / "quickstart.py").read_text()
-    assert 'template="demo"' in text and 'label = "first"' not in text
+    cells = ipynb_cells(templated)
+    at = [c.source for c in cells].index("label: first")
+    marker, *body = cells[at : at + 4]
+    assert marker.metadata == {"template": "demo", "tags": ["remove-cell"]}
+    assert [(c.source, dict(c.metadata)) for c in body] == [
+        ('label = "first"', {"generated": "demo"}),
+        ("Own words.", {"slot": "words"}),
+        ('print(label, "quickstart")', {"generated": "demo"}),
+    ]
+    assert cells[at + 4].source.startswith("## Train")
+    assert not any("Not copied" in c.source or "Default words" in c.source for c in cells)
+    # The .py holds the same cells: it is the notebook jupytext reads, nothing to expand.
+    from_py = tool.read_py(templated / "notebooks" / "quickstart.py")
+    assert [(c.cell_type, c.source, dict(c.metadata)) for c in from_py.cells] == [
+        (c.cell_type, c.source, dict(c.metadata)) for c in cells
+    ]
+
+
+def test_sync_of_an_expanded_notebook_changes_nothing(templated):
+    files = [templated / "notebooks" / f"quickstart{suffix}" for suffix in (".py", ".ipynb")]
+    before = [path.read_bytes() for path in files]
     assert tool.sync(templated / "notebooks", root=templated) == []
+    assert tool.sync(templated / "notebooks", root=templated) == []
+    assert [path.read_bytes() for path in files] == before
 
 
-def test_a_changed_template_is_out_of_sync_until_synced(templated):
-    template = templated / "notebooks" / "templates" / "demo.py"
-    template.write_text(TEMPLATE.replace('print(label, "{{notebook}}")', "print(2 * label)"))
-    report = problems(templated)
-    assert "notebooks/quickstart.ipynb: not in sync with notebooks/quickstart.py" in report
-    assert "+print(2 * label)" in report
-    tool.sync(templated / "notebooks", root=templated)
+def test_jupytext_update_writes_the_ipynb_sync_wrote(templated):
+    before = (templated / "notebooks" / "quickstart.ipynb").read_text()
+    jupytext_update(templated)
+    assert (templated / "notebooks" / "quickstart.ipynb").read_text() == before
+
+
+def test_a_changed_template_is_refused_until_synced(templated):
+    template_file(templated).write_text(
+        TEMPLATE.replace('print(label, "{{notebook}}")', "print(2 * label)")
+    )
+    cell = cell_number(templated, 'print(label, "quickstart")')
+    assert problems(templated) == (
+        f"notebooks/quickstart.py: cell {cell} is not what tools/notebook_templates/demo.py "
+        "writes (the .py has 'print(label, \"quickstart\")', the template 'print(2 * label)'); "
+        "edit the template, not a generated cell, then run: python tools/notebooks.py sync "
+        "quickstart"
+    )
+    assert tool.sync(templated / "notebooks", root=templated) != []
     assert problems(templated) == ""
-    assert "print(2 * label)" in ipynb_sources(templated)
+    assert ipynb_sources(templated)[cell - 1] == "print(2 * label)"
+    assert "Own words." in ipynb_sources(templated)
+    assert "\nprint(2 * label)\n" in (templated / "notebooks" / "quickstart.py").read_text()
+
+
+def test_a_template_cell_added_is_written_after_sync(templated):
+    template_file(templated).write_text(TEMPLATE + '\n# %%\nprint("added")\n')
+    after = cell_number(templated, 'print(label, "quickstart")') + 1
+    report = problems(templated)
+    assert report.startswith(
+        f"notebooks/quickstart.py: cell {after} is not what tools/notebook_templates/demo.py "
+        "writes (the .py has '# %% [markdown]', the template '# %% generated=\"demo\"')"
+    )
+    tool.sync(templated / "notebooks", root=templated)
+    sources = ipynb_sources(templated)
+    assert sources.index('print("added")') == sources.index('print(label, "quickstart")') + 1
+    assert sources.count('print("added")') == 1
+
+
+def test_a_generated_cell_edited_by_hand_is_refused(templated):
+    source = templated / "notebooks" / "quickstart.py"
+    source.write_text(source.read_text().replace('label = "first"', 'label = "mine"'))
+    jupytext_update(templated)  # the pair agrees: only the template check can see it
+    cell = cell_number(templated, 'label = "mine"')
+    assert problems(templated) == (
+        f"notebooks/quickstart.py: cell {cell} is not what tools/notebook_templates/demo.py "
+        "writes (the .py has 'label = \"mine\"', the template 'label = \"first\"'); "
+        "edit the template, not a generated cell, then run: python tools/notebooks.py sync "
+        "quickstart"
+    )
+
+
+def test_sync_rewrites_a_hand_edited_generated_cell_and_says_so(templated, capsys):
+    source = templated / "notebooks" / "quickstart.py"
+    source.write_text(source.read_text().replace('label = "first"', 'label = "mine"'))
+    cell = cell_number(templated, 'label = "first"')
+    capsys.readouterr()
+    tool.sync(templated / "notebooks", root=templated)
+    assert capsys.readouterr().err == (
+        f"sync: notebooks/quickstart.py: rewriting its generated cells: cell {cell} is not what "
+        "tools/notebook_templates/demo.py writes (the .py has 'label = \"mine\"', the template "
+        "'label = \"first\"')\n"
+    )
+    assert 'label = "mine"' not in source.read_text()
+    assert problems(templated) == ""
+
+
+def test_a_generated_cell_removed_by_hand_is_refused(templated):
+    def drop(notebook):
+        notebook.cells = [c for c in notebook.cells if c.source != 'label = "first"']
+
+    edit_ipynb(templated / "notebooks" / "quickstart.ipynb", drop)
+    jupytext_cli(["--to", "py:percent", str(templated / "notebooks" / "quickstart.ipynb")])
+    report = problems(templated)
+    assert report.startswith(
+        f"notebooks/quickstart.py: cell {cell_number(templated, 'label: first') + 1} is not "
+        "what tools/notebook_templates/demo.py writes (the .py has '# %% [markdown] slot="
+    )
+    assert "not in sync" not in report
+
+
+def test_an_ipynb_edited_in_a_generated_cell_is_out_of_sync(templated):
+    def change(notebook):
+        next(c for c in notebook.cells if c.source == 'label = "first"').source = "label = 2"
+
+    edit_ipynb(templated / "notebooks" / "quickstart.ipynb", change)
+    assert problems(templated) == (
+        "notebooks/quickstart.ipynb: not in sync with notebooks/quickstart.py from cell "
+        f"{cell_number(templated, 'label = 2')} (the .ipynb has 'label = 2', the .py "
+        "'label = \"first\"'); run: python tools/notebooks.py sync quickstart"
+    )
 
 
 def test_a_slot_the_notebook_leaves_out_keeps_the_templates_words(templated):
     edit_py(templated, '# %% [markdown] slot="words"\n# Own words.\n\n', "")
-    assert "Default words." in ipynb_sources(templated)
+    cell = ipynb_cells(templated)[cell_number(templated, "Default words.") - 1]
+    assert cell.metadata == {"generated": "demo"}
+    assert problems(templated) == ""
 
 
 @pytest.mark.parametrize(
@@ -245,18 +374,42 @@ def test_a_slot_the_notebook_leaves_out_keeps_the_templates_words(templated):
     [
         ("# label: first\n", "", "uses {{label}}; the notebook gives no 'label'"),
         ("# label: first\n", "# label: first\n# colour: red\n", "uses no value colour"),
-        ('template="demo"', 'template="nope"', "no template 'nope' in"),
+        (
+            'template="demo"',
+            'template="nope"',
+            "notebooks/quickstart.py: no template 'nope' in tools/notebook_templates; found demo",
+        ),
         ('slot="words"', 'slot="wrods"', "has no slot wrods; its slots: optional, words"),
         ("# label: first\n", "# - a list\n", "the template cell must map names to values"),
+        (
+            '# %% [markdown] template="demo" tags=["remove-cell"]\n# label: first\n',
+            "# %% [markdown]\n# no template\n",
+            "notebooks/quickstart.py: cells with a slot but no template cell",
+        ),
     ],
 )
 def test_template_mistakes_are_named_and_nothing_is_written(templated, old, new, message):
     before = (templated / "notebooks" / "quickstart.ipynb").read_text()
     edit_py(templated, old, new, sync=False)
+    after = (templated / "notebooks" / "quickstart.py").read_text()
     assert message in problems(templated)
     with pytest.raises(tool.TemplateError, match=re.escape(message)):
         tool.sync(templated / "notebooks", root=templated)
     assert (templated / "notebooks" / "quickstart.ipynb").read_text() == before
+    assert (templated / "notebooks" / "quickstart.py").read_text() == after
+
+
+def test_generated_cells_without_a_template_cell_are_refused(templated):
+    text = (templated / "notebooks" / "quickstart.py").read_text()
+    start = text.index('# %% [markdown] template="demo"')
+    end = text.index("# %% [markdown]\n# ## Train")
+    kept = "".join(
+        chunk for chunk in re.split(r"(?m)^(?=# %%)", text[start:end]) if "generated=" in chunk
+    )
+    (templated / "notebooks" / "quickstart.py").write_text(text[:start] + kept + text[end:])
+    assert problems(templated) == (
+        "notebooks/quickstart.py: cells marked 'generated' but no template cell"
+    )
 
 
 def test_the_repository_templates_serve_their_notebooks():
@@ -267,6 +420,40 @@ def test_the_repository_templates_serve_their_notebooks():
                 used.setdefault(cell.metadata["template"], []).append(source.stem)
     assert sorted(used) == tool.template_names() == ["ablation", "dataset"]
     assert len(used["dataset"]) == 8 and len(used["ablation"]) == 7
+    # The templates are the generator's inputs, not notebooks of the book.
+    assert not set(tool.template_names()) & set(tool.pairs(ROOT / "notebooks"))
+    assert not (ROOT / "notebooks" / "templates").exists()
+    assert "notebook_templates" not in (ROOT / "_toc.yml").read_text()
+
+
+def test_jupytext_update_leaves_every_ipynb_as_committed(tmp_path):
+    """``jupytext --to ipynb --update`` on a copy of every ``notebooks/*.py`` (with the
+    repository's jupytext configuration) writes each ``.ipynb`` exactly as it is committed."""
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    copies = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", copies, ignore=shutil.ignore_patterns(".*"))
+    sources = sorted(copies.glob("*.py"))
+    assert len(sources) == len(NOTEBOOK_FILES)
+    jupytext_cli(["--to", "ipynb", "--update", *map(str, sources)])
+    for committed in NOTEBOOK_FILES:
+        written = copies / committed.name
+        assert written.read_text() == committed.read_text(), committed.name
+
+
+def test_the_jupytext_configuration_names_every_cell_metadata_key():
+    """jupytext adds unnamed keys it reads in the order of a Python set (it changes between
+    runs): every key the notebooks use must be named for the .ipynb to be reproducible."""
+    config = tool._config()
+    named = set(config.cell_metadata_filter.split(","))
+    used = {
+        key
+        for path in NOTEBOOK_FILES
+        for cell in nbformat.read(path, as_version=4).cells
+        for key in cell.metadata
+    }
+    used -= {"lines_to_next_cell"}  # jupytext's own key (blank lines), never in the filter
+    assert used <= named, sorted(used - named)
+    assert {"generated", "slot", "template", "tags"} <= used
 
 
 @pytest.mark.notebook

@@ -18,16 +18,24 @@ its pair without outputs, for Colab, Kaggle and the book. Every notebook:
 * writes a results file (``supremix.reporting``) to ``results_path`` when it is set; the
   smoke run checks it.
 
-Cells several notebooks share come from a template, ``notebooks/templates/<name>.py`` (the
-dataset notebooks share ``dataset``, the ablation notebooks ``ablation``). A notebook's source
-holds its own cells (title, prose, ``parameters``) and one Markdown cell with the metadata
-``template="<name>"`` whose lines (YAML) give the template's values; its ``.ipynb`` has the
-template's cells in place of that cell (:func:`expand`), ``{{value}}`` written out and every
-``slot="..."`` cell of the template replaced by the notebook's cells of that slot. One change
-to a template is one edit; ``sync`` writes it into every ``.ipynb`` and ``check`` refuses an
-``.ipynb`` that does not have it.
+Cells several notebooks share come from a template, ``tools/notebook_templates/<name>.py``
+(the dataset notebooks share ``dataset``, the ablation notebooks ``ablation``); a template is an
+input of this generator, not a notebook of the book. A notebook's source holds its own cells
+(title, prose, ``parameters``) and one Markdown cell with the metadata ``template="<name>"``,
+tagged ``remove-cell``, whose lines (YAML) give the template's values. ``sync`` writes the
+template's cells right after that cell (:func:`expand`), into the ``.py`` and the ``.ipynb``
+alike, so that the two stay an exact jupytext pair: ``{{value}}`` written out, each cell marked
+``generated="<name>"``, and every ``slot="..."`` cell of the template replaced by the notebook's
+own cells of that slot, which keep their ``slot``. A later ``sync`` drops the generated cells and
+writes them again from the template as it is then: one change to a template is one edit and a
+``sync``. ``check`` refuses a generated cell that differs from what the template writes (edited
+by hand, or a template changed without ``sync``): edit the template, or give the notebook its
+own cell for a slot.
 
-The pair check does not trust timestamps: it renders both files with jupytext and compares.
+The pair check does not trust timestamps: it renders both files with jupytext and compares,
+naming the first cell that differs. ``pyproject.toml`` (``[tool.jupytext]``) names every cell
+metadata key the notebooks use, so that ``jupytext --to ipynb --update`` on a ``.py`` writes
+exactly the ``.ipynb`` that ``sync`` writes.
 """
 
 from __future__ import annotations
@@ -35,7 +43,6 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
-import difflib
 import re
 import shutil
 import sys
@@ -51,7 +58,8 @@ from jupytext.config import load_jupytext_config
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-TEMPLATES = "templates"  # the folder of the templates, below the notebooks'
+TEMPLATES = Path("tools") / "notebook_templates"  # the templates' folder, from the root
+GENERATED = "generated"  # cell metadata: the template a cell was written from
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 TEMPLATE_DOC = "template-doc"  # tag of a template's own documentation cell (not copied)
 RUNS = ROOT / "runs"
@@ -180,8 +188,8 @@ class TemplateError(ValueError):
     """A notebook's template cell names a template, value or slot that does not fit."""
 
 
-def template_names(folder: Path = NOTEBOOKS) -> list[str]:
-    return sorted(p.stem for p in (folder / TEMPLATES).glob("*.py"))
+def template_names(root: Path = ROOT) -> list[str]:
+    return sorted(p.stem for p in (root / TEMPLATES).glob("*.py"))
 
 
 def _fill(source: str, values: dict[str, str], used: set[str], where: str) -> str:
@@ -205,24 +213,41 @@ def _template_values(marker: nbformat.NotebookNode, rel: str, name: str) -> dict
     return {k: str(v) for k, v in values.items()} | {"notebook": name}
 
 
-def expand(notebook: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode:
-    """``notebook`` (read from ``path``) with its template cell replaced by the template's
-    cells (see the module docstring); a notebook without one is returned unchanged."""
-    rel = relative(path, ROOT)
-    markers = [i for i, c in enumerate(notebook.cells) if "template" in c.metadata]
-    slotted = [c for c in notebook.cells if "slot" in c.metadata]
+def _generated(cell: nbformat.NotebookNode, template: str) -> nbformat.NotebookNode:
+    """A copy of template cell ``cell`` marked as written from ``template``."""
+    cell = copy.deepcopy(cell)
+    cell.metadata.pop("slot", None)
+    cell.metadata = nbformat.NotebookNode({GENERATED: template, **cell.metadata})
+    return cell
+
+
+def expand(notebook: nbformat.NotebookNode, path: Path, root: Path = ROOT) -> nbformat.NotebookNode:
+    """``notebook`` (read from ``path``) with its template's cells written after its template
+    cell, from the template in ``root``'s ``tools/notebook_templates`` (see the module
+    docstring). Cells generated before are dropped first, so expanding an expanded notebook
+    gives it back unchanged when the template has not changed. A notebook without a template
+    cell is returned unchanged."""
+    rel = relative(path, root)
+    own = [c for c in notebook.cells if GENERATED not in c.metadata]
+    markers = [i for i, c in enumerate(own) if "template" in c.metadata]
+    slotted = [c for c in own if "slot" in c.metadata]
     if not markers:
         if slotted:
             raise TemplateError(f"{rel}: cells with a slot but no template cell")
+        if len(own) < len(notebook.cells):
+            raise TemplateError(f"{rel}: cells marked {GENERATED!r} but no template cell")
         return notebook
     if len(markers) > 1:
         raise TemplateError(f"{rel}: {len(markers)} template cells; expected at most one")
-    marker = notebook.cells[markers[0]]
+    marker = copy.deepcopy(own[markers[0]])
     name = marker.metadata["template"]
-    source = path.parent / TEMPLATES / f"{name}.py"
+    folder = root / TEMPLATES
+    source = folder / f"{name}.py"
     if not source.is_file():
-        known = ", ".join(template_names(path.parent)) or "none"
-        raise TemplateError(f"{rel}: no template {name!r} in {source.parent}; found {known}")
+        known = ", ".join(template_names(root)) or "none"
+        raise TemplateError(
+            f"{rel}: no template {name!r} in {relative(folder, root)}; found {known}"
+        )
     values = _template_values(marker, rel, path.stem)
     template = read_py(source)
     slots: dict[str, list[nbformat.NotebookNode]] = {}
@@ -235,32 +260,34 @@ def expand(notebook: nbformat.NotebookNode, path: Path) -> nbformat.NotebookNode
             f"{rel}: template {name!r} has no slot {', '.join(unknown)}; its slots: "
             f"{', '.join(sorted(offered)) or 'none'}"
         )
+    where = f"{relative(source, root)} (for {rel})"
     used: set[str] = set()
     body = []
     for cell in template.cells:
         if TEMPLATE_DOC in cell.metadata.get("tags", []):
             continue
         slot = cell.metadata.get("slot")
-        filled = [cell] if slot is None or slot not in slots else slots[slot]
-        for chosen in filled:
-            chosen = copy.deepcopy(chosen)
-            chosen.metadata.pop("slot", None)
-            if chosen.source.strip():
-                where = f"{relative(source, ROOT)} (for {rel})"
-                chosen.source = _fill(chosen.source, values, used, where)
-                body.append(chosen)
+        if slot in slots:
+            body.extend(copy.deepcopy(slots[slot]))
+        elif cell.source.strip():
+            generated = _generated(cell, name)
+            generated.source = _fill(generated.source, values, used, where)
+            body.append(generated)
     unused = sorted(set(values) - used - {"notebook"})
     if unused:
         raise TemplateError(f"{rel}: template {name!r} uses no value {', '.join(unused)}")
+    tags = marker.metadata.setdefault("tags", [])
+    if "remove-cell" not in tags:
+        tags.append("remove-cell")  # the book does not show the template's values
+    rest = [c for c in own if "slot" not in c.metadata]
+    at = next(i for i, c in enumerate(rest) if "template" in c.metadata)
     expanded = copy.deepcopy(notebook)
-    own = [c for c in notebook.cells if "slot" not in c.metadata]
-    at = own.index(marker)
-    expanded.cells = [*copy.deepcopy(own[:at]), *body, *copy.deepcopy(own[at + 1 :])]
-    settings = expanded.metadata.get("jupytext", {})
-    if "cell_metadata_filter" in settings:  # jupytext lists the keys it read, in set order
-        keys = settings["cell_metadata_filter"].split(",")
-        kept = [key for key in keys if key not in ("template", "slot")]
-        settings["cell_metadata_filter"] = ",".join(kept)
+    expanded.cells = [
+        *copy.deepcopy(rest[:at]),
+        marker,
+        *body,
+        *copy.deepcopy(rest[at + 1 :]),
+    ]
     return expanded
 
 
@@ -291,9 +318,12 @@ def conform(notebook: nbformat.NotebookNode, repo: Repository, rel: str) -> None
 
 
 def sync(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path = ROOT) -> list[Path]:
-    """Regenerate install cell and badges in each ``.py``, then write its ``.ipynb`` pair
-    (inputs from the ``.py`` with its template expanded, cell ids kept from the old
-    ``.ipynb``, no outputs)."""
+    """Regenerate install cell, badges and template cells in each ``.py``, then write its
+    ``.ipynb`` pair: jupytext's reading of the ``.py`` (as ``jupytext --to ipynb --update``
+    writes it), cell ids kept from the old ``.ipynb``, no outputs. Generated cells that differ
+    from their template (a template changed, or a cell edited by hand) are written again from
+    the template, and a line on stderr says where the first one differed (git keeps the
+    old text)."""
     repo = Repository.from_config(root / "_config.yml")
     written = []
     for name in pairs(folder, names):
@@ -301,12 +331,19 @@ def sync(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path = 
         if not source.exists():
             raise SystemExit(f"{relative(folder / f'{name}.ipynb', root)} has no paired .py")
         notebook = read_py(source)
+        drift = template_drift(notebook, source, root)  # a template mistake raises before writing
         conform(notebook, repo, relative(folder / f"{name}.ipynb", root))
+        notebook = expand(notebook, source, root)
+        if drift is not None:
+            print(
+                f"sync: {relative(source, root)}: rewriting its generated cells: {drift}",
+                file=sys.stderr,
+            )
         text = jupytext.writes(notebook, fmt=FORMAT, config=_config())
-        notebook = expand(notebook, source)  # a template mistake raises before any write
         if source.read_text(encoding="utf-8") != text:
             source.write_text(text, encoding="utf-8")
             written.append(source)
+        notebook = jupytext.reads(text, fmt=FORMAT, config=_config())
         target = folder / f"{name}.ipynb"
         if target.exists():
             notebook = combine_inputs_with_outputs(notebook, nbformat.read(target, as_version=4))
@@ -391,41 +428,87 @@ def output_problems(notebook: nbformat.NotebookNode) -> list[str]:
     ]
 
 
+def _cells(text: str) -> list[str]:
+    """The percent-format ``text`` cut into its header and its cells, one string each."""
+    return re.split(r"(?m)^(?=# %%)", text)
+
+
+def _sorted(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` with its own and its cells' metadata keys in sorted order."""
+    notebook = copy.deepcopy(notebook)
+    for item in [notebook, *notebook.cells]:
+        item.metadata = nbformat.NotebookNode(sorted(item.metadata.items()))
+    return notebook
+
+
+def first_difference(
+    expected: nbformat.NotebookNode, actual: nbformat.NotebookNode
+) -> tuple[str, str, str] | None:
+    """Where ``actual`` first differs from ``expected`` (``None`` where they agree): the cell,
+    numbered from 1 (or the notebook metadata), with its first differing line in ``actual`` and
+    in ``expected``, as jupytext writes them. The order of metadata keys does not count
+    (``.ipynb`` files keep them sorted)."""
+    want, have = _cells(render(_sorted(expected))), _cells(render(_sorted(actual)))
+    for index in range(max(len(want), len(have))):
+        one = want[index] if index < len(want) else ""
+        other = have[index] if index < len(have) else ""
+        if one == other:
+            continue
+        where = "the notebook metadata" if index == 0 else f"cell {index}"
+        ends = ["(no line)"]  # a cell one line longer than the other differs there
+        lines = zip([*one.splitlines(), *ends], [*other.splitlines(), *ends], strict=False)
+        line, found = next(((a, b) for a, b in lines if a != b), (one, other))
+        return where, repr(found.strip()), repr(line.strip())
+    return None
+
+
+def template_drift(notebook: nbformat.NotebookNode, path: Path, root: Path = ROOT) -> str | None:
+    """Where the generated cells of ``notebook`` (read from ``path``) first differ from what its
+    template writes now, in words; ``None`` where they agree (or it has no template)."""
+    fresh = expand(notebook, path, root)
+    difference = first_difference(fresh, notebook)
+    if difference is None:
+        return None
+    marker = next(c for c in fresh.cells if "template" in c.metadata)
+    template = relative(root / TEMPLATES / f"{marker.metadata['template']}.py", root)
+    where, found, wanted = difference
+    return f"{where} is not what {template} writes (the .py has {found}, the template {wanted})"
+
+
 def check(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path = ROOT) -> list[str]:
-    """Every broken convention of the notebooks in ``folder``, one message each."""
+    """Every broken convention of the notebooks in ``folder``, one line each."""
     repo = Repository.from_config(root / "_config.yml")
     messages = []
     for name in pairs(folder, names):
         source, paired = folder / f"{name}.py", folder / f"{name}.ipynb"
-        rel = relative(paired, root)
+        rel, rel_py = relative(paired, root), relative(source, root)
         missing = [relative(p, root) for p in (source, paired) if not p.exists()]
         if missing:
             messages.append(f"{rel}: missing {', '.join(missing)} (every notebook is a pair)")
             continue
+        from_py = read_py(source)
         try:
-            from_py = expand(read_py(source), source)
+            drift = template_drift(from_py, source, root)
         except TemplateError as error:
             messages.append(str(error))
             continue
-        from_ipynb = nbformat.read(paired, as_version=4)
-        expected, actual = render(from_py), render(from_ipynb)
-        if expected != actual:
-            diff = "".join(
-                difflib.unified_diff(
-                    actual.splitlines(keepends=True),
-                    expected.splitlines(keepends=True),
-                    relative(paired, root),
-                    relative(source, root),
-                )
-            )
+        if drift is not None:
             messages.append(
-                f"{rel}: not in sync with {relative(source, root)} "
-                f"(run: python tools/notebooks.py sync {name})\n{diff}"
+                f"{rel_py}: {drift}; edit the template, not a generated cell, then run: "
+                f"python tools/notebooks.py sync {name}"
+            )
+        from_ipynb = nbformat.read(paired, as_version=4)
+        unpaired = first_difference(from_py, from_ipynb)
+        if unpaired is not None:
+            where, found, wanted = unpaired
+            messages.append(
+                f"{rel}: not in sync with {rel_py} from {where} (the .ipynb has {found}, the "
+                f".py {wanted}); run: python tools/notebooks.py sync {name}"
             )
         for problem in output_problems(from_ipynb):
             messages.append(f"{rel}: {problem}")
         for problem in convention_problems(from_py, repo, rel):
-            messages.append(f"{relative(source, root)}: {problem}")
+            messages.append(f"{rel_py}: {problem}")
     return messages
 
 

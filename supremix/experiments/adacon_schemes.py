@@ -49,7 +49,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,7 @@ from .adacon_rows import (
     select_rows,
     with_two_stage_schedule,
 )
+from .settings import RunSettings
 from .sweep import Sweep, run_sweep
 
 __all__ = [
@@ -252,36 +253,30 @@ def run_adacon_schemes(
     tables: Sequence[str] = TABLES,
     methods: Sequence[str] | None = None,
     seeds: Sequence[int] = (0,),
-    preset: str | None = None,
-    epochs: int | None = None,
-    probe_epochs: int | None = None,
-    batch_size: int | None = None,
-    data_root: str | Path | None = None,
+    settings: RunSettings | None = None,
     camus_root: str | Path | None = None,
-    device: str = "auto",
-    smoke: bool = False,
-    overrides: Mapping[str, Any] | None = None,
-    out_dir: str | Path | None = None,
-    cpu_threads: int | None = 1,
     kinetics: bool = False,
+    **changes: Any,
 ) -> AdaConSchemes:
     """Train the rows of ``tables`` (some of :data:`ROWS`; those of ``methods`` only, see
     :func:`select_rows`) on EchoNet: the phantom, or the real data under ``data_root``.
 
-    Every distinct configuration is trained once per seed by
+    ``settings`` with ``changes`` (:class:`~supremix.experiments.settings.RunSettings` fields)
+    say how: every distinct configuration is trained once per seed by
     :func:`~supremix.experiments.sweep.run_sweep` with ``gamma_con`` = :data:`GAMMA_CON` and
-    ``overrides``; the other arguments are run_sweep's. Two-stage runs pretrain for ``epochs``
-    and fine-tune for ``probe_epochs``; multi-task and Vanilla runs train for ``epochs``.
-    ``preset`` ``None`` is :data:`PAPER_PRESET` with a ``data_root`` (else ``echonet-cpu``);
-    with :data:`PAPER_PRESET`, no ``epochs``/``probe_epochs`` and no ``smoke``, two-stage
-    rows follow AdaCon's two-stage schedule (:func:`with_two_stage_schedule`). ``kinetics``
-    starts the encoder from Kinetics-400 weights (:data:`KINETICS`). Table XIII evaluates the
-    trained models on CAMUS under ``camus_root`` (``None``: the CAMUS phantom; given with
-    ``data_root`` only, so that real and phantom data never mix); its runs' checkpoints are
-    read back from ``out_dir`` (``None``: a temporary folder).
+    the settings' ``overrides``. Two-stage runs pretrain for ``epochs`` and fine-tune for
+    ``probe_epochs``; multi-task and Vanilla runs train for ``epochs``. ``preset`` ``None`` is
+    :data:`PAPER_PRESET` with a ``data_root`` (else ``echonet-cpu``); with
+    :data:`PAPER_PRESET`, no ``epochs``/``probe_epochs`` and no ``smoke``, two-stage rows
+    follow AdaCon's two-stage schedule (:func:`with_two_stage_schedule`). ``kinetics`` starts
+    the encoder from Kinetics-400 weights (:data:`KINETICS`). Table XIII evaluates the trained
+    models on CAMUS under ``camus_root`` (``None``: the CAMUS phantom; given with ``data_root``
+    only, so that real and phantom data never mix); its runs' checkpoints are read back from
+    ``out_dir`` (``None``: a temporary folder).
     """
+    settings = RunSettings.of(settings, **changes)
     rows = select_rows(tables, methods)
-    if CAMUS_TABLE in rows and (data_root is None) != (camus_root is None):
+    if CAMUS_TABLE in rows and (settings.data_root is None) != (camus_root is None):
         given, missing = (
             ("data_root", "camus_root") if camus_root is None else ("camus_root", "data_root")
         )
@@ -289,38 +284,37 @@ def run_adacon_schemes(
             f"{CAMUS_TABLE} with {given} needs {missing} too: models trained on real EchoNet "
             "are evaluated on real CAMUS, phantom ones on the CAMUS phantom"
         )
-    if GAMMA_TABLE in rows and "gamma_con" in (overrides or {}):
+    if GAMMA_TABLE in rows and "gamma_con" in (settings.overrides or {}):
         raise ValueError(
             f"overrides set gamma_con, which {GAMMA_TABLE} varies; leave it out of overrides"
         )
-    if preset is None and data_root is not None:
-        preset = PAPER_PRESET
-    if preset == PAPER_PRESET and epochs is None and probe_epochs is None and not smoke:
+    if settings.preset is None and not settings.is_phantom:
+        settings = settings.replace(preset=PAPER_PRESET)
+    if (
+        settings.preset == PAPER_PRESET
+        and settings.epochs is None
+        and settings.probe_epochs is None
+        and not settings.smoke
+    ):
         rows = with_two_stage_schedule(rows)
     extra = dict(KINETICS) if kinetics else {}
+    overrides = {"gamma_con": GAMMA_CON, **extra, **(settings.overrides or {})}
     variants = distinct_variants(rows)
     with contextlib.ExitStack() as stack:
-        if out_dir is None and CAMUS_TABLE in rows:
-            out_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="adacon-"))
+        if settings.out_dir is None and CAMUS_TABLE in rows:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="adacon-"))
+            settings = settings.replace(out_dir=folder)
         sweep = run_sweep(
-            DATASET,
-            variants,
-            seeds=seeds,
-            preset=preset,
-            epochs=epochs,
-            probe_epochs=probe_epochs,
-            batch_size=batch_size,
-            data_root=data_root,
-            device=device,
-            smoke=smoke,
-            overrides={"gamma_con": GAMMA_CON, **extra, **dict(overrides or {})},
-            out_dir=out_dir,
-            cpu_threads=cpu_threads,
+            DATASET, variants, settings=settings.replace(overrides=overrides), seeds=seeds
         )
         result = AdaConSchemes(sweep=sweep, rows=rows)
         if CAMUS_TABLE in rows:
-            assert out_dir is not None
+            assert settings.out_dir is not None
             result.camus, result.camus_subsets = camus_sweep(
-                sweep, rows[CAMUS_TABLE], out_dir, camus_root=camus_root, smoke=smoke
+                sweep,
+                rows[CAMUS_TABLE],
+                settings.out_dir,
+                camus_root=camus_root,
+                smoke=settings.smoke,
             )
     return result

@@ -30,7 +30,6 @@ import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,7 +43,7 @@ from supremix.analysis.figure import report_figure
 from supremix.metrics import as_1d
 from supremix.train import open_splits
 
-from .settings import study_config
+from .settings import RunSettings
 from .sweep import Sweep, Variant, known_choices, run_sweep
 
 #: The experiment's rows, by the key the notebook's ``methods`` parameter uses.
@@ -226,38 +225,25 @@ def run_gender_aware(
     *,
     rows: Sequence[str] = DEFAULT_ROWS,
     seeds: Sequence[int] = (0,),
-    preset: str | None = None,
-    data_root: str | Path | None = None,
-    smoke: bool = False,
-    overrides: Mapping[str, Any] | None = None,
-    **sweep_options: Any,
+    settings: RunSettings | None = None,
+    **changes: Any,
 ) -> GenderStudy:
     """Train every row of ``rows`` (keys of :data:`ROWS`) with every seed and keep the first
     seed's encoder features and the sex of each evaluation item.
 
     The dataset's evaluation items must carry a ``group`` (checked before any training).
-    ``sweep_options`` (epochs, probe_epochs, batch_size, device, out_dir, cpu_threads...) go
-    to :func:`~supremix.experiments.sweep.run_sweep`.
+    ``settings`` with ``changes`` (:class:`~supremix.experiments.settings.RunSettings` fields:
+    ``preset``, ``epochs``, ``data_root``, ``smoke``, ``overrides``...) say how, as for
+    :func:`~supremix.experiments.sweep.run_sweep`.
     """
+    settings = RunSettings.of(settings, **changes)
     variants = gender_variants(rows)
-    _, config = study_config(
-        dataset, preset=preset, data_root=data_root, smoke=smoke, overrides=overrides
-    )
-    splits, _ = open_splits(config, data_root)
+    _, config = settings.train_config(dataset)
+    splits, _ = open_splits(config, settings.data_root)
     eval_split = "test" if splits["test"] is not None else "val"
     groups = evaluation_groups(splits, eval_split)
     targets = np.asarray(splits[eval_split].targets, dtype=np.float64)
-    sweep = run_sweep(
-        dataset,
-        variants,
-        seeds=seeds,
-        preset=preset,
-        data_root=data_root,
-        smoke=smoke,
-        overrides=overrides,
-        keep_features=True,
-        **sweep_options,
-    )
+    sweep = run_sweep(dataset, variants, settings=settings, seeds=seeds, keep_features=True)
     if sweep.eval_split != eval_split or not np.array_equal(sweep.targets, targets):
         raise RuntimeError("the sweep evaluated other items than those whose groups were read")
     return GenderStudy(sweep=sweep, groups=groups)

@@ -42,7 +42,7 @@ from supremix.train import TrainConfig, predict, train
 from supremix.train.config import CONTRASTIVE_METHODS
 
 from .session import open_study_splits, training_session
-from .settings import run_seeds, study_config
+from .settings import RunSettings
 
 #: Stages whose steps use a contrastive loss (the engine's stage names).
 CONTRASTIVE_STAGES = ("pretrain", "multitask")
@@ -339,30 +339,23 @@ def track_hardness(
     *,
     methods: Sequence[str] = ("supcon", "supremix"),
     seeds: Sequence[int] = (0,),
-    preset: str | None = None,
-    epochs: int | None = None,
-    probe_epochs: int | None = None,
-    batch_size: int | None = None,
-    data_root: str | Path | None = None,
-    device: str = "auto",
-    smoke: bool = False,
-    overrides: Mapping[str, Any] | None = None,
+    settings: RunSettings | None = None,
     n_hard_negatives: int | None = None,
-    out_dir: str | Path | None = None,
-    cpu_threads: int | None = 1,
+    **changes: Any,
 ) -> HardnessStudy:
     """Train each contrastive method of ``methods`` with each seed, recording the logit
     hardness of every pretraining epoch (the SupReMix paper, Fig. 4).
 
-    Settings are :func:`supremix.studies.study_config`'s (``smoke``: first seed, one epoch
-    per stage); each run is :func:`supremix.train.train` with an
+    ``settings`` with ``changes`` (:class:`~supremix.experiments.settings.RunSettings` fields,
+    as :func:`~supremix.experiments.sweep.run_sweep` takes them) say how: ``smoke`` runs the
+    first seed at one epoch per stage; ``epochs`` ``None`` is :func:`hardness_epochs` (100
+    with real data, as Fig. 4). Each run is :func:`supremix.train.train` with an
     :class:`EpochHardnessRecorder`, then its selected weights predict the evaluation split
     (test, else val). ``n_hard_negatives``: hardest negatives per batch; ``None``: the
     paper's 1k of a 256-row batch's pairs, as a share of this run's batch
-    (:func:`hard_negative_count`). ``epochs`` ``None``: :func:`hardness_epochs` (100 with
-    real data, as Fig. 4). ``out_dir`` and ``cpu_threads`` are those of
-    :func:`supremix.studies.compare_methods`.
+    (:func:`hard_negative_count`).
     """
+    settings = RunSettings.of(settings, **changes)
     methods = list(methods)
     wrong = [m for m in methods if m not in CONTRASTIVE_METHODS]
     if wrong or not methods:
@@ -370,19 +363,10 @@ def track_hardness(
             f"logit hardness needs contrastive methods; got {wrong or methods}, expected some "
             f"of {', '.join(CONTRASTIVE_METHODS)}"
         )
-    seeds = run_seeds(seeds, smoke)
-    name, config = study_config(
-        dataset,
-        preset=preset,
-        data_root=data_root,
-        epochs=hardness_epochs(epochs, data_root),
-        probe_epochs=probe_epochs,
-        batch_size=batch_size,
-        smoke=smoke,
-        overrides=overrides,
-    )
-    config = config.replace(device=device)
-    splits, info, eval_split = open_study_splits(config, data_root, memory_cache=None)
+    seeds = settings.seeds(seeds)
+    settings = settings.replace(epochs=hardness_epochs(settings.epochs, settings.data_root))
+    name, config = settings.train_config(dataset)
+    splits, info, eval_split = open_study_splits(config, settings.data_root, settings.memory_cache)
     study = HardnessStudy(
         dataset=dataset,
         preset=name,
@@ -390,9 +374,11 @@ def track_hardness(
         data=info,
         eval_split=eval_split,
         n_hard_negatives=n_hard_negatives,
-        smoke=smoke,
+        smoke=settings.smoke,
     )
-    with training_session(config, out_dir, cpu_threads, prefix="hardness-") as out_dir:
+    with training_session(
+        config, settings.out_dir, settings.cpu_threads, prefix="hardness-"
+    ) as out_dir:
         for method in methods:
             for seed in seeds:
                 began = time.perf_counter()

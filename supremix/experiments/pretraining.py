@@ -40,7 +40,7 @@ from supremix.paper import HIGHER_IS_BETTER
 from supremix.train.presets import PRESETS
 
 from .architecture_recipes import RECIPES
-from .settings import resolve_preset, study_config
+from .settings import RunSettings, resolve_preset
 from .sweep import Sweep, Variant, run_sweep
 
 #: The two configurations of Fig. 8: direct training, and SupReMix pretraining + fine-tuning.
@@ -215,51 +215,36 @@ def run_pretraining(
     architectures: Sequence[str] | None = None,
     methods: Sequence[str] | None = None,
     seeds: Sequence[int] = (0, 1),
-    preset: str | None = None,
-    epochs: int | None = None,
-    probe_epochs: int | None = None,
-    batch_size: int | None = None,
-    data_root: str | Path | None = None,
-    device: str = "auto",
-    smoke: bool = False,
-    out_dir: str | Path | None = None,
+    settings: RunSettings | None = None,
+    **changes: Any,
 ) -> Sweep:
     """Train :func:`pretraining_variants` on ``dataset`` (the SupReMix paper, §5.4): the
     architectures at the preset's model size (the paper's with ``data_root``, the CPU size on a
     phantom); on real data the rows trained directly follow their architecture's published recipe
     (:data:`RECIPES`; ``epochs`` or ``batch_size`` given, or ``smoke``, replace the recipe's).
-    ``probe_epochs`` is the fine-tuning length after pretraining. Other arguments:
+    ``probe_epochs`` is the fine-tuning length after pretraining. ``settings`` with ``changes``
+    (:class:`~supremix.experiments.settings.RunSettings` fields) say how, as for
     :func:`~.sweep.run_sweep`."""
-    _, config = study_config(dataset, preset=preset, data_root=data_root, smoke=smoke)
+    settings = RunSettings.of(settings, **changes)
+    _, config = settings.train_config(dataset)
     variants = pretraining_variants(
         dataset,
         model_size=config.model_size,
         architectures=architectures,
         methods=methods,
-        recipes=data_root is not None,
+        recipes=not settings.is_phantom,
         keep=[
             name
             for name, given in (
-                ("epochs", epochs is not None or smoke),
-                ("batch_size", batch_size is not None),
+                ("epochs", settings.epochs is not None or settings.smoke),
+                ("batch_size", settings.batch_size is not None),
             )
             if given
         ],
     )
-    return run_sweep(
-        dataset,
-        variants,
-        seeds=seeds,
-        preset=preset,
-        epochs=epochs,
-        probe_epochs=probe_epochs,
-        batch_size=batch_size,
-        data_root=data_root,
-        device=device,
-        smoke=smoke,
-        out_dir=out_dir,
-        overrides=_phantom_volume_size(dataset, preset, data_root),
-    )
+    size = _phantom_volume_size(dataset, settings.preset, settings.data_root)
+    overrides = {**(size or {}), **(settings.overrides or {})}
+    return run_sweep(dataset, variants, settings=settings.replace(overrides=overrides), seeds=seeds)
 
 
 def _phantom_volume_size(

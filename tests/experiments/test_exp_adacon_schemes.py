@@ -31,6 +31,7 @@ from supremix.experiments.adacon_schemes import (
     run_adacon_schemes,
     select_rows,
 )
+from supremix.experiments.settings import RunSettings
 from supremix.experiments.sweep import Sweep, VariantRun
 from supremix.models import RegressionNet
 from supremix.paper import paper_results
@@ -252,10 +253,13 @@ def test_adacons_own_recipe_is_a_preset_used_with_real_data(monkeypatch):
 
     monkeypatch.setattr(schemes, "run_sweep", fake_sweep)
     schemes.run_adacon_schemes(data_root="/real/echonet", kinetics=True)
-    assert calls["preset"] == "echonet-adacon"
-    assert calls["overrides"]["encoder_kwargs"] == {"pretrained": True}
-    schemes.run_adacon_schemes()
-    assert calls["preset"] is None and "encoder_kwargs" not in calls["overrides"]
+    assert calls["settings"].preset == "echonet-adacon"
+    assert calls["settings"].overrides["encoder_kwargs"] == {"pretrained": True}
+    schemes.run_adacon_schemes(settings=RunSettings(smoke=True, device="cpu"))
+    assert calls["settings"].preset is None
+    assert "encoder_kwargs" not in calls["settings"].overrides
+    assert (calls["settings"].smoke, calls["settings"].device) == (True, "cpu")
+    assert calls["settings"].overrides["gamma_con"] == GAMMA_CON
 
 
 def test_kinetics_weights_reach_torchvisions_builder_without_downloading(monkeypatch):

@@ -29,6 +29,7 @@ from supremix.experiments.gender_aware import (
     trajectory_figure,
     within_group_ordinality,
 )
+from supremix.experiments.settings import RunSettings
 from supremix.losses import SupReMixLoss
 from supremix.studies import study_config
 from supremix.train import TrainConfig, train
@@ -76,7 +77,12 @@ def test_within_sex_mixing_on_a_dataset_without_groups_fails_naming_the_group(tm
 def test_run_gender_aware_on_the_rsna_phantom_mixes_within_the_sex_of_each_radiograph(
     loss_groups,
 ):
-    study = run_gender_aware("rsna", rows=["supremix_within_sex", "supcon"], smoke=True)
+    settings = RunSettings(smoke=True, device="cpu")
+    study = run_gender_aware(
+        "rsna", rows=["supremix_within_sex", "supcon"], settings=settings, overrides={"lr": 0.01}
+    )
+    assert study.sweep.smoke and study.sweep.config.lr == 0.01
+    assert study.sweep.config.device == "cpu"
     assert loss_groups and all(g is not None for g in loss_groups)
     assert set(np.unique(study.groups)) == {0, 1}
     assert study.groups.shape == study.sweep.targets.shape

@@ -25,6 +25,7 @@ from supremix.experiments.hardness import (
     hardness_figure,
     track_hardness,
 )
+from supremix.experiments.settings import RunSettings
 from supremix.reporting import validate_results
 from supremix.train import TrainConfig, train
 
@@ -190,13 +191,19 @@ def test_real_data_tracks_the_papers_100_epochs_by_default(monkeypatch):
     assert hardness.hardness_epochs(None, "/data/rsna") == 100
     assert hardness.hardness_epochs(None, None) == hardness.PHANTOM_EPOCHS
     assert hardness.hardness_epochs(7, "/data/rsna") == 7
-    seen = {}
+    seen = []
 
-    def stop(dataset, **kwargs):
-        seen.update(kwargs)
+    def stop(config, data_root, memory_cache):
+        seen.append(config.epochs)
         raise RuntimeError("stop before opening data")
 
-    monkeypatch.setattr(hardness, "study_config", stop)
-    with pytest.raises(RuntimeError, match="stop before"):
-        hardness.track_hardness(data_root="/data/rsna")
-    assert seen["epochs"] == 100
+    monkeypatch.setattr(hardness, "open_study_splits", stop)
+    for fields, epochs in (
+        ({"data_root": "/data/rsna"}, 100),
+        ({"data_root": "/data/rsna", "epochs": 7}, 7),
+        ({}, hardness.PHANTOM_EPOCHS),
+        ({"smoke": True}, 1),
+    ):
+        with pytest.raises(RuntimeError, match="stop before"):
+            hardness.track_hardness(settings=RunSettings(**fields))
+        assert seen.pop() == epochs, fields

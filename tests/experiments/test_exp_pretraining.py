@@ -18,6 +18,7 @@ from supremix.experiments.pretraining import (
     pretraining_variants,
     run_pretraining,
 )
+from supremix.experiments.settings import RunSettings
 from supremix.models import SFCN
 from supremix.train import TrainConfig
 from supremix.train.model import build_model
@@ -157,6 +158,7 @@ def test_run_pretraining_uses_the_recipes_with_real_data_only(monkeypatch):
 
     def fake_sweep(dataset, variants, **kwargs):
         seen["variants"] = {v.label: dict(v.overrides) for v in variants}
+        seen["settings"] = kwargs["settings"]
 
     monkeypatch.setattr(pretraining, "run_sweep", fake_sweep)
     run_pretraining("hcp", architectures=["TCN"], data_root="/real/hcp")
@@ -168,3 +170,28 @@ def test_run_pretraining_uses_the_recipes_with_real_data_only(monkeypatch):
     assert "batch_size" not in seen["variants"]["TCN, from scratch"]
     run_pretraining("hcp", architectures=["TCN"])
     assert "optimizer" not in seen["variants"]["TCN, from scratch"]
+    settings = RunSettings(data_root="/real/hcp", epochs=3, device="cpu")
+    run_pretraining("hcp", architectures=["TCN"], settings=settings)
+    assert "epochs" not in seen["variants"]["TCN, from scratch"]
+    assert seen["settings"] == settings
+
+
+def test_run_pretraining_keeps_the_cpu_presets_volume_size_and_the_callers_overrides(
+    monkeypatch,
+):
+    import supremix.experiments.pretraining as pretraining
+    from supremix.experiments.settings import PHANTOM_SETTINGS
+    from supremix.train import PRESETS
+
+    size = {"dataset_options": {"size": PRESETS["ukb-cpu"].dataset_options["size"]}}
+    assert size["dataset_options"] != PHANTOM_SETTINGS["ukb"]["dataset_options"]
+    seen = {}
+    monkeypatch.setattr(
+        pretraining, "run_sweep", lambda dataset, variants, **kwargs: seen.update(kwargs)
+    )
+    run_pretraining("ukb", architectures=["SFCN"], settings=RunSettings(smoke=True))
+    assert dict(seen["settings"].overrides) == size
+    run_pretraining("ukb", architectures=["SFCN"], overrides={"lr": 0.5})
+    assert dict(seen["settings"].overrides) == {**size, "lr": 0.5}
+    run_pretraining("ukb", architectures=["SFCN"], data_root="/real/ukb")
+    assert dict(seen["settings"].overrides) == {}

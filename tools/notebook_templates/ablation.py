@@ -1,8 +1,9 @@
 # %% [markdown] tags=["template-doc"]
 # Template of the ablation notebooks' shared cells (tools/notebooks.py).
 #
-# A notebook whose source has a Markdown cell with the metadata `template="ablation"` gets, in
-# its .ipynb, these cells in place of that cell. Its lines (YAML) give the values written where
+# A notebook whose source has a Markdown cell with the metadata `template="ablation"` gets these
+# cells after that cell, in its .py and its .ipynb, each marked `generated="ablation"`; `sync`
+# writes them again after every change here. That cell's lines (YAML) give the values written where
 # `{{name}}` stands: `ablation` (Python: a quoted key of supremix.experiments.ABLATIONS, or an
 # expression that picks one from a parameter) and `datasets` (the notebook's parameter listing
 # the datasets, or None where the ablation has one);

@@ -1,8 +1,9 @@
 # %% [markdown] tags=["template-doc"]
 # Template of the dataset notebooks' shared cells (tools/notebooks.py).
 #
-# A notebook whose source has a Markdown cell with the metadata `template="dataset"` gets, in
-# its .ipynb, these cells in place of that cell. Its lines (YAML) give the values written where
+# A notebook whose source has a Markdown cell with the metadata `template="dataset"` gets these
+# cells after that cell, in its .py and its .ipynb, each marked `generated="dataset"`; `sync`
+# writes them again after every change here. That cell's lines (YAML) give the values written where
 # `{{name}}` stands: `dataset` (the name of supremix.data), `title` (how the data banner names
 # it), `unit` (of the label, for the t-test heat map) and `label_name` (the axes' label);
 # `notebook` is the notebook's own name. A cell with the metadata `slot="..."` is replaced by the
