@@ -102,7 +102,7 @@ from supremix.analysis.theory_plots import (
 )
 from supremix.losses import sample_beta, supremix_loss
 from supremix.losses.published import published_supremix_loss
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, device_banner, glue, select_device
 from supremix.reporting import summarise_runs, write_results
 from supremix.train import get_preset
 
@@ -212,14 +212,22 @@ near = negatives.loc[negatives["label"] == 2.0].iloc[0]
 far = negatives.loc[negatives["label"] == 6.0].iloc[0]
 with_w = far["grad"] / near["grad"]
 without_w = far["grad_unweighted"] / near["grad_unweighted"]
-display(
-    Markdown(
-        f"Anchor {anchor} (label 3): the far negative (label 6, weight {far['weight']:g}) gets "
-        f"{without_w:.3f} times the push of the near one (label 2, weight {near['weight']:g}) "
-        f"without weights and {with_w:.3f} times with them: the ratio grows by "
-        f"{with_w / without_w:.4f} = {far['weight']:g} / {near['weight']:g}, as Theorem 3.1 says."
-    )
-)
+assert far["weight"] > near["weight"] and with_w > without_w  # the sentence below, checked
+assert abs(with_w / without_w / (far["weight"] / near["weight"]) - 1) < 1e-9
+glue("theorem31_anchor", anchor)
+glue("theorem31_far_weight", far["weight"])
+glue("theorem31_near_weight", near["weight"])
+glue("theorem31_without", without_w)
+glue("theorem31_with", with_w)
+glue("theorem31_growth", with_w / without_w)
+
+# %% [markdown]
+# For anchor {glue:text}`theorem31_anchor` (label 3), the far negative (label 6, weight
+# {glue:text}`theorem31_far_weight:g`) gets {glue:text}`theorem31_without:.3f` times the push of
+# the near one (label 2, weight {glue:text}`theorem31_near_weight:g`) without weights, and
+# {glue:text}`theorem31_with:.3f` times with them. The ratio grows by
+# {glue:text}`theorem31_growth:.4f`, the ratio of the two weights, as Theorem 3.1 says (both
+# asserted above).
 
 # %% [markdown]
 # ## 3. Lemma 3.2: the lower bound
@@ -303,23 +311,32 @@ high, low = proof_construction.iloc[0], proof_construction.iloc[-1]
 assert (proof_construction["gap"].diff().iloc[1:] <= 1e-12).all()  # shrinks as t decreases
 assert (proof_construction["gap"] <= proof_construction["proof_bound"] + 1e-12).all()
 assert published_mixtures["gap"].iloc[-1] > published_mixtures["gap"].iloc[-4] > 0
-statement = (
-    f"**The limit the proof needs is t -> 0+, not t -> infinity.** Here `cos theta_0` = "
-    f"{high['cos_theta0']:.4f}. At t = {high['temperature']:g} the proof's term "
-    f"`exp((cos theta_0 - 1)/t)` is {high['vanishing_term']:.4f} and the gap `L - L*` is "
-    f"{high['gap']:.4f}: as t -> infinity the term tends to 1 and the gap to "
-    f"`log(1 + W/|P|)`, not to 0. At t = {low['temperature']:g} the term is "
-    f"{low['vanishing_term']:.3g} and the gap {low['gap']:.1e} (zero to float64 rounding). "
-    "Since `cos theta_0 - 1 < 0`, the term vanishes as t -> 0+: the proof's "
-    '"t -> infinity" (and "for all tau > tau_0") should read t -> 0+ (tau < tau_0). '
-    "The gap shrinks monotonically as t decreases and stays below the proof's bound at "
-    "every t (both asserted above). Two further conditions matter: with the published "
-    "code's mixtures (normalised first, never re-normalised) the Mix-pos are shorter than "
-    f"the anchor, and the gap at t = {low['temperature']:g} is "
-    f"{published_mixtures['gap'].iloc[-1]:.3g}, growing without bound as t -> 0+; with the "
-    f"same points in shuffled order it is {shuffled_order['gap'].iloc[-1]:.3g}."
-)
-display(Markdown(statement))
+glue("theorem33_cos", high["cos_theta0"])
+for end, row in (("high", high), ("low", low)):
+    glue(f"theorem33_{end}_t", row["temperature"])
+    glue(f"theorem33_{end}_term", row["vanishing_term"])
+    glue(f"theorem33_{end}_gap", row["gap"])
+glue("theorem33_published_gap", published_mixtures["gap"].iloc[-1])
+glue("theorem33_shuffled_gap", shuffled_order["gap"].iloc[-1])
+
+# %% [markdown]
+# **The limit the proof needs is $t \to 0^+$, not $t \to \infty$.** Here
+# $\cos\theta_0$ = {glue:text}`theorem33_cos:.4f`. At $t$ = {glue:text}`theorem33_high_t:g`
+# the proof's term $\exp((\cos\theta_0 - 1)/t)$ is {glue:text}`theorem33_high_term:.4f` and
+# the gap $\mathcal{L} - \mathcal{L}^*$ is {glue:text}`theorem33_high_gap:.4f`: as
+# $t \to \infty$ the term tends to 1 and the gap to $\log(1 + W/|P|)$, not to 0. At $t$ =
+# {glue:text}`theorem33_low_t:g` the term is {glue:text}`theorem33_low_term:.3g` and the gap
+# {glue:text}`theorem33_low_gap:.1e` (zero to float64 rounding). Since
+# $\cos\theta_0 - 1 < 0$, the term vanishes as $t \to 0^+$: the proof's "t -> infinity" (and
+# "for all tau > tau_0") should read $t \to 0^+$ ($\tau < \tau_0$). The gap shrinks
+# monotonically as $t$ decreases and stays below the proof's bound at every $t$ (both asserted
+# above).
+#
+# Two further conditions matter. With the published code's mixtures (normalised first, never
+# re-normalised) the Mix-pos are shorter than the anchor, and the gap at $t$ =
+# {glue:text}`theorem33_low_t:g` is {glue:text}`theorem33_published_gap:.3g`, growing without
+# bound as $t \to 0^+$. With the same points in shuffled order it is
+# {glue:text}`theorem33_shuffled_gap:.3g`.
 
 # %% [markdown]
 # ## 5. The published code's two bugs, on the toy batch
@@ -410,7 +427,7 @@ plot_variant_comparison(study, metrics)
 
 # %%
 correct = study[study["variant"] == "correct"].set_index("seed")
-lines = []
+rows = []
 for variant in methods:
     if variant == "correct":
         continue
@@ -418,13 +435,17 @@ for variant in methods:
     for column, label in metrics.items():
         difference = paired[column] - correct[column]
         error = difference.std() / len(difference) ** 0.5 if len(difference) > 1 else float("nan")
-        verdict = "beyond" if abs(difference.mean()) > 2 * error else "within"
-        lines.append(
-            f"- {variant}, {label}: {difference.mean():+.3f} against the correct loss, "
-            f"standard error {error:.3f} over {len(difference)} paired seed(s): {verdict} "
-            "twice the seed noise"
+        rows.append(
+            {
+                "variant": variant,
+                "measure": label,
+                "difference from the correct loss": difference.mean(),
+                "standard error": error,
+                "paired seeds": len(difference),
+                "beyond twice the seed noise": bool(abs(difference.mean()) > 2 * error),
+            }
         )
-display(Markdown("\n".join(lines)))
+pd.DataFrame(rows).round(3)
 
 # %% [markdown]
 # What the bugs do to the rows of an actual phantom batch: the first training batch,

@@ -3,7 +3,8 @@
 Every notebook has a ``parameters`` cell with ``device = "auto"``: :func:`select_device`
 turns it into ``"cuda"`` when a GPU is visible and ``"cpu"`` otherwise, so the same notebook
 runs on Colab, Kaggle, a GPU box or a laptop. :func:`data_banner` says, at the top of the
-results, whether they come from the real dataset or from a phantom.
+results, whether they come from the real dataset or from a phantom. :func:`glue` names a
+computed number so that the notebook's Markdown prose can state it (MyST-NB's ``glue``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import torch
 
 from supremix.train.rng import seed_everything
 
-__all__ = ["data_banner", "device_banner", "seed_everything", "select_device"]
+__all__ = ["data_banner", "device_banner", "glue", "seed_everything", "select_device"]
 
 
 def select_device(device: str = "auto") -> str:
@@ -57,3 +58,22 @@ def data_banner(data_kind: str, dataset: str, root: str | None = None) -> str:
             "reproduction of the paper. Set `data_root` to your copy of the dataset for that."
         )
     raise ValueError(f"unknown data kind {data_kind!r}; expected 'real' or 'phantom'")
+
+
+def glue(name: str, value: float | int | str) -> None:
+    """Name a computed value for the notebook's prose: ``{glue:text}`name:.3f``` in a Markdown
+    cell shows it in the book (MyST-NB's glue), so sentences stay in Markdown and numbers in code.
+
+    Where MyST-NB is not installed (Colab, Kaggle: the book extra is not needed to run a
+    notebook), the value is printed as ``name = value`` under the cell instead, so the reader
+    still sees the number the prose refers to. NumPy and torch scalars are stored as Python
+    numbers, so format specifications such as ``:.3f`` apply to them.
+    """
+    if not isinstance(value, str):
+        value = value.item() if hasattr(value, "item") else value
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        print(f"{name} = {value}")
+        return
+    myst_glue(name, value, display=False)
