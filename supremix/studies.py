@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from .experiments.results import Sweep, VariantRun
+from .experiments.run_facts import sweep_facts
 from .experiments.session import StudySplits, open_study_splits, training_session
 from .experiments.settings import (
     PHANTOM_SETTINGS,
@@ -164,46 +165,78 @@ class Study(Sweep):
             raise KeyError(f"{reference} was not run; methods run: {', '.join(self.methods)}")
         return reference
 
+    def facts(  # type: ignore[override]
+        self, reference: str | None = None, baseline: str = "Vanilla"
+    ) -> dict[str, Any]:
+        """What this run measured, by name, for the dataset chapters' prose: the sweep's
+        facts (:func:`~supremix.experiments.run_facts.sweep_facts`, on MAE) and ``ratio_lowest``
+        / ``ratio_highest`` (the methods' MAE over the training-mean predictor's), ``learned``
+        (whether the best ratio is under :data:`LEARNED_LITTLE`), ``reference`` and
+        ``baseline`` (the methods compared) with their MAEs ``reference_value`` and
+        ``baseline_value``, ``relation`` ("lower" or "higher"), and the paired t-test on
+        per-item errors, ``p`` and ``significance``; where the baseline was not run they say
+        so ("not run", NaN)."""
+        reference = self._reference(reference)
+        facts = sweep_facts(self, "MAE")
+        mae = self.table(["MAE"])["MAE"]
+        ratio = mae / facts["mean_predictor"]
+        facts |= {
+            "ratio_lowest": float(ratio.min()),
+            "ratio_highest": float(ratio.max()),
+            "learned": "little" if ratio.min() > LEARNED_LITTLE else "something",
+            "reference": reference,
+            "reference_value": float(mae[reference]),
+            "baseline": canonical_method(baseline),
+            "baseline_value": math.nan,
+            "relation": "not compared (the baseline was not run)",
+            "p": math.nan,
+            "significance": "not run",
+        }
+        baseline = canonical_method(baseline)
+        if baseline in mae.index and reference != baseline and self.targets.size >= 2:
+            test = paired_ttest(self.absolute_errors(reference), self.absolute_errors(baseline))
+            facts |= {
+                "baseline_value": float(mae[baseline]),
+                "relation": "lower" if mae[reference] < mae[baseline] else "higher",
+                "p": float(test.p),
+                "significance": "not significant"
+                if test.stars == "ns"
+                else f"significant, {test.stars}",
+            }
+        return facts
+
     def describe(  # type: ignore[override]
         self, reference: str | None = None, baseline: str = "Vanilla"
     ) -> str:
-        """A Markdown paragraph stating what this run measured, computed from its numbers."""
-        reference = self._reference(reference)
-        frame = self.metrics_frame().groupby("variant", sort=False)["MAE"]
-        mae, sd = frame.mean(), frame.std()
-        floor = self.mean_predictor_metrics()["MAE"]
-        n_items = self.targets.size
-        kind = "phantom" if self.data_kind == "phantom" else "real data"
-        best = mae.idxmin()
+        """A Markdown paragraph stating what this run measured: :meth:`facts` in sentences."""
+        f = self.facts(reference, baseline)
+        sd = self.table(["MAE"])["MAE std"][f["best"]] if f["seeds"] > 1 else math.nan
         parts = [
-            f"On this run ({kind}, {len(self.seeds)} seed(s), {n_items} {self.eval_split} items) "
-            f"the lowest mean MAE is {best}'s, {mae[best]:.3g}"
-            + (f" (sd {sd[best]:.2g} over seeds)" if not math.isnan(sd[best]) else "")
+            f"On this run ({f['data']}, {f['seeds']} seed(s), {f['items']} {f['split']} items) "
+            f"the lowest mean MAE is {f['best']}'s, {f['best_value']:.3g}"
+            + (f" (sd {sd:.2g} over seeds)" if not math.isnan(sd) else "")
             + "."
         ]
-        ratio = mae / floor
         spread = (
-            f"{ratio.min():.2f}" if len(ratio) == 1 else f"{ratio.min():.2f} to {ratio.max():.2f}"
+            f"{f['ratio_lowest']:.2f}"
+            if f["variants"] == 1
+            else f"{f['ratio_lowest']:.2f} to {f['ratio_highest']:.2f}"
         )
         parts.append(
-            f"Predicting the training mean for every item gives MAE {floor:.3g}; the methods' "
-            f"MAEs are {spread} times that"
+            f"Predicting the training mean for every item gives MAE {f['mean_predictor']:.3g}; "
+            f"the methods' MAEs are {spread} times that"
             + (
                 ", so at these settings they learned little from the inputs."
-                if ratio.min() > LEARNED_LITTLE
+                if f["learned"] == "little"
                 else "."
             )
         )
-        baseline = canonical_method(baseline)
-        if baseline in mae.index and reference != baseline and n_items >= 2:
-            test = paired_ttest(self.absolute_errors(reference), self.absolute_errors(baseline))
-            relation = "lower" if mae[reference] < mae[baseline] else "higher"
-            significance = "not significant" if test.stars == "ns" else f"significant, {test.stars}"
-            p_text = "undefined" if math.isnan(test.p) else f"{test.p:.2g}"
+        if not math.isnan(f["baseline_value"]):
+            p_text = "undefined" if math.isnan(f["p"]) else f"{f['p']:.2g}"
             parts.append(
-                f"{reference}'s MAE ({mae[reference]:.3g}) is {relation} than {baseline}'s "
-                f"({mae[baseline]:.3g}); the paired t-test on per-item errors gives p = "
-                f"{p_text} ({significance})."
+                f"{f['reference']}'s MAE ({f['reference_value']:.3g}) is {f['relation']} than "
+                f"{f['baseline']}'s ({f['baseline_value']:.3g}); the paired t-test on per-item "
+                f"errors gives p = {p_text} ({f['significance']})."
             )
         if self.data_kind == "phantom":
             parts.append("These are phantom numbers: they do not reproduce the paper.")

@@ -305,6 +305,48 @@ def test_describe_states_the_measured_comparison():
     assert "phantom" not in real.describe()
 
 
+def test_facts_name_the_numbers_the_chapters_prose_states():
+    from scipy.stats import ttest_rel
+
+    rng = np.random.default_rng(0)
+    y = np.arange(12.0)
+    vanilla = [y + rng.normal(0, 2, 12), y + rng.normal(0, 2, 12)]
+    supremix = [y + rng.normal(0, 1, 12), y + rng.normal(0, 1, 12)]
+    study = make_study({"Vanilla": vanilla, "SupReMix": supremix}, list(y))
+    facts = study.facts()
+    mae = {
+        name: [np.abs(p - y).mean() for p in runs]
+        for name, runs in (("Vanilla", vanilla), ("SupReMix", supremix))
+    }
+    floor = np.abs(y - (y.mean() + 1.0)).mean()
+    best = min(mae, key=lambda name: np.mean(mae[name]))
+    errors = {
+        name: np.mean([np.abs(p - y) for p in runs], axis=0)
+        for name, runs in (("Vanilla", vanilla), ("SupReMix", supremix))
+    }
+    assert facts["best"] == best and facts["best_value"] == pytest.approx(np.mean(mae[best]))
+    assert facts["mean_predictor"] == pytest.approx(floor)
+    assert facts["ratio_lowest"] == pytest.approx(np.mean(mae[best]) / floor)
+    assert facts["sd_highest"] == pytest.approx(max(np.std(m, ddof=1) for m in mae.values()))
+    assert facts["p"] == pytest.approx(ttest_rel(errors["SupReMix"], errors["Vanilla"]).pvalue)
+    assert (facts["seeds"], facts["items"], facts["split"], facts["data"]) == (
+        2,
+        12,
+        "test",
+        "phantom",
+    )
+    relation = "lower" if np.mean(mae["SupReMix"]) < np.mean(mae["Vanilla"]) else "higher"
+    assert facts["relation"] == relation and facts["reference"] == "SupReMix"
+
+
+def test_facts_say_when_the_baseline_was_not_run():
+    y = np.arange(6.0)
+    facts = make_study({"SupReMix": [y + 0.5]}, list(y)).facts()
+    assert facts["relation"] == "not compared (the baseline was not run)"
+    assert np.isnan(facts["baseline_value"]) and np.isnan(facts["p"])
+    assert np.isnan(facts["sd_lowest"])  # one seed: no spread
+
+
 def test_unknown_methods_and_runs_are_named():
     study = make_study({"Vanilla": [[1, 2, 3]]}, [1, 2, 3])
     with pytest.raises(KeyError, match="no variant 'SupCon'; variants: Vanilla"):

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from supremix.experiments.run_facts import describe_sweep, sweep_facts
 from supremix.metrics import METRICS, PairedTTest, paired_ttest, regression_metrics
-from supremix.paper import HIGHER_IS_BETTER, canonical_metric, paper_results, reference_label
+from supremix.paper import canonical_metric, paper_results, reference_label
 from supremix.paper.sources import SHOWN_METRICS
 from supremix.reporting import run_label, summarise_runs
 from supremix.train import TrainConfig
@@ -456,33 +457,10 @@ class Sweep:
             provenance=where,
         )
 
+    def facts(self, metric: str = "MAE") -> dict[str, Any]:
+        """What this run measured, by name, for a notebook's prose (:func:`sweep_facts`)."""
+        return sweep_facts(self, metric)
+
     def describe(self, metric: str = "MAE") -> str:
-        """A Markdown paragraph stating what this run measured, computed from its numbers."""
-        table = self.table([metric])
-        values = table[metric]
-        better = max if metric in HIGHER_IS_BETTER else min
-        best = better(values.index, key=lambda k: values[k])
-        floor = self.mean_predictor_metrics()[metric]
-        kind = "phantom" if self.data_kind == "phantom" else "real data"
-        spread = (
-            f"{values.min():.3g} to {values.max():.3g}"
-            if len(values) > 1
-            else f"{values.iloc[0]:.3g}"
-        )
-        parts = [
-            f"On this run ({kind}, {len(self.seeds)} seed(s), {self.targets.size} "
-            f"{self.eval_split} items) the variants' mean {metric} ranges over {spread}; the "
-            f"best is {best!r} ({values[best]:.3g}). Predicting the training mean gives "
-            f"{floor:.3g}."
-        ]
-        if len(self.seeds) < 2:
-            parts.append("With one seed there is no spread to judge differences by.")
-        else:
-            sd = table[f"{metric} std"]
-            parts.append(
-                f"The standard deviation over seeds is {sd.min():.2g} to {sd.max():.2g}: "
-                "differences smaller than that are noise."
-            )
-        if self.data_kind == "phantom":
-            parts.append("These are phantom numbers: they do not reproduce the paper.")
-        return " ".join(parts)
+        """A Markdown paragraph stating what this run measured (:func:`describe_sweep`)."""
+        return describe_sweep(self, metric)

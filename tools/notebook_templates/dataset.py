@@ -63,7 +63,21 @@ study.comparison().round(3)
 # %% [markdown] slot="after_comparison"
 
 # %%
-display(Markdown(study.describe()))
+from supremix.notebook import glue
+
+for name, value in study.facts().items():
+    glue(name, value)
+
+# %% [markdown]
+# On this run ({glue:text}`data`, {glue:text}`seeds` seed(s), {glue:text}`items`
+# {glue:text}`split` items) the lowest mean MAE is {glue:text}`best`'s,
+# {glue:text}`best_value:.3g`. Predicting the training mean for every item gives MAE
+# {glue:text}`mean_predictor:.3g`; the methods' MAEs are {glue:text}`ratio_lowest:.2f` to
+# {glue:text}`ratio_highest:.2f` times that: at these settings they learned
+# {glue:text}`learned` from the inputs. {glue:text}`reference`'s MAE
+# ({glue:text}`reference_value:.3g`) is {glue:text}`relation` than {glue:text}`baseline`'s
+# ({glue:text}`baseline_value:.3g`); the paired t-test on per-item errors gives p =
+# {glue:text}`p:.2g` ({glue:text}`significance`).
 
 # %% [markdown]
 # ## Does the phantom teach?

@@ -1,0 +1,73 @@
+"""A sweep's result in words: the numbers a notebook's prose states, by name.
+
+:func:`sweep_facts` gives them as a mapping that a notebook glues into its Markdown
+(:func:`supremix.notebook.glue`, MyST-NB's ``{glue:text}`` role), so sentences stay in
+Markdown and numbers in code; :func:`describe_sweep` writes the same facts as one paragraph,
+for notebooks that state several sweeps in a loop.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from supremix.paper import HIGHER_IS_BETTER
+
+if TYPE_CHECKING:
+    from supremix.experiments.results import Sweep
+
+__all__ = ["describe_sweep", "sweep_facts"]
+
+
+def sweep_facts(sweep: Sweep, metric: str = "MAE") -> dict[str, Any]:
+    """The numbers :func:`describe_sweep` states, by name, for a notebook's Markdown prose
+    (:func:`supremix.notebook.glue`): ``data`` ("phantom" or "real data"), ``seeds``,
+    ``items`` and ``split`` (the evaluation split), ``variants``, ``lowest`` and
+    ``highest`` (the variants' mean ``metric``), ``best`` and ``best_value``,
+    ``mean_predictor`` (the training-mean predictor's ``metric``) and ``sd_lowest`` and
+    ``sd_highest`` (the variants' standard deviations over seeds; NaN with one seed)."""
+    table = sweep.table([metric])
+    values = table[metric]
+    better = max if metric in HIGHER_IS_BETTER else min
+    best = better(values.index, key=lambda k: values[k])
+    sd = table[f"{metric} std"] if len(sweep.seeds) > 1 else pd.Series([math.nan])
+    return {
+        "data": "phantom" if sweep.data_kind == "phantom" else "real data",
+        "seeds": len(sweep.seeds),
+        "items": int(sweep.targets.size),
+        "split": sweep.eval_split,
+        "variants": len(values),
+        "lowest": float(values.min()),
+        "highest": float(values.max()),
+        "best": str(best),
+        "best_value": float(values[best]),
+        "mean_predictor": float(sweep.mean_predictor_metrics()[metric]),
+        "sd_lowest": float(sd.min()),
+        "sd_highest": float(sd.max()),
+    }
+
+
+def describe_sweep(sweep: Sweep, metric: str = "MAE") -> str:
+    """A Markdown paragraph stating what this run measured: :func:`sweep_facts` in sentences."""
+    f = sweep_facts(sweep, metric)
+    spread = (
+        f"{f['lowest']:.3g} to {f['highest']:.3g}" if f["variants"] > 1 else f"{f['lowest']:.3g}"
+    )
+    parts = [
+        f"On this run ({f['data']}, {f['seeds']} seed(s), {f['items']} {f['split']} items) "
+        f"the variants' mean {metric} ranges over {spread}; the best is {f['best']!r} "
+        f"({f['best_value']:.3g}). Predicting the training mean gives "
+        f"{f['mean_predictor']:.3g}."
+    ]
+    if f["seeds"] < 2:
+        parts.append("With one seed there is no spread to judge differences by.")
+    else:
+        parts.append(
+            f"The standard deviation over seeds is {f['sd_lowest']:.2g} to "
+            f"{f['sd_highest']:.2g}: differences smaller than that are noise."
+        )
+    if f["data"] == "phantom":
+        parts.append("These are phantom numbers: they do not reproduce the paper.")
+    return " ".join(parts)
