@@ -101,4 +101,4 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% slot="after_beside_paper"
 from supremix.paper import paper_claims
 
-paper_claims(section="§5.8").drop(columns=["seed", "quote"])
+paper_claims(section="§5.8").drop(columns=["paper", "quote"])

@@ -120,4 +120,4 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% slot="before_results"
 from supremix.paper import paper_table
 
-paper_table(seed=1, table="Table 20", index=("method",))
+paper_table(paper="supremix", table="Table 20", index=("method",))

@@ -96,4 +96,4 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% slot="after_comparison"
 from supremix.paper import paper_claims
 
-paper_claims(section="§6", dataset="rsna").drop(columns=["seed", "quote"])
+paper_claims(section="§6", dataset="rsna").drop(columns=["paper", "quote"])
