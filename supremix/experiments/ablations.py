@@ -29,7 +29,7 @@ from scipy.stats import spearmanr
 
 from supremix.analysis.figure import report_figure
 from supremix.notebook import data_banner
-from supremix.paper import DATASETS, HIGHER_IS_BETTER, paper_results
+from supremix.paper import DATASETS, HIGHER_IS_BETTER, paper_name, paper_results
 from supremix.reporting import run_label
 from supremix.train import TrainConfig, open_splits
 from supremix.train.windows import check_window, config_window
@@ -367,7 +367,8 @@ class AblationRun:
             if paper.notna().any():
                 best = paper.index[better(paper.to_numpy())]
                 text.append(
-                    f"In {self.ablation.reference} the best of these rows is {best!r} "
+                    f"In {self.ablation.table} of {paper_name(self.ablation.paper)}, the best "
+                    f"of these rows is {best!r} "
                     f"({metric} {paper[best]:.3g})."
                 )
                 both = ours.notna() & paper.notna()

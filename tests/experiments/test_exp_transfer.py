@@ -56,8 +56,8 @@ def test_every_target_variant_maps_to_its_table_8_cell(key):
     )
     for variant in variants:
         sweep.runs.append(VariantRun(variant.label, 0, {}, targets, None, 0.0, 40))
-    numbers = sweep.paper_numbers(1, PAPER_TABLE, dataset=direction.target)
-    table = paper_results(seed=1, table=PAPER_TABLE, dataset=direction.target)
+    numbers = sweep.paper_numbers("supremix", PAPER_TABLE, dataset=direction.target)
+    table = paper_results("supremix", table=PAPER_TABLE, dataset=direction.target)
     assert len(numbers) == len(table) == 2 * 2 * len(METHODS)  # strategies x (MAE, rho)
     for variant in variants[:-1]:
         method, strategy = variant.label.split(", ")
