@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[1]
-#: Where user-visible text lives; tools/ holds the notebooks' templates.
-FOLDERS = ("supremix", "book", "notebooks", "tools")
+#: Where user-visible text lives (tools/ may hold the notebooks' templates); results/ holds
+#: recorded runs, which keep the words the code wrote at the time.
+FOLDERS = ("supremix", "book", "notebooks", "data_cards", "tools")
 SUFFIXES = {".py", ".md", ".json", ".ipynb", ".yml", ".txt", ".csv"}
 GENERATED = {"_build", "__pycache__", ".ipynb_checkpoints"}
 #: "seed 001", "Seed 002", "seed003", "seed-002", "seed_001" (a file or preset name).

@@ -11,7 +11,7 @@ from supremix.train.config import differing_fields
 
 # the SupReMix paper's Table 13, typed from its text:
 # dataset: (encoder, batch size, temperature, window, input size)
-SEED_001_TABLE_13 = {
+SUPREMIX_PAPER_TABLE_13 = {
     "ukb": ("resnet18_3d", 64, 0.5, 3, (100, 100, 100)),
     "hcp": ("resnet18_1d", 64, 0.5, 5, (400, 478)),
     "rsna": ("resnet50_2d", 128, 1.0, 5, (520, 400)),
@@ -22,7 +22,7 @@ SEED_001_TABLE_13 = {
 
 # Mixup Your Own Pairs' Table 13: dataset: (temperature, augmentation, protocol, window, encoder,
 # batch)
-SEED_002_TABLE_13 = {
+MIXUP_PAIRS_TABLE_13 = {
     "imdbwiki": (0.3, "simclr", "linear_probe", 5, "resnet50_2d", 64),
     "agedb": (0.5, "simclr", "linear_probe", 5, "resnet50_2d", 128),
     "ukb-mixup-pairs": (0.5, "none", "finetune", 3, "resnet18_3d", 64),
@@ -32,9 +32,9 @@ SEED_002_TABLE_13 = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(SEED_001_TABLE_13))
-def test_seed_001_presets_match_table_13(name):
-    encoder, batch, temperature, window, size = SEED_001_TABLE_13[name]
+@pytest.mark.parametrize("name", sorted(SUPREMIX_PAPER_TABLE_13))
+def test_supremix_paper_presets_match_its_table_13(name):
+    encoder, batch, temperature, window, size = SUPREMIX_PAPER_TABLE_13[name]
     preset = PRESETS[name]
     assert (preset.encoder, preset.batch_size) == (encoder, batch)
     # A4's γ = 7 is read on SUVR x 100 (supremix.train.windows.A4_WINDOW_READINGS)
@@ -50,9 +50,9 @@ def test_seed_001_presets_match_table_13(name):
     assert "the SupReMix paper, Table 13" in preset.source
 
 
-@pytest.mark.parametrize("name", sorted(SEED_002_TABLE_13))
-def test_seed_002_presets_match_table_13(name):
-    temperature, augment, protocol, window, encoder, batch = SEED_002_TABLE_13[name]
+@pytest.mark.parametrize("name", sorted(MIXUP_PAIRS_TABLE_13))
+def test_mixup_pairs_presets_match_its_table_13(name):
+    temperature, augment, protocol, window, encoder, batch = MIXUP_PAIRS_TABLE_13[name]
     preset = PRESETS[name]
     assert (preset.temperature, preset.augment, preset.protocol) == (temperature, augment, protocol)
     assert (preset.window, preset.encoder, preset.batch_size) == (window, encoder, batch)
@@ -62,7 +62,7 @@ def test_seed_002_presets_match_table_13(name):
     assert "Mixup Your Own Pairs states no pretraining epochs" in preset.notes
 
 
-def test_hcp_is_not_augmented_in_seed_001():
+def test_hcp_is_not_augmented_in_the_supremix_paper():
     assert PRESETS["hcp"].augment == "none"
 
 
@@ -76,7 +76,7 @@ def test_cpu_presets_keep_the_method_settings_of_their_paper_preset(name):
 
 
 def test_every_paper_dataset_has_a_cpu_preset():
-    for name in SEED_001_TABLE_13:
+    for name in SUPREMIX_PAPER_TABLE_13:
         assert f"{name}-cpu" in PRESETS
 
 
@@ -133,7 +133,7 @@ def test_protocol_stages(changes, stages):
     assert [s.epochs for s in planned] == [20, 7][: len(planned)]
 
 
-def test_label_bins_follow_seed_002_table_12_and_seed_001_appendix_d4():
+def test_label_bins_follow_mixup_pairs_table_12_and_supremix_paper_appendix_d4():
     for name in ("imdbwiki", "agedb", "ukb-mixup-pairs", "hcp-mixup-pairs", "airfoil", "echonet"):
         assert PRESETS[name].label_bin == 1.0, name
     for name in ("rsna", "rhpe", "a4"):
