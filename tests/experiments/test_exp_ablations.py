@@ -330,6 +330,7 @@ def test_cmixup_rows_mix_only_in_regression_stages():
 # ---------------------------------------------------------------- running
 
 
+@pytest.mark.slow
 def test_smoke_run_gives_one_run_per_row_and_the_views():
     run = run_ablation("pair_selection", seeds=[3, 4], smoke=True, device="cpu")
     sweep = run.sweep("ukb")
@@ -362,6 +363,7 @@ def test_smoke_run_gives_one_run_per_row_and_the_views():
     )
 
 
+@pytest.mark.slow
 def test_rows_chosen_by_methods_on_several_datasets_and_batch_sizes_that_fit():
     run = run_ablation(
         "batch_size", ["ukb", "echonet"], methods=["batch size 512"], smoke=True, device="cpu"

@@ -198,6 +198,7 @@ def test_paper_reference_shows_the_bmd_tables_as_printed():
         paper_reference("Table IV")
 
 
+@pytest.mark.slow
 def test_smoke_run_on_the_echonet_phantom():
     result = run_adacon_schemes(tables=[SCHEME_TABLE], methods=["triplet", "vanilla"], smoke=True)
     assert sorted(r.label for r in result.sweep.runs) == [
@@ -341,6 +342,7 @@ def test_table_xi_varies_gamma_con_and_shares_its_075_run_with_table_x():
         run_adacon_schemes(tables=[GAMMA_TABLE], overrides={"gamma_con": 0.5})
 
 
+@pytest.mark.slow
 def test_table_xiii_evaluates_the_echonet_models_on_camus_by_quality(tmp_path):
     from supremix.data import get_dataset
     from supremix.experiments.adacon_camus import load_trained_model

@@ -120,6 +120,7 @@ def test_run_folder_is_where_run_sweep_writes_the_source_run(tmp_path):
         assert (run_folder(tmp_path, index, 3) / "best.pt").is_file()
 
 
+@pytest.mark.slow
 def test_each_target_run_loads_the_encoder_of_its_methods_source_run(tmp_path, monkeypatch):
     loaded: list[Path] = []
     original = engine_module.load_encoder_weights
