@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch
 from cli_kit import AIRFOIL_DIR, ONE_THREAD, fails, needs_airfoil
 
@@ -124,6 +125,7 @@ def test_presets_and_info(capsys):
     assert "SUPREMIX_CACHE" in info
 
 
+@pytest.mark.slow
 def test_module_entry_point_runs():
     done = subprocess.run(
         [sys.executable, "-m", "supremix.cli", "--version"],
