@@ -146,7 +146,7 @@ run.beside_paper().round(3)
 # %% slot="after_beside_paper"
 from supremix.paper import paper_claims
 
-paper_claims(section="§5.8").drop(columns=["seed", "quote"])
+paper_claims(section="§5.8").drop(columns=["paper", "quote"])
 
 # %% [markdown] generated="ablation"
 # Left: this run's MAE (diamonds: mean over seeds with their standard deviation, grey dots:

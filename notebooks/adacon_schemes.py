@@ -185,7 +185,7 @@ result.sweep.settings_table()
 
 # %%
 for table in result.tables:
-    display(Markdown(f"### Seed 003 {table}"))
+    display(Markdown(f"### The AdaCon paper, {table}"))
     display(result.beside_paper(table).round(3))
     if table in ARMS:  # Tables XI and XIII have no pair of arms to compare
         display(result.arms(table).round(3))
@@ -208,7 +208,7 @@ if result.camus is not None:
 # %%
 from supremix.paper import paper_claims
 
-paper_claims(seed=3).drop(columns=["seed", "quote"])
+paper_claims(paper="adacon").drop(columns=["paper", "quote"])
 
 # %% [markdown]
 # The figure shows the MAE of every row: this run above (bars: mean over seeds, whiskers: their

@@ -54,11 +54,11 @@ if importlib.util.find_spec("supremix") is None:
 #   labels). The paper's "1k" is out of the 32,640 pairs of a batch of 128 images in two views;
 #   by default this notebook takes the same share of its own, smaller batch
 #   (`hard_negative_count`), since 1,000 would be every negative of a 32-item batch;
-# * a Pearson ρ. The seed does not say what its curve correlates while pretraining, when the
-#   linear-probe protocol has no regressor yet. Here: ρ between the labels and the predictions
-#   of a ridge regression on the epoch's embeddings, fitted on half of the epoch's batches and
-#   evaluated on the other half (and vice versa): how linearly the label can be read from the
-#   embedding.
+# * a Pearson ρ. The SupReMix paper does not say what its curve correlates while pretraining,
+#   when the linear-probe protocol has no regressor yet. Here: ρ between the labels and the
+#   predictions of a ridge regression on the epoch's embeddings, fitted on half of the epoch's
+#   batches and evaluated on the other half (and vice versa): how linearly the label can be read
+#   from the embedding.
 #
 # After pretraining each run fits its linear probe as usual; the table gives its test MAE and ρ.
 #

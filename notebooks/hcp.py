@@ -48,9 +48,9 @@ if importlib.util.find_spec("supremix") is None:
 # included (its ρ column repeats Table 2's except for AdaCon); it gives HCP's MAE only in other
 # experiments (Tables 11 and 18) and no GM. Mixup Your Own Pairs' Table 6 {cite:p}`wu2023mixup`
 # gives MAE, MSE and ρ for Vanilla, SupCon and SupReMix on HCP-Aging under its fine-tuning protocol,
-# so it is shown only beside fine-tuned runs (preset `hcp-seed002`), never beside this notebook's
-# linear probe. The table below puts their numbers beside this run's, each column labelled with its
-# source; they are read from `supremix.paper`, never typed here.
+# so it is shown only beside fine-tuned runs (preset `hcp-mixup-pairs`), never beside this
+# notebook's linear probe. The table below puts their numbers beside this run's, each column
+# labelled with its source; they are read from `supremix.paper`, never typed here.
 #
 # **SimCLR, decided here.** Table 3 reports SimCLR, so this notebook runs it, although fMRI time
 # series are never augmented (the SupReMix paper, §4.2): its two views of a subject are then

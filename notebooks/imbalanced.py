@@ -134,11 +134,11 @@ run.beside_paper().round(3)
 # %%
 from supremix.paper import paper_claims
 
-paper_claims(section="App. D.3").drop(columns=["seed", "quote"])
+paper_claims(section="App. D.3").drop(columns=["paper", "quote"])
 
 # %%
-note = paper_results(seed=1, table=PAPER_TABLE)["notes"].iloc[0]
-display(Markdown(f"Note on seed 001 {PAPER_TABLE}: {note}"))
+note = paper_results(paper="supremix", table=PAPER_TABLE)["notes"].iloc[0]
+display(Markdown(f"Note on the SupReMix paper's {PAPER_TABLE}: {note}"))
 display(Markdown(run.sweep.describe()))
 
 # %% [markdown]
@@ -152,7 +152,7 @@ display(Markdown(run.sweep.describe()))
 summary = run.sweep.summary(
     notes=f"notebooks/imbalanced, preset {run.sweep.preset}, smoke={smoke}, "
     f"shot rule: {run.rule.describe()}",
-    experiment="imbalanced regression (seed 001 Table 16)",
+    experiment="imbalanced regression (the SupReMix paper, Table 16)",
 )
 if results_path is not None:
     write_results(summary, results_path)

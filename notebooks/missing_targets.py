@@ -131,11 +131,11 @@ coverage_table(sweep, MISSING_AGE_RANGES)
 # %%
 subsets = missing_target_subsets(sweep.targets, MISSING_AGE_RANGES)
 display(Markdown(f"Missing-target test items: {int(subsets['missing targets'].sum())}."))
-sweep.beside_paper(1, PAPER_TABLE, subsets=subsets).round(3)
+sweep.beside_paper("supremix", PAPER_TABLE, subsets=subsets).round(3)
 
 # %%
-note = paper_results(seed=1, table=PAPER_TABLE)["notes"].iloc[0]
-display(Markdown(f"Note on seed 001 {PAPER_TABLE}: {note}"))
+note = paper_results(paper="supremix", table=PAPER_TABLE)["notes"].iloc[0]
+display(Markdown(f"Note on the SupReMix paper's {PAPER_TABLE}: {note}"))
 display(Markdown(sweep.describe()))
 
 # %% [markdown]
@@ -148,7 +148,7 @@ display(Markdown(sweep.describe()))
 # %%
 summary = sweep.summary(
     notes=f"notebooks/missing_targets, preset {sweep.preset}, smoke={smoke}",
-    experiment="missing targets (seed 001 Table 14)",
+    experiment="missing targets (the SupReMix paper, Table 14)",
 )
 if results_path is not None:
     write_results(summary, results_path)

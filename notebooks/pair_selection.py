@@ -175,7 +175,7 @@ display(Markdown(run.describe()))
 # %% slot="before_results"
 from supremix.paper import paper_table
 
-paper_table(seed=1, table="Table 20", index=("method",))
+paper_table(paper="supremix", table="Table 20", index=("method",))
 
 # %% [markdown] generated="ablation"
 # ## Results file

@@ -184,7 +184,7 @@ pretraining_table(sweep).round(3)
 # %%
 from supremix.paper import paper_claims
 
-paper_claims(section="§5.4", dataset=dataset).drop(columns=["seed", "quote"])
+paper_claims(section="§5.4", dataset=dataset).drop(columns=["paper", "quote"])
 
 # %%
 pretraining_figure(sweep)
@@ -207,7 +207,7 @@ display(Markdown(sweep.describe()))
 # %%
 summary = sweep.summary(
     notes=f"notebooks/pretraining, {dataset}, preset {sweep.preset}, smoke={smoke}",
-    experiment="SupReMix pretraining of task-specific architectures (seed 001 Fig. 8)",
+    experiment="SupReMix pretraining of task-specific architectures (the SupReMix paper, Fig. 8)",
 )
 if results_path is not None:
     write_results(summary, results_path)

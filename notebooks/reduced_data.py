@@ -134,9 +134,9 @@ size_curves(sweep).round(3)
 
 # %%
 if any(variant.paper is not None for variant in sweep.variants):
-    display(sweep.beside_paper(1, PAPER_TABLE).round(3))
+    display(sweep.beside_paper("supremix", PAPER_TABLE).round(3))
 else:
-    display(Markdown(f"Seed 001 {PAPER_TABLE} quotes no value for {dataset}."))
+    display(Markdown(f"The SupReMix paper's {PAPER_TABLE} quotes no value for {dataset}."))
 display(Markdown(sweep.describe()))
 
 # %% [markdown]
@@ -147,7 +147,7 @@ display(Markdown(sweep.describe()))
 # %%
 from supremix.paper import paper_claims
 
-paper_claims(section="§5.5").drop(columns=["seed", "quote"])
+paper_claims(section="§5.5").drop(columns=["paper", "quote"])
 
 # %% [markdown]
 # ## Results file
@@ -159,7 +159,7 @@ paper_claims(section="§5.5").drop(columns=["seed", "quote"])
 # %%
 summary = sweep.summary(
     notes=f"notebooks/reduced_data, {dataset}, preset {sweep.preset}, smoke={smoke}",
-    experiment="reduced training data (seed 001 Fig. 9)",
+    experiment="reduced training data (the SupReMix paper, Fig. 9)",
 )
 if results_path is not None:
     write_results(summary, results_path)

@@ -144,7 +144,7 @@ study.comparison().round(3)
 # %% slot="after_comparison"
 from supremix.paper import paper_claims
 
-paper_claims(section="§6", dataset="rsna").drop(columns=["seed", "quote"])
+paper_claims(section="§6", dataset="rsna").drop(columns=["paper", "quote"])
 
 # %% generated="dataset"
 from supremix.notebook import glue

@@ -155,7 +155,7 @@ run.beside_paper().round(3)
 # %%
 from supremix.paper import paper_claims
 
-paper_claims(section="§5.6").drop(columns=["seed", "quote"])
+paper_claims(section="§5.6").drop(columns=["paper", "quote"])
 
 # %%
 for label, sweep in run.targets.items():

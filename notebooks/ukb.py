@@ -47,9 +47,9 @@ if importlib.util.find_spec("supremix") is None:
 # methods; its MAE and GM for UK Biobank appear only in other experiments (ablations, batch sizes,
 # missing targets, mixup and masked-autoencoder comparisons: Tables 10, 11, 14, 15, 18-20), not
 # shown here. Mixup Your Own Pairs' Table 4 {cite:p}`wu2023mixup` gives MAE, MSE and ρ for Vanilla,
-# SupCon, SupCR and SupReMix under its own protocol (fine-tuning, preset `ukb-seed002`): it is shown
-# only beside runs of that protocol, never beside this notebook's linear probe. The image is the
-# paper's (App. B.1.1: brain-extracted, linearly registered to MNI152): the `ukb` preset reads
+# SupCon, SupCR and SupReMix under its own protocol (fine-tuning, preset `ukb-mixup-pairs`): it is
+# shown only beside runs of that protocol, never beside this notebook's linear probe. The image is
+# the paper's (App. B.1.1: brain-extracted, linearly registered to MNI152): the `ukb` preset reads
 # `T1_brain_linearto_MNI`. The table below puts their numbers beside
 # this run's, each column labelled with its source; they are read from `supremix.paper`, never
 # typed here.

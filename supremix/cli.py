@@ -191,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--cache-items", action="store_true", help="serve decoded items from a one-time cache"
     )
-    run.add_argument("--lds", action="store_true", help="LDS loss weights (seed 001 App. D.3)")
+    run.add_argument(
+        "--lds", action="store_true", help="LDS loss weights (the SupReMix paper, App. D.3)"
+    )
     run.add_argument("--fds", action="store_true", help="FDS feature calibration (App. D.3)")
     run.add_argument("--mixup", choices=MIXUP_MODES, help="mixup baseline (App. D.5-D.6)")
     run.add_argument("--mixup-alpha", type=_positive_float, help="lambda ~ Beta(a, a)")

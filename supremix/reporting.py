@@ -298,17 +298,17 @@ def comparison_table(
                 f"paper numbers are for {sorted(datasets)} but this run is on "
                 f"{summary['dataset']!r}; filter paper_results(dataset=...)"
             )
-        for (seed, table), part in paper_df.groupby(["seed", "table"], sort=False):
+        for (paper, table), part in paper_df.groupby(["paper", "table"], sort=False):
             clash = part.duplicated(subset=["method", "metric"], keep=False)
             if clash.any():
                 settings = sorted(
                     (set(part.loc[clash, "setting"]) | set(part.loc[clash, "subset"])) - {""}
                 )
                 raise ValueError(
-                    f"{reference_label(seed, table)} has several numbers per method and metric "
+                    f"{reference_label(paper, table)} has several numbers per method and metric "
                     f"(settings/subsets {settings}); filter paper_df to one"
                 )
-            label = f"paper ({reference_label(seed, table)})"
+            label = f"paper ({reference_label(paper, table)})"
             sources.append(label)
             frame = frame.join(
                 part.set_index(["method", "metric"])["value"].rename(label), how="outer"

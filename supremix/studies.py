@@ -327,25 +327,26 @@ def describe_baseline_gap(
     paper_protocol: Study,
     strong_baseline: Study | None = None,
     *,
-    seed: int = 2,
+    paper: str = "mixup-pairs",
     table: str = "Table 5",
 ) -> str:
-    """Markdown bullets: the paper's Vanilla and SupReMix MAE (``seed``'s ``table`` for the
+    """Markdown bullets: the paper's Vanilla and SupReMix MAE (``paper``'s ``table`` for the
     study's dataset), this run's MAE per method under the paper's protocol and, with
     ``strong_baseline`` (a study whose Vanilla is trained to its best, e.g.
     :data:`AIRFOIL_STRONG_BASELINE`), how the paper's numbers compare with that baseline: what
     the paper's gains are relative to."""
-    paper = paper_results(seed=seed, table=table, dataset=paper_protocol.dataset, metric="MAE")
-    paper = paper.set_index("method")["value"]
-    missing = [m for m in ("Vanilla", "SupReMix") if m not in paper.index]
+    source = reference_label(paper, table)
+    reported = paper_results(paper, table=table, dataset=paper_protocol.dataset, metric="MAE")
+    reported = reported.set_index("method")["value"]
+    missing = [m for m in ("Vanilla", "SupReMix") if m not in reported.index]
     if missing:
-        raise ValueError(f"{reference_label(seed, table)} has no MAE for {', '.join(missing)}")
-    source = reference_label(seed, table)
+        raise ValueError(f"{source} has no MAE for {', '.join(missing)}")
     ours = paper_protocol.metrics_frame().groupby("variant", sort=False)["MAE"].mean()
     config = paper_protocol.config
     lines = [
-        f"- Paper ({source}): Vanilla MAE {paper['Vanilla']:.2f}, SupReMix "
-        f"{paper['SupReMix']:.2f}, a {1 - paper['SupReMix'] / paper['Vanilla']:.0%} reduction.",
+        f"- Paper ({source}): Vanilla MAE {reported['Vanilla']:.2f}, SupReMix "
+        f"{reported['SupReMix']:.2f}, a "
+        f"{1 - reported['SupReMix'] / reported['Vanilla']:.0%} reduction.",
         f"- This run, the paper's protocol ({config.epochs} pretraining and "
         f"{config.probe_epochs} probe epochs, {len(paper_protocol.seeds)} seeds): "
         + ", ".join(f"{m} {v:.2f}" for m, v in ours.items())
@@ -357,11 +358,11 @@ def describe_baseline_gap(
         sd = f" ± {strong.std():.2f}" if len(strong) > 1 else ""
         lines.append(
             f"- Strong baseline MAE {mean:.2f}{sd} ({len(strong)} seeds) vs paper vanilla "
-            f"{paper['Vanilla']:.2f}: the paper's Vanilla has {paper['Vanilla'] / mean:.1f} "
-            f"times its error, and the paper's SupReMix {paper['SupReMix'] / mean:.1f} times."
+            f"{reported['Vanilla']:.2f}: the paper's Vanilla has {reported['Vanilla'] / mean:.1f} "
+            f"times its error, and the paper's SupReMix {reported['SupReMix'] / mean:.1f} times."
         )
-        relation = "below" if paper["SupReMix"] < mean else "above"
-        beaten = "beats" if paper["Vanilla"] > mean else "does not beat"
+        relation = "below" if reported["SupReMix"] < mean else "above"
+        beaten = "beats" if reported["Vanilla"] > mean else "does not beat"
         lines.append(
             f"- So the paper's SupReMix MAE is {relation} what plain Vanilla training reaches "
             f"here: the gains of {source} are measured against a Vanilla baseline that this "

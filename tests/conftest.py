@@ -21,3 +21,11 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A notebook smoke run (marker ``notebook``) is also ``slow``: ``-m "not slow"`` leaves
+    every test of more than a few seconds out, notebooks included."""
+    for item in items:
+        if item.get_closest_marker("notebook") is not None:
+            item.add_marker(pytest.mark.slow)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch
 from cli_kit import AIRFOIL_DIR, ONE_THREAD, fails, needs_airfoil
 
@@ -113,7 +114,9 @@ def test_phantom_command_writes_a_readable_dataset(tmp_path, capsys):
 def test_presets_and_info(capsys):
     assert main(["presets"]) == 0
     listed = capsys.readouterr().out
-    assert "rsna " in listed and "seed 001 Table 13" in listed and "airfoil-cpu" in listed
+    assert (
+        "rsna " in listed and "the SupReMix paper, Table 13" in listed and "airfoil-cpu" in listed
+    )
     assert main(["info"]) == 0
     info = capsys.readouterr().out
     assert f"supremix     {supremix.__version__}" in info
@@ -122,6 +125,7 @@ def test_presets_and_info(capsys):
     assert "SUPREMIX_CACHE" in info
 
 
+@pytest.mark.slow
 def test_module_entry_point_runs():
     done = subprocess.run(
         [sys.executable, "-m", "supremix.cli", "--version"],

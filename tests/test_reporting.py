@@ -194,14 +194,14 @@ def test_comparison_labels_keep_run_and_paper_apart():
         "this run (phantom)",
         "this run (phantom) std",
         "this run (phantom) seeds",
-        "paper (seed 002 Table 5)",
+        "paper (Mixup Your Own Pairs, Table 5)",
     ]
     assert table.loc[("Vanilla", "MAE"), "this run (phantom)"] == 6.5
     assert table.loc[("Vanilla", "MAE"), "this run (phantom) std"] == pytest.approx(math.sqrt(0.5))
     assert table.loc[("Vanilla", "MAE"), "this run (phantom) seeds"] == 2
     # Mixup Your Own Pairs' Table 5: Vanilla MAE 6.56, SupReMix MSE 39.70
-    assert table.loc[("Vanilla", "MAE"), "paper (seed 002 Table 5)"] == 6.56
-    assert table.loc[("SupReMix", "MSE"), "paper (seed 002 Table 5)"] == 39.70
+    assert table.loc[("Vanilla", "MAE"), "paper (Mixup Your Own Pairs, Table 5)"] == 6.56
+    assert table.loc[("SupReMix", "MSE"), "paper (Mixup Your Own Pairs, Table 5)"] == 39.70
     assert np.isnan(table.loc[("SupReMix", "MAE"), "this run (phantom) std"])
     assert list(table.index) == [
         ("Vanilla", "MAE"),
@@ -215,18 +215,18 @@ def test_comparison_can_add_paper_only_rows_and_several_sources():
     paper = paper_results(dataset="airfoil", table=["Table 5", "Table 11"])
     paper = paper[paper.setting.isin(["", "Beta(α=2, β=8)"])]
     table = comparison_table(airfoil_summary("real"), paper, include_paper_only=True)
-    assert "paper (seed 002 Table 11)" in table.columns
+    assert "paper (Mixup Your Own Pairs, Table 11)" in table.columns
     # the column printed "GM" is the RMSE: it is a paper-only RMSE row, never beside our GM
-    assert table.loc[("SupCon", "RMSE"), "paper (seed 002 Table 5)"] == 6.99
+    assert table.loc[("SupCon", "RMSE"), "paper (Mixup Your Own Pairs, Table 5)"] == 6.99
     assert pd.isna(table.loc[("SupCon", "RMSE"), "this run (real)"])
-    assert table.loc[("SupReMix", "RMSE"), "paper (seed 002 Table 11)"] == 6.30
+    assert table.loc[("SupReMix", "RMSE"), "paper (Mixup Your Own Pairs, Table 11)"] == 6.30
     assert "GM" not in set(table.index.get_level_values("metric"))
 
 
 def test_comparison_refuses_mixed_datasets_and_ambiguous_cells():
     with pytest.raises(ValueError, match="paper numbers are for \\['rsna'\\]"):
         comparison_table(airfoil_summary(), paper_results(dataset="rsna", table="Table 5"))
-    with pytest.raises(ValueError, match="seed 002 Table 11 has several numbers"):
+    with pytest.raises(ValueError, match="Mixup Your Own Pairs, Table 11 has several numbers"):
         comparison_table(airfoil_summary(), paper_results(dataset="airfoil", table="Table 11"))
 
 

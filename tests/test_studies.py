@@ -147,14 +147,16 @@ def test_every_source_gives_one_number_per_method_and_metric(dataset):
     assert set(reference["dataset"]) == {dataset}
     assert set(reference["metric"]) <= set(SHOWN_METRICS)
     for source in PAPER_SOURCES[dataset]:
-        part = reference[(reference["seed"] == source.seed) & (reference["table"] == source.table)]
+        part = reference[
+            (reference["paper"] == source.paper) & (reference["table"] == source.table)
+        ]
         assert not part.empty, f"{source} gives no number for {dataset}"
         assert not part.duplicated(["method", "metric"]).any()
 
 
 def test_reference_values_are_the_stored_ones():
     reference = paper_reference("airfoil")
-    direct = paper_results(seed=2, table="Table 5", dataset="airfoil", metric=SHOWN_METRICS)
+    direct = paper_results("mixup-pairs", table="Table 5", dataset="airfoil", metric=SHOWN_METRICS)
     assert "GM" not in set(reference["metric"])  # Table 5's printed "GM" is the RMSE
     merged = reference.merge(direct, on=["method", "metric"], suffixes=("", "_direct"))
     assert len(merged) == len(direct) == len(reference)
@@ -166,13 +168,13 @@ def test_coverage_matches_a_direct_query():
     methods = ["Vanilla", "SimCLR", "SupCon", "AdaCon", "RnC", "SupReMix"]
     for metric in SHOWN_METRICS:
         have = set()
-        for seed, table in ((source.seed, source.table) for source in PAPER_SOURCES["rsna"]):
-            rows = paper_results(seed=seed, table=table, dataset="rsna", metric=metric)
+        for paper, table in ((source.paper, source.table) for source in PAPER_SOURCES["rsna"]):
+            rows = paper_results(paper, table=table, dataset="rsna", metric=metric)
             have |= set(rows["method"])
         missing = [m for m in methods if m not in have]
         assert coverage.loc[metric, "missing"] == (", ".join(missing) or "-")
     text = describe_coverage("rsna")
-    assert "Seed 001 Table 5 reports MSE and GM." in text
+    assert "Table 5 of the SupReMix paper reports MSE and GM." in text
     assert "rho: Vanilla, SimCLR, SupCon, AdaCon, RnC, SupReMix" in text
 
 
@@ -268,8 +270,10 @@ def test_summary_means_over_seeds_and_comparison_has_paper_and_mean_predictor_ro
     assert ("Training mean", "MAE") in table.index
     floor = np.mean(np.abs(np.asarray(y) - (np.mean(y) + 1.0)))
     assert table.loc[("Training mean", "MAE"), "this run (phantom)"] == pytest.approx(floor)
-    assert table.loc[("SupReMix", "MAE"), "paper (seed 002 Table 5)"] == pytest.approx(
-        paper_results(seed=2, table="Table 5", method="SupReMix", metric="MAE")["value"].item()
+    assert table.loc[("SupReMix", "MAE"), "paper (Mixup Your Own Pairs, Table 5)"] == pytest.approx(
+        paper_results("mixup-pairs", table="Table 5", method="SupReMix", metric="MAE")[
+            "value"
+        ].item()
     )
     assert set(table.index.get_level_values("metric")) == set(SHOWN_METRICS)
 
@@ -437,7 +441,7 @@ def test_rhpe_is_evaluated_on_val_where_test_labels_are_withheld(monkeypatch, tm
 
 def test_baseline_gap_compares_the_papers_numbers_with_the_strong_baseline():
     y = np.arange(10.0)
-    paper = paper_results(seed=2, table="Table 5", dataset="airfoil", metric="MAE")
+    paper = paper_results("mixup-pairs", table="Table 5", dataset="airfoil", metric="MAE")
     paper = paper.set_index("method")["value"]
     protocol = make_study({"Vanilla": [y + 3.0], "SupReMix": [y + 2.0]}, list(y))
     strong = make_study({"Vanilla": [y + 1.0, y - 1.5]}, list(y))

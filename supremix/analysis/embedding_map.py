@@ -1,7 +1,7 @@
 """2-D maps of learned representations coloured by label (the SupReMix paper, Figs. 3 and 6, Mixup
 Your Own Pairs' Fig. 2).
 
-The seeds show t-SNE maps (van der Maaten and Hinton 2008) of encoder features: SupReMix gives
+The papers show t-SNE maps (van der Maaten and Hinton 2008) of encoder features: SupReMix gives
 a continuous, ordered curve; SupCon separate clusters. :func:`embed_2d` computes the map with
 scikit-learn's t-SNE (or UMAP where the ``umap-learn`` package is installed) and
 :func:`plot_embedding` draws it.

@@ -13,11 +13,12 @@ list prints the nearest-neighbour step twice):
    data set (population variance; a constant coordinate carries no information and is set
    to 0);
 2. for every point, L with respect to its nearest ℓ2 neighbour in representation space;
-3. all factors are multiplied by √d, d the embedding dimension. The seed's extracted text
-   reads "scale all factors by d": its square roots are lost in extraction (the Z-gap formula
-   below lost its root too). √d is the scale that makes factors comparable across dimensions:
-   the distance between two standardised d-dimensional points grows as √d, so with √d a
-   representation whose every coordinate is repeated has exactly the factors of the original.
+3. all factors are multiplied by √d, d the embedding dimension. The SupReMix paper's
+   extracted text reads "scale all factors by d": its square roots are lost in extraction (the
+   Z-gap formula below lost its root too). √d is the scale that makes factors comparable
+   across dimensions: the distance between two standardised d-dimensional points grows as √d,
+   so with √d a representation whose every coordinate is repeated has exactly the factors of
+   the original.
 
 Small factors mean nearby representations have nearby targets; a left-skewed NLFD is better.
 Targets are used as given: pass standardised targets to compare data sets with other units.

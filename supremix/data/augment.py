@@ -9,7 +9,7 @@ and then moved to the batch, so a CPU generator gives the same result on every d
 Each class splits into :meth:`BatchAugment.sample` (the random parameters) and
 :meth:`BatchAugment.apply` (a deterministic function of the batch and the parameters).
 
-What the seeds use, per modality (:func:`default_augmentation`):
+What the papers use, per modality (:func:`default_augmentation`):
 
 * 2-D X-ray, supervised (the SupReMix paper, App. B.1.3): rotation within +-10 degrees, horizontal
   flip,
@@ -25,7 +25,7 @@ What the seeds use, per modality (:func:`default_augmentation`):
   padding by 12 pixels, as the EchoNet-Dynamic training code does).
 * Time series and tabular data: none (the SupReMix paper, §5, Mixup Your Own Pairs' App. C.1).
 
-The magnitudes the seeds do not state (brightness, zoom, padding, jitter) are this module's
+The magnitudes the papers do not state (brightness, zoom, padding, jitter) are this module's
 defaults, listed in each class.
 """
 
@@ -333,7 +333,7 @@ def default_augmentation(
     style: str = "supervised",
     image_size: int | Sequence[int] | None = None,
 ) -> Compose | None:
-    """The augmentation the seeds use for ``modality`` (``None`` where they use none).
+    """The augmentation the papers use for ``modality`` (``None`` where they use none).
 
     ``style="supervised"`` is the SupReMix training recipe; ``"simclr"`` the SimCLR-style
     colour distortion and resized crop of the contrastive baselines (2-D only; needs

@@ -81,7 +81,7 @@ def label_bins(
 ) -> np.ndarray:
     """Bin index ``floor((y - origin) / bin_size)`` of each label (int64).
 
-    The seeds bin labels by a dataset-specific size (Mixup Your Own Pairs, Table 12, "Bin size": 1
+    The papers bin labels by a dataset-specific size (Mixup Your Own Pairs, Table 12, "Bin size": 1
     for ages and airfoil, 0.1 for STS-B).
     """
     if not bin_size > 0:

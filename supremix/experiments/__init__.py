@@ -1,4 +1,4 @@
-"""The seeds' experiments beyond their main tables, one module per experiment; the book's
+"""The papers' experiments beyond their main tables, one module per experiment; the book's
 notebooks under *Experiments* call them.
 
 * :mod:`supremix.experiments.sweep`: what most of them share: train several variants of a run

@@ -51,7 +51,7 @@ class Ablation:
     rows: Mapping[str, tuple[Variant, ...]]
     default_datasets: tuple[str, ...]
     mapping: str
-    seed: int = 1
+    paper: str = "supremix"
     metric: str = "MAE"
     overrides: Mapping[str, Any] = field(default_factory=lambda: dict(BASE_OVERRIDES))
     phantom_row: PhantomRow | None = None
@@ -70,7 +70,7 @@ class Ablation:
     @property
     def reference(self) -> str:
         """The table as the book names it, e.g. ``"the SupReMix paper's Table 10"``."""
-        return reference_label(self.seed, self.table)
+        return reference_label(self.paper, self.table)
 
     def labels(self, dataset: str | None = None) -> list[str]:
         """Row labels of ``dataset``, or of every dataset (each label once, in order)."""
@@ -180,11 +180,10 @@ BETAS: tuple[Variant, ...] = tuple(
     for index, (a, b) in enumerate(TABLE_11_ORDER, start=1)
 )
 
-# Mixup Your Own Pairs (Mixup Your Own Pairs) Table 11: the same three Beta(α, β) of λ1, with their
-# labels
-#: printed, on six datasets; the book runs its STS-B-DIR column (MSE and ρ), the one dataset
-#: of that table that the SupReMix paper does not report.
-SEED_002_BETAS: tuple[Variant, ...] = tuple(
+#: Mixup Your Own Pairs' Table 11: the same three Beta(α, β) of λ1, with their labels printed,
+#: on six datasets; the book runs its STS-B-DIR column (MSE and ρ), the one dataset of that
+#: table that the SupReMix paper does not report.
+MIXUP_PAIRS_BETAS: tuple[Variant, ...] = tuple(
     Variant(
         f"Beta({a:g},{b:g})",
         {"beta_params": (a, b)},
@@ -350,18 +349,18 @@ ABLATIONS: dict[str, Ablation] = {
         mapping=(
             "`beta_params = (α, β)` of λ1 ~ Beta(α, β), the anchor's share of a Mix-neg. The "
             "paper's table lost its row labels; the rows are taken to be Beta(2,8), Beta(8,2) "
-            "and Beta(5,5) in that order, the order the text names them in (and seed 002 "
-            "Table 11 lists them in), with the text's best, Beta(2,8), the lowest row in "
+            "and Beta(5,5) in that order, the order the text names them in (and Mixup Your Own "
+            "Pairs' Table 11 lists them in), with the text's best, Beta(2,8), the lowest row in "
             "every column. That order is inferred, not read."
         ),
     ),
     "beta_stsb": Ablation(
         name="beta_stsb",
         table="Table 11",
-        seed=2,
+        paper="mixup-pairs",
         metric="MSE",
         title="The Beta distribution of the Mix-neg coefficient on STS-B-DIR",
-        rows={"stsb": SEED_002_BETAS},
+        rows={"stsb": MIXUP_PAIRS_BETAS},
         default_datasets=("stsb",),
         mapping=(
             "`beta_params = (α, β)` of λ1 ~ Beta(α, β), as in the beta ablation; Mixup Your "

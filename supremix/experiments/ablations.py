@@ -29,7 +29,7 @@ from scipy.stats import spearmanr
 
 from supremix.analysis.figure import report_figure
 from supremix.notebook import data_banner
-from supremix.paper import DATASETS, HIGHER_IS_BETTER, paper_results
+from supremix.paper import DATASETS, HIGHER_IS_BETTER, paper_name, paper_results
 from supremix.reporting import run_label
 from supremix.train import TrainConfig, open_splits
 from supremix.train.windows import check_window, config_window
@@ -62,7 +62,7 @@ def ablation_paper_table(name: str, datasets: Sequence[str] | None = None) -> pd
     per metric the table reports (every dataset of the table unless ``datasets`` is given).
     Raises ``ValueError`` when a row names no row of the table."""
     ablation = get_ablation(name)
-    numbers = paper_results(seed=ablation.seed, table=ablation.table)
+    numbers = paper_results(ablation.paper, table=ablation.table)
     frames = []
     for dataset in ablation.datasets if datasets is None else datasets:
         part = numbers[numbers["dataset"] == dataset]
@@ -94,7 +94,7 @@ def ablation_paper_notes(name: str) -> str:
     """The notes :mod:`supremix.paper` keeps for ablation ``name``'s table (how the numbers
     were read, what is missing or odd); ``""`` where there are none."""
     ablation = get_ablation(name)
-    notes = paper_results(seed=ablation.seed, table=ablation.table)["notes"]
+    notes = paper_results(ablation.paper, table=ablation.table)["notes"]
     return " ".join(n for n in dict.fromkeys(notes) if n)
 
 
@@ -338,10 +338,10 @@ class AblationRun:
         """Per dataset, :meth:`Sweep.beside_paper` of the ablation's table: this run's mean and
         std over seeds beside the paper's number, one row per (dataset, variant, metric);
         ``metrics`` defaults to those the table reports for the dataset."""
-        seed, table = self.ablation.seed, self.ablation.table
+        paper, table = self.ablation.paper, self.ablation.table
         return self._concat(
             {
-                d: s.beside_paper(seed, table, metrics=metrics, mean_predictor=mean_predictor)
+                d: s.beside_paper(paper, table, metrics=metrics, mean_predictor=mean_predictor)
                 for d, s in self.sweeps.items()
             }
         )
@@ -349,7 +349,7 @@ class AblationRun:
     def _paper_values(self, dataset: str, metric: str) -> pd.Series:
         """The paper's ``metric`` per variant label of ``dataset`` (NaN where not reported)."""
         sweep = self.sweeps[dataset]
-        numbers = sweep.paper_numbers(self.ablation.seed, self.ablation.table)
+        numbers = sweep.paper_numbers(self.ablation.paper, self.ablation.table)
         values = numbers[numbers["metric"] == metric].set_index("variant")["value"]
         return values.reindex(sweep.labels).astype(float)
 
@@ -367,7 +367,8 @@ class AblationRun:
             if paper.notna().any():
                 best = paper.index[better(paper.to_numpy())]
                 text.append(
-                    f"In {self.ablation.reference} the best of these rows is {best!r} "
+                    f"In {self.ablation.table} of {paper_name(self.ablation.paper)}, the best "
+                    f"of these rows is {best!r} "
                     f"({metric} {paper[best]:.3g})."
                 )
                 both = ours.notna() & paper.notna()

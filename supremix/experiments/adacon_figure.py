@@ -13,7 +13,7 @@ from supremix.analysis.figure import report_figure
 from supremix.paper import DATASETS, reference_label
 from supremix.reporting import run_label
 
-from .adacon_rows import ARMS, DATASET, METRICS, SEED
+from .adacon_rows import ARMS, DATASET, METRICS, PAPER
 
 if TYPE_CHECKING:
     from .adacon_schemes import AdaConSchemes
@@ -40,14 +40,14 @@ def adacon_schemes_figure(result: AdaConSchemes, metric: str = "MAE") -> Figure:
     for column, table in enumerate(tables):
         sweep = result.table_sweep(table)
         means = sweep.table([metric])
-        paper = sweep.paper_numbers(SEED, table)
+        paper = sweep.paper_numbers(PAPER, table)
         paper = paper[paper["metric"] == metric].set_index("variant")["value"]
         rows = result.rows[table]
         groups = list(dict.fromkeys(r.group for r in rows if r.arm))
         for line, (ax, title) in enumerate(
             zip(
                 axes[:, column],
-                (run_label(sweep.data_kind), f"paper ({reference_label(SEED, table)})"),
+                (run_label(sweep.data_kind), f"paper ({reference_label(PAPER, table)})"),
                 strict=True,
             )
         ):

@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from supremix.paper import reference_label
+from supremix.paper import paper_name, reference_label
 from supremix.reporting import run_label
 
 from .adacon_camus import camus_sweep
@@ -73,10 +73,10 @@ from .adacon_rows import (
     KINETICS,
     LOSS_TABLE,
     METRICS,
+    PAPER,
     PAPER_PRESET,
     ROWS,
     SCHEME_TABLE,
-    SEED,
     SOTA_TABLE,
     TABLES,
     SchemeRow,
@@ -157,7 +157,7 @@ class AdaConSchemes:
                 raise ValueError(f"{table} has no CAMUS evaluation in this result")
             subsets = self.camus_subsets
         frame = sweep.beside_paper(
-            SEED, table, metrics=METRICS, subsets=subsets, mean_predictor=mean_predictor
+            PAPER, table, metrics=METRICS, subsets=subsets, mean_predictor=mean_predictor
         )
         ours = run_label(sweep.data_kind)
         r2 = frame.index.get_level_values("metric") == "R2"
@@ -180,9 +180,9 @@ class AdaConSchemes:
         first, second = ARMS[table]
         sweep = self.table_sweep(table)
         means = sweep.table([metric])[metric] * (100.0 if metric == "R2" else 1.0)
-        paper = sweep.paper_numbers(SEED, table)
+        paper = sweep.paper_numbers(PAPER, table)
         paper = paper[paper["metric"] == metric].set_index("variant")["value"]
-        source = f"paper ({reference_label(SEED, table)})"
+        source = f"paper ({reference_label(PAPER, table)})"
         ours = run_label(self.sweep.data_kind)
         by_group: dict[str, dict[str, str]] = {}
         for row in self._rows(table):
@@ -216,7 +216,7 @@ class AdaConSchemes:
         and in the paper, computed from the numbers."""
         arms = self.arms(table, metric)
         ours = run_label(self.sweep.data_kind)
-        source = f"paper ({reference_label(SEED, table)})"
+        source = f"paper ({reference_label(PAPER, table)})"
         higher = metric == "R2"
         better = arms[f"{ours} difference"] > 0 if higher else arms[f"{ours} difference"] < 0
         paper_better = (
@@ -234,7 +234,8 @@ class AdaConSchemes:
             f"{metric} for {int(better.sum())} of {n} {what}"
             + (f" ({', '.join(arms.index[better])})" if better.any() else "")
             + f", significantly (paired t-test, p < 0.05) for {int(significant.sum())}; in "
-            f"seed 003 {table} it improved {metric} for {int(paper_better.sum())} of {n}."
+            f"{table} of {paper_name(PAPER)} it improved {metric} for "
+            f"{int(paper_better.sum())} of {n}."
         ]
         if len(self.sweep.seeds) < 2:
             parts.append("With one seed there is no spread over seeds to judge differences by.")

@@ -259,7 +259,7 @@ class AirfoilStudy:
         """:meth:`table` with Mixup Your Own Pairs Table 5 (real data, its protocol) beside the
         paper-protocol arms it reports, in columns ``"paper <metric> (Table 5)"``."""
         table = self.table()
-        paper = paper_results(seed=2, table="Table 5", dataset="airfoil")
+        paper = paper_results("mixup-pairs", table="Table 5", dataset="airfoil")
         for metric in metrics:
             values = paper[paper["metric"] == metric].set_index("method")["value"]
             table[f"paper {metric} (Table 5)"] = [
@@ -300,7 +300,7 @@ class AirfoilStudy:
 def paper_gap(study: AirfoilStudy, strong: str = "Vanilla (strong)") -> str:
     """One sentence: Mixup Your Own Pairs Table 5's Vanilla and SupReMix MAE beside this
     study's ``strong`` arm."""
-    paper = paper_results(seed=2, table="Table 5", dataset="airfoil", metric="MAE")
+    paper = paper_results("mixup-pairs", table="Table 5", dataset="airfoil", metric="MAE")
     paper = paper.set_index("method")["value"]
     mae = float(study.split_mae(strong).mean())
     return (

@@ -199,7 +199,7 @@ def paper_correlations() -> pd.DataFrame:
     """The SupReMix paper's correlation of Z-gap and ρ gap per dataset, as printed in the §5.3 text
     and
     in the Figure 7 caption (two columns: the two disagree on which dataset has which value)."""
-    numbers = paper_results(seed=1, table=PAPER_FIGURE_7)
+    numbers = paper_results("supremix", table=PAPER_FIGURE_7)
     table = numbers.pivot(index="dataset", columns="setting", values="value")
     table.columns = [f"paper corr ({setting})" for setting in table.columns]
     return table.rename_axis("dataset")

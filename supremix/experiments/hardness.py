@@ -11,7 +11,7 @@ its mixed pairs stay hard. The figure prints no numbers.
 Here every contrastive step of a run is observed (``train(..., batch_observers=...)``): an
 :class:`EpochHardnessRecorder` feeds the batch's detached embeddings and the labels the loss
 saw to :class:`supremix.analysis.LogitHardnessTracker`, and an epoch callback closes each
-pretraining epoch. The seed does not say what its Pearson curve correlates during
+pretraining epoch. The SupReMix paper does not say what its Pearson curve correlates during
 pretraining, when the linear-probe protocol has no regressor yet; the recorder measures how
 linearly the label can be read from the epoch's embeddings: a ridge regression fitted on half
 of the epoch's batches predicts the other half and vice versa

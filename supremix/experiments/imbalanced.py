@@ -171,7 +171,7 @@ class ImbalancedRun:
 
     def beside_paper(self) -> pd.DataFrame:
         """This run beside Table 16, per (variant, subset, metric)."""
-        return self.sweep.beside_paper(1, PAPER_TABLE, subsets=self.subsets())
+        return self.sweep.beside_paper("supremix", PAPER_TABLE, subsets=self.subsets())
 
     def describe_regions(self) -> str:
         """A Markdown sentence: the shot rule, whether it is the paper's, and the evaluation

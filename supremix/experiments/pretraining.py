@@ -82,28 +82,35 @@ _SFCN = Architecture(
     "sfcn",
     "sfcn",
     cpu_kwargs={"width": 4},
-    note="Peng et al. 2021 (seed 001 [1]); CPU size: the same design at an eighth of the width",
+    note=(
+        "Peng et al. 2021 (the SupReMix paper's ref. [1]); "
+        "CPU size: the same design at an eighth of the width"
+    ),
 )
 _RESNET18_3D = Architecture(
     "ResNet-18",
     "resnet18_3d",
     "resnet3d",
     cpu_kwargs={"width": 8, "depth": 10},
-    note="3-D ResNet-18 (seed 001 [45]); CPU size: ResNet-10 of width 8",
+    note="3-D ResNet-18 (the SupReMix paper's ref. [45]); CPU size: ResNet-10 of width 8",
 )
 _RESNET_1D = Architecture(
     "1D-ResNet",
     "resnet18_1d",
     "resnet1d",
     cpu_kwargs={"width": 16, "depth": 10},
-    note="1-D ResNet-18 over time (seed 001 [48]); CPU size: ResNet-10 of width 16",
+    note=(
+        "1-D ResNet-18 over time (the SupReMix paper's ref. [48]); CPU size: ResNet-10 of width 16"
+    ),
 )
 _ECHONET = Architecture(
     "EchoNet",
     "r2plus1d_18",
     "r2plus1d",
     cpu_kwargs={"width": 8, "depth": 10},
-    note="EchoNet-Dynamic's R(2+1)D-18 (seed 001 [5]); CPU size: depth 10, width 8",
+    note=(
+        "EchoNet-Dynamic's R(2+1)D-18 (the SupReMix paper's ref. [5]); CPU size: depth 10, width 8"
+    ),
 )
 _DENSENET_2D = Architecture(
     "DenseNet-121",

@@ -56,10 +56,10 @@ METHODS = ("vanilla", "supremix")
 def paper_train_size(dataset: str) -> int:
     """Training items of ``dataset`` in the SupReMix paper's Table 1 (``#Train``), from
     :func:`supremix.paper.paper_settings`."""
-    table = paper_settings(seed=1, table="Table 1", dataset=dataset)
+    table = paper_settings("supremix", table="Table 1", dataset=dataset)
     row = table[table["name"] == "#Train"]
     if row.empty:
-        raise ValueError(f"seed 001 Table 1 gives no training-set size for {dataset!r}")
+        raise ValueError(f"the SupReMix paper's Table 1 gives no training-set size for {dataset!r}")
     return int(str(row["value"].iloc[0]).replace(",", ""))
 
 
@@ -85,8 +85,8 @@ def paper_sizes(dataset: str, points: int = 3) -> list[int]:
     included, rounded to whole samples."""
     if dataset not in PAPER_SIZE_RANGES:
         raise ValueError(
-            f"seed 001 §5.5 reduces the training data of {', '.join(PAPER_SIZE_RANGES)}, "
-            f"not {dataset!r}"
+            "the SupReMix paper's §5.5 reduces the training data of "
+            f"{', '.join(PAPER_SIZE_RANGES)}, not {dataset!r}"
         )
     if points < 2:
         raise ValueError(f"points must be >= 2 (the range's two ends), got {points}")
@@ -141,7 +141,7 @@ def reduced_data_variants(
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise ValueError(f"methods must be some of {', '.join(METHODS)}, got {methods}")
-    quoted = paper_results(seed=1, table=PAPER_TABLE, dataset=dataset)
+    quoted = paper_results("supremix", table=PAPER_TABLE, dataset=dataset)
     rows = set(zip(quoted["method"], quoted["setting"], strict=True))
     variants = []
     for method in methods:

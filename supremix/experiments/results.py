@@ -246,12 +246,13 @@ class Sweep:
 
     # ------------------------------------------------------------------ the paper
     def paper_numbers(
-        self, seed: int, table: str, *, dataset: str | None = None, subsets: bool = False
+        self, paper: str, table: str, *, dataset: str | None = None, subsets: bool = False
     ) -> pd.DataFrame:
-        """The rows of ``seed``'s ``table`` that the variants reproduce, long format, with the
+        """The rows of ``paper``'s ``table`` (``paper``: a key of
+        :data:`~supremix.paper.PAPERS`) that the variants reproduce, long format, with the
         variant's label in ``variant``. ``dataset`` defaults to the sweep's; with ``subsets``
         every subset of the variant's paper row is kept (else only its own ``subset``)."""
-        numbers = paper_results(seed=seed, table=table, dataset=dataset or self.dataset)
+        numbers = paper_results(paper, table=table, dataset=dataset or self.dataset)
         parts = []
         for variant in self.variants:
             row = variant.paper
@@ -262,7 +263,7 @@ class Sweep:
                 part = part[part["subset"] == row.subset]
             if part.empty:
                 raise ValueError(
-                    f"variant {variant.label!r}: {reference_label(seed, table)} has no row "
+                    f"variant {variant.label!r}: {reference_label(paper, table)} has no row "
                     f"method={row.method!r}, setting={row.setting!r}, subset={row.subset!r}"
                 )
             parts.append(part.assign(variant=variant.label))
@@ -272,7 +273,7 @@ class Sweep:
 
     def beside_paper(
         self,
-        seed: int,
+        paper: str,
         table: str,
         *,
         metrics: Sequence[str] | None = None,
@@ -284,15 +285,15 @@ class Sweep:
         metric) or, with ``subsets`` (name -> mask, named as the table's ``subset`` column),
         per (variant, subset, metric). ``metrics`` defaults to those the table reports.
         ``mean_predictor`` adds the rows ``"Training mean"``."""
-        paper = self.paper_numbers(seed, table, dataset=dataset, subsets=subsets is not None)
+        numbers = self.paper_numbers(paper, table, dataset=dataset, subsets=subsets is not None)
         # a paper column this run cannot compute (e.g. "GM (MSE scale)") is never set beside ours
-        computed = [m for m in dict.fromkeys(paper["metric"]) if m in METRIC_KEYS]
+        computed = [m for m in dict.fromkeys(numbers["metric"]) if m in METRIC_KEYS]
         metrics = computed if metrics is None else list(metrics)
         ours = run_label(self.data_kind)
-        source = f"paper ({reference_label(seed, table)})"
+        source = f"paper ({reference_label(paper, table)})"
         wide = self.table(metrics, subsets)
         keys = ["variant"] if subsets is None else ["variant", "subset"]
-        paper = paper.set_index([*keys, "metric"])["value"]
+        reported = numbers.set_index([*keys, "metric"])["value"]
         rows = []
         for key, values in wide.iterrows():
             key = key if isinstance(key, tuple) else (key,)
@@ -303,7 +304,7 @@ class Sweep:
                         "metric": metric,
                         ours: values[metric],
                         f"{ours} std": values[f"{metric} std"],
-                        source: paper.get((*key, metric), np.nan),
+                        source: reported.get((*key, metric), np.nan),
                     }
                 )
         if mean_predictor:

@@ -13,7 +13,7 @@ method comparison is a sweep whose variants are methods
 (:func:`~supremix.experiments.comparison.compare_methods`).
 
 >>> sweep = run_sweep("rsna", [Variant("γ=1", {"window": 1.0}), Variant("γ=5", {"window": 5.0})])
->>> sweep.beside_paper(1, "Table 10")          # doctest: +SKIP
+>>> sweep.beside_paper("supremix", "Table 10")          # doctest: +SKIP
 
 Settings are those of :class:`~supremix.experiments.settings.RunSettings` (the paper's preset
 with a ``data_root``, else the ``-cpu`` preset with the book's phantom settings), then each

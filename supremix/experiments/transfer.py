@@ -200,7 +200,7 @@ class TransferRun:
         parts = []
         for direction in self.directions:
             sweep = self.targets[direction.label]
-            part = sweep.beside_paper(1, PAPER_TABLE, dataset=direction.target)
+            part = sweep.beside_paper("supremix", PAPER_TABLE, dataset=direction.target)
             parts.append(pd.concat({direction.label: part}, names=["direction"]))
         return pd.concat(parts)
 
@@ -231,7 +231,7 @@ class TransferRun:
                 )
         first = self.targets[self.directions[0].label]
         provenance = {
-            "experiment": f"transfer ({reference_label(1, PAPER_TABLE)})",
+            "experiment": f"transfer ({reference_label('supremix', PAPER_TABLE)})",
             "preset": first.preset,
             "smoke": first.smoke,
             "epochs": first.config.epochs,

@@ -227,22 +227,26 @@ ENCODERS: dict[str, EncoderEntry] = {
     "r2plus1d": EncoderEntry(
         _resnet_builder(3, "2plus1d"), "(2+1)-D ResNet on videos, input (B, C, T, H, W)"
     ),
-    "resnet18_1d": EncoderEntry(_resnet18_builder(1), "1-D ResNet-18 of HCP (seed 001)"),
-    "resnet18_3d": EncoderEntry(_resnet18_builder(3), "3-D ResNet-18 of UKB and A4 (seed 001)"),
+    "resnet18_1d": EncoderEntry(_resnet18_builder(1), "1-D ResNet-18 of HCP (the SupReMix paper)"),
+    "resnet18_3d": EncoderEntry(
+        _resnet18_builder(3), "3-D ResNet-18 of UKB and A4 (the SupReMix paper)"
+    ),
     "resnet50_2d": EncoderEntry(
-        _resnet50_2d, "torchvision ResNet-50, RSNA and RHPE (seed 001)", "ImageNet-1k"
+        _resnet50_2d, "torchvision ResNet-50, RSNA and RHPE (the SupReMix paper)", "ImageNet-1k"
     ),
     "r2plus1d_18": EncoderEntry(
-        _r2plus1d_18, "torchvision r2plus1d-18, EchoNet (seed 001)", "Kinetics-400"
+        _r2plus1d_18, "torchvision r2plus1d-18, EchoNet (the SupReMix paper)", "Kinetics-400"
     ),
-    "mlp": EncoderEntry(_mlp, "MLP d-20-30-10, UCI airfoil (seed 002)"),
+    "mlp": EncoderEntry(_mlp, "MLP d-20-30-10, UCI airfoil (Mixup Your Own Pairs)"),
     "bilstm": EncoderEntry(_bilstm, "BiLSTM sentence-pair encoder, STS-B-DIR"),
-    "sfcn": EncoderEntry(_sfcn, "SFCN, brain age (seed 001 §5.4)"),
+    "sfcn": EncoderEntry(_sfcn, "SFCN, brain age (the SupReMix paper, §5.4)"),
     "densenet2d": EncoderEntry(
-        _densenet2d, "torchvision DenseNet, bone age (seed 001 §5.4)", "ImageNet-1k"
+        _densenet2d, "torchvision DenseNet, bone age (the SupReMix paper, §5.4)", "ImageNet-1k"
     ),
     "densenet121_2d": EncoderEntry(
-        _densenet121_2d, "torchvision DenseNet-121, bone age (seed 001 §5.4)", "ImageNet-1k"
+        _densenet121_2d,
+        "torchvision DenseNet-121, bone age (the SupReMix paper, §5.4)",
+        "ImageNet-1k",
     ),
     "vit2d": EncoderEntry(build_vit2d, "torchvision Vision Transformer (§5.4)"),
     "vit_b_16": EncoderEntry(build_vit_b_16, "torchvision ViT-B/16 (§5.4)"),

@@ -25,8 +25,8 @@ and a base ``width``:
   with stride (1, 2, 2) then a 3×1×1 temporal one, without max pooling, and stages 2-4 stride
   time as well as space; at ``depth=18, width=64`` the parameter count equals torchvision's.
 
-The stem of the 1-D and 2-D networks keeps the max pooling of the standard ResNet; the seed
-states it only for the 3-D network. ``depth`` picks the blocks: 10 and 18 and 34 use basic
+The stem of the 1-D and 2-D networks keeps the max pooling of the standard ResNet; the SupReMix
+paper states it only for the 3-D network. ``depth`` picks the blocks: 10 and 18 and 34 use basic
 blocks ([1,1,1,1], [2,2,2,2], [3,4,6,3]), 50 uses bottlenecks ([3,4,6,3]). ``width`` is the
 stem width; the stages have ``width × (1, 2, 4, 8)`` channels (times 4 for bottlenecks), so
 ``width=8, depth=10`` is a network small enough for a CPU.

@@ -20,11 +20,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from .tables import SEEDS, _load_seed, paper_results, seed_number
+from .tables import _load_paper, _papers, paper_results
 from .vocabulary import DATASETS
 
 CLAIM_COLUMNS = [
-    "seed",
+    "paper",
     "section",
     "dataset",
     "method",
@@ -40,24 +40,24 @@ CLAIM_COLUMNS = [
 
 
 def paper_claims(
-    seed: int | str | None = None,
+    paper: str | None = None,
     section: str | None = None,
     dataset: str | None = None,
 ) -> pd.DataFrame:
-    """The text-only claims (see the module docstring), filtered by seed, by a ``section``
+    """The text-only claims (see the module docstring), filtered by paper, by a ``section``
     prefix (``"§5.4"``, ``"App. D.3"``) and by dataset. An unknown dataset raises
     ``ValueError`` naming the known ones."""
     if dataset is not None and dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
     rows = []
-    for s in SEEDS if seed is None else (seed_number(seed),):
-        for claim in _load_seed(s).get("claims", []):
+    for key in _papers(paper):
+        for claim in _load_paper(key).get("claims", []):
             if claim["dataset"] not in DATASETS:
-                raise ValueError(f"seed {s:03d} claim {claim['id']}: unknown dataset")
+                raise ValueError(f"{key}.json claim {claim['id']}: unknown dataset")
             rows.append(
                 {
                     **{k: claim.get(k, "") for k in CLAIM_COLUMNS},
-                    "seed": s,
+                    "paper": key,
                     "low": math.nan if claim.get("low") is None else float(claim["low"]),
                     "high": math.nan if claim.get("high") is None else float(claim["high"]),
                 }
@@ -82,19 +82,19 @@ def within_claim(value: float, claim: pd.Series) -> bool:
     return bool(low <= value <= high)
 
 
-def _wide(seed: int | None = None) -> pd.DataFrame:
-    long = paper_results(seed)
-    keys = ["seed", "table", "dataset", "method", "label", "setting", "subset"]
+def _wide(paper: str | None = None) -> pd.DataFrame:
+    long = paper_results(paper)
+    keys = ["paper", "table", "dataset", "method", "label", "setting", "subset"]
     return long.pivot_table(index=keys, columns="metric", values="value", aggfunc="first")
 
 
-def gm_above_mae(seed: int | None = None) -> pd.DataFrame:
+def gm_above_mae(paper: str | None = None) -> pd.DataFrame:
     """Cells of a column printed "GM" larger than the same row's MAE: not a geometric mean
     of absolute errors. One row per cell: where, the printed "GM", the MAE, the stored metric."""
-    long = paper_results(seed)
+    long = paper_results(paper)
     printed = long[long["printed"] == "GM"]
     mae = long[long["metric"] == "MAE"]
-    keys = ["seed", "table", "dataset", "method", "label", "setting", "subset"]
+    keys = ["paper", "table", "dataset", "method", "label", "setting", "subset"]
     both = printed.merge(mae[[*keys, "value"]], on=keys, suffixes=("", " MAE"))
     found = both[both["value"] > both["value MAE"]]
     return (
@@ -104,10 +104,10 @@ def gm_above_mae(seed: int | None = None) -> pd.DataFrame:
     )
 
 
-def mae_above_rmse(seed: int | None = None) -> pd.DataFrame:
+def mae_above_rmse(paper: str | None = None) -> pd.DataFrame:
     """Rows whose MAE exceeds their RMSE (printed, or the square root of the printed MSE),
     which no set of errors allows: the two columns are not on one scale."""
-    wide = _wide(seed)
+    wide = _wide(paper)
     rmse = wide["RMSE"] if "RMSE" in wide else pd.Series(np.nan, index=wide.index)
     rmse = rmse.fillna(np.sqrt(wide["MSE"]))
     found = wide[wide["MAE"] > rmse].assign(RMSE=rmse)

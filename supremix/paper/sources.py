@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .tables import paper_results, reference_label
+from .papers import paper_key, paper_name, reference_label
+from .tables import paper_results
 from .vocabulary import HIGHER_IS_BETTER, canonical_method
 
 #: The four metrics of the SupReMix paper §4.4, in the order the book shows them.
@@ -30,7 +31,7 @@ class PaperSource:
     the ``"overall"`` rows of a missing-target table); ``metrics`` limits the metrics taken.
     """
 
-    seed: int
+    paper: str
     table: str
     subset: str = ""
     setting: str = ""
@@ -38,37 +39,51 @@ class PaperSource:
     note: str = ""
     protocol: str = "linear_probe"  # shown only beside runs of this protocol
 
+    def __post_init__(self) -> None:
+        paper_key(self.paper)
+
     @property
     def label(self) -> str:
         """How the book names the table (:func:`~supremix.paper.reference_label`)."""
-        return reference_label(self.seed, self.table)
+        return reference_label(self.paper, self.table)
 
 
 #: dataset -> the papers' main comparison tables for it.
 PAPER_SOURCES: dict[str, tuple[PaperSource, ...]] = {
     "ukb": (
-        PaperSource(1, "Table 2"),
-        PaperSource(2, "Table 4", note="its own fine-tuning (ukb-seed002)", protocol="finetune"),
+        PaperSource("supremix", "Table 2"),
+        PaperSource(
+            "mixup-pairs",
+            "Table 4",
+            note="its own fine-tuning (preset ukb-mixup-pairs)",
+            protocol="finetune",
+        ),
     ),
     "hcp": (
-        PaperSource(1, "Table 3"),
-        PaperSource(2, "Table 6", note="its own fine-tuning (HCP-Aging)", protocol="finetune"),
+        PaperSource("supremix", "Table 3"),
+        PaperSource(
+            "mixup-pairs", "Table 6", note="its own fine-tuning (HCP-Aging)", protocol="finetune"
+        ),
     ),
     "rsna": (
-        PaperSource(1, "Table 5"),
-        PaperSource(1, "Figure 5 (text §5.2)", note="MAE quoted in the text; Figure 5 is a chart"),
+        PaperSource("supremix", "Table 5"),
+        PaperSource(
+            "supremix", "Figure 5 (text §5.2)", note="MAE quoted in the text; Figure 5 is a chart"
+        ),
     ),
-    "rhpe": (PaperSource(1, "Table 6"),),
+    "rhpe": (PaperSource("supremix", "Table 6"),),
     "echonet": (
-        PaperSource(1, "Table 4"),
-        PaperSource(1, "Figure 5 (text §5.2)", note="MAE quoted in the text; Figure 5 is a chart"),
-        PaperSource(3, "Table IX", metrics=("MAE",), note="AdaCon's multi-task protocol"),
+        PaperSource("supremix", "Table 4"),
+        PaperSource(
+            "supremix", "Figure 5 (text §5.2)", note="MAE quoted in the text; Figure 5 is a chart"
+        ),
+        PaperSource("adacon", "Table IX", metrics=("MAE",), note="AdaCon's multi-task protocol"),
     ),
-    "a4": (PaperSource(1, "Table 7"),),
-    "airfoil": (PaperSource(2, "Table 5"),),
-    "agedb": (PaperSource(2, "Table 1"),),
-    "imdbwiki": (PaperSource(2, "Table 3"),),
-    "stsb": (PaperSource(2, "Table 2"),),
+    "a4": (PaperSource("supremix", "Table 7"),),
+    "airfoil": (PaperSource("mixup-pairs", "Table 5"),),
+    "agedb": (PaperSource("mixup-pairs", "Table 1"),),
+    "imdbwiki": (PaperSource("mixup-pairs", "Table 3"),),
+    "stsb": (PaperSource("mixup-pairs", "Table 2"),),
 }
 
 
@@ -88,7 +103,7 @@ def paper_reference(dataset: str, *, protocol: str | None = None) -> pd.DataFram
     for source in _sources(dataset):
         if protocol is not None and source.protocol != protocol:
             continue
-        part = paper_results(seed=source.seed, table=source.table, dataset=dataset)
+        part = paper_results(source.paper, table=source.table, dataset=dataset)
         part = part[part["metric"].isin(source.metrics)]
         part = part[(part["subset"] == source.subset) & (part["setting"] == source.setting)]
         parts.append(part)
@@ -106,7 +121,9 @@ def paper_coverage(dataset: str, methods: Sequence[str]) -> pd.DataFrame:
     columns: dict[str, list[str]] = {}
     covered: dict[str, set[str]] = {metric: set() for metric in SHOWN_METRICS}
     for source in _sources(dataset):
-        part = reference[(reference["seed"] == source.seed) & (reference["table"] == source.table)]
+        part = reference[
+            (reference["paper"] == source.paper) & (reference["table"] == source.table)
+        ]
         cells = []
         for metric in SHOWN_METRICS:
             have = [m for m in wanted if ((part["method"] == m) & (part["metric"] == metric)).any()]
@@ -132,7 +149,7 @@ def describe_coverage(dataset: str, methods: Sequence[str]) -> str:
     for source in _sources(dataset):
         reported = [m for m in SHOWN_METRICS if coverage.loc[m, source.label] != "-"]
         what = join_names(reported) if reported else "no metric"
-        text = f"{source.label[0].upper()}{source.label[1:]} reports {what}"
+        text = f"{source.table} of {paper_name(source.paper)} reports {what}"
         sentences.append(text + (f" ({source.note})." if source.note else "."))
     missing = [m for m in SHOWN_METRICS if coverage.loc[m, "missing"] != "-"]
     if missing:
@@ -149,4 +166,4 @@ def best_in_paper(dataset: str, metric: str) -> tuple[str, float, str]:
         raise ValueError(f"no paper source reports {metric} for {dataset}")
     index = part["value"].idxmax() if metric in HIGHER_IS_BETTER else part["value"].idxmin()
     row = part.loc[index]
-    return row["method"], float(row["value"]), reference_label(row["seed"], row["table"])
+    return row["method"], float(row["value"]), reference_label(row["paper"], row["table"])

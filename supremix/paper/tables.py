@@ -1,4 +1,4 @@
-"""The seeds' reported numbers, stored once as JSON (``seed001.json`` ...), as DataFrames.
+"""The papers' reported numbers, stored once as JSON (``supremix.json`` ...), as DataFrames.
 
 Each JSON file mirrors the paper's tables: a table has ``columns`` (metric, and where they
 vary, dataset, setting, subset, method) and ``rows`` (method or setting, ``values`` in column
@@ -23,12 +23,11 @@ from typing import Any
 
 import pandas as pd
 
+from .papers import PAPERS, paper_key
 from .vocabulary import DATASETS, METRICS, canonical_method, canonical_metric
 
-SEEDS = (1, 2, 3)
-
 RESULT_COLUMNS = [
-    "seed",
+    "paper",
     "table",
     "caption",
     "dataset",
@@ -47,34 +46,20 @@ RESULT_COLUMNS = [
 _SINGLE_LEVEL_KEYS = ("dataset", "method", "metric", "subset")
 
 
-def seed_number(seed: int | str) -> int:
-    """``1``, ``"1"``, ``"001"`` -> ``1``; raises ``ValueError`` for a seed without numbers."""
-    try:
-        number = int(str(seed).strip())
-    except ValueError:
-        number = -1
-    if number not in SEEDS:
-        raise ValueError(
-            f"unknown seed {seed!r}; expected one of {', '.join(f'{s:03d}' for s in SEEDS)}"
-        )
-    return number
-
-
-def reference_label(seed: int | str, table: str) -> str:
-    """How the book names a source: ``reference_label(1, "Table 2")`` -> ``"the SupReMix paper's
-    Table 2"``."""
-    return f"seed {seed_number(seed):03d} {table}"
+def _papers(paper: str | None) -> tuple[str, ...]:
+    """Every paper's key for ``None``, else ``(paper,)`` checked against :data:`PAPERS`."""
+    return tuple(PAPERS) if paper is None else (paper_key(paper),)
 
 
 @cache
-def _load_seed(seed: int) -> dict[str, Any]:
-    path = resources.files("supremix.paper") / f"seed{seed:03d}.json"
+def _load_paper(paper: str) -> dict[str, Any]:
+    path = resources.files("supremix.paper") / f"{paper}.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_seed(seed: int | str) -> dict[str, Any]:
-    """The parsed JSON of seed ``seed`` (a fresh copy; edit it freely)."""
-    return json.loads(json.dumps(_load_seed(seed_number(seed))))
+def load_paper(paper: str) -> dict[str, Any]:
+    """The parsed JSON of ``paper`` (a key of :data:`PAPERS`; a fresh copy, edit it freely)."""
+    return json.loads(json.dumps(_load_paper(paper_key(paper))))
 
 
 def _pick(where: str, key: str, *levels: dict[str, Any]) -> str:
@@ -93,11 +78,11 @@ def _unit(metric: str, dataset: str, column: dict[str, Any]) -> str:
     return f"({label_unit})²" if metric == "MSE" else label_unit
 
 
-def _cells(seed: int, table: dict[str, Any]):
+def _cells(paper: str, table: dict[str, Any]):
     """Yield ``(row, column, value, std, where)`` for every cell of ``table``."""
     columns = table.get("columns", [])
     for i, row in enumerate(table["rows"]):
-        where = f"seed {seed:03d} {table['id']} row {i + 1}"
+        where = f"{paper}.json {table['id']} row {i + 1}"
         values = row["values"]
         stds = row.get("stds", [None] * len(values))
         if len(values) != len(columns) or len(stds) != len(columns):
@@ -106,11 +91,11 @@ def _cells(seed: int, table: dict[str, Any]):
             yield row, column, value, std, where
 
 
-def _records(seed: int) -> list[dict[str, Any]]:
-    data = _load_seed(seed)
+def _records(paper: str) -> list[dict[str, Any]]:
+    data = _load_paper(paper)
     records = []
     for table in data["tables"]:
-        for row, column, value, std, where in _cells(seed, table):
+        for row, column, value, std, where in _cells(paper, table):
             fields = {key: _pick(where, key, table, column, row) for key in _SINGLE_LEVEL_KEYS}
             if fields["dataset"] not in DATASETS:
                 raise ValueError(f"{where}: unknown dataset {fields['dataset']!r}")
@@ -122,7 +107,7 @@ def _records(seed: int) -> list[dict[str, Any]]:
             notes = [level.get("notes", "") for level in (table, row)]
             records.append(
                 {
-                    "seed": seed,
+                    "paper": paper,
                     "table": table["id"],
                     "caption": table["caption"],
                     **fields,
@@ -154,7 +139,7 @@ def _check_known(what: str, wanted: set[str] | None, known: Iterable[str]) -> No
 
 
 def paper_results(
-    seed: int | str | None = None,
+    paper: str | None = None,
     table: str | Iterable[str] | None = None,
     dataset: str | Iterable[str] | None = None,
     method: str | Iterable[str] | None = None,
@@ -162,18 +147,19 @@ def paper_results(
 ) -> pd.DataFrame:
     """Every reported number of the papers, one row per table cell, filtered by the arguments.
 
-    Columns: ``seed`` (1, 2, 3), ``table`` ("Table 2", "Table XIII", "Figure 5 (text §5.2)"),
-    ``caption``, ``dataset`` (a key of :data:`~supremix.paper.DATASETS`), ``method`` (canonical
-    name), ``label`` (the method as printed), ``setting`` (the condition: a window size, a
-    transfer direction...), ``subset`` (a part of the test set: few-shot, missing targets...),
-    ``metric`` (a key of :data:`~supremix.paper.METRICS`), ``value``, ``std`` (NaN: no seed
-    prints one), ``unit`` and ``notes`` (caveats found while transcribing).
+    Columns: ``paper`` (a key of :data:`~supremix.paper.PAPERS`), ``table`` ("Table 2",
+    "Table XIII", "Figure 5 (text §5.2)"), ``caption``, ``dataset`` (a key of
+    :data:`~supremix.paper.DATASETS`), ``method`` (canonical name), ``label`` (the method as
+    printed), ``setting`` (the condition: a window size, a transfer direction...), ``subset``
+    (a part of the test set: few-shot, missing targets...), ``metric`` (a key of
+    :data:`~supremix.paper.METRICS`), ``value``, ``std`` (NaN: no paper prints one), ``unit``
+    and ``notes`` (caveats found while transcribing).
 
     Filters accept one value or several; an unknown value raises ``ValueError`` listing the
     known ones, so a typo never reads as "the paper has no number".
     """
-    seeds = SEEDS if seed is None else (seed_number(seed),)
-    frame = pd.DataFrame([record for s in seeds for record in _records(s)], columns=RESULT_COLUMNS)
+    records = [record for key in _papers(paper) for record in _records(key)]
+    frame = pd.DataFrame(records, columns=RESULT_COLUMNS)
     tables, datasets = _as_set(table), _as_set(dataset)
     methods = None if method is None else {canonical_method(m) for m in _as_set(method) or ()}
     metrics = None if metric is None else {canonical_metric(m) for m in _as_set(metric) or ()}
@@ -193,7 +179,7 @@ def paper_results(
 
 @cache
 def _all_methods() -> tuple[str, ...]:
-    return tuple(sorted({r["method"] for s in SEEDS for r in _records(s)}))
+    return tuple(sorted({r["method"] for key in PAPERS for r in _records(key)}))
 
 
 def paper_results_methods() -> list[str]:
@@ -202,7 +188,7 @@ def paper_results_methods() -> list[str]:
 
 
 def paper_table(
-    seed: int | str | None = None,
+    paper: str | None = None,
     table: str | Iterable[str] | None = None,
     dataset: str | Iterable[str] | None = None,
     method: str | Iterable[str] | None = None,
@@ -215,11 +201,11 @@ def paper_table(
     Rows keep the order of the paper's table. Raises ``ValueError`` when two numbers land in
     one cell (add the distinguishing field to ``index`` or filter more).
     """
-    long = paper_results(seed, table, dataset, method, metric)
+    long = paper_results(paper, table, dataset, method, metric)
     if long.empty:
         raise ValueError("no paper numbers match these filters")
     index = tuple(index)
-    candidates = ("seed", "table", "dataset", "setting", "subset", "metric")
+    candidates = ("paper", "table", "dataset", "setting", "subset", "metric")
     columns = [c for c in candidates if c not in index and (c == "metric" or long[c].nunique() > 1)]
     duplicated = long.duplicated(subset=[*index, *columns], keep=False)
     if duplicated.any():
@@ -238,23 +224,23 @@ def paper_table(
     return wide.reindex(columns=order)
 
 
-def paper_gains(seed: int | str | None = None, table: str | None = None) -> pd.DataFrame:
-    """The seeds' printed GAINS rows (relative improvement in percent), one row per cell.
+def paper_gains(paper: str | None = None, table: str | None = None) -> pd.DataFrame:
+    """The papers' printed GAINS rows (relative improvement in percent), one row per cell.
 
     ``method`` is the improved method (``"best"``: in each column, the best of the methods
     in ``best_of``) and ``baseline`` the method it is compared with. The SupReMix paper divides by
     the baseline's value, Mixup Your Own Pairs by the improved method's.
     """
     rows = []
-    for s in SEEDS if seed is None else (seed_number(seed),):
-        for tab in _load_seed(s)["tables"]:
+    for key in _papers(paper):
+        for tab in _load_paper(key)["tables"]:
             if table is not None and tab["id"] != table:
                 continue
             for gain in tab.get("gains", []):
                 for column, value in zip(tab["columns"], gain["values"], strict=True):
                     rows.append(
                         {
-                            "seed": s,
+                            "paper": key,
                             "table": tab["id"],
                             "label": gain["label"],
                             "method": gain["method"],
@@ -273,19 +259,19 @@ def paper_gains(seed: int | str | None = None, table: str | None = None) -> pd.D
 
 
 def paper_settings(
-    seed: int | str | None = None, table: str | None = None, dataset: str | None = None
+    paper: str | None = None, table: str | None = None, dataset: str | None = None
 ) -> pd.DataFrame:
     """Hyperparameter and split tables (the SupReMix paper, Tables 1, 12, 13; Mixup Your Own Pairs'
     Tables 12, 13).
 
-    One row per printed cell: ``seed``, ``table``, ``caption``, ``dataset``, ``name``,
+    One row per printed cell: ``paper``, ``table``, ``caption``, ``dataset``, ``name``,
     ``value`` (the printed string, e.g. ``"1e-3"`` or ``"Beta(2, 8)"``), ``notes``.
     """
     if dataset is not None:
         _check_known("dataset", {dataset}, DATASETS)
     rows = []
-    for s in SEEDS if seed is None else (seed_number(seed),):
-        for tab in _load_seed(s)["settings"]:
+    for key in _papers(paper):
+        for tab in _load_paper(key)["settings"]:
             if table is not None and tab["id"] != table:
                 continue
             for row in tab["rows"]:
@@ -303,7 +289,7 @@ def paper_settings(
                     if dataset is None or cell_dataset == dataset:
                         rows.append(
                             {
-                                "seed": s,
+                                "paper": key,
                                 "table": tab["id"],
                                 "caption": tab["caption"],
                                 "dataset": cell_dataset,
@@ -313,5 +299,5 @@ def paper_settings(
                             }
                         )
     return pd.DataFrame(
-        rows, columns=["seed", "table", "caption", "dataset", "name", "value", "notes"]
+        rows, columns=["paper", "table", "caption", "dataset", "name", "value", "notes"]
     )

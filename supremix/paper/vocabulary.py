@@ -14,7 +14,7 @@ def loss_kind(name: str) -> str:
     return get_loss(name).kind
 
 
-# key -> (name as the seeds print it, unit of the label; "" when the label has none)
+# key -> (name as the papers print it, unit of the label; "" when the label has none)
 DATASETS: dict[str, tuple[str, str]] = {
     "ukb": ("UK Biobank (T1 MRI, brain age)", "years"),
     "hcp": ("HCP-Lifespan / HCP-Aging (rs-fMRI, brain age)", "years"),
@@ -96,7 +96,7 @@ def canonical_metric(name: str) -> str:
 
 
 def canonical_method(name: str) -> str:
-    """The seeds' spelling of a method name (``"supremix"`` -> ``"SupReMix"``).
+    """The papers' spelling of a method name (``"supremix"`` -> ``"SupReMix"``).
 
     Names that are not aliases of a known method are returned unchanged.
     """

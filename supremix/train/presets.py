@@ -44,16 +44,16 @@ from typing import Any
 from .config import TrainConfig
 from .windows import A4_DEFAULT_READING, A4_WINDOW_READINGS
 
-SEED_001 = "seed 001 Table 13, App. C.1.1-C.1.2, §4.3"
-SEED_002 = "seed 002 Table 13, §4 (Implementation details, Evaluation schemes)"
+SUPREMIX_PAPER = "the SupReMix paper, Table 13, App. C.1.1-C.1.2, §4.3"
+MIXUP_PAIRS = "Mixup Your Own Pairs, Table 13, §4 (Implementation details, Evaluation schemes)"
 #: Settings every paper preset shares: the papers' linear probe (no BatchNorm before it).
 PAPER_COMMON: dict[str, Any] = {"probe_batchnorm": False}
 WITHIN_SEX = "SupReMix mixes only within sex (SupReMix paper §5.7): use_groups=True"
 UKB_IMAGE = "brain-extracted, linearly registered T1 (SupReMix paper App. B.1.1)"
 
-SEED_002_NOTES = (
-    "seed 002 states no pretraining epochs, warm-up, weight decay, EMA or checkpointing; "
-    "those follow seed 001 App. C.1.2 and §4.3 (200 epochs)"
+MIXUP_PAIRS_NOTES = (
+    "Mixup Your Own Pairs states no pretraining epochs, warm-up, weight decay, EMA or "
+    "checkpointing; those follow the SupReMix paper, App. C.1.2 and §4.3 (200 epochs)"
 )
 
 #: Each paper's Table 13, a row a preset: label bin, encoder, batch size, temperature, window
@@ -70,8 +70,8 @@ _TABLE_13: dict[str, tuple[float | None, str, int, float, float, tuple[int, ...]
     # Mixup Your Own Pairs' Table 13
     "imdbwiki": (1.0, "resnet50_2d", 64, 0.3, 5.0, (224, 224)),
     "agedb": (1.0, "resnet50_2d", 128, 0.5, 5.0, (224, 224)),
-    "ukb-seed002": (1.0, "resnet18_3d", 64, 0.5, 3.0, (100, 100, 100)),
-    "hcp-seed002": (1.0, "resnet18_1d", 64, 0.5, 5.0, None),
+    "ukb-mixup-pairs": (1.0, "resnet18_3d", 64, 0.5, 3.0, (100, 100, 100)),
+    "hcp-mixup-pairs": (1.0, "resnet18_1d", 64, 0.5, 5.0, None),
     "airfoil": (1.0, "mlp", 32, 1.0, 7.0, (5,)),
     "stsb": (0.1, "bilstm", 128, 1.0, 1.0, None),
 }
@@ -81,7 +81,7 @@ _UKB_OPTIONS = {"spacing": 2.0, "crop": (100, 100, 100), "registration": "linear
 _BONE_AGE: dict[str, Any] = {
     "dataset_options": {"image_size": (520, 400)},
     "use_groups": True,
-    "source": SEED_001,
+    "source": SUPREMIX_PAPER,
     "notes": WITHIN_SEX,
 }
 #: IMDB-WIKI-DIR and AgeDB-DIR (faces): SimCLR augmentation, linear probe.
@@ -89,63 +89,64 @@ _FACES: dict[str, Any] = {
     "dataset_options": {"image_size": 224},
     "augment": "simclr",
     "protocol": "linear_probe",
-    "source": SEED_002,
-    "notes": SEED_002_NOTES,
+    "source": MIXUP_PAIRS,
+    "notes": MIXUP_PAIRS_NOTES,
 }
 
 #: The settings of each paper preset beyond its Table 13 row.
 _PAPER: dict[str, dict[str, Any]] = {
     "ukb": {
         "dataset_options": _UKB_OPTIONS,
-        "source": SEED_001,
+        "source": SUPREMIX_PAPER,
         "notes": f"label bin 1 from Mixup Your Own Pairs' Table 12 (same dataset); {UKB_IMAGE}",
     },
     "hcp": {
         "dataset_options": {"n_rois": 400},
         "augment": "none",
-        "source": SEED_001,
-        "notes": "no augmentation for fMRI time series (seed 001 §4.2); T = 478 (App. B.1.2); "
-        "label bin 1 from Mixup Your Own Pairs' Table 12 (same dataset)",
+        "source": SUPREMIX_PAPER,
+        "notes": "no augmentation for fMRI time series (the SupReMix paper, §4.2); "
+        "T = 478 (App. B.1.2); label bin 1 from Mixup Your Own Pairs' Table 12 (same dataset)",
     },
     "rsna": _BONE_AGE,
     "rhpe": _BONE_AGE,
     "echonet": {
         "dataset_options": {"length": 32, "period": 2, "pad": None},
-        "source": SEED_001,
-        "notes": "T is not stated in seed 001; 32 frames at period 2 as in the EchoNet code; "
-        "contrastive labels at bin size 1, the 'original values' of seed 001 App. D.4; the "
-        "loader samples a random clip, the engine's video augmentation pads and crops",
+        "source": SUPREMIX_PAPER,
+        "notes": "T is not stated in the SupReMix paper; 32 frames at period 2 as in the "
+        "EchoNet code; contrastive labels at bin size 1, the 'original values' of the SupReMix "
+        "paper, App. D.4; the loader samples a random clip, the engine's video augmentation "
+        "pads and crops",
     },
     "a4": {
         "dataset_options": {"spacing": 2.0, "crop": (100, 100, 100)},
-        "source": SEED_001,
+        "source": SUPREMIX_PAPER,
         "notes": "Table 13's γ = 7 read on SUVR x 100: window 0.07 SUVR (7 SUVR would cover "
         "the whole range 0.45-2.58)",
     },
     "imdbwiki": _FACES,
     "agedb": _FACES,
-    "ukb-seed002": {
+    "ukb-mixup-pairs": {
         "dataset": "ukb",
         "dataset_options": _UKB_OPTIONS,
         "augment": "none",
         "protocol": "finetune",
-        "source": SEED_002,
-        "notes": SEED_002_NOTES,
+        "source": MIXUP_PAIRS,
+        "notes": MIXUP_PAIRS_NOTES,
     },
-    "hcp-seed002": {
+    "hcp-mixup-pairs": {
         "dataset": "hcp",
         "dataset_options": {"n_rois": 400},
         "augment": "none",
         "protocol": "finetune",
-        "source": SEED_002,
-        "notes": SEED_002_NOTES,
+        "source": MIXUP_PAIRS,
+        "notes": MIXUP_PAIRS_NOTES,
     },
     "airfoil": {
         "dataset_options": {"normalize": "zscore"},
         "augment": "none",
         "protocol": "linear_probe",
-        "source": SEED_002,
-        "notes": SEED_002_NOTES + "; inputs z-scored with training statistics",
+        "source": MIXUP_PAIRS,
+        "notes": MIXUP_PAIRS_NOTES + "; inputs z-scored with training statistics",
     },
     "stsb": {
         "beta_params": (2.0, 8.0),
@@ -153,11 +154,11 @@ _PAPER: dict[str, dict[str, Any]] = {
         "dataset_options": {"glove": "auto"},
         "augment": "none",
         "protocol": "linear_probe",
-        "source": SEED_002,
-        "notes": SEED_002_NOTES + "; BiLSTM of the STS-B-DIR benchmark (300-d GloVe, 2 layers "
+        "source": MIXUP_PAIRS,
+        "notes": MIXUP_PAIRS_NOTES + "; BiLSTM of the STS-B-DIR benchmark (300-d GloVe, 2 layers "
         "of 1500 units, dropout 0.2), GloVe from <benchmark>/glove/ when present, else "
         "embeddings trained from scratch (not the paper's embeddings); label bin 0.1 from "
-        "seed 002 Table 12; no text augmentation (§4)",
+        "Mixup Your Own Pairs, Table 12; no text augmentation (§4)",
     },
 }
 

@@ -33,6 +33,7 @@ def tiny_data(seed: int = 0, n_train: int = 40, n_test: int = 12) -> StudyData:
     return StudyData(x[:n_train], y[:n_train], x[n_train:], y[n_train:], "tabular", {})
 
 
+@pytest.mark.slow
 def test_variant_losses_are_the_library_losses_with_the_bugs_named():
     g = torch.Generator().manual_seed(1)
     z = torch.randn(10, 4, generator=g, dtype=torch.float64)
@@ -85,6 +86,7 @@ def test_ridge_probe_is_the_closed_form_ridge_on_standardised_features():
     assert got == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_training_is_reproducible_and_differs_between_variants():
     data = tiny_data()
     runs = {
@@ -104,6 +106,7 @@ def test_training_is_reproducible_and_differs_between_variants():
         train_encoder(CONFIG, data, "correct", epochs=0, batch_size=16, seed=0)
 
 
+@pytest.mark.slow
 def test_evaluation_respects_lemma_3_2_and_the_comparison_has_one_row_per_run():
     data = tiny_data()
     model = train_encoder(CONFIG, data, "correct", epochs=1, batch_size=16, seed=0)

@@ -71,6 +71,7 @@ def rounded(rows):
 labels = st.lists(st.integers(0, 5), min_size=1, max_size=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
@@ -103,6 +104,7 @@ def test_pair_table_lists_exactly_the_terms_of_the_equations(
     assert (table.loc[real, "published_weight"] == table.loc[real, "weight"]).all()
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
@@ -148,6 +150,7 @@ def test_similarities_are_those_of_explicit_mixture_vectors():
         assert row.similarity == pytest.approx(float(expected), abs=1e-12)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
@@ -189,6 +192,7 @@ def test_theorem_3_1_weights_multiply_the_far_near_ratio_by_the_weight_ratio():
     assert with_w > without_w > 0
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(
     labels_=st.lists(st.integers(0, 6), min_size=1, max_size=12), window=st.sampled_from([1, 2, 3])
@@ -215,6 +219,7 @@ def test_positive_counts_and_the_bound_match_loops(labels_, window):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     seed=st.integers(0, 10_000),

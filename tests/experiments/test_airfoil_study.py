@@ -231,6 +231,7 @@ def _tiny_arms():
     return [*paper_arms(["vanilla", "supremix"]), *strong_arms(TINY, ["supremix"])]
 
 
+@pytest.mark.slow
 def test_a_tiny_study_saves_each_run_and_a_second_call_trains_nothing(airfoil_table, tmp_path):
     logs: list[str] = []
     run_dir = tmp_path / "runs"
@@ -271,6 +272,7 @@ def test_runs_saved_with_other_settings_are_refused_and_left_alone(airfoil_table
     assert path.read_bytes() == content
 
 
+@pytest.mark.slow
 def test_worker_processes_give_the_serial_runs(airfoil_table, tmp_path):
     settings = StudySettings(epochs=1, probe_epochs=1, strong_epochs=1, splits=(0,))
     arms = [*paper_arms(["rnc"]), *strong_arms(settings, ["rnc"])]

@@ -64,16 +64,18 @@ def dummy_sweep(dataset, variants):
 
 def test_the_registry_holds_the_seven_tables_of_the_issue():
     assert {n: a.table for n, a in ABLATIONS.items()} == TABLES
-    assert {n for n, a in ABLATIONS.items() if a.seed != 1} == {"beta_stsb"}
-    assert ABLATIONS["beta_stsb"].seed == 2 and ABLATIONS["beta_stsb"].datasets == ("stsb",)
+    assert {n for n, a in ABLATIONS.items() if a.paper != "supremix"} == {"beta_stsb"}
+    assert ABLATIONS["beta_stsb"].paper == "mixup-pairs" and ABLATIONS["beta_stsb"].datasets == (
+        "stsb",
+    )
 
 
 @pytest.mark.parametrize("phantom, smoke", [(False, False), (True, False), (True, True)])
 def test_every_row_names_one_paper_row_per_reported_metric(phantom, smoke):
     for name, dataset, variants in every_row(phantom, smoke):
-        seed, table = ABLATIONS[name].seed, ABLATIONS[name].table
-        numbers = dummy_sweep(dataset, variants).paper_numbers(seed, table)
-        reported = paper_results(seed=seed, table=table, dataset=dataset)
+        paper, table = ABLATIONS[name].paper, ABLATIONS[name].table
+        numbers = dummy_sweep(dataset, variants).paper_numbers(paper, table)
+        reported = paper_results(paper, table=table, dataset=dataset)
         assert not reported.empty, (name, dataset)
         metrics = sorted(set(reported["metric"]))
         for variant in variants:
@@ -328,6 +330,7 @@ def test_cmixup_rows_mix_only_in_regression_stages():
 # ---------------------------------------------------------------- running
 
 
+@pytest.mark.slow
 def test_smoke_run_gives_one_run_per_row_and_the_views():
     run = run_ablation("pair_selection", seeds=[3, 4], smoke=True, device="cpu")
     sweep = run.sweep("ukb")
@@ -337,7 +340,7 @@ def test_smoke_run_gives_one_run_per_row_and_the_views():
         ("SupReMix", 3),
     ]
     table = run.beside_paper()
-    source = "paper (seed 001 Table 19)"
+    source = "paper (the SupReMix paper, Table 19)"
     assert table.loc[("ukb", "C-Mixup", "MSE"), source] == 14.82
     assert set(table.index.get_level_values("variant")) == {
         "Input Mixup",
@@ -354,9 +357,13 @@ def test_smoke_run_gives_one_run_per_row_and_the_views():
     validate_results(run.summary(notes="test"))
     text = run.describe()
     assert text.startswith("**UK Biobank.**")
-    assert "In seed 001 Table 19 the best of these rows is 'SupReMix' (MAE 2.97)." in text
+    assert (
+        "In Table 19 of the SupReMix paper, the best of these rows is 'SupReMix' (MAE 2.97)."
+        in text
+    )
 
 
+@pytest.mark.slow
 def test_rows_chosen_by_methods_on_several_datasets_and_batch_sizes_that_fit():
     run = run_ablation(
         "batch_size", ["ukb", "echonet"], methods=["batch size 512"], smoke=True, device="cpu"
@@ -377,7 +384,10 @@ def test_rows_chosen_by_methods_on_several_datasets_and_batch_sizes_that_fit():
     "call, message",
     [
         (lambda: run_ablation("gamma"), "unknown ablation 'gamma'; expected one of components"),
-        (lambda: run_ablation("window", "hcp"), "window (seed 001 Table 10) reports no dataset"),
+        (
+            lambda: run_ablation("window", "hcp"),
+            "window (the SupReMix paper, Table 10) reports no dataset",
+        ),
         (lambda: run_ablation("window", methods=["γ=7"]), "unknown or no rows ['γ=7']"),
         (
             lambda: run_ablation("window", ["rsna", "ukb"], methods=["γ=0.2"]),

@@ -50,6 +50,7 @@ def loss_groups(monkeypatch):
     return seen
 
 
+@pytest.mark.slow
 def test_only_the_within_sex_row_passes_the_items_groups_to_the_loss(tmp_path, loss_groups):
     splits = toy_splits()
     train_set = splits["train_set"]
@@ -74,6 +75,7 @@ def test_within_sex_mixing_on_a_dataset_without_groups_fails_naming_the_group(tm
         evaluation_groups({"test": ToyRegression(8, groups=False, split="test")}, "test")
 
 
+@pytest.mark.slow
 def test_run_gender_aware_on_the_rsna_phantom_mixes_within_the_sex_of_each_radiograph(
     loss_groups,
 ):

@@ -59,6 +59,7 @@ def direct_epoch(batches, k):
     return sum(positives) / len(positives), sum(hardest) / len(hardest), len(positives)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["supremix", "supcon"])
 def test_recorder_epoch_values_equal_a_direct_computation_from_the_observed_embeddings(
     tmp_path, method

@@ -123,8 +123,8 @@ def test_variants_map_to_table_16_and_switch_lds_and_fds_as_named():
     heights = sorted(p.get_height() for p in figure.axes[0].patches)
     assert heights == [1.0, 10.0, 30.0]  # training items in the bins of 205, 55 and 125
     frame = run.beside_paper()
-    paper = paper_results(seed=1, table=PAPER_TABLE, dataset="rsna")
-    column = "paper (seed 001 Table 16)"
+    paper = paper_results("supremix", table=PAPER_TABLE, dataset="rsna")
+    column = "paper (the SupReMix paper, Table 16)"
     for variant in variants:
         for subset in (ALL, "many-shot", "medium-shot", "few-shot"):
             expected = paper[

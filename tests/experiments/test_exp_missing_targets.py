@@ -87,9 +87,9 @@ def test_variants_map_to_table_14_overall_and_on_missing_targets():
     )
     for variant in variants:
         sweep.runs.append(VariantRun(variant.label, 0, {}, targets + 1.0, None, 0.0, 2))
-    frame = sweep.beside_paper(1, PAPER_TABLE, subsets=missing_target_subsets(targets))
-    paper = paper_results(seed=1, table=PAPER_TABLE, dataset="ukb")
-    column = "paper (seed 001 Table 14)"
+    frame = sweep.beside_paper("supremix", PAPER_TABLE, subsets=missing_target_subsets(targets))
+    paper = paper_results("supremix", table=PAPER_TABLE, dataset="ukb")
+    column = "paper (the SupReMix paper, Table 14)"
     for variant in variants:
         for subset in (OVERALL, MISSING):
             expected = paper[

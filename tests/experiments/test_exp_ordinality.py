@@ -139,6 +139,7 @@ def test_ordered_features_put_genuine_before_permuted_per_method():
     assert list(ordered_features(sweep)) == [v.label for v in ordinality_variants()]
 
 
+@pytest.mark.slow
 def test_supcon_pretraining_is_unchanged_by_a_group_wise_permutation_and_supremixs_is_not(
     tmp_path,
 ):

@@ -61,7 +61,7 @@ def test_a_scaled_size_is_the_papers_share_of_this_split(paper_size, n_train):
 def test_scaled_sizes_reject_impossible_requests():
     with pytest.raises(ValueError, match=r"min_size must be in \[1, 20\]"):
         scaled_training_size(2000, "rsna", 20, min_size=32)
-    with pytest.raises(ValueError, match="seed 001 Table 1 gives no training-set size"):
+    with pytest.raises(ValueError, match="the SupReMix paper's Table 1 gives no training-set size"):
         paper_train_size("agedb")
     with pytest.raises(ValueError, match="not 'hcp'"):
         paper_sizes("hcp")
@@ -86,7 +86,7 @@ def test_sizes_that_collapse_on_a_small_split_keep_one_variant_each():
 
 @pytest.mark.parametrize("dataset", ["ukb", "rsna", "a4"])
 def test_variants_carry_exactly_the_paper_rows_the_text_quotes(dataset):
-    quoted = paper_results(seed=1, table=PAPER_TABLE, dataset=dataset)
+    quoted = paper_results("supremix", table=PAPER_TABLE, dataset=dataset)
     pairs = set(zip(quoted["method"], quoted["setting"], strict=True))
     variants = reduced_data_variants(dataset, 11_611, points=3)
     assert len(variants) == 2 * 3

@@ -66,9 +66,11 @@ def test_table_is_the_mean_and_sample_sd_over_seeds_of_each_runs_metric(values, 
 def test_beside_paper_puts_each_variants_own_paper_row_next_to_it():
     targets = np.array([1.0, 4.0, 9.0, 16.0])
     preds = {(v.label, 0): targets + i + 1 for i, v in enumerate(TABLE_10)}
-    frame = _sweep(preds, targets).beside_paper(1, "Table 10")
-    paper = paper_results(seed=1, table="Table 10", dataset="rsna").set_index("setting")["value"]
-    column = "paper (seed 001 Table 10)"
+    frame = _sweep(preds, targets).beside_paper("supremix", "Table 10")
+    paper = paper_results("supremix", table="Table 10", dataset="rsna").set_index("setting")[
+        "value"
+    ]
+    column = "paper (the SupReMix paper, Table 10)"
     assert frame.loc[("narrow", "MAE"), column] == paper["γ=1"]
     assert frame.loc[("unbounded", "MAE"), column] == paper["γ=∞"]
     assert frame.loc[("paper's", "MAE"), "this run (phantom)"] == pytest.approx(2.0)
@@ -100,8 +102,10 @@ def test_bad_subsets_and_paper_rows_are_named():
     with pytest.raises(ValueError, match=r"unknown metrics \['mae'\]"):
         sweep.table(["mae"])
     wrong = Variant("wrong", {}, PaperRow("SupReMix", "γ=7"))
-    with pytest.raises(ValueError, match="variant 'wrong': seed 001 Table 10 has no row"):
-        _sweep({}, targets, [wrong]).paper_numbers(1, "Table 10")
+    with pytest.raises(
+        ValueError, match="variant 'wrong': the SupReMix paper, Table 10 has no row"
+    ):
+        _sweep({}, targets, [wrong]).paper_numbers("supremix", "Table 10")
     with pytest.raises(KeyError, match="no variant 'other'"):
         sweep.variant_runs("other")
 

@@ -56,8 +56,8 @@ def test_every_target_variant_maps_to_its_table_8_cell(key):
     )
     for variant in variants:
         sweep.runs.append(VariantRun(variant.label, 0, {}, targets, None, 0.0, 40))
-    numbers = sweep.paper_numbers(1, PAPER_TABLE, dataset=direction.target)
-    table = paper_results(seed=1, table=PAPER_TABLE, dataset=direction.target)
+    numbers = sweep.paper_numbers("supremix", PAPER_TABLE, dataset=direction.target)
+    table = paper_results("supremix", table=PAPER_TABLE, dataset=direction.target)
     assert len(numbers) == len(table) == 2 * 2 * len(METHODS)  # strategies x (MAE, rho)
     for variant in variants[:-1]:
         method, strategy = variant.label.split(", ")
@@ -120,6 +120,7 @@ def test_run_folder_is_where_run_sweep_writes_the_source_run(tmp_path):
         assert (run_folder(tmp_path, index, 3) / "best.pt").is_file()
 
 
+@pytest.mark.slow
 def test_each_target_run_loads_the_encoder_of_its_methods_source_run(tmp_path, monkeypatch):
     loaded: list[Path] = []
     original = engine_module.load_encoder_weights

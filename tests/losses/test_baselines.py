@@ -36,6 +36,7 @@ from supremix.losses import (
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**31), pairs=st.integers(1, 6), t=st.sampled_from([0.1, 0.5]))
 def test_simclr_matches_direct(seed, pairs, t):
@@ -43,6 +44,7 @@ def test_simclr_matches_direct(seed, pairs, t):
     assert_same(lambda f: simclr_loss(f, temperature=t), lambda f: direct_simclr(f, t=t), x)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     seed=st.integers(0, 2**31),
@@ -70,6 +72,7 @@ def test_empirical_cdf_counts_training_labels_at_or_below():
     assert phi.tolist() == [0.0, 0.25, 0.75, 0.75, 1.0]
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     seed=st.integers(0, 2**31),

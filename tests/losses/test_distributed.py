@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 from ddp_worker import DENSE, SIZES, global_batch, loss_cases, run
@@ -9,6 +10,7 @@ from ddp_worker import DENSE, SIZES, global_batch, loss_cases, run
 from supremix.losses import supremix_loss, supremix_rows
 
 
+@pytest.mark.slow
 def test_two_ranks_equal_one_process_in_loss_and_gradients(tmp_path, monkeypatch):
     """Every loss, SupReMix with both reductions, every window kind, chunked and dense."""
     monkeypatch.setattr(supremix_rows, "MIN_BUDGET", 1)

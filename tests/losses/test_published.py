@@ -176,6 +176,7 @@ def test_matches_the_direct_reenactment_of_the_scripts(
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 2**31),

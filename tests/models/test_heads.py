@@ -9,7 +9,7 @@ from torch import nn
 from supremix.models import LinearRegressor, MLPEncoder, ProjectionHead, RegressionNet
 
 
-def test_projection_head_layers_follow_seed_001_app_c():
+def test_projection_head_layers_follow_the_supremix_paper_app_c():
     head = ProjectionHead(512)
     first, relu, last = head.layers
     assert (first.in_features, first.out_features) == (512, 2048)

@@ -51,7 +51,14 @@ def test_every_registered_name_is_tested():
     assert set(TINY) == set(ENCODERS)
 
 
-@pytest.mark.parametrize("name", sorted(TINY))
+#: Full-size networks whose forward pass takes more than a few seconds on a 2-core CPU.
+SLOW_ENCODERS = {"densenet121_3d", "densenet2d", "r2plus1d_18", "vit_b_16"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_ENCODERS else n for n in sorted(TINY)],
+)
 def test_every_encoder_returns_flat_features_of_out_dim(name):
     arguments, shape = TINY[name]
     encoder = build_encoder(name, **arguments).eval()
@@ -94,6 +101,7 @@ def test_cpu_encoders_for_each_modality_run(modality):
     assert sum(p.numel() for p in encoder.parameters()) < 300_000
 
 
+@pytest.mark.slow
 def test_paper_encoders_for_each_modality_follow_table_13():
     assert encoder_for_modality("image2d", in_channels=1, size="paper").out_dim == 2048
     volume = encoder_for_modality("volume3d", in_channels=1, size="paper")

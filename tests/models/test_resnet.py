@@ -56,7 +56,9 @@ def test_resnet18_1d_reads_400_rois_as_channels():
     ("spatial_dims", "shape"),
     [(1, (3, 5, 50)), (2, (3, 5, 24, 20)), (3, (3, 5, 12, 16, 10))],
 )
-@pytest.mark.parametrize(("depth", "expansion"), [(10, 1), (18, 1), (50, 4)])
+@pytest.mark.parametrize(
+    ("depth", "expansion"), [(10, 1), (18, 1), pytest.param(50, 4, marks=pytest.mark.slow)]
+)
 def test_output_shape_and_out_dim(spatial_dims, shape, depth, expansion):
     model = resnet(spatial_dims, in_channels=5, depth=depth, width=4)
     out = model(torch.randn(shape))
@@ -69,6 +71,7 @@ def test_time_series_of_any_length():
         assert model(torch.randn(2, 12, length)).shape == (2, 64)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("builder", "depth"), [("resnet18", 18), ("resnet50", 50)])
 def test_2d_resnet_equals_torchvision_with_its_weights(builder, depth):
     reference = getattr(torchvision.models, builder)()

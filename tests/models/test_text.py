@@ -44,6 +44,7 @@ def direct_pair_feature(encoder: BiLSTMPairEncoder, first: list[int], second: li
 sentence_st = st.lists(st.integers(1, 19), min_size=1, max_size=7)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(
     pairs=st.lists(st.tuples(sentence_st, sentence_st), min_size=1, max_size=4),
@@ -110,6 +111,7 @@ def test_registry_sizes():
     assert glove.lstm.input_size == 7
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("glove", ["auto", None])
 def test_a_run_on_the_text_phantom_uses_the_datasets_words(tmp_path, glove):
     root = write_phantom("stsb", tmp_path / "phantom", n=64, seed=0)
@@ -149,6 +151,7 @@ def test_a_run_on_the_text_phantom_uses_the_datasets_words(tmp_path, glove):
     assert all(p.requires_grad for p in model.encoder.parameters())
 
 
+@pytest.mark.slow
 def test_the_phantom_is_learned_at_the_cpu_preset(monkeypatch):
     """The book's phantom standard: at the CPU preset the best method's test MAE is at most 0.6
     times the MAE of predicting the training mean (SupReMix alone is tested, to save time)."""

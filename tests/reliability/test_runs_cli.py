@@ -123,6 +123,7 @@ def test_resume_from_a_damaged_last_pt_is_one_line_naming_it(tmp_path, capsys, h
     assert tree_state(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_a_folder_in_use_by_another_run_is_refused_at_once(tmp_path, capsys):
     out = tmp_path / "run"
     holder, _ = hold_folder(out)

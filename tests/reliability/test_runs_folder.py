@@ -158,6 +158,7 @@ def test_a_second_claim_fails_at_once_naming_the_holder(tmp_path):
     RunFolder.claim(tmp_path / "run").abandon()
 
 
+@pytest.mark.slow
 def test_a_run_in_another_process_blocks_a_second_one(tmp_path):
     folder = tmp_path / "run"
     holder, _ = hold_folder(folder)
@@ -177,6 +178,7 @@ def test_a_run_in_another_process_blocks_a_second_one(tmp_path):
     RunFolder.claim(folder).abandon()  # the operating system dropped the lock
 
 
+@pytest.mark.slow
 def test_a_killed_run_does_not_block_and_its_own_folder_is_removed(tmp_path):
     folder = tmp_path / "run"
     _, left = hold_folder(folder, die=True)

@@ -123,6 +123,7 @@ def test_resume_into_an_empty_folder_starts_a_fresh_run(tmp_path):
     assert sorted(tree_state(tmp_path / "new")) == RUN_FILES
 
 
+@pytest.mark.slow
 def test_a_run_fails_fast_while_another_holds_the_folder(tmp_path):
     out = tmp_path / "run"
     holder, _ = hold_folder(out)
@@ -138,6 +139,7 @@ def test_a_run_fails_fast_while_another_holds_the_folder(tmp_path):
         holder.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_a_killed_runs_lock_does_not_block_the_next_run(tmp_path):
     out = tmp_path / "run"
     _, left = hold_folder(out, die=True)

@@ -51,6 +51,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_writer_killed_mid_write_leaves_a_loadable_checkpoint(tmp_path):
     path = tmp_path / "last.pt"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)])

@@ -9,9 +9,9 @@ import pytest
 from supremix.train import PRESETS, TrainConfig, get_preset, plan_stages
 from supremix.train.config import differing_fields
 
-# the SupReMix paper's Table 13, typed from the seed text:
+# the SupReMix paper's Table 13, typed from its text:
 # dataset: (encoder, batch size, temperature, window, input size)
-SEED_001_TABLE_13 = {
+SUPREMIX_PAPER_TABLE_13 = {
     "ukb": ("resnet18_3d", 64, 0.5, 3, (100, 100, 100)),
     "hcp": ("resnet18_1d", 64, 0.5, 5, (400, 478)),
     "rsna": ("resnet50_2d", 128, 1.0, 5, (520, 400)),
@@ -22,19 +22,19 @@ SEED_001_TABLE_13 = {
 
 # Mixup Your Own Pairs' Table 13: dataset: (temperature, augmentation, protocol, window, encoder,
 # batch)
-SEED_002_TABLE_13 = {
+MIXUP_PAIRS_TABLE_13 = {
     "imdbwiki": (0.3, "simclr", "linear_probe", 5, "resnet50_2d", 64),
     "agedb": (0.5, "simclr", "linear_probe", 5, "resnet50_2d", 128),
-    "ukb-seed002": (0.5, "none", "finetune", 3, "resnet18_3d", 64),
-    "hcp-seed002": (0.5, "none", "finetune", 5, "resnet18_1d", 64),
+    "ukb-mixup-pairs": (0.5, "none", "finetune", 3, "resnet18_3d", 64),
+    "hcp-mixup-pairs": (0.5, "none", "finetune", 5, "resnet18_1d", 64),
     "airfoil": (1.0, "none", "linear_probe", 7, "mlp", 32),
     "stsb": (1.0, "none", "linear_probe", 1.0, "bilstm", 128),
 }
 
 
-@pytest.mark.parametrize("name", sorted(SEED_001_TABLE_13))
-def test_seed_001_presets_match_table_13(name):
-    encoder, batch, temperature, window, size = SEED_001_TABLE_13[name]
+@pytest.mark.parametrize("name", sorted(SUPREMIX_PAPER_TABLE_13))
+def test_supremix_paper_presets_match_its_table_13(name):
+    encoder, batch, temperature, window, size = SUPREMIX_PAPER_TABLE_13[name]
     preset = PRESETS[name]
     assert (preset.encoder, preset.batch_size) == (encoder, batch)
     # A4's γ = 7 is read on SUVR x 100 (supremix.train.windows.A4_WINDOW_READINGS)
@@ -47,22 +47,22 @@ def test_seed_001_presets_match_table_13(name):
     assert (preset.betas, preset.eps, preset.warmup_epochs) == ((0.9, 0.999), 1e-8, 10)
     assert (preset.grad_clip, preset.ema_decay, preset.checkpoint_every) == (1.0, 0.999, 10)
     assert (preset.protocol, preset.probe_epochs) == ("linear_probe", 100)
-    assert "seed 001 Table 13" in preset.source
+    assert "the SupReMix paper, Table 13" in preset.source
 
 
-@pytest.mark.parametrize("name", sorted(SEED_002_TABLE_13))
-def test_seed_002_presets_match_table_13(name):
-    temperature, augment, protocol, window, encoder, batch = SEED_002_TABLE_13[name]
+@pytest.mark.parametrize("name", sorted(MIXUP_PAIRS_TABLE_13))
+def test_mixup_pairs_presets_match_its_table_13(name):
+    temperature, augment, protocol, window, encoder, batch = MIXUP_PAIRS_TABLE_13[name]
     preset = PRESETS[name]
     assert (preset.temperature, preset.augment, preset.protocol) == (temperature, augment, protocol)
     assert (preset.window, preset.encoder, preset.batch_size) == (window, encoder, batch)
     assert (preset.lr, preset.beta_params, preset.feature_dim) == (1e-3, (2.0, 8.0), 128)
     assert preset.probe_epochs == 100
-    assert "seed 002 Table 13" in preset.source
-    assert "seed 002 states no pretraining epochs" in preset.notes
+    assert "Mixup Your Own Pairs, Table 13" in preset.source
+    assert "Mixup Your Own Pairs states no pretraining epochs" in preset.notes
 
 
-def test_hcp_is_not_augmented_in_seed_001():
+def test_hcp_is_not_augmented_in_the_supremix_paper():
     assert PRESETS["hcp"].augment == "none"
 
 
@@ -76,7 +76,7 @@ def test_cpu_presets_keep_the_method_settings_of_their_paper_preset(name):
 
 
 def test_every_paper_dataset_has_a_cpu_preset():
-    for name in SEED_001_TABLE_13:
+    for name in SUPREMIX_PAPER_TABLE_13:
         assert f"{name}-cpu" in PRESETS
 
 
@@ -133,8 +133,8 @@ def test_protocol_stages(changes, stages):
     assert [s.epochs for s in planned] == [20, 7][: len(planned)]
 
 
-def test_label_bins_follow_seed_002_table_12_and_seed_001_appendix_d4():
-    for name in ("imdbwiki", "agedb", "ukb-seed002", "hcp-seed002", "airfoil", "echonet"):
+def test_label_bins_follow_mixup_pairs_table_12_and_supremix_paper_appendix_d4():
+    for name in ("imdbwiki", "agedb", "ukb-mixup-pairs", "hcp-mixup-pairs", "airfoil", "echonet"):
         assert PRESETS[name].label_bin == 1.0, name
     for name in ("rsna", "rhpe", "a4"):
         assert PRESETS[name].label_bin is None, name
@@ -161,7 +161,7 @@ def test_bone_age_presets_mix_only_within_sex_by_default():
 
 
 def test_ukb_presets_read_the_linearly_registered_brain_of_appendix_b11():
-    for name in ("ukb", "ukb-seed002"):
+    for name in ("ukb", "ukb-mixup-pairs"):
         assert PRESETS[name].dataset_options["registration"] == "linear", name
     # the phantom writes the non-linear file name
     assert PRESETS["ukb-cpu"].dataset_options["registration"] == "nonlinear"

@@ -59,6 +59,7 @@ def runs(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_two_processes_match_one_process(runs, case):
     ddp = load_checkpoint(runs / "ddp" / case / "last.pt")

@@ -237,6 +237,7 @@ def ddp_worker(rank: int, world: int, port: int, out: str) -> None:
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_fds_statistics_are_summed_over_processes(tmp_path):
     """2 gloo processes with half batches each train like one process (LDS + FDS)."""
     with socket.socket() as s:

@@ -28,7 +28,14 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("dataset", sorted(CASES))
+#: The modalities whose phantom run takes more than a few seconds on a 2-core CPU.
+SLOW_MODALITIES = {"echonet", "ukb"}
+
+
+@pytest.mark.parametrize(
+    "dataset",
+    [pytest.param(d, marks=pytest.mark.slow) if d in SLOW_MODALITIES else d for d in sorted(CASES)],
+)
 def test_a_phantom_run_per_modality(tmp_path, dataset):
     modality, overrides = CASES[dataset]
     config = get_preset(
