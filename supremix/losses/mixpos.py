@@ -167,6 +167,10 @@ class Blocks:
         self.below = (first[b0], first[b0 + nb] - first[b0])
         self.above = (first[a0], first[a0 + na] - first[a0])
 
+    def sums(self, z: Tensor) -> Tensor:
+        """``(S + 1, d)``: the sum of the rows of ``z`` over each block (the pad row 0)."""
+        return z.new_zeros(self.count + 1, z.shape[1]).index_add_(0, self.view_block, z)
+
     def cost(self) -> Tensor:
         """Per anchor, the padded entries of its factorised Mix-pos sum."""
         return self.below[1] * self.above[1] * self.width

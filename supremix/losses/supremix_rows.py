@@ -43,6 +43,10 @@ class RowSpec:
     temperature: float
     labels: Tensor  # (N,) float64
     anchor_labels: Tensor  # (n,) float64
+    values: Tensor  # (N,) the labels in the compute dtype (distance weights)
+    anchor_values: Tensor  # (n,)
+    level: Tensor  # (N,) rank of each label among the distinct labels, in the compute dtype
+    anchor_level: Tensor  # (n,)
     groups: Tensor | None  # (N,)
     anchor_groups: Tensor | None  # (n,)
     offset: int  # anchor i's own column is i + offset
@@ -93,8 +97,9 @@ class _Rows(torch.autograd.Function):
         ctx.parts = spec.chunks(n, N)
         keep = spec.keep(n, N)  # the state for the backward pass fits O(n N): keep it
         ctx.kept = []
+        block_z = None if spec.blocks is None else spec.blocks.sums(z)
         for start, stop in ctx.parts:
-            rows = _Chunk(spec, anchors[start:stop], z, start)
+            rows = _Chunk(spec, anchors[start:stop], z, start, block_z)
             lse[start:stop] = rows.lse
             positive[start:stop] = rows.positive
             if keep:
@@ -105,80 +110,115 @@ class _Rows(torch.autograd.Function):
     def backward(ctx, grad_lse: Tensor, grad_positive: Tensor):
         anchors, z = ctx.saved_tensors
         spec: RowSpec = ctx.spec
-        grad_anchors = torch.zeros_like(anchors)
+        t = spec.temperature
+        grad_anchors = torch.empty_like(anchors)
         grad_z = torch.zeros_like(z)
+        block_z = None if spec.blocks is None else spec.blocks.sums(z)
+        block_grad = None
         kept = ctx.kept or [None] * len(ctx.parts)
         ctx.kept = None
         for (start, stop), rows in zip(ctx.parts, kept, strict=True):
             part = anchors[start:stop]
-            rows = rows or _Chunk(spec, part, z, start)
-            real, mixed, own = rows.gradients(grad_lse[start:stop], grad_positive[start:stop])
-            t = spec.temperature
+            rows = rows or _Chunk(spec, part, z, start, block_z)
+            gp = grad_positive[start:stop]
+            real, mixed, own = rows.gradients(grad_lse[start:stop], gp)
             own_rows = z[rows.own] * own[:, None]
-            grad_anchors[start:stop] = (torch.addmm(own_rows, real + mixed, z)) / t
             if spec.detach:
                 grad_z.addmm_(real.T, part, alpha=1 / t)
-            else:
-                grad_z.addmm_((real + mixed).T, part, alpha=1 / t)
+            if mixed is not None:
+                real += mixed
+            if not spec.detach:
+                grad_z.addmm_(real.T, part, alpha=1 / t)
                 grad_z.index_add_(0, rows.own, part * (own[:, None] / t))
+            grad = torch.addmm(own_rows, real, z)
+            if block_z is not None:  # the Mix-pos positives' logit sum, by blocks (linear)
+                coefficient = rows.coefficient * gp[:, None]
+                grad.addmm_(coefficient, block_z)
+                if not spec.detach:
+                    block_grad = coefficient.T @ part + (0 if block_grad is None else block_grad)
+            grad_anchors[start:stop] = grad.div_(t)
+        if block_grad is not None and spec.blocks is not None:
+            grad_z += block_grad.index_select(0, spec.blocks.view_block).div_(t)
         return grad_anchors, grad_z, None
 
 
+#: Added to a Mix-neg logit that is not a term (the anchor's own label or another group):
+#: its ``exp`` is exactly 0 and it never sets the row's maximum.
+_NOT_A_TERM = -1e30
+
+
 class _Chunk:
-    """The rows of anchors ``start .. start + m - 1``: forward values, then their gradients."""
+    """The rows of anchors ``start .. start + m - 1``: forward values, then their gradients.
 
-    def __init__(self, spec: RowSpec, anchors: Tensor, z: Tensor, start: int):
+    Each row is shifted by its largest real or Mix-neg logit, so every ``exp`` is at most the
+    term's weight and the largest real term is at least ``exp(0)``. The distance weights of
+    eq. (5) multiply the exponentials; masks are 0/1 matrices of the compute dtype.
+    """
+
+    def __init__(
+        self, spec: RowSpec, anchors: Tensor, z: Tensor, start: int, block_z: Tensor | None
+    ):
         self.spec = spec
-        m = anchors.shape[0]
+        m, N = anchors.shape[0], z.shape[0]
         self.start, self.stop = start, start + m
-        dtype, device = anchors.dtype, anchors.device
-        index = torch.arange(m, device=device)
-        self.own = index + start + spec.offset
-        logits = (anchors / spec.temperature) @ z.T
-        self.logits = logits
-        gap = (spec.anchor_labels[start : self.stop, None] - spec.labels[None, :]).abs()
-        gap = gap.to(dtype)
-        self.positives = gap == 0
-        self.positives[index, self.own] = False
-
-        real = logits + torch.log1p(gap) if spec.distance_weight else logits.clone()
-        real[index, self.own] = float("-inf")
-        row_max = real.amax(dim=1)
+        part = slice(start, self.stop)
+        self.diagonal = start + spec.offset  # anchor r's own column r + diagonal
+        self.own = torch.arange(m, device=anchors.device) + self.diagonal
+        scaled = anchors / spec.temperature
+        logits = scaled @ z.T
+        own_logit = logits.diagonal(self.diagonal).clone()
+        # 1 at the columns of the anchor's own label (its own column included), else 0
+        self.same = torch.sub(spec.anchor_level[part, None], spec.level[None, :])
+        self.same.abs_().sign_().neg_().add_(1)
+        logits.diagonal(self.diagonal).fill_(float("-inf"))
+        row_max = logits.amax(dim=1)
+        logits.diagonal(self.diagonal).copy_(own_logit)
+        gap = None
+        if spec.distance_weight:
+            gap = torch.sub(spec.anchor_values[part, None], spec.values[None, :]).abs_()
         self.neg = None
         if spec.lambdas is not None:
-            lam = spec.lambdas[start : self.stop]
+            lam = spec.lambdas[part]
             self.lam = lam
-            own_logit = logits[index, self.own]
             neg = torch.lerp(logits, own_logit[:, None], lam)
-            if spec.distance_weight:  # the Mix-neg label lam y_i + (1 - lam) y_k
-                neg += torch.log1p(gap.mul_(1 - lam))
-            partner = ~self.positives
-            partner[index, self.own] = False
+            not_partner = self.same
             if spec.groups is not None and spec.anchor_groups is not None:
-                partner &= spec.anchor_groups[start : self.stop, None] == spec.groups[None, :]
-            neg.masked_fill_(~partner, float("-inf"))
+                other_group = spec.anchor_groups[part, None] != spec.groups[None, :]
+                not_partner = torch.maximum(self.same, other_group.to(self.same.dtype))
+            neg.add_(not_partner, alpha=_NOT_A_TERM)
             row_max = torch.maximum(row_max, neg.amax(dim=1))
             self.neg = neg.sub_(row_max[:, None]).exp_()
+            if gap is not None:  # the Mix-neg label lam y_i + (1 - lam) y_k: 1 + (1 - lam) gap
+                neg.mul_(torch.addcmul(gap, lam, gap, value=-1).add_(1))
+        shifted = logits.new_empty(m, N + 1)  # a column of -inf: the pad of the Mix-pos tables
+        torch.sub(logits, row_max[:, None], out=shifted[:, :N])
+        shifted[:, N] = float("-inf")
+        self.real = shifted[:, :N].exp()
+        if gap is not None:
+            self.real.mul_(gap.add_(1))
         del gap
-        self.real = real.sub_(row_max[:, None]).exp_()
+        self.real.diagonal(self.diagonal).zero_()
         total = self.real.sum(dim=1)
         if self.neg is not None:
             total += self.neg.sum(dim=1)
-        self.positive = torch.where(self.positives, logits, 0.0).sum(dim=1)
-        if spec.blocks is not None:
-            mix_total, mix_positive = self._mix_pos(spec.blocks, logits - row_max[:, None])
+        self.positive = torch.linalg.vecdot(logits, self.same) - own_logit
+        if spec.blocks is not None and block_z is not None:
+            mix_total, mix_positive = self._mix_pos(spec.blocks, shifted, scaled @ block_z.T)
             total += mix_total
             self.positive += mix_positive
         self.total = total
         self.lse = row_max + torch.log(total) - spec.log_range
 
-    def _mix_pos(self, blocks: Blocks, shifted: Tensor) -> tuple[Tensor, Tensor]:
+    def _mix_pos(
+        self, blocks: Blocks, shifted: Tensor, block_sums: Tensor
+    ) -> tuple[Tensor, Tensor]:
         """Sum of ``exp`` of the shifted Mix-pos logits and sum of the unshifted ones, per row.
 
-        ``shifted`` is ``H - row_max``: non-positive off the anchor's own column, so every
-        factor ``exp(lam x)`` is at most 1. Each row's blocks below (``DB`` of them, padded)
-        and above (``DA``) form a dense ``(m, DB, DA)`` grid of block pairs; pads hold
-        ``-inf`` logits and contribute ``exp(-inf) = 0``.
+        ``shifted`` is ``H - row_max`` with a last column of ``-inf``: every factor
+        ``exp(lam x)`` is at most 1. Each row's blocks below (``DB`` of them, padded) and above
+        (``DA``) form a dense ``(m, DB, DA)`` grid of block pairs; pads hold ``-inf`` logits
+        and contribute ``exp(-inf) = 0``. ``block_sums`` holds each row's sums of ``H`` over
+        every block.
         """
         dtype = shifted.dtype
         m = shifted.shape[0]
@@ -193,9 +233,8 @@ class _Chunk:
         y = self.spec.anchor_labels[part][:, None, None]
         high, low = labels[above][:, None, :], labels[below][:, :, None]
         lam = torch.where(valid, (high - y) / (high - low), 0.5).to(dtype)
-        padded = torch.cat([shifted, shifted.new_full((m, 1), float("-inf"))], dim=1)
         self.columns = [blocks.views[index].view(m, -1) for index in (below, above)]
-        low_x, high_x = [padded.gather(1, cols).view(m, -1, blocks.width) for cols in self.columns]
+        low_x, high_x = [shifted.gather(1, cols).view(m, -1, blocks.width) for cols in self.columns]
         self.low_exp = torch.exp(lam[..., None] * low_x[:, :, None, :])
         self.high_exp = torch.exp((1 - lam)[..., None] * high_x[:, None, :, :])
         self.low_sum, self.high_sum = self.low_exp.sum(dim=-1), self.high_exp.sum(dim=-1)
@@ -208,36 +247,40 @@ class _Chunk:
         coefficient = shifted.new_zeros(m, blocks.count + 1)
         coefficient.scatter_add_(1, below, low_coef).scatter_add_(1, above, high_coef)
         self.coefficient = coefficient
-        block_sums = shifted.new_zeros(m, blocks.count + 1)
-        block_sums.index_add_(1, blocks.view_block, self.logits)
-        return total, (coefficient * block_sums).sum(dim=1)
+        return total, torch.linalg.vecdot(coefficient, block_sums)
 
     def for_backward(self) -> _Chunk:
         """This chunk without what only the forward pass needs."""
-        del self.logits, self.lse, self.positive
+        del self.lse, self.positive
         return self
 
-    def gradients(self, grad_lse: Tensor, grad_positive: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def gradients(
+        self, grad_lse: Tensor, grad_positive: Tensor
+    ) -> tuple[Tensor, Tensor | None, Tensor]:
         """``(real, mixed, own)``: the gradient of ``grad_lse . lse + grad_positive . S`` with
-        respect to ``H`` used as a real logit, ``H`` used inside a mixture, and the anchor's own
-        ``H_ii`` inside its Mix-neg."""
+        respect to ``H`` used as a real logit, ``H`` used inside a mixture (``None``: zero), and
+        the anchor's own ``H_ii`` inside its Mix-neg. The Mix-pos positives' part of ``mixed``
+        is left to the caller: ``grad_positive`` times :attr:`coefficient` per block."""
         scale = grad_lse / self.total
         real = self.real.mul_(scale[:, None])
-        real.add_(torch.where(self.positives, grad_positive[:, None], 0.0))
+        real.addcmul_(self.same, grad_positive[:, None])
+        real.diagonal(self.diagonal).sub_(grad_positive)  # the anchor is not its own positive
+        mixed = None
         if self.neg is not None:
             neg = self.neg.mul_(scale[:, None])
-            own = (neg * self.lam).sum(dim=1)
-            mixed = neg.mul_(1 - self.lam)
+            own = torch.linalg.vecdot(neg, self.lam)
+            mixed = neg.addcmul_(neg, self.lam, value=-1)
         else:
             own = torch.zeros_like(scale)
-            mixed = torch.zeros_like(real)
         if self.spec.blocks is not None:
-            m, N = mixed.shape
+            m, N = real.shape
             low = (scale[:, None, None] * self.high_sum * self.mix_lam)[..., None]
             high = (scale[:, None, None] * self.low_sum * (1 - self.mix_lam))[..., None]
-            padded = mixed.new_zeros(m, N + 1)
+            padded = real.new_zeros(m, N + 1)
             padded.scatter_add_(1, self.columns[0], self.low_exp.mul_(low).sum(dim=2).view(m, -1))
             padded.scatter_add_(1, self.columns[1], self.high_exp.mul_(high).sum(dim=1).view(m, -1))
-            mixed += padded[:, :N]
-            mixed += grad_positive[:, None] * self.coefficient[:, self.spec.blocks.view_block]
+            if mixed is None:
+                mixed = padded[:, :N]
+            else:
+                mixed += padded[:, :N]
         return real, mixed, own
