@@ -25,15 +25,15 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .mixpos import Blocks, chunks
+from .mixpos import Blocks, _pairs, chunks
 
 #: Matrix rows of length N alive at once per anchor, and tensors per padded Mix-pos entry.
-ROW_COST, ENTRY_COST = 10, 4
+ROW_COST, ENTRY_COST = 10, 6
 #: Rows of N per anchor that the state kept between the passes may take (else: recompute).
 KEEP_ROWS = 5
 #: Elements per chunk of anchors: 3 N^2 (about a quarter of the rows of a batch when there are
 #: no Mix-pos), and never fewer than this.
-MIN_BUDGET = 2**18
+MIN_BUDGET = 2**22
 
 
 @dataclass
@@ -66,20 +66,12 @@ class RowSpec:
         """Whether every chunk's backward state (two ``(n, N)`` float matrices, a mask and the
         padded Mix-pos entries) stays within ``KEEP_ROWS`` rows of ``N`` per anchor."""
         entries = 0 if self.blocks is None else int(self.blocks.cost().sum())
-        return 3 * n * N + 3 * entries <= KEEP_ROWS * n * N
+        return 3 * n * N + ENTRY_COST * entries <= KEEP_ROWS * n * N
 
 
 def chunk_budget(N: int) -> int:
     """Matrix elements (and weighted Mix-pos entries) per chunk of anchors: O(N^2)."""
     return max(3 * N * N, MIN_BUDGET)
-
-
-def _grid(first: Tensor, count: Tensor, pad: int) -> tuple[Tensor, Tensor]:
-    """Per row, ``first .. first + count - 1`` padded with ``pad`` to the longest; and the mask."""
-    width = int(count.max()) if count.numel() else 0
-    offset = torch.arange(width, device=first.device)
-    inside = offset[None, :] < count[:, None]
-    return torch.where(inside, first[:, None] + offset, pad), inside
 
 
 def supremix_rows(anchors: Tensor, z: Tensor, spec: RowSpec) -> tuple[Tensor, Tensor]:
@@ -215,39 +207,45 @@ class _Chunk:
         """Sum of ``exp`` of the shifted Mix-pos logits and sum of the unshifted ones, per row.
 
         ``shifted`` is ``H - row_max`` with a last column of ``-inf``: every factor
-        ``exp(lam x)`` is at most 1. Each row's blocks below (``DB`` of them, padded) and above
-        (``DA``) form a dense ``(m, DB, DA)`` grid of block pairs; pads hold ``-inf`` logits
-        and contribute ``exp(-inf) = 0``. ``block_sums`` holds each row's sums of ``H`` over
-        every block.
+        ``exp(lam x)`` is at most 1. Each (anchor, block below, block above) is one row of two
+        ``(P, width)`` tables of the blocks' views; pads point at the ``-inf`` column and
+        contribute ``exp(-inf) = 0``. ``block_sums`` holds each row's sums of ``H`` over every
+        block.
         """
         dtype = shifted.dtype
-        m = shifted.shape[0]
+        m, width = shifted.shape[0], shifted.shape[1]
         part = slice(self.start, self.stop)
-        (b0, nb), (a0, na) = [
-            (first[part], count[part]) for first, count in (blocks.below, blocks.above)
+        anchor, low, high = _pairs(
+            blocks.below[0][part],
+            blocks.below[1][part],
+            blocks.above[0][part],
+            blocks.above[1][part],
+        )
+        y = self.spec.anchor_labels[part].index_select(0, anchor)
+        y_high, y_low = blocks.label.index_select(0, high), blocks.label.index_select(0, low)
+        lam = ((y_high - y) / (y_high - y_low)).to(dtype)
+        row = (anchor * width)[:, None]
+        self.flat = [
+            blocks.views.index_select(0, block).add_(row).view(-1) for block in (low, high)
         ]
-        below, below_ok = _grid(b0, nb, blocks.count)
-        above, above_ok = _grid(a0, na, blocks.count)
-        valid = below_ok[:, :, None] & above_ok[:, None, :]
-        labels = torch.cat([blocks.label, blocks.label.new_zeros(1)])
-        y = self.spec.anchor_labels[part][:, None, None]
-        high, low = labels[above][:, None, :], labels[below][:, :, None]
-        lam = torch.where(valid, (high - y) / (high - low), 0.5).to(dtype)
-        self.columns = [blocks.views[index].view(m, -1) for index in (below, above)]
-        low_x, high_x = [shifted.gather(1, cols).view(m, -1, blocks.width) for cols in self.columns]
-        self.low_exp = torch.exp(lam[..., None] * low_x[:, :, None, :])
-        self.high_exp = torch.exp((1 - lam)[..., None] * high_x[:, None, :, :])
-        self.low_sum, self.high_sum = self.low_exp.sum(dim=-1), self.high_exp.sum(dim=-1)
-        self.mix_lam = lam
-        total = (self.low_sum * self.high_sum).sum(dim=(1, 2))
+        values = shifted.view(-1)
+        pairs = anchor.shape[0]
+        low_exp, high_exp = [
+            values.index_select(0, flat).view(pairs, blocks.width).mul_(share[:, None]).exp_()
+            for flat, share in zip(self.flat, (lam, 1 - lam), strict=True)
+        ]
+        self.low_exp, self.high_exp = low_exp, high_exp
+        self.low_sum, self.high_sum = low_exp.sum(dim=1), high_exp.sum(dim=1)
+        self.anchor, self.mix_lam = anchor, lam
+        total = shifted.new_zeros(m).index_add_(0, anchor, self.low_sum * self.high_sum)
         # the positives' logit sum is linear: |b| lam G_a + |a| (1 - lam) G_b per block pair
-        size = torch.cat([blocks.size, blocks.size.new_zeros(1)]).to(dtype)
-        low_coef = (lam * size[above][:, None, :]).where(valid, 0.0).sum(dim=2)
-        high_coef = ((1 - lam) * size[below][:, :, None]).where(valid, 0.0).sum(dim=1)
-        coefficient = shifted.new_zeros(m, blocks.count + 1)
-        coefficient.scatter_add_(1, below, low_coef).scatter_add_(1, above, high_coef)
-        self.coefficient = coefficient
-        return total, torch.linalg.vecdot(coefficient, block_sums)
+        size = blocks.size.to(dtype)
+        count = blocks.count + 1
+        coefficient = shifted.new_zeros(m * count)
+        coefficient.index_add_(0, anchor * count + low, lam * size.index_select(0, high))
+        coefficient.index_add_(0, anchor * count + high, (1 - lam) * size.index_select(0, low))
+        self.coefficient = coefficient.view(m, count)
+        return total, torch.linalg.vecdot(self.coefficient, block_sums)
 
     def for_backward(self) -> _Chunk:
         """This chunk without what only the forward pass needs."""
@@ -274,13 +272,15 @@ class _Chunk:
             own = torch.zeros_like(scale)
         if self.spec.blocks is not None:
             m, N = real.shape
-            low = (scale[:, None, None] * self.high_sum * self.mix_lam)[..., None]
-            high = (scale[:, None, None] * self.low_sum * (1 - self.mix_lam))[..., None]
-            padded = real.new_zeros(m, N + 1)
-            padded.scatter_add_(1, self.columns[0], self.low_exp.mul_(low).sum(dim=2).view(m, -1))
-            padded.scatter_add_(1, self.columns[1], self.high_exp.mul_(high).sum(dim=1).view(m, -1))
+            share = scale.index_select(0, self.anchor)
+            low = (share * self.high_sum * self.mix_lam)[:, None]
+            high = (share * self.low_sum * (1 - self.mix_lam))[:, None]
+            padded = real.new_zeros(m * (N + 1))
+            padded.index_add_(0, self.flat[0], self.low_exp.mul_(low).view(-1))
+            padded.index_add_(0, self.flat[1], self.high_exp.mul_(high).view(-1))
+            padded = padded.view(m, N + 1)[:, :N]
             if mixed is None:
-                mixed = padded[:, :N]
+                mixed = padded
             else:
-                mixed += padded[:, :N]
+                mixed += padded
         return real, mixed, own
