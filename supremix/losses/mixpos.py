@@ -158,6 +158,9 @@ class Blocks:
         inside = torch.arange(width, device=size.device)[None, :] < self.size[:, None]
         views = torch.where(inside, layout.order[column.clamp_max(N - 1)], N)
         self.views = torch.cat([views, torch.full_like(views[:1], N)])
+        #: ``views`` with each pad replaced by the last column, and 1 at the views, 0 at pads
+        self.columns = self.views.clamp_max(N - 1)
+        self.present = self.views < N
         self.view_block = torch.empty_like(layout.order)
         self.view_block[self.views[:-1][inside]] = torch.arange(
             self.count, device=size.device

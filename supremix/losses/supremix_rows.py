@@ -151,7 +151,7 @@ class _Chunk:
         self, spec: RowSpec, anchors: Tensor, z: Tensor, start: int, block_z: Tensor | None
     ):
         self.spec = spec
-        m, N = anchors.shape[0], z.shape[0]
+        m = anchors.shape[0]
         self.start, self.stop = start, start + m
         part = slice(start, self.stop)
         self.diagonal = start + spec.offset  # anchor r's own column r + diagonal
@@ -165,9 +165,7 @@ class _Chunk:
         logits.diagonal(self.diagonal).fill_(float("-inf"))
         row_max = logits.amax(dim=1)
         logits.diagonal(self.diagonal).copy_(own_logit)
-        gap = None
-        if spec.distance_weight:
-            gap = torch.sub(spec.anchor_values[part, None], spec.values[None, :]).abs_()
+        self.positive = torch.linalg.vecdot(logits, self.same) - own_logit
         self.neg = None
         if spec.lambdas is not None:
             lam = spec.lambdas[part]
@@ -180,20 +178,18 @@ class _Chunk:
             neg.add_(not_partner, alpha=_NOT_A_TERM)
             row_max = torch.maximum(row_max, neg.amax(dim=1))
             self.neg = neg.sub_(row_max[:, None]).exp_()
-            if gap is not None:  # the Mix-neg label lam y_i + (1 - lam) y_k: 1 + (1 - lam) gap
-                neg.mul_(torch.addcmul(gap, lam, gap, value=-1).add_(1))
-        shifted = logits.new_empty(m, N + 1)  # a column of -inf: the pad of the Mix-pos tables
-        torch.sub(logits, row_max[:, None], out=shifted[:, :N])
-        shifted[:, N] = float("-inf")
-        self.real = shifted[:, :N].exp()
-        if gap is not None:
-            self.real.mul_(gap.add_(1))
-        del gap
-        self.real.diagonal(self.diagonal).zero_()
+        shifted = logits.sub_(row_max[:, None])  # in place: H is not needed any more
+        shifted.diagonal(self.diagonal).fill_(float("-inf"))  # not a term: exp gives 0
+        self.real = shifted.exp()
+        if spec.distance_weight:  # in place, in this order: w = 1 + gap, 1 + (1 - lam) gap
+            gap = torch.sub(spec.anchor_values[part, None], spec.values[None, :]).abs_()
+            self.real.addcmul_(self.real, gap)
+            if self.neg is not None:
+                self.neg.mul_(gap.addcmul_(gap, self.lam, value=-1).add_(1))
+            del gap
         total = self.real.sum(dim=1)
         if self.neg is not None:
             total += self.neg.sum(dim=1)
-        self.positive = torch.linalg.vecdot(logits, self.same) - own_logit
         if spec.blocks is not None and block_z is not None:
             mix_total, mix_positive = self._mix_pos(spec.blocks, shifted, scaled @ block_z.T)
             total += mix_total
@@ -206,14 +202,13 @@ class _Chunk:
     ) -> tuple[Tensor, Tensor]:
         """Sum of ``exp`` of the shifted Mix-pos logits and sum of the unshifted ones, per row.
 
-        ``shifted`` is ``H - row_max`` with a last column of ``-inf``: every factor
-        ``exp(lam x)`` is at most 1. Each (anchor, block below, block above) is one row of two
-        ``(P, width)`` tables of the blocks' views; pads point at the ``-inf`` column and
-        contribute ``exp(-inf) = 0``. ``block_sums`` holds each row's sums of ``H`` over every
-        block.
+        ``shifted`` is ``H - row_max``: every factor ``exp(lam x)`` off the anchor's own column
+        is at most 1. Each (anchor, block below, block above) is one row of two ``(P, width)``
+        tables of the blocks' views; a pad reads the row's last column and is multiplied by 0.
+        ``block_sums`` holds each row's sums of ``H`` over every block.
         """
         dtype = shifted.dtype
-        m, width = shifted.shape[0], shifted.shape[1]
+        m, N = shifted.shape
         part = slice(self.start, self.stop)
         anchor, low, high = _pairs(
             blocks.below[0][part],
@@ -224,9 +219,9 @@ class _Chunk:
         y = self.spec.anchor_labels[part].index_select(0, anchor)
         y_high, y_low = blocks.label.index_select(0, high), blocks.label.index_select(0, low)
         lam = ((y_high - y) / (y_high - y_low)).to(dtype)
-        row = (anchor * width)[:, None]
+        row = (anchor * N)[:, None]
         self.flat = [
-            blocks.views.index_select(0, block).add_(row).view(-1) for block in (low, high)
+            blocks.columns.index_select(0, block).add_(row).view(-1) for block in (low, high)
         ]
         values = shifted.view(-1)
         pairs = anchor.shape[0]
@@ -234,6 +229,9 @@ class _Chunk:
             values.index_select(0, flat).view(pairs, blocks.width).mul_(share[:, None]).exp_()
             for flat, share in zip(self.flat, (lam, 1 - lam), strict=True)
         ]
+        present = blocks.present.to(dtype)
+        for table, block in ((low_exp, low), (high_exp, high)):
+            table.mul_(present.index_select(0, block))
         self.low_exp, self.high_exp = low_exp, high_exp
         self.low_sum, self.high_sum = low_exp.sum(dim=1), high_exp.sum(dim=1)
         self.anchor, self.mix_lam = anchor, lam
@@ -271,16 +269,12 @@ class _Chunk:
         else:
             own = torch.zeros_like(scale)
         if self.spec.blocks is not None:
-            m, N = real.shape
             share = scale.index_select(0, self.anchor)
             low = (share * self.high_sum * self.mix_lam)[:, None]
             high = (share * self.low_sum * (1 - self.mix_lam))[:, None]
-            padded = real.new_zeros(m * (N + 1))
-            padded.index_add_(0, self.flat[0], self.low_exp.mul_(low).view(-1))
-            padded.index_add_(0, self.flat[1], self.high_exp.mul_(high).view(-1))
-            padded = padded.view(m, N + 1)[:, :N]
             if mixed is None:
-                mixed = padded
-            else:
-                mixed += padded
+                mixed = torch.zeros_like(real)
+            flat = mixed.view(-1)  # pads add exactly 0 to the row's last column
+            flat.index_add_(0, self.flat[0], self.low_exp.mul_(low).view(-1))
+            flat.index_add_(0, self.flat[1], self.high_exp.mul_(high).view(-1))
         return real, mixed, own
