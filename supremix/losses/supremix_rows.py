@@ -11,8 +11,9 @@ Every logit is a combination of entries of ``H = Z_anchor Z^T / t``: Mix-neg
 ``lam H_ii + (1 - lam) H_ik``, Mix-pos ``lam H_ij + (1 - lam) H_ik``. The Mix-pos sums use the
 factorised block form of :mod:`supremix.losses.mixpos`. Rows are processed in chunks of
 anchors and the gradient is applied by hand. Each chunk's backward state (two ``(m, N)``
-matrices, a mask and its padded Mix-pos entries) is kept when all of it fits in ``KEEP_ROWS``
-rows of ``N`` per anchor; otherwise the backward pass recomputes each chunk, so no
+matrices, a mask and its padded Mix-pos entries) is kept when the batch is one chunk (the
+forward pass held all of it at once anyway) or all of it fits in ``KEEP_ROWS`` rows of ``N``
+per anchor; otherwise the backward pass recomputes each chunk, so no
 intermediate of more than one chunk is kept between the passes. Memory is O(n N) either way.
 The mixture side is detached unless ``detach`` is off (the gradient of ``H`` then also reaches
 the mixed features).
@@ -87,7 +88,7 @@ class _Rows(torch.autograd.Function):
         n, N = anchors.shape[0], z.shape[0]
         lse, positive = anchors.new_empty(n), anchors.new_empty(n)
         ctx.parts = spec.chunks(n, N)
-        keep = spec.keep(n, N)  # the state for the backward pass fits O(n N): keep it
+        keep = len(ctx.parts) == 1 or spec.keep(n, N)  # the backward state fits: keep it
         ctx.kept = []
         block_z = None if spec.blocks is None else spec.blocks.sums(z)
         for start, stop in ctx.parts:
