@@ -46,7 +46,7 @@ class RowSpec:
     anchor_labels: Tensor  # (n,) float64
     values: Tensor  # (N,) the labels in the compute dtype (distance weights)
     anchor_values: Tensor  # (n,)
-    level: Tensor  # (N,) rank of each label among the distinct labels, in the compute dtype
+    level: Tensor  # (N,) int64 rank of each label among the distinct labels
     anchor_level: Tensor  # (n,)
     groups: Tensor | None  # (N,)
     anchor_groups: Tensor | None  # (n,)
@@ -91,8 +91,9 @@ class _Rows(torch.autograd.Function):
         keep = len(ctx.parts) == 1 or spec.keep(n, N)  # the backward state fits: keep it
         ctx.kept = []
         block_z = None if spec.blocks is None else spec.blocks.sums(z)
+        level_z = torch.zeros_like(z).index_add_(0, spec.level, z)
         for start, stop in ctx.parts:
-            rows = _Chunk(spec, anchors[start:stop], z, start, block_z)
+            rows = _Chunk(spec, anchors[start:stop], z, start, block_z, level_z)
             lse[start:stop] = rows.lse
             positive[start:stop] = rows.positive
             if keep:
@@ -107,15 +108,25 @@ class _Rows(torch.autograd.Function):
         grad_anchors = torch.empty_like(anchors)
         grad_z = torch.zeros_like(z)
         block_z = None if spec.blocks is None else spec.blocks.sums(z)
+        level_z = torch.zeros_like(z).index_add_(0, spec.level, z)
+        level_grad = torch.zeros_like(z)  # per label: sum of grad_positive times the anchor
         block_grad = None
         kept = ctx.kept or [None] * len(ctx.parts)
         ctx.kept = None
         for (start, stop), rows in zip(ctx.parts, kept, strict=True):
             part = anchors[start:stop]
-            rows = rows or _Chunk(spec, part, z, start, block_z)
+            rows = rows or _Chunk(spec, part, z, start, block_z, level_z)
             gp = grad_positive[start:stop]
             real, mixed, own = rows.gradients(grad_lse[start:stop], gp)
-            own_rows = z[rows.own] * own[:, None]
+            # the real positives: every view of the anchor's label but its own column
+            own_z = z[rows.own]
+            levels = spec.anchor_level[start:stop]
+            weighted = part * gp[:, None]
+            level_grad.index_add_(0, levels, weighted)
+            grad_z.index_add_(0, rows.own, weighted, alpha=-1 / t)
+            own_rows = torch.addcmul(
+                gp[:, None] * level_z.index_select(0, levels), own_z, (own - gp)[:, None]
+            )
             if spec.detach:
                 grad_z.addmm_(real.T, part, alpha=1 / t)
             if mixed is not None:
@@ -130,6 +141,7 @@ class _Rows(torch.autograd.Function):
                 if not spec.detach:
                     block_grad = coefficient.T @ part + (0 if block_grad is None else block_grad)
             grad_anchors[start:stop] = grad.div_(t)
+        grad_z.add_(level_grad.index_select(0, spec.level), alpha=1 / t)
         if block_grad is not None and spec.blocks is not None:
             grad_z += block_grad.index_select(0, spec.blocks.view_block).div_(t)
         return grad_anchors, grad_z, None
@@ -149,7 +161,13 @@ class _Chunk:
     """
 
     def __init__(
-        self, spec: RowSpec, anchors: Tensor, z: Tensor, start: int, block_z: Tensor | None
+        self,
+        spec: RowSpec,
+        anchors: Tensor,
+        z: Tensor,
+        start: int,
+        block_z: Tensor | None,
+        level_z: Tensor,
     ):
         self.spec = spec
         m = anchors.shape[0]
@@ -160,23 +178,26 @@ class _Chunk:
         scaled = anchors / spec.temperature
         logits = scaled @ z.T
         own_logit = logits.diagonal(self.diagonal).clone()
-        # 1 at the columns of the anchor's own label (its own column included), else 0
-        self.same = torch.sub(spec.anchor_level[part, None], spec.level[None, :])
-        self.same.abs_().sign_().neg_().add_(1)
         logits.diagonal(self.diagonal).fill_(float("-inf"))
         row_max = logits.amax(dim=1)
         logits.diagonal(self.diagonal).copy_(own_logit)
-        self.positive = torch.linalg.vecdot(logits, self.same) - own_logit
+        # the real positives' logit sum from per-label sums of z: no (m, N) product
+        anchor_level = spec.anchor_level[part]
+        label_z = level_z.index_select(0, anchor_level)
+        self.positive = torch.linalg.vecdot(scaled, label_z) - own_logit
         self.neg = None
         if spec.lambdas is not None:
             lam = spec.lambdas[part]
             self.lam = lam
             neg = torch.lerp(logits, own_logit[:, None], lam)
-            not_partner = self.same
+            # 1 at the columns of the anchor's own label (its own column included), else 0
+            same = torch.sub(anchor_level.to(neg.dtype)[:, None], spec.level.to(neg.dtype))
+            same.abs_().sign_().neg_().add_(1)
             if spec.groups is not None and spec.anchor_groups is not None:
                 other_group = spec.anchor_groups[part, None] != spec.groups[None, :]
-                not_partner = torch.maximum(self.same, other_group.to(self.same.dtype))
-            neg.add_(not_partner, alpha=_NOT_A_TERM)
+                same = torch.maximum(same, other_group.to(same.dtype))  # not a partner
+            neg.add_(same, alpha=_NOT_A_TERM)
+            del same
             row_max = torch.maximum(row_max, neg.amax(dim=1))
             self.neg = neg.sub_(row_max[:, None]).exp_()
         shifted = logits.sub_(row_max[:, None])  # in place: H is not needed any more
@@ -260,13 +281,12 @@ class _Chunk:
         is left to the caller: ``grad_positive`` times :attr:`coefficient` per block."""
         scale = grad_lse / self.total
         real = self.real.mul_(scale[:, None])
-        real.addcmul_(self.same, grad_positive[:, None])
-        real.diagonal(self.diagonal).sub_(grad_positive)  # the anchor is not its own positive
         mixed = None
         if self.neg is not None:
             neg = self.neg.mul_(scale[:, None])
-            own = torch.linalg.vecdot(neg, self.lam)
-            mixed = neg.addcmul_(neg, self.lam, value=-1)
+            own = neg.sum(dim=1)
+            mixed = neg.addcmul_(neg, self.lam, value=-1)  # (1 - lam) of each Mix-neg term
+            own -= mixed.sum(dim=1)
         else:
             own = torch.zeros_like(scale)
         if self.spec.blocks is not None:
