@@ -9,12 +9,14 @@ For each anchor ``i`` (book page "The SupReMix loss, specified", ``book/loss_spe
 
 Every logit is a combination of entries of ``H = Z_anchor Z^T / t``: Mix-neg
 ``lam H_ii + (1 - lam) H_ik``, Mix-pos ``lam H_ij + (1 - lam) H_ik``. The Mix-pos sums use the
-factorised block form of :mod:`supremix.losses.mixpos`. Rows are processed in chunks of
-anchors and the gradient is applied by hand. Each chunk's backward state (two ``(m, N)``
-matrices, a mask and its padded Mix-pos entries) is kept when the batch is one chunk (the
-forward pass held all of it at once anyway) or all of it fits in ``KEEP_ROWS`` rows of ``N``
-per anchor; otherwise the backward pass recomputes each chunk, so no
-intermediate of more than one chunk is kept between the passes. Memory is O(n N) either way.
+factorised block form of :mod:`supremix.losses.mixpos`, one row per (anchor, block below,
+block above). The distance weights multiply the exponentials and the masks are 0/1 matrices;
+the real positives' logit sum is ``z_i`` times the summed features of the anchor's label, over
+``t``. Rows are processed in chunks of anchors and the gradient is applied by hand. Each
+chunk's backward state (two ``(m, N)`` matrices and its Mix-pos entries) is kept when the
+batch is one chunk (the forward pass held all of it at once anyway) or all of it fits in
+``KEEP_ROWS`` rows of ``N`` per anchor; otherwise the backward pass recomputes each chunk, so
+no intermediate of more than one chunk is kept between the passes. Memory is O(n N) either way.
 The mixture side is detached unless ``detach`` is off (the gradient of ``H`` then also reaches
 the mixed features).
 """
@@ -32,8 +34,8 @@ from .mixpos import Blocks, _pairs, chunks
 ROW_COST, ENTRY_COST = 10, 6
 #: Rows of N per anchor that the state kept between the passes may take (else: recompute).
 KEEP_ROWS = 5
-#: Elements per chunk of anchors: 3 N^2 (about a quarter of the rows of a batch when there are
-#: no Mix-pos), and never fewer than this.
+#: Elements per chunk of anchors: 3 N^2 (about a third of the rows of a batch when there are
+#: no Mix-pos), and never fewer than this (2^22: a batch of up to about 640 views is one chunk).
 MIN_BUDGET = 2**22
 
 
@@ -64,7 +66,7 @@ class RowSpec:
         return chunks(cost, chunk_budget(N))
 
     def keep(self, n: int, N: int) -> bool:
-        """Whether every chunk's backward state (two ``(n, N)`` float matrices, a mask and the
+        """Whether every chunk's backward state (two ``(n, N)`` float matrices, a margin and the
         padded Mix-pos entries) stays within ``KEEP_ROWS`` rows of ``N`` per anchor."""
         entries = 0 if self.blocks is None else int(self.blocks.cost().sum())
         return 3 * n * N + ENTRY_COST * entries <= KEEP_ROWS * n * N
