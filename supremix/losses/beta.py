@@ -59,16 +59,20 @@ def beta_quantile(u: Tensor, alpha: float, beta: float) -> Tensor:
     ``u`` closer than ``sigmoid(-LOGIT_RANGE)`` (4e-8, below float32 ``torch.rand``'s step) to
     either end is clamped there.
     """
+    return _quantile_in_place(u.clone(), alpha, beta)
+
+
+def _quantile_in_place(u: Tensor, alpha: float, beta: float) -> Tensor:
+    """:func:`beta_quantile` overwriting ``u``: at most four tensors of its size alive at once
+    (``u``, the int32 table indices, and the two table reads)."""
     start, slope = _table_on(float(alpha), float(beta), u.device, u.dtype)
     scale = TABLE_SIZE / (2 * LOGIT_RANGE)
-    position = torch.logit(u).add_(LOGIT_RANGE).mul_(scale).clamp_(0, TABLE_SIZE - 1e-3)
-    flat = position.view(1, -1)
-    index = flat.long()
-    # gather from a broadcast 2-D view: much faster on CPU than take/index_select
-    rows = (1, TABLE_SIZE)
-    low = start.view(rows).gather(1, index)
-    step = slope.view(rows).gather(1, index)
-    return torch.addcmul(low, flat.frac(), step).view(u.shape)
+    position = u.logit_().add_(LOGIT_RANGE).mul_(scale).clamp_(0, TABLE_SIZE - 1e-3).view(-1)
+    index = position.to(torch.int32)
+    low = start.index_select(0, index)
+    step = slope.index_select(0, index)
+    del index
+    return low.addcmul_(position.frac_(), step).view(u.shape)
 
 
 def sample_beta(
@@ -89,7 +93,7 @@ def sample_beta(
     if not installed("scipy"):
         return _torch_beta(shape, alpha, beta, generator=generator, device=device).to(dtype)
     u = torch.rand(shape, generator=generator, device=device, dtype=torch.float32)
-    return beta_quantile(u, alpha, beta).to(dtype)
+    return _quantile_in_place(u, alpha, beta).to(dtype)
 
 
 def _torch_beta(

@@ -158,6 +158,9 @@ class Blocks:
         inside = torch.arange(width, device=size.device)[None, :] < self.size[:, None]
         views = torch.where(inside, layout.order[column.clamp_max(N - 1)], N)
         self.views = torch.cat([views, torch.full_like(views[:1], N)])
+        #: ``views`` with each pad replaced by the last column, and 1 at the views, 0 at pads
+        self.columns = self.views.clamp_max(N - 1)
+        self.present = self.views < N
         self.view_block = torch.empty_like(layout.order)
         self.view_block[self.views[:-1][inside]] = torch.arange(
             self.count, device=size.device
@@ -166,6 +169,10 @@ class Blocks:
         a0, na = layout.above_levels
         self.below = (first[b0], first[b0 + nb] - first[b0])
         self.above = (first[a0], first[a0 + na] - first[a0])
+
+    def sums(self, z: Tensor) -> Tensor:
+        """``(S + 1, d)``: the sum of the rows of ``z`` over each block (the pad row 0)."""
+        return z.new_zeros(self.count + 1, z.shape[1]).index_add_(0, self.view_block, z)
 
     def cost(self) -> Tensor:
         """Per anchor, the padded entries of its factorised Mix-pos sum."""

@@ -183,15 +183,22 @@ def supremix_loss(
                 groups=batch.groups,
             )
         log_range = _log_range(batch, opts.weight_range)
+        _, level, level_size = torch.unique(batch.labels, return_inverse=True, return_counts=True)
         if opts.renormalize_mixtures:
             lse, positive = _renormalized_rows(batch, opts, lambdas, layout, log_range)
         else:
             groups_all = batch.groups
             dense = dense_fits(batch.n, batch.N, layout)
+            rows = batch.batch_rows()
+            values = batch.labels.to(batch.z.dtype)
             spec = RowSpec(
                 temperature=opts.temperature,
                 labels=batch.labels,
                 anchor_labels=batch.anchor_labels,
+                values=values,
+                anchor_values=values[rows],
+                level=level,
+                anchor_level=level[rows],
                 groups=groups_all,
                 anchor_groups=None if groups_all is None else groups_all[batch.batch_rows()],
                 offset=batch.offset,
@@ -205,7 +212,8 @@ def supremix_loss(
                 lse, positive = dense_rows(batch.anchors, batch.z, spec, layout)
             else:
                 lse, positive = supremix_rows(batch.anchors, batch.z, spec)
-        return _reduce(batch, opts.reduction, lse, positive, layout)
+        same = level_size[level[batch.batch_rows()]]  # k_m of each anchor, itself included
+        return _reduce(batch, opts.reduction, lse, positive, same, layout)
 
 
 class SupReMixLoss(OptionsModule[SupReMixOptions]):
@@ -223,11 +231,11 @@ def _reduce(
     reduction: str,
     lse: Tensor,
     positive: Tensor,
+    same: Tensor,
     layout: MixPosLayout | None,
 ) -> Tensor:
-    """The reduction of eq. (6): per anchor ``|P_i| lse_i - S_i`` summed as ``reduction`` says."""
-    _, index, counts = torch.unique(batch.labels, return_inverse=True, return_counts=True)
-    same = counts[index][batch.batch_rows()]  # k_m of each anchor's label, itself included
+    """The reduction of eq. (6): per anchor ``|P_i| lse_i - S_i`` summed as ``reduction`` says;
+    ``same`` holds ``k_m``, the views of each anchor's label (itself included)."""
     count = same - 1
     if layout is not None:
         count = count + layout.triples_per_anchor
