@@ -140,24 +140,35 @@ def geometry_table(study: Study) -> pd.DataFrame:
     ``ordinality``: :func:`~supremix.analysis.ordinality_score` against the labels (global
     order: do farther labels lie farther apart?). ``NN label gap``: the mean ``|y - y_nn|``
     over items, ``nn`` the nearest other item in the standardised features (local order: the
-    error of a one-nearest-neighbour regressor on the features, in label units).
+    error of a one-nearest-neighbour regressor on the features, in label units);
+    ``NN gap / random``: that gap over the mean ``|y_i - y_j|`` of all pairs of items (1:
+    neighbours are no closer in label than random items; 0: they share labels).
     ``NLFD mean`` and ``NLFD median``: the normalised Lipschitz factors of the SupReMix paper's
     eq. (7) (:func:`~supremix.analysis.lipschitz.lipschitz_factors`; smaller is smoother).
     """
     rows = {}
     targets = study.targets
+    random_gap = float(np.abs(targets[:, None] - targets[None, :]).sum()) / max(
+        targets.size * (targets.size - 1), 1
+    )
     for method, features in study.embeddings().items():
         neighbour, _ = nearest_neighbors(standardize_features(np.asarray(features, float)))
         factors = lipschitz_factors(features, targets)
+        gap = float(np.mean(np.abs(targets - targets[neighbour])))
         rows[method] = {
             "ordinality": ordinality_score(features, targets),
-            "NN label gap": float(np.mean(np.abs(targets - targets[neighbour]))),
+            "NN label gap": gap,
+            "NN gap / random": gap / random_gap if random_gap > 0 else math.nan,
             "NLFD mean": float(np.mean(factors)),
             "NLFD median": float(np.median(factors)),
         }
     if not rows:
         raise ValueError("showcase: the study kept no encoder features (embedding seed)")
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
+
+
+#: A nearest-neighbour label gap of at least this fraction of random pairs' keeps no local order.
+NO_LOCAL_ORDER = 0.9
 
 
 @dataclass(frozen=True)
@@ -220,9 +231,12 @@ def _supcon_clusters(
     same = change == 0.0
     ours, theirs = geometry.loc[supcon], geometry.loc[method]
     less_global = bool(ours["ordinality"] < theirs["ordinality"])
-    local_kept = bool(ours["NN label gap"] <= theirs["NN label gap"])
+    no_local = bool(ours["NN gap / random"] >= NO_LOCAL_ORDER)
+    local_kept = bool(ours["NN label gap"] <= theirs["NN label gap"]) and not no_local
     if less_global and local_kept:
         shape = "local order kept and global order lost: clusters placed in arbitrary order"
+    elif no_local:
+        shape = "its neighbours are hardly closer in label than random items: no clusters"
     elif less_global:
         shape = f"less order than {method} at both scales: no clusters, little order"
     else:
@@ -232,8 +246,9 @@ def _supcon_clusters(
         + ("identical" if same else f"changed (largest difference {change:.3g})")
         + " after training on permuted labels. Its global ordinality is "
         f"{ours['ordinality']:.2f} against {method}'s {theirs['ordinality']:.2f}, and its "
-        f"nearest neighbours' labels differ by {ours['NN label gap']:.3g} on average against "
-        f"{theirs['NN label gap']:.3g}: {shape}."
+        f"nearest neighbours' labels differ by {ours['NN label gap']:.3g} on average "
+        f"({ours['NN gap / random']:.2f} of random pairs' difference) against "
+        f"{theirs['NN label gap']:.3g} ({theirs['NN gap / random']:.2f}): {shape}."
     )
     return ClaimVerdict(claim, source, bool(same and less_global and local_kept), evidence)
 
@@ -257,7 +272,8 @@ def claim_verdicts(
       in at least 95 % of the bootstrap resamples;
     * SupCon's clusters hold when ``supcon``'s features are identical under permuted labels,
       its global ordinality is below ``method``'s and its nearest neighbours' labels are at
-      least as close as ``method``'s (local order without global order).
+      least as close as ``method``'s and closer than :data:`NO_LOCAL_ORDER` of random pairs'
+      (local order without global order).
     """
     return [
         _global_ordering(ordinality, method, supcon),

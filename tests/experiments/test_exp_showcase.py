@@ -133,13 +133,16 @@ def test_geometry_table_measures_global_and_local_order():
     clusters = np.column_stack([centres[(targets // 5).astype(int)], rng.normal(size=40)])
     study = _study(targets, {"Vanilla": line, "SimCLR": clusters})
     table = geometry_table(study)
-    assert list(table.columns) == ["ordinality", "NN label gap", "NLFD mean", "NLFD median"]
+    columns = ["ordinality", "NN label gap", "NN gap / random", "NLFD mean", "NLFD median"]
+    assert list(table.columns) == columns
     assert table.loc["Vanilla", "ordinality"] > 0.95
     assert table.loc["SimCLR", "ordinality"] < 0.5
     for method, features in (("Vanilla", line), ("SimCLR", clusters)):
         direct = direct_geometry(features, targets)
         assert table.loc[method, "NN label gap"] == pytest.approx(direct)
     assert table.loc["Vanilla", "NN label gap"] == pytest.approx(1.0)  # neighbours on the line
+    random_pairs = np.mean([abs(a - b) for a in targets for b in targets if a != b])
+    assert table.loc["Vanilla", "NN gap / random"] == pytest.approx(1.0 / random_pairs)
 
 
 def _continuity(z_gaps, correlation=0.4, method_mean=1.0, baseline_mean=2.0):
@@ -169,7 +172,11 @@ def _tables(supcon_change=0.0, supcon_order=0.2, supcon_gap=3.0, supremix_drop=0
         index=pd.Index(["SupReMix", "SupCon"], name="method"),
     )
     geometry = pd.DataFrame(
-        {"ordinality": [0.8, supcon_order], "NN label gap": [4.0, supcon_gap]},
+        {
+            "ordinality": [0.8, supcon_order],
+            "NN label gap": [4.0, supcon_gap],
+            "NN gap / random": [0.1, supcon_gap / 40.0],
+        },
         index=ordinality.index,
     )
     return ordinality, geometry
@@ -201,6 +208,13 @@ def test_supcon_without_local_order_is_no_cluster():
     ordinality, geometry = _tables(supcon_gap=9.0)
     verdict = claim_verdicts(ordinality, _continuity([0.5] * 20), geometry)[2]
     assert verdict.holds is False and "no clusters, little order" in verdict.evidence
+
+
+def test_supcon_whose_neighbours_are_random_keeps_no_local_order():
+    ordinality, geometry = _tables(supcon_gap=3.0)
+    geometry.loc["SupCon", "NN gap / random"] = 0.95
+    verdict = claim_verdicts(ordinality, _continuity([0.5] * 20), geometry)[2]
+    assert verdict.holds is False and "hardly closer in label than random" in verdict.evidence
 
 
 def test_a_missing_method_cannot_be_judged():
