@@ -32,8 +32,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from supremix.analysis import nearest_neighbors, ordinality_score, standardize_features
-from supremix.analysis.lipschitz import lipschitz_factors
+from supremix.analysis import (
+    lipschitz_factors,
+    nearest_neighbors,
+    ordinality_score,
+    standardize_features,
+)
 from supremix.paper import canonical_method
 from supremix.reporting import summarise_runs
 from supremix.studies import Study, compare_methods
@@ -144,7 +148,7 @@ def geometry_table(study: Study) -> pd.DataFrame:
     ``NN gap / random``: that gap over the mean ``|y_i - y_j|`` of all pairs of items (1:
     neighbours are no closer in label than random items; 0: they share labels).
     ``NLFD mean`` and ``NLFD median``: the normalised Lipschitz factors of the SupReMix paper's
-    eq. (7) (:func:`~supremix.analysis.lipschitz.lipschitz_factors`; smaller is smoother).
+    eq. (7) (:func:`~supremix.analysis.lipschitz_factors`; smaller is smoother).
     """
     rows = {}
     targets = study.targets
