@@ -62,9 +62,10 @@ class RecordedStudy:
         return {**self.parameters, **(extra or {}), "results_dir": self.folder}
 
 
-#: The RSNA showcase's phantom size and schedule: 2x the items and epochs of the book's RSNA
-#: chapter (800 items, 12 + 6 epochs), where the best method reaches about 0.44 of the mean
-#: predictor's MAE (0.65 at the chapter's settings); measured to fit about 25 minutes of one core.
+#: The RSNA showcase's phantom size and schedule: twice the items and the epochs of the book's
+#: RSNA chapter (800 items, 12 + 6 epochs). A one-seed trial at this size reached 0.44 of the mean
+#: predictor's MAE (Vanilla); the study (3 seeds, 6 methods, 6 permuted-label runs) needs about
+#: 15 to 20 minutes of one core, more wall time on a shared machine.
 SHOWCASE_N, SHOWCASE_EPOCHS, SHOWCASE_PROBE_EPOCHS = 1600, 24, 12
 
 #: Every recorded study. Parameters are those of the notebook's ``parameters`` cell.
