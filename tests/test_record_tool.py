@@ -97,7 +97,47 @@ def test_provenance_names_commit_data_hashes_machine_and_time(record_tool, tmp_p
 def test_every_recorded_study_names_its_data_files(record_tool):
     shared = ROOT.parent / "shared" / "data"
     for study in record_tool.RECORDED:
-        assert study.data_files, study.name
+        assert study.data_kind in ("real", "phantom"), study.name
+        # a real study names the files it reads; a phantom is written by the code, not read
+        assert bool(study.data_files) == (study.data_kind == "real"), study.name
         if shared.is_dir():
             for name in study.data_files:
                 assert (shared / name).is_file(), f"{study.name}: {name}"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("../book/images/colab-badge.svg", "../../book/images/colab-badge.svg"),
+        ("../data_cards/rsna.md", "../../data_cards/rsna.md"),
+        ("figure.png", "../../notebooks/figure.png"),
+        ("https://colab.research.google.com/x.ipynb", "https://colab.research.google.com/x.ipynb"),
+        ("#a-section", "#a-section"),
+        ("/book/results", "/book/results"),
+    ],
+)
+def test_links_of_a_notebook_are_rebased_to_its_results_folder(record_tool, target, expected):
+    assert record_tool.rebased(target, "notebooks", "results/demo") == expected
+
+
+def test_rebase_links_rewrites_markdown_cells_only(record_tool, tmp_path):
+    badge = "[![Colab](../book/images/colab-badge.svg)](https://colab.research.google.com/x)"
+    code = 'print("[a](../b.md)")'
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(f"{badge}\nSee the [card](../data_cards/rsna.md)."),
+            nbformat.v4.new_code_cell(code),
+        ]
+    )
+    path = tmp_path / "x.ipynb"
+    nbformat.write(notebook, path)
+    assert record_tool.rebase_links(path, "notebooks", "results/demo") == 2
+    cells = nbformat.read(path, as_version=4).cells
+    assert cells[0].source == (
+        "[![Colab](../../book/images/colab-badge.svg)](https://colab.research.google.com/x)\n"
+        "See the [card](../../data_cards/rsna.md)."
+    )
+    assert cells[1].source == code
+    before = path.read_bytes()
+    assert record_tool.rebase_links(path, "results/demo", "results/demo") == 0
+    assert path.read_bytes() == before  # nothing to move: the file is not rewritten
