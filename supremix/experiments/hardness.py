@@ -41,8 +41,10 @@ from supremix.reporting import summarise_runs
 from supremix.train import TrainConfig, predict, train
 from supremix.train.config import CONTRASTIVE_METHODS
 
+from .results import SeededRuns
 from .session import open_study_splits, training_session
 from .settings import RunSettings
+from .sweep import known_choices
 
 #: Stages whose steps use a contrastive loss (the engine's stage names).
 CONTRASTIVE_STAGES = ("pretrain", "multitask")
@@ -209,7 +211,7 @@ class HardnessRun:
 
 
 @dataclass
-class HardnessStudy:
+class HardnessStudy(SeededRuns):
     """Every run of :func:`track_hardness` on one dataset."""
 
     dataset: str
@@ -225,16 +227,6 @@ class HardnessStudy:
     def methods(self) -> list[str]:
         """Methods in the order they were run (canonical names)."""
         return list(dict.fromkeys(r.method for r in self.runs))
-
-    @property
-    def seeds(self) -> list[int]:
-        """Seeds that were run, sorted."""
-        return sorted({r.seed for r in self.runs})
-
-    @property
-    def data_kind(self) -> str:
-        """``"phantom"`` or ``"real"``."""
-        return self.data["kind"]
 
     def curves(self) -> pd.DataFrame:
         """Long table: method, seed, epoch and the curves of every run."""
@@ -356,13 +348,7 @@ def track_hardness(
     (:func:`hard_negative_count`).
     """
     settings = RunSettings.of(settings, **changes)
-    methods = list(methods)
-    wrong = [m for m in methods if m not in CONTRASTIVE_METHODS]
-    if wrong or not methods:
-        raise ValueError(
-            f"logit hardness needs contrastive methods; got {wrong or methods}, expected some "
-            f"of {', '.join(CONTRASTIVE_METHODS)}"
-        )
+    methods = known_choices("contrastive method", methods, CONTRASTIVE_METHODS)
     seeds = settings.seeds(seeds)
     settings = settings.replace(epochs=hardness_epochs(settings.epochs, settings.data_root))
     name, config = settings.train_config(dataset)

@@ -24,7 +24,7 @@ results.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -58,10 +58,12 @@ SweepT = TypeVar("SweepT", bound=Sweep)
 TrainSubset = Callable[[RegressionDataset, int], RegressionDataset]
 
 
-def known_choices(kind: str, given: Sequence[str], known: Sequence[str]) -> list[str]:
+def known_choices(kind: str, given: Iterable[str] | None, known: Iterable[str]) -> list[str]:
     """``given`` as a list, checked to be distinct ``kind`` names (``"method"``, ``"row"``...)
-    among ``known``, at least one; otherwise a ``ValueError`` naming the wrong ones."""
-    given = list(given)
+    among ``known``, at least one; otherwise a ``ValueError`` naming the wrong ones. ``None``
+    gives all of ``known`` (the keys of a mapping)."""
+    known = list(known)
+    given = list(known if given is None else given)
     unknown = [g for g in given if g not in known]
     if unknown or not given:
         raise ValueError(
