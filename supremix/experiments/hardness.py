@@ -22,7 +22,6 @@ pretraining the usual linear probe is trained and evaluated (test ρ and MAE per
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,13 +37,13 @@ from supremix.analysis.figure import report_figure
 from supremix.metrics import pearson
 from supremix.paper import canonical_method
 from supremix.reporting import summarise_runs
-from supremix.train import TrainConfig, predict, train
+from supremix.train import TrainConfig
 from supremix.train.config import CONTRASTIVE_METHODS
 
 from .results import SeededRuns
 from .session import open_study_splits, training_session
 from .settings import RunSettings
-from .sweep import known_choices
+from .sweep import Variant, known_choices, train_variant
 
 #: Stages whose steps use a contrastive loss (the engine's stage names).
 CONTRASTIVE_STAGES = ("pretrain", "multitask")
@@ -352,13 +351,13 @@ def track_hardness(
     seeds = settings.seeds(seeds)
     settings = settings.replace(epochs=hardness_epochs(settings.epochs, settings.data_root))
     name, config = settings.train_config(dataset)
-    splits, info, eval_split = open_study_splits(config, settings.data_root, settings.memory_cache)
+    data = open_study_splits(config, settings.data_root, settings.memory_cache)
     study = HardnessStudy(
         dataset=dataset,
         preset=name,
         config=config,
-        data=info,
-        eval_split=eval_split,
+        data=data.data_info,
+        eval_split=data.eval_split,
         n_hard_negatives=n_hard_negatives,
         smoke=settings.smoke,
     )
@@ -367,30 +366,19 @@ def track_hardness(
     ) as out_dir:
         for method in methods:
             for seed in seeds:
-                began = time.perf_counter()
                 recorder = EpochHardnessRecorder(n_hard_negatives=n_hard_negatives)
-                run_config = config.replace(method=method, seed=seed)
-                result = train(
-                    run_config,
-                    train_set=splits["train"],
-                    val_set=splits["val"],
-                    test_set=splits["test"],
-                    out_dir=out_dir / f"{method}-seed{seed}",
-                    data_info=info,
+                run = train_variant(
+                    config.replace(seed=seed),
+                    Variant(canonical_method(method), {"method": method}),
+                    data,
+                    out_dir / f"{method}-seed{seed}",
+                    keep_features=False,
                     callbacks=[recorder.close_epoch],
                     batch_observers=[recorder.observe],
                 )
-                outputs = predict(result.model, splits[eval_split], batch_size=config.batch_size)
                 study.n_hard_negatives = recorder.n_hard_negatives
-                study.runs.append(
-                    HardnessRun(
-                        method=canonical_method(method),
-                        seed=seed,
-                        curves=recorder.frame(),
-                        metrics=outputs.metrics(),
-                        seconds=time.perf_counter() - began,
-                    )
-                )
+                curves = recorder.frame()
+                study.runs.append(HardnessRun(run.label, seed, curves, run.metrics, run.seconds))
     return study
 
 
