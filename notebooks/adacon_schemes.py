@@ -134,12 +134,10 @@ from supremix.experiments.adacon_schemes import (
     paper_reference,
     run_adacon_schemes,
 )
-from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_settings
 from supremix.reporting import write_results
 
-device = select_device(device)
-print(device_banner(device))
+settings = notebook_settings(globals())
 
 # %% [markdown]
 # ## The BMD tables: references only
@@ -164,7 +162,7 @@ result = run_adacon_schemes(
     tables=tables,
     methods=methods,
     seeds=seeds,
-    settings=RunSettings.from_parameters(globals()),
+    settings=settings,
     camus_root=camus_root,
     kinetics=kinetics,
 )

@@ -105,12 +105,11 @@ from supremix.experiments.airfoil_report import (
     write_study,
 )
 from supremix.experiments.airfoil_study import run_study
-from supremix.notebook import device_banner, select_device
+from supremix.notebook import notebook_device
 from supremix.plots import true_vs_predicted_grid
 from supremix.reporting import write_results
 
-device = select_device(device)
-print(device_banner(device))
+device = notebook_device(device)
 SHOWN = ["Vanilla", "SupReMix", "Vanilla (strong)", "SupReMix → fine-tune (strong)"]
 
 

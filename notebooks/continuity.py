@@ -97,12 +97,14 @@ from supremix.experiments.continuity import (
     describe_continuity,
     run_continuity,
 )
-from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_settings
 from supremix.reporting import write_results
 
-device = select_device(device)
-print(device_banner(device))
+settings = notebook_settings(
+    globals(),
+    exclude=["data_root"],
+    overrides=None if phantom_n is None else {"phantom_n": phantom_n},
+)
 baseline, method = methods
 
 # %% [markdown]
@@ -114,7 +116,7 @@ baseline, method = methods
 from supremix.experiments.windows import study_window
 
 for name in datasets:
-    print(study_window(name, data_root=data_root, smoke=smoke))
+    print(study_window(name, settings, data_root=data_root))
 
 # %%
 studies = run_continuity(
@@ -123,8 +125,7 @@ studies = run_continuity(
     method=method,
     seeds=seeds,
     data_root=data_root,
-    settings=RunSettings.from_parameters(globals(), exclude=["data_root"]),
-    overrides=None if phantom_n is None else {"phantom_n": phantom_n},
+    settings=settings,
 )
 for name, study in studies.items():
     display(Markdown(data_banner(study.data_kind, name, study.data["root"])))

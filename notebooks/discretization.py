@@ -81,12 +81,11 @@ from supremix.experiments.ablations import (
     ablation_paper_table,
     run_ablation,
 )
-from supremix.notebook import device_banner, select_device
+from supremix.notebook import notebook_device
 from supremix.reporting import write_results
 
 NAME = "discretization"
-device = select_device(device)
-print(device_banner(device))
+device = notebook_device(device)
 
 # %% [markdown] slot="paper"
 # ## What the paper reports

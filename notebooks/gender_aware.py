@@ -92,12 +92,12 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 from IPython.display import Markdown, display
 
 from supremix.experiments.gender_aware import describe_gender, run_gender_aware, trajectory_figure
-from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_settings
 from supremix.reporting import write_results
 
-device = select_device(device)
-print(device_banner(device))
+settings = notebook_settings(
+    globals(), overrides=None if phantom_n is None else {"phantom_n": phantom_n}
+)
 
 # %% [markdown]
 # ## Train every row
@@ -111,15 +111,14 @@ print(device_banner(device))
 # covers the whole label range (supremix.train.windows, tested).
 from supremix.experiments.windows import study_window
 
-print(study_window("rsna", preset=preset, data_root=data_root, smoke=smoke))
+print(study_window("rsna", settings))
 
 # %%
 study = run_gender_aware(
     "rsna",
     rows=methods,
     seeds=seeds,
-    settings=RunSettings.from_parameters(globals()),
-    overrides=None if phantom_n is None else {"phantom_n": phantom_n},
+    settings=settings,
 )
 sweep = study.sweep
 display(Markdown(data_banner(sweep.data_kind, "RSNA bone age", sweep.data["root"])))

@@ -92,12 +92,10 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 from IPython.display import Markdown, display
 
 from supremix.experiments.hardness import hardness_figure, track_hardness
-from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_settings
 from supremix.reporting import write_results
 
-device = select_device(device)
-print(device_banner(device))
+settings = notebook_settings(globals())
 
 # %% [markdown]
 # ## Train each method and record every pretraining epoch
@@ -107,14 +105,14 @@ print(device_banner(device))
 # covers the whole label range (supremix.train.windows, tested).
 from supremix.experiments.windows import study_window
 
-print(study_window("rsna", preset=preset, data_root=data_root, smoke=smoke))
+print(study_window("rsna", settings))
 
 # %%
 study = track_hardness(
     "rsna",
     methods=methods,
     seeds=seeds,
-    settings=RunSettings.from_parameters(globals()),
+    settings=settings,
     n_hard_negatives=hard_negatives,
 )
 display(Markdown(data_banner(study.data_kind, "RSNA bone age", study.data["root"])))

@@ -76,13 +76,11 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 from IPython.display import Markdown, display
 
 from supremix.experiments.imbalanced import PAPER_TABLE, run_imbalanced, shot_region_figure
-from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_settings
 from supremix.paper import paper_results
 from supremix.reporting import write_results
 
-device = select_device(device)
-print(device_banner(device))
+settings = notebook_settings(globals())
 
 # %% [markdown]
 # ## Train Table 16's variants
@@ -95,13 +93,13 @@ print(device_banner(device))
 # covers the whole label range (supremix.train.windows, tested).
 from supremix.experiments.windows import study_window
 
-print(study_window("rsna", preset=preset, data_root=data_root, smoke=smoke))
+print(study_window("rsna", settings))
 
 # %%
 run = run_imbalanced(
     methods=methods,
     seeds=seeds,
-    settings=RunSettings.from_parameters(globals()),
+    settings=settings,
 )
 display(Markdown(data_banner(run.sweep.data_kind, "RSNA", run.sweep.data["root"])))
 run.sweep.settings_table()

@@ -80,13 +80,11 @@ from supremix.experiments.missing_targets import (
     missing_target_subsets,
     run_missing_targets,
 )
-from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_settings
 from supremix.paper import paper_results
 from supremix.reporting import write_results
 
-device = select_device(device)
-print(device_banner(device))
+settings = notebook_settings(globals())
 
 # %% [markdown]
 # ## Train every method without the three age ranges
@@ -100,13 +98,13 @@ print(device_banner(device))
 # covers the whole label range (supremix.train.windows, tested).
 from supremix.experiments.windows import study_window
 
-print(study_window("ukb", preset=preset, data_root=data_root, smoke=smoke))
+print(study_window("ukb", settings))
 
 # %%
 sweep = run_missing_targets(
     methods=methods,
     seeds=seeds,
-    settings=RunSettings.from_parameters(globals()),
+    settings=settings,
     phantom_n=phantom_n,
 )
 display(Markdown(data_banner(sweep.data_kind, "UK Biobank", sweep.data["root"])))

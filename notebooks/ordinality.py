@@ -91,13 +91,13 @@ from supremix.experiments.ordinality import (
     ordinality_table,
     run_ordinality,
 )
-from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_settings
 from supremix.plots import embedding_grid
 from supremix.reporting import write_results
 
-device = select_device(device)
-print(device_banner(device))
+settings = notebook_settings(
+    globals(), overrides=None if phantom_n is None else {"phantom_n": phantom_n}
+)
 
 # %% [markdown]
 # ## Train each method with genuine and with permuted labels
@@ -111,15 +111,14 @@ print(device_banner(device))
 # covers the whole label range (supremix.train.windows, tested).
 from supremix.experiments.windows import study_window
 
-print(study_window("rsna", preset=preset, data_root=data_root, smoke=smoke))
+print(study_window("rsna", settings))
 
 # %%
 sweep = run_ordinality(
     "rsna",
     methods=methods,
     seeds=seeds,
-    settings=RunSettings.from_parameters(globals()),
-    overrides=None if phantom_n is None else {"phantom_n": phantom_n},
+    settings=settings,
 )
 display(Markdown(data_banner(sweep.data_kind, "RSNA bone age", sweep.data["root"])))
 sweep.settings_table()

@@ -108,13 +108,11 @@ from supremix.experiments.pretraining import (
     pretraining_table,
     run_pretraining,
 )
-from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_settings
 from supremix.paper import DATASETS
 from supremix.reporting import write_results
 
-device = select_device(device)
-print(device_banner(device))
+settings = notebook_settings(globals())
 
 # %% [markdown]
 # ## The architectures
@@ -154,7 +152,7 @@ pd.DataFrame(
 # covers the whole label range (supremix.train.windows, tested).
 from supremix.experiments.windows import study_window
 
-print(study_window(dataset, preset=preset, data_root=data_root, smoke=smoke))
+print(study_window(dataset, settings))
 
 # %%
 sweep = run_pretraining(
@@ -162,7 +160,7 @@ sweep = run_pretraining(
     architectures=architectures,
     methods=methods,
     seeds=seeds,
-    settings=RunSettings.from_parameters(globals()),
+    settings=settings,
 )
 display(Markdown(data_banner(sweep.data_kind, DATASETS[dataset][0], sweep.data["root"])))
 sweep.settings_table()

@@ -58,15 +58,14 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_device
 from supremix.paper import paper_results
 from supremix.reporting import comparison_table, summarise_runs, write_results
 from supremix.train import get_preset, run_experiment
 
-device = select_device(device)
+device = notebook_device(device)
 if smoke:
     epochs, seeds = 2, seeds[:1]
-print(device_banner(device))
 
 # %% [markdown]
 # ## Train every method with every seed

@@ -81,13 +81,11 @@ from supremix.experiments.reduced_data import (
     run_reduced_data,
     size_curves,
 )
-from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_settings
 from supremix.paper import DATASETS
 from supremix.reporting import write_results
 
-device = select_device(device)
-print(device_banner(device))
+settings = notebook_settings(globals())
 
 # %% [markdown]
 # ## Train both methods at every size
@@ -100,7 +98,7 @@ print(device_banner(device))
 # covers the whole label range (supremix.train.windows, tested).
 from supremix.experiments.windows import study_window
 
-print(study_window(dataset, preset=preset, data_root=data_root, smoke=smoke))
+print(study_window(dataset, settings))
 
 # %%
 sweep = run_reduced_data(
@@ -108,7 +106,7 @@ sweep = run_reduced_data(
     methods=methods,
     points=points,
     seeds=seeds,
-    settings=RunSettings.from_parameters(globals()),
+    settings=settings,
 )
 display(Markdown(data_banner(sweep.data_kind, DATASETS[dataset][0], sweep.data["root"])))
 sweep.settings_table()

@@ -95,13 +95,12 @@ from supremix.data import get_dataset
 from supremix.data.stsb import NOT_PAPER_EMBEDDINGS, real_stsb_root
 from supremix.experiments.ablations import ablation_paper_table, run_ablation
 from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_device
 from supremix.plots import true_vs_predicted_grid
 from supremix.reporting import summarise_runs, write_results
 from supremix.studies import compare_methods, describe_coverage, side_by_side
 
-device = select_device(device)
-print(device_banner(device))
+device = notebook_device(device)
 overrides = {"dataset_options": {"glove": None if glove is None else str(glove)}}
 settings = RunSettings.from_parameters(globals()).replace(data_root=real_stsb_root(data_root))
 

@@ -84,12 +84,11 @@ from IPython.display import Markdown, display
 
 from supremix.experiments.settings import RunSettings
 from supremix.experiments.transfer import input_examples, run_transfer
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_device
 from supremix.paper import DATASETS
 from supremix.reporting import write_results
 
-device = select_device(device)
-print(device_banner(device))
+device = notebook_device(device)
 
 # %% [markdown]
 # ## What the encoders see

@@ -95,14 +95,12 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% generated="dataset"
 from IPython.display import Markdown, display
 
-from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, device_banner, select_device
+from supremix.notebook import data_banner, notebook_settings
 from supremix.plots import embedding_grid, paired_test_heatmap, true_vs_predicted_grid
 from supremix.reporting import write_results
 from supremix.studies import compare_methods, describe_coverage
 
-device = select_device(device)
-print(device_banner(device))
+settings = notebook_settings(globals())
 
 # %% [markdown] generated="dataset"
 # ## Train every method with every seed
@@ -116,14 +114,14 @@ print(device_banner(device))
 # covers the whole label range (supremix.train.windows, tested).
 from supremix.experiments.windows import study_window
 
-print(study_window("ukb", preset=preset, data_root=data_root, smoke=smoke))
+print(study_window("ukb", settings))
 
 # %% generated="dataset"
 study = compare_methods(
     "ukb",
     methods=methods,
     seeds=seeds,
-    settings=RunSettings.from_parameters(globals()),
+    settings=settings,
 )
 display(Markdown(data_banner(study.data_kind, "UK Biobank T1 MRI", study.data["root"])))
 study.settings_table()

@@ -1,19 +1,35 @@
-"""Small helpers the book's notebooks call: device choice, the data banner, seeding.
+"""Small helpers the book's notebooks call: device choice, run settings, the data banner, seeding.
 
 Every notebook has a ``parameters`` cell with ``device = "auto"``: :func:`select_device`
 turns it into ``"cuda"`` when a GPU is visible and ``"cpu"`` otherwise, so the same notebook
-runs on Colab, Kaggle, a GPU box or a laptop. :func:`data_banner` says, at the top of the
-results, whether they come from the real dataset or from a phantom. :func:`glue` names a
-computed number so that the notebook's Markdown prose can state it (MyST-NB's ``glue``).
+runs on Colab, Kaggle, a GPU box or a laptop; :func:`notebook_device` also prints it, and
+:func:`notebook_settings` turns the parameters into the run settings of the notebook's
+experiment, on that device. :func:`data_banner` says, at the top of the results, whether they
+come from the real dataset or from a phantom. :func:`glue` names a computed number so that the
+notebook's Markdown prose can state it (MyST-NB's ``glue``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from supremix.train.rng import seed_everything
 
-__all__ = ["data_banner", "device_banner", "glue", "seed_everything", "select_device"]
+if TYPE_CHECKING:
+    from supremix.experiments.settings import RunSettings
+
+__all__ = [
+    "data_banner",
+    "device_banner",
+    "glue",
+    "notebook_device",
+    "notebook_settings",
+    "seed_everything",
+    "select_device",
+]
 
 
 def select_device(device: str = "auto") -> str:
@@ -77,3 +93,27 @@ def glue(name: str, value: float | int | str) -> None:
         print(f"{name} = {value}")
         return
     myst_glue(name, value, display=False)
+
+
+def notebook_device(device: str = "auto") -> str:
+    """:func:`select_device` of a notebook's ``device`` parameter, its :func:`device_banner`
+    printed: the first line a notebook shows."""
+    device = select_device(device)
+    print(device_banner(device))
+    return device
+
+
+def notebook_settings(
+    parameters: Mapping[str, Any], *, exclude: Sequence[str] = (), **changes: Any
+) -> RunSettings:
+    """The run settings a notebook's parameters name, on the device it runs on.
+
+    ``parameters`` (a notebook passes ``globals()``) and ``exclude`` are read as
+    :meth:`RunSettings.from_parameters <supremix.experiments.settings.RunSettings.from_parameters>`
+    reads them; ``changes`` then replace fields (``overrides={"phantom_n": 480}``, say). The
+    ``device`` is :func:`notebook_device`'s: chosen and printed.
+    """
+    from supremix.experiments.settings import RunSettings
+
+    settings = RunSettings.from_parameters(parameters, exclude=exclude).replace(**changes)
+    return settings.replace(device=notebook_device(settings.device))

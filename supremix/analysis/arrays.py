@@ -31,3 +31,15 @@ def features_and_labels(
     if x.shape[0] < min_samples:
         raise ValueError(f"need at least {min_samples} samples, got {x.shape[0]}")
     return x, y
+
+
+def map_and_labels(coords: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Checked ``(n, 2)`` map coordinates (of :func:`~supremix.analysis.embed_2d`) and the
+    ``(n,)`` labels of their points."""
+    xy = as_features(coords, "coords")
+    if xy.shape[1] != 2:
+        raise ValueError(f"coords must have shape (n, 2), got {xy.shape}; see embed_2d")
+    y = as_1d(labels, "labels")
+    if y.shape[0] != xy.shape[0]:
+        raise ValueError(f"coords have {xy.shape[0]} rows but labels have {y.shape[0]} values")
+    return xy, y

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..metrics import as_1d
-from .arrays import as_features
+from .arrays import as_features, map_and_labels
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -72,12 +71,7 @@ def plot_embedding(
 
     Draws into ``ax`` when given, else into a new figure; returns the figure.
     """
-    xy = as_features(coords, "coords")
-    if xy.shape[1] != 2:
-        raise ValueError(f"coords must have shape (n, 2), got {xy.shape}; see embed_2d")
-    y = as_1d(labels, "labels")
-    if y.shape[0] != xy.shape[0]:
-        raise ValueError(f"coords have {xy.shape[0]} rows but labels have {y.shape[0]} values")
+    xy, y = map_and_labels(coords, labels)
     from .figure import report_figure
 
     figure: Any

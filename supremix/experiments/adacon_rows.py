@@ -29,7 +29,7 @@ import pandas as pd
 
 from supremix.paper import canonical_method, paper_results, reference_label
 
-from .sweep import PaperRow, Variant
+from .sweep import PaperRow, Variant, known_choices
 
 #: The paper whose tables these rows reproduce (a key of :data:`~supremix.paper.PAPERS`).
 PAPER = "adacon"
@@ -240,13 +240,7 @@ def select_rows(
             f"unknown or no tables {unknown or tables}{hint}; expected some of {', '.join(ROWS)}"
         )
     if methods is not None:
-        methods = list(methods)
-        wrong = [m for m in methods if m not in EXPERIMENT_METHODS]
-        if wrong or not methods:
-            raise ValueError(
-                f"unknown or no methods {wrong or methods}; expected some of "
-                f"{', '.join(EXPERIMENT_METHODS)}"
-            )
+        methods = known_choices("method", methods, EXPERIMENT_METHODS)
     selected = {}
     for table in dict.fromkeys(tables):
         rows = [r for r in ROWS[table] if methods is None or r.method in methods]

@@ -38,7 +38,7 @@ from matplotlib.figure import Figure
 from threadpoolctl import threadpool_limits
 
 from supremix.analysis import embed_2d, ordinality_score
-from supremix.analysis.arrays import as_features, features_and_labels
+from supremix.analysis.arrays import as_features, features_and_labels, map_and_labels
 from supremix.analysis.figure import report_figure
 from supremix.metrics import as_1d
 from supremix.train import open_splits
@@ -136,12 +136,7 @@ def age_bins(labels: Any, n_bins: int) -> np.ndarray:
 def age_trajectories(coords: Any, labels: Any, groups: Any, *, n_bins: int = 6) -> pd.DataFrame:
     """Per group and age bin (:func:`age_bins`, shared by the groups): the mean map position
     ``x``, ``y``, the mean label and the number of items; rows in group then age order."""
-    xy = as_features(coords, "coords")
-    if xy.shape[1] != 2:
-        raise ValueError(f"coords must have shape (n, 2), got {xy.shape}")
-    y = as_1d(labels, "labels")
-    if y.shape[0] != xy.shape[0]:
-        raise ValueError(f"coords have {xy.shape[0]} rows but labels have {y.shape[0]} values")
+    xy, y = map_and_labels(coords, labels)
     g = _check_groups(groups, xy.shape[0])
     bins = age_bins(y, n_bins)
     rows = []
@@ -278,8 +273,7 @@ def trajectory_figure(
     """The SupReMix paper's Fig. 10 for this run: one panel per map (``(n, 2)`` coordinates by
     name), items coloured by label with one marker per sex (in the legend), and each sex's
     trajectory (:func:`age_trajectories`: mean position per age bin, joined in age order, ending in
-    an
-    arrow head at the oldest bin)."""
+    an arrow head at the oldest bin)."""
     if not maps:
         raise ValueError("nothing to plot: no maps given")
     y = as_1d(labels, "labels")
@@ -293,7 +287,7 @@ def trajectory_figure(
     values = np.unique(g)
     points = None
     for ax, (name, coords) in zip(axes, maps.items(), strict=False):
-        xy = as_features(coords, "coords")
+        xy, _ = map_and_labels(coords, y)
         for index, value in enumerate(values):
             mask = g == value
             points = ax.scatter(

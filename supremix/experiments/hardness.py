@@ -22,7 +22,6 @@ pretraining the usual linear probe is trained and evaluated (test ρ and MAE per
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,11 +37,13 @@ from supremix.analysis.figure import report_figure
 from supremix.metrics import pearson
 from supremix.paper import canonical_method
 from supremix.reporting import summarise_runs
-from supremix.train import TrainConfig, predict, train
+from supremix.train import TrainConfig
 from supremix.train.config import CONTRASTIVE_METHODS
 
+from .results import SeededRuns
 from .session import open_study_splits, training_session
 from .settings import RunSettings
+from .sweep import Variant, known_choices, train_variant
 
 #: Stages whose steps use a contrastive loss (the engine's stage names).
 CONTRASTIVE_STAGES = ("pretrain", "multitask")
@@ -209,7 +210,7 @@ class HardnessRun:
 
 
 @dataclass
-class HardnessStudy:
+class HardnessStudy(SeededRuns):
     """Every run of :func:`track_hardness` on one dataset."""
 
     dataset: str
@@ -225,16 +226,6 @@ class HardnessStudy:
     def methods(self) -> list[str]:
         """Methods in the order they were run (canonical names)."""
         return list(dict.fromkeys(r.method for r in self.runs))
-
-    @property
-    def seeds(self) -> list[int]:
-        """Seeds that were run, sorted."""
-        return sorted({r.seed for r in self.runs})
-
-    @property
-    def data_kind(self) -> str:
-        """``"phantom"`` or ``"real"``."""
-        return self.data["kind"]
 
     def curves(self) -> pd.DataFrame:
         """Long table: method, seed, epoch and the curves of every run."""
@@ -356,23 +347,17 @@ def track_hardness(
     (:func:`hard_negative_count`).
     """
     settings = RunSettings.of(settings, **changes)
-    methods = list(methods)
-    wrong = [m for m in methods if m not in CONTRASTIVE_METHODS]
-    if wrong or not methods:
-        raise ValueError(
-            f"logit hardness needs contrastive methods; got {wrong or methods}, expected some "
-            f"of {', '.join(CONTRASTIVE_METHODS)}"
-        )
+    methods = known_choices("contrastive method", methods, CONTRASTIVE_METHODS)
     seeds = settings.seeds(seeds)
     settings = settings.replace(epochs=hardness_epochs(settings.epochs, settings.data_root))
     name, config = settings.train_config(dataset)
-    splits, info, eval_split = open_study_splits(config, settings.data_root, settings.memory_cache)
+    data = open_study_splits(config, settings.data_root, settings.memory_cache)
     study = HardnessStudy(
         dataset=dataset,
         preset=name,
         config=config,
-        data=info,
-        eval_split=eval_split,
+        data=data.data_info,
+        eval_split=data.eval_split,
         n_hard_negatives=n_hard_negatives,
         smoke=settings.smoke,
     )
@@ -381,30 +366,19 @@ def track_hardness(
     ) as out_dir:
         for method in methods:
             for seed in seeds:
-                began = time.perf_counter()
                 recorder = EpochHardnessRecorder(n_hard_negatives=n_hard_negatives)
-                run_config = config.replace(method=method, seed=seed)
-                result = train(
-                    run_config,
-                    train_set=splits["train"],
-                    val_set=splits["val"],
-                    test_set=splits["test"],
-                    out_dir=out_dir / f"{method}-seed{seed}",
-                    data_info=info,
+                run = train_variant(
+                    config.replace(seed=seed),
+                    Variant(canonical_method(method), {"method": method}),
+                    data,
+                    out_dir / f"{method}-seed{seed}",
+                    keep_features=False,
                     callbacks=[recorder.close_epoch],
                     batch_observers=[recorder.observe],
                 )
-                outputs = predict(result.model, splits[eval_split], batch_size=config.batch_size)
                 study.n_hard_negatives = recorder.n_hard_negatives
-                study.runs.append(
-                    HardnessRun(
-                        method=canonical_method(method),
-                        seed=seed,
-                        curves=recorder.frame(),
-                        metrics=outputs.metrics(),
-                        seconds=time.perf_counter() - began,
-                    )
-                )
+                curves = recorder.frame()
+                study.runs.append(HardnessRun(run.label, seed, curves, run.metrics, run.seconds))
     return study
 
 

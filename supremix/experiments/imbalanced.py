@@ -34,7 +34,7 @@ from supremix.paper import DATASETS
 
 from .reduced_data import paper_train_size, training_split_size
 from .settings import RunSettings
-from .sweep import PaperRow, Sweep, Variant, run_sweep
+from .sweep import PaperRow, Sweep, Variant, known_choices, run_sweep
 
 PAPER_TABLE = "Table 16"
 
@@ -136,12 +136,7 @@ def imbalanced_variants(
 ) -> list[Variant]:
     """The variants of Table 16 (``methods``: some of its labels, :data:`TABLE16_VARIANTS`;
     ``None``: all), LDS and FDS binning labels by ``imbalance_bin``."""
-    labels = list(TABLE16_VARIANTS if methods is None else methods)
-    unknown = [m for m in labels if m not in TABLE16_VARIANTS]
-    if unknown or not labels:
-        raise ValueError(
-            f"methods must be some of {', '.join(map(repr, TABLE16_VARIANTS))}, got {labels}"
-        )
+    labels = known_choices("method", methods, TABLE16_VARIANTS)
     variants = []
     for label in labels:
         overrides = dict(TABLE16_VARIANTS[label])

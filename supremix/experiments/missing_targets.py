@@ -24,7 +24,7 @@ from supremix.data.label_ops import LabelRange, in_label_ranges, remove_label_ra
 from supremix.paper import canonical_method
 
 from .settings import RunSettings
-from .sweep import PaperRow, Sweep, Variant, run_sweep
+from .sweep import PaperRow, Sweep, Variant, known_choices, run_sweep
 
 #: The SupReMix paper's App. D.1: the age ranges (years) removed from the training set.
 MISSING_AGE_RANGES: tuple[LabelRange, ...] = ((45.0, 50.0), (60.0, 65.0), (75.0, 80.0))
@@ -60,10 +60,7 @@ def missing_target_variants(
 ) -> list[Variant]:
     """One variant per method of Table 14 (``methods``: some of :data:`METHODS`, ``None``:
     all), each trained without the items labelled in ``ranges``."""
-    methods = list(METHODS if methods is None else methods)
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise ValueError(f"methods must be some of {', '.join(METHODS)}, got {methods}")
+    methods = known_choices("method", methods, METHODS)
     ranges = tuple((float(low), float(high)) for low, high in ranges)
     in_label_ranges([], ranges)  # check the ranges before any training
     subset = functools.partial(_without_ranges, ranges)

@@ -41,7 +41,7 @@ from supremix.train.presets import PRESETS
 
 from .architecture_recipes import RECIPES
 from .settings import RunSettings, resolve_preset
-from .sweep import Sweep, Variant, run_sweep
+from .sweep import Sweep, Variant, known_choices, run_sweep
 
 #: The two configurations of Fig. 8: direct training, and SupReMix pretraining + fine-tuning.
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -175,13 +175,7 @@ def architectures_for(dataset: str, names: Sequence[str] | None = None) -> list[
     available = {a.name: a for a in ARCHITECTURES[dataset]}
     if names is None:
         names = [n for n, a in available.items() if a.available]
-    names = list(names)
-    unknown = [n for n in names if n not in available]
-    if unknown or not names:
-        raise ValueError(
-            f"architectures for {dataset} must be some of {', '.join(available)}, got {names}"
-        )
-    return [available[n] for n in names]
+    return [available[n] for n in known_choices(f"{dataset} architecture", names, available)]
 
 
 def variant_label(architecture: str, setting: str) -> str:
@@ -202,10 +196,7 @@ def pretraining_variants(
     settings (``"vanilla"``, ``"supremix"``; ``None``: both). With ``recipes`` each row
     trained directly follows its architecture's published recipe (:data:`RECIPES`, where it
     has one), except for the fields in ``keep`` (e.g. ``epochs``), which the caller sets."""
-    methods = list(SETTINGS if methods is None else methods)
-    unknown = [m for m in methods if m not in SETTINGS]
-    if unknown or not methods:
-        raise ValueError(f"methods must be some of {', '.join(SETTINGS)}, got {methods}")
+    methods = known_choices("method", methods, SETTINGS)
     variants = []
     for a in architectures_for(dataset, architectures):
         for m in methods:

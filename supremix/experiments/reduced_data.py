@@ -35,7 +35,7 @@ from supremix.paper import HIGHER_IS_BETTER, canonical_method, paper_results, pa
 from supremix.train import TrainConfig, open_splits
 
 from .settings import RunSettings
-from .sweep import PaperRow, Sweep, Variant, run_sweep
+from .sweep import PaperRow, Sweep, Variant, known_choices, run_sweep
 
 #: Where the SupReMix paper quotes the values of Fig. 9 (the figure itself is a chart).
 PAPER_TABLE = "Figure 9 (text §5.5)"
@@ -137,10 +137,7 @@ def reduced_data_variants(
 ) -> list[Variant]:
     """One variant per (method, size) of :func:`training_sizes`, labelled ``"<Method>, <n>
     items"``; those whose paper size and method the SupReMix paper quotes carry that paper row."""
-    methods = list(METHODS if methods is None else methods)
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise ValueError(f"methods must be some of {', '.join(METHODS)}, got {methods}")
+    methods = known_choices("method", methods, METHODS)
     quoted = paper_results("supremix", table=PAPER_TABLE, dataset=dataset)
     rows = set(zip(quoted["method"], quoted["setting"], strict=True))
     variants = []

@@ -88,8 +88,26 @@ def _mean_sd(values: pd.Series) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else math.nan
 
 
+class SeededRuns:
+    """What every result of runs over seeds reads the same way: its ``runs`` (each with a
+    ``seed``) and ``data`` (the data description of :func:`supremix.train.open_splits`)."""
+
+    runs: Sequence[Any]
+    data: dict[str, Any]
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds that were run, sorted."""
+        return sorted({r.seed for r in self.runs})
+
+    @property
+    def data_kind(self) -> str:
+        """``"phantom"`` or ``"real"``."""
+        return self.data["kind"]
+
+
 @dataclass
-class Sweep:
+class Sweep(SeededRuns):
     """Every run of a sweep and the tables the notebooks show.
 
     ``targets`` (and ``ids``, where given) are the items of ``eval_split`` (``"test"``, or
@@ -116,14 +134,6 @@ class Sweep:
     def labels(self) -> list[str]:
         """Variant labels in the order they were given."""
         return [v.label for v in self.variants]
-
-    @property
-    def seeds(self) -> list[int]:
-        return sorted({r.seed for r in self.runs})
-
-    @property
-    def data_kind(self) -> str:
-        return self.data["kind"]
 
     @property
     def train_mean(self) -> float:

@@ -24,13 +24,15 @@ results.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from supremix.data.base import RegressionDataset
 from supremix.train import TrainConfig, predict, train
+from supremix.train.engine import EpochCallback
+from supremix.train.protocols import BatchObserver
 from supremix.train.run_folder import check_new_run_folders
 
 from .results import METRIC_KEYS, SETTINGS_SHOWN, Sweep, VariantRun
@@ -58,10 +60,12 @@ SweepT = TypeVar("SweepT", bound=Sweep)
 TrainSubset = Callable[[RegressionDataset, int], RegressionDataset]
 
 
-def known_choices(kind: str, given: Sequence[str], known: Sequence[str]) -> list[str]:
+def known_choices(kind: str, given: Iterable[str] | None, known: Iterable[str]) -> list[str]:
     """``given`` as a list, checked to be distinct ``kind`` names (``"method"``, ``"row"``...)
-    among ``known``, at least one; otherwise a ``ValueError`` naming the wrong ones."""
-    given = list(given)
+    among ``known``, at least one; otherwise a ``ValueError`` naming the wrong ones. ``None``
+    gives all of ``known`` (the keys of a mapping)."""
+    known = list(known)
+    given = list(known if given is None else given)
     unknown = [g for g in given if g not in known]
     if unknown or not given:
         raise ValueError(
@@ -109,9 +113,12 @@ def train_variant(
     *,
     keep_features: bool,
     keep_history: bool = False,
+    callbacks: Sequence[EpochCallback] = (),
+    batch_observers: Sequence[BatchObserver] = (),
 ) -> VariantRun:
     """Train ``variant`` (its overrides applied to ``config``, whose seed is the run's) on
-    ``data``, then predict the evaluation split with the selected weights in float32."""
+    ``data``, then predict the evaluation split with the selected weights in float32.
+    ``callbacks`` and ``batch_observers`` watch the training (:func:`supremix.train.train`)."""
     began = time.perf_counter()
     train_set = data.train
     if variant.train_subset is not None:
@@ -124,6 +131,8 @@ def train_variant(
         test_set=data.splits["test"],
         out_dir=out_dir,
         data_info=data.data_info,
+        callbacks=callbacks,
+        batch_observers=batch_observers,
     )
     outputs = predict(result.model, data.evaluation, batch_size=config.batch_size)
     return VariantRun(

@@ -50,7 +50,7 @@ from supremix.train import PRESETS, TrainConfig, open_splits
 
 from .reduced_data import draw_subset, scaled_training_size, training_split_size
 from .settings import RunSettings, study_config
-from .sweep import PaperRow, Sweep, Variant, run_folder, run_sweep
+from .sweep import PaperRow, Sweep, Variant, known_choices, run_folder, run_sweep
 
 PAPER_TABLE = "Table 8"
 
@@ -313,14 +313,8 @@ def run_transfer(
             "run_transfer: each dataset uses its own preset and data root; pass data_root as "
             "run_transfer's own argument and no preset"
         )
-    keys = list(DIRECTIONS if directions is None else directions)
-    unknown = [k for k in keys if k not in DIRECTIONS]
-    if unknown or not keys:
-        raise ValueError(f"directions must be some of {', '.join(DIRECTIONS)}, got {keys}")
-    methods = list(METHODS if methods is None else methods)
-    wrong = [m for m in methods if m not in METHODS]
-    if wrong or not methods:
-        raise ValueError(f"methods must be some of {', '.join(METHODS)}, got {methods}")
+    keys = known_choices("direction", directions, DIRECTIONS)
+    methods = known_choices("method", methods, METHODS)
     seeds = settings.seeds(seeds)
     roots = _roots(data_root)
     run = TransferRun([DIRECTIONS[k] for k in keys], {}, {})

@@ -182,7 +182,9 @@ def test_table_reads_the_curves_at_the_first_middle_and_last_epoch_averaged_over
 
 
 def test_track_hardness_refuses_a_method_without_a_contrastive_loss():
-    with pytest.raises(ValueError, match="contrastive methods; got \\['vanilla'\\]"):
+    with pytest.raises(
+        ValueError, match=r"unknown or no contrastive methods \['vanilla'\]; expected some of"
+    ):
         track_hardness("rsna", methods=["vanilla"])
 
 
@@ -208,3 +210,16 @@ def test_real_data_tracks_the_papers_100_epochs_by_default(monkeypatch):
         with pytest.raises(RuntimeError, match="stop before"):
             hardness.track_hardness(settings=RunSettings(**fields))
         assert seen.pop() == epochs, fields
+
+
+def test_a_tracked_run_records_each_pretraining_epoch_and_probes_the_eval_split():
+    from supremix.experiments.hardness import track_hardness
+
+    settings = RunSettings(epochs=2, probe_epochs=1, overrides={"phantom_n": 64})
+    study = track_hardness("rsna", methods=["supcon"], seeds=[3], settings=settings)
+    (run,) = study.runs
+    assert (run.method, run.seed) == ("SupCon", 3)
+    assert list(run.curves["epoch"]) == [1, 2]  # the probe's epochs are not contrastive
+    assert (run.curves["n_positive"] > 0).all() and (run.curves["n_hard_negative"] > 0).all()
+    assert study.n_hard_negatives is not None and study.n_hard_negatives >= 1
+    assert set(run.metrics) >= {"mae", "pearson"} and math.isfinite(run.metrics["mae"])

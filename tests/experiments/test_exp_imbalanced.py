@@ -136,7 +136,10 @@ def test_variants_map_to_table_16_and_switch_lds_and_fds_as_named():
 
 
 def test_unknown_variants_are_refused():
-    with pytest.raises(ValueError, match="methods must be some of 'Vanilla', 'LDS \\+ FDS'"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown or no methods \['SupReMix'\]; expected some of Vanilla, LDS \+ FDS",
+    ):
         imbalanced_variants(["SupReMix"])
 
 

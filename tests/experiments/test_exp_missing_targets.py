@@ -106,7 +106,10 @@ def test_variants_map_to_table_14_overall_and_on_missing_targets():
 
 
 def test_unknown_methods_and_bad_ranges_are_refused_before_training():
-    with pytest.raises(ValueError, match="methods must be some of vanilla, supcon, rnc"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown or no methods \['simclr'\]; expected some of vanilla, supcon, rnc",
+    ):
         missing_target_variants(["simclr"])
     with pytest.raises(ValueError, match="has low > high"):
         missing_target_variants(ranges=[(50, 45)])

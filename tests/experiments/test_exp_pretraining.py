@@ -66,11 +66,16 @@ def test_sfcn_is_built_at_the_papers_width_with_real_data_and_narrower_on_a_phan
 
 
 def test_unknown_architectures_and_settings_are_refused():
-    with pytest.raises(ValueError, match="architectures for ukb must be some of SFCN"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown or no ukb architectures \[.Global-Local Transformer.\]; expected some of",
+    ):
         pretraining_variants("ukb", model_size="cpu", architectures=["Global-Local Transformer"])
     with pytest.raises(ValueError, match="no task-specific architecture for 'agedb'"):
         pretraining_variants("agedb", model_size="cpu")
-    with pytest.raises(ValueError, match="methods must be some of vanilla, supremix"):
+    with pytest.raises(
+        ValueError, match=r"unknown or no methods \['supcon'\]; expected some of vanilla, supremix"
+    ):
         pretraining_variants("ukb", model_size="cpu", methods=["supcon"])
     assert set(ARCHITECTURES) <= {"ukb", "hcp", "rsna", "rhpe", "echonet", "a4"}
 
