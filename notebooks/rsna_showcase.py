@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: -papermill,-execution
+#     cell_metadata_filter: generated,slot,tags,template,-papermill,-execution
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: -papermill,-widgets
 #     text_representation:

@@ -542,3 +542,21 @@ def test_execute_fills_the_book_cache_and_names_the_failing_notebook(tmp_path, c
     outputs = cache.get_cache_bundle(record.pk).nb.cells[0].outputs
     assert outputs[0]["text"] == "42\n"
     assert tool.execute(folder, ["fine"], cache_dir=cache_dir, root=tmp_path) == 0
+
+
+def test_execute_runs_only_the_notebooks_the_table_of_contents_lists(tmp_path, capsys):
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n- file: notebooks/shown\n"
+    )
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name in ("shown", "recorded"):
+        code = "1 / 0" if name == "recorded" else "print('ran')"
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        notebook.metadata["kernelspec"] = dict(tool.KERNELSPEC)
+        nbformat.write(notebook, folder / f"{name}.ipynb")
+    assert tool.in_book(["recorded", "shown"], folder, tmp_path) == ["shown"]
+    cache_dir = tmp_path / "_build" / ".jupyter_cache"
+    assert tool.execute(folder, cache_dir=cache_dir, root=tmp_path) == 0
+    assert "execute: 1 executed, 0 failed" in capsys.readouterr().out

@@ -570,6 +570,25 @@ def smoke(folder: Path = NOTEBOOKS, names: list[str] | None = None, out_dir: Pat
 BOOK_CACHE = ROOT / "_build" / ".jupyter_cache"
 
 
+def in_book(names: list[str], folder: Path, root: Path) -> list[str]:
+    """The notebooks of ``names`` (in ``folder``) that ``root``'s ``_toc.yml`` lists, or all of
+    them where there is no table of contents."""
+    toc = root / "_toc.yml"
+    if not toc.exists():
+        return names
+
+    def files(node: object) -> list[str]:
+        if isinstance(node, dict):
+            own = [str(node["file"])] if "file" in node else []
+            return own + [f for value in node.values() for f in files(value)]
+        if isinstance(node, list):
+            return [f for item in node for f in files(item)]
+        return []
+
+    listed = {str(Path(f).with_suffix("")) for f in files(yaml.safe_load(toc.read_text()))}
+    return [name for name in names if relative(folder / name, root) in listed]
+
+
 def execute(
     folder: Path = NOTEBOOKS,
     names: list[str] | None = None,
@@ -579,6 +598,9 @@ def execute(
     """Execute the notebooks at their defaults into the book's jupyter-cache, one per CPU core
     at a time, so that ``jupyter-book build`` finds each one executed and only renders it (the
     book executes notebooks one after another; most use one torch thread).
+
+    Without ``names``, only the notebooks the book shows (:func:`in_book`): a notebook whose
+    page is a recorded run (``results/``) is never executed by the book.
 
     jupyter-cache keys a notebook on its code cells, exactly as the book does, and skips those
     already executed with the same code. Each runs in its own folder with the book's timeout
@@ -591,7 +613,8 @@ def execute(
     config = yaml.safe_load((root / "_config.yml").read_text())
     timeout = int(config.get("execute", {}).get("timeout", 1800))
     cache = get_cache(cache_dir)
-    uris = [str(folder / f"{name}.ipynb") for name in pairs(folder, names)]
+    chosen = pairs(folder, names) if names else in_book(pairs(folder), folder, root)
+    uris = [str(folder / f"{name}.ipynb") for name in chosen]
     for uri in uris:
         cache.add_nb_to_project(uri)
     executor = load_executor("local-parallel", cache=cache)
