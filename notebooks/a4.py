@@ -97,7 +97,7 @@ device = "auto"  # "cuda" when a GPU is visible, else "cpu"
 smoke = False  # True: one seed, one epoch per stage, a tiny phantom: checks that it runs
 results_path = None  # where to write the results JSON (supremix.reporting); None: nowhere
 
-# %% [markdown] template="dataset" tags=["remove-cell"]
+# %% [markdown] tags=["remove-cell"] template="dataset"
 # dataset: a4
 # title: A4 amyloid PET
 # unit: SUVR

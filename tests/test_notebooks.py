@@ -382,7 +382,7 @@ def test_a_slot_the_notebook_leaves_out_keeps_the_templates_words(templated):
         ('slot="words"', 'slot="wrods"', "has no slot wrods; its slots: optional, words"),
         ("# label: first\n", "# - a list\n", "the template cell must map names to values"),
         (
-            '# %% [markdown] template="demo" tags=["remove-cell"]\n# label: first\n',
+            '# %% [markdown] tags=["remove-cell"] template="demo"\n# label: first\n',
             "# %% [markdown]\n# no template\n",
             "notebooks/quickstart.py: cells with a slot but no template cell",
         ),
@@ -401,7 +401,7 @@ def test_template_mistakes_are_named_and_nothing_is_written(templated, old, new,
 
 def test_generated_cells_without_a_template_cell_are_refused(templated):
     text = (templated / "notebooks" / "quickstart.py").read_text()
-    start = text.index('# %% [markdown] template="demo"')
+    start = text.index('# %% [markdown] tags=["remove-cell"] template="demo"')
     end = text.index("# %% [markdown]\n# ## Train")
     kept = "".join(
         chunk for chunk in re.split(r"(?m)^(?=# %%)", text[start:end]) if "generated=" in chunk
@@ -438,6 +438,39 @@ def test_jupytext_update_leaves_every_ipynb_as_committed(tmp_path):
     for committed in NOTEBOOK_FILES:
         written = copies / committed.name
         assert written.read_text() == committed.read_text(), committed.name
+
+
+def test_jupytext_from_each_ipynb_writes_the_py_as_committed(tmp_path):
+    """The other direction of the pair, as Jupyter with jupytext writes it on save:
+    ``jupytext --to py:percent`` on a copy of every ``notebooks/*.ipynb`` writes each ``.py``
+    exactly as it is committed (cell metadata keys in the order the ``.ipynb`` keeps them)."""
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    copies = tmp_path / "notebooks"
+    copies.mkdir()
+    for committed in NOTEBOOK_FILES:
+        shutil.copy(committed, copies)
+    jupytext_cli(["--to", "py:percent", *map(str, sorted(copies.glob("*.ipynb")))])
+    for committed in NOTEBOOK_FILES:
+        source = committed.with_suffix(".py")
+        assert (copies / source.name).read_text() == source.read_text(), source.name
+
+
+def test_a_py_whose_cell_keys_jupytext_would_reorder_is_out_of_sync(templated):
+    source = templated / "notebooks" / "quickstart.py"
+    synced = source.read_text()
+    assert '# %% [markdown] tags=["remove-cell"] template="demo"\n' in synced
+    source.write_text(
+        synced.replace(
+            'tags=["remove-cell"] template="demo"', 'template="demo" tags=["remove-cell"]'
+        )
+    )
+    assert "notebooks/quickstart.ipynb: not in sync with notebooks/quickstart.py" in problems(
+        templated
+    )
+    tool.sync(templated / "notebooks", root=templated)
+    assert source.read_text() == synced
+    jupytext_cli(["--to", "py:percent", str(templated / "notebooks" / "quickstart.ipynb")])
+    assert source.read_text() == synced
 
 
 def test_the_jupytext_configuration_names_every_cell_metadata_key():

@@ -339,7 +339,7 @@ def sync(folder: Path = NOTEBOOKS, names: list[str] | None = None, root: Path = 
                 f"sync: {relative(source, root)}: rewriting its generated cells: {drift}",
                 file=sys.stderr,
             )
-        text = jupytext.writes(notebook, fmt=FORMAT, config=_config())
+        text = jupytext.writes(_sorted(notebook), fmt=FORMAT, config=_config())
         if source.read_text(encoding="utf-8") != text:
             source.write_text(text, encoding="utf-8")
             written.append(source)
@@ -446,9 +446,10 @@ def first_difference(
 ) -> tuple[str, str, str] | None:
     """Where ``actual`` first differs from ``expected`` (``None`` where they agree): the cell,
     numbered from 1 (or the notebook metadata), with its first differing line in ``actual`` and
-    in ``expected``, as jupytext writes them. The order of metadata keys does not count
-    (``.ipynb`` files keep them sorted)."""
-    want, have = _cells(render(_sorted(expected))), _cells(render(_sorted(actual)))
+    in ``expected``, as jupytext writes them. The order of metadata keys counts: jupytext
+    writes a cell's keys in the order it holds them, so a ``.py`` is the pair of its
+    ``.ipynb`` (whose keys nbformat keeps sorted) only with its keys sorted too."""
+    want, have = _cells(render(expected)), _cells(render(actual))
     for index in range(max(len(want), len(have))):
         one = want[index] if index < len(want) else ""
         other = have[index] if index < len(have) else ""
@@ -466,7 +467,7 @@ def template_drift(notebook: nbformat.NotebookNode, path: Path, root: Path = ROO
     """Where the generated cells of ``notebook`` (read from ``path``) first differ from what its
     template writes now, in words; ``None`` where they agree (or it has no template)."""
     fresh = expand(notebook, path, root)
-    difference = first_difference(fresh, notebook)
+    difference = first_difference(_sorted(fresh), notebook)
     if difference is None:
         return None
     marker = next(c for c in fresh.cells if "template" in c.metadata)
