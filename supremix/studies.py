@@ -179,11 +179,11 @@ class Study(Sweep):
         reference = self._reference(reference)
         facts = sweep_facts(self, "MAE")
         mae = self.table(["MAE"])["MAE"]
-        ratio = mae / facts["mean_predictor"]
+        ratio_lowest = facts["lowest"] / facts["mean_predictor"]
         facts |= {
-            "ratio_lowest": float(ratio.min()),
-            "ratio_highest": float(ratio.max()),
-            "learned": "little" if ratio.min() > LEARNED_LITTLE else "something",
+            "ratio_lowest": ratio_lowest,
+            "ratio_highest": facts["highest"] / facts["mean_predictor"],
+            "learned": "little" if ratio_lowest > LEARNED_LITTLE else "something",
             "reference": reference,
             "reference_value": float(mae[reference]),
             "baseline": canonical_method(baseline),
@@ -210,7 +210,7 @@ class Study(Sweep):
     ) -> str:
         """A Markdown paragraph stating what this run measured: :meth:`facts` in sentences."""
         f = self.facts(reference, baseline)
-        sd = self.table(["MAE"])["MAE std"][f["best"]] if f["seeds"] > 1 else math.nan
+        sd = f["best_sd"]
         parts = [
             f"On this run ({f['data']}, {f['seeds']} seed(s), {f['items']} {f['split']} items) "
             f"the lowest mean MAE is {f['best']}'s, {f['best_value']:.3g}"

@@ -25,7 +25,7 @@ def sweep_facts(sweep: Sweep, metric: str = "MAE") -> dict[str, Any]:
     """The numbers :func:`describe_sweep` states, by name, for a notebook's Markdown prose
     (:func:`supremix.notebook.glue`): ``data`` ("phantom" or "real data"), ``seeds``,
     ``items`` and ``split`` (the evaluation split), ``variants``, ``lowest`` and
-    ``highest`` (the variants' mean ``metric``), ``best`` and ``best_value``,
+    ``highest`` (the variants' mean ``metric``), ``best``, ``best_value`` and ``best_sd``,
     ``mean_predictor`` (the training-mean predictor's ``metric``) and ``sd_lowest`` and
     ``sd_highest`` (the variants' standard deviations over seeds; NaN with one seed)."""
     table = sweep.table([metric])
@@ -43,6 +43,7 @@ def sweep_facts(sweep: Sweep, metric: str = "MAE") -> dict[str, Any]:
         "highest": float(values.max()),
         "best": str(best),
         "best_value": float(values[best]),
+        "best_sd": float(sd[best]) if len(sweep.seeds) > 1 else math.nan,
         "mean_predictor": float(sweep.mean_predictor_metrics()[metric]),
         "sd_lowest": float(sd.min()),
         "sd_highest": float(sd.max()),
