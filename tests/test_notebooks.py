@@ -489,6 +489,27 @@ def test_the_jupytext_configuration_names_every_cell_metadata_key():
     assert {"generated", "slot", "template", "tags"} <= used
 
 
+def test_glue_names_the_prose_uses_and_no_cell_glued_are_named():
+    """A glue role or directive whose name no output carries would leave a hole in the book."""
+    glued = nbformat.v4.new_output(
+        "display_data",
+        data={"application/papermill.record/text/plain": "0.25"},
+        metadata={"scrapbook": {"name": "gap", "mime_prefix": "application/papermill.record/"}},
+    )
+    code = nbformat.v4.new_code_cell("glue('gap', 0.25)", outputs=[glued])
+    prose = nbformat.v4.new_markdown_cell(
+        "The gap is {glue:text}`gap:.2f`, the best {glue:text}`best` and again "
+        "{glue:text}`best`; {glue}`gap` as it is.\n\n```{glue:figure} heatmap\n```"
+    )
+    executed = nbformat.v4.new_notebook(cells=[code, prose])
+    assert tool.glue_problems(executed) == [
+        "Markdown cell 1 refers to glue name 'best', which no code cell glued",
+        "Markdown cell 1 refers to glue name 'heatmap', which no code cell glued",
+    ]
+    executed.cells.insert(0, nbformat.v4.new_markdown_cell("No glue here: `gap` and {math}`x`."))
+    assert len(tool.glue_problems(executed)) == 2
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("notebook", NOTEBOOK_FILES, ids=lambda p: p.stem)
 def test_notebook_smoke_run(notebook, tmp_path):

@@ -428,6 +428,33 @@ def output_problems(notebook: nbformat.NotebookNode) -> list[str]:
     ]
 
 
+GLUE_ROLE = re.compile(r"\{glue(?::[a-z]+)?\}`([^`<]+?)(?::[^`:]*)?`")
+
+
+def glue_problems(executed: nbformat.NotebookNode) -> list[str]:
+    """Every name the Markdown cells of ``executed`` refer to with a MyST-NB glue role or
+    directive that no code cell glued (:func:`supremix.notebook.glue`): the book build would
+    leave a hole in the sentence."""
+    glued = {
+        output.get("metadata", {}).get("scrapbook", {}).get("name")
+        for cell in executed.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    }
+    problems = []
+    for index, cell in enumerate(executed.cells):
+        if cell.cell_type != "markdown":
+            continue
+        named = GLUE_ROLE.findall(cell.source)
+        named += re.findall(r"(?m)^```\{glue(?::[a-z]+)?\} *(\S+)", cell.source)
+        problems += [
+            f"Markdown cell {index} refers to glue name {name!r}, which no code cell glued"
+            for name in dict.fromkeys(named)
+            if name not in glued
+        ]
+    return problems
+
+
 def _cells(text: str) -> list[str]:
     """The percent-format ``text`` cut into its header and its cells, one string each."""
     return re.split(r"(?m)^(?=# %%)", text)
@@ -521,7 +548,7 @@ def smoke_one(notebook: Path, out_dir: Path = RUNS, timeout: int = 600) -> Path:
 
     The executed notebook goes to ``out_dir/<name>.ipynb`` and the results file it must write
     to ``out_dir/<name>.json``. Raises on any failure (a cell error, a missing or invalid
-    results file).
+    results file, a glue name the prose uses and no cell glued).
     """
     import papermill
 
@@ -546,6 +573,9 @@ def smoke_one(notebook: Path, out_dir: Path = RUNS, timeout: int = 600) -> Path:
                 f"{notebook.name} ran but wrote no results file to results_path ({results})"
             )
         load_results(results)
+        missing_glue = glue_problems(nbformat.read(executed, as_version=4))
+        if missing_glue:
+            raise RuntimeError(f"{notebook.name}: " + "; ".join(missing_glue))
         return Path(shutil.copy(results, out_dir / results.name))
 
 
