@@ -25,6 +25,7 @@ __all__ = [
     "data_banner",
     "device_banner",
     "glue",
+    "glue_facts",
     "notebook_device",
     "notebook_settings",
     "seed_everything",
@@ -93,6 +94,13 @@ def glue(name: str, value: float | int | str) -> None:
         print(f"{name} = {value}")
         return
     myst_glue(name, value, display=False)
+
+
+def glue_facts(facts: Mapping[str, float | int | str], prefix: str = "") -> None:
+    """:func:`glue` every value of ``facts`` (a result's ``facts()``) under ``prefix + name``;
+    a prefix keeps apart the facts of several results stated in one notebook's prose."""
+    for name, value in facts.items():
+        glue(prefix + name, value)
 
 
 def notebook_device(device: str = "auto") -> str:

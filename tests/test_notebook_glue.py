@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from supremix.notebook import glue
+from supremix.notebook import glue, glue_facts
 
 
 def test_without_myst_nb_the_value_is_printed_for_the_reader(monkeypatch, capsys):
@@ -34,3 +34,9 @@ def test_with_myst_nb_the_value_is_glued_as_a_python_scalar_without_display(
     assert args == ("name", expected)
     assert type(args[1]) is type(expected)
     assert kwargs == {"display": False}
+
+
+def test_glue_facts_glues_each_fact_under_its_prefixed_name(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "myst_nb", None)
+    glue_facts({"best": "SupReMix", "gap": np.float64(0.5)}, prefix="agedb_")
+    assert capsys.readouterr().out.splitlines() == ["agedb_best = SupReMix", "agedb_gap = 0.5"]
