@@ -31,6 +31,9 @@ from supremix.reporting import run_label, summarise_runs
 from supremix.train import TrainConfig
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .session import StudySplits
     from .sweep import Variant
 
 #: The papers' metric names -> :func:`supremix.metrics.regression_metrics`' (one vocabulary).
@@ -107,7 +110,34 @@ class SeededRuns:
 
 
 @dataclass
-class Sweep(SeededRuns):
+class SplitRuns(SeededRuns):
+    """Runs on one dataset's splits: its name, the preset and configuration every run starts
+    from, the data description and the split the runs are evaluated on."""
+
+    dataset: str
+    preset: str
+    config: TrainConfig
+    data: dict[str, Any]
+    eval_split: str
+
+    @classmethod
+    def on_splits(
+        cls, dataset: str, preset: str, config: TrainConfig, splits: StudySplits, **fields: Any
+    ) -> Self:
+        """The result, still without runs, of runs on ``splits``; ``fields`` are the
+        subclass's own."""
+        return cls(
+            dataset=dataset,
+            preset=preset,
+            config=config,
+            data=splits.data_info,
+            eval_split=splits.eval_split,
+            **fields,
+        )
+
+
+@dataclass
+class Sweep(SplitRuns):
     """Every run of a sweep and the tables the notebooks show.
 
     ``targets`` (and ``ids``, where given) are the items of ``eval_split`` (``"test"``, or
@@ -116,11 +146,6 @@ class Sweep(SeededRuns):
     ``train_subset``). Encoder features are those of ``embedding_seed`` (``None``: the first).
     """
 
-    dataset: str
-    preset: str
-    config: TrainConfig
-    data: dict[str, Any]
-    eval_split: str
     targets: np.ndarray
     train_targets: np.ndarray
     variants: list[Variant]

@@ -216,12 +216,11 @@ def run_sweep(
     for variant in variants:
         config.replace(**variant.overrides)  # fail before any training on a bad override
     data = open_study_splits(config, settings.data_root, settings.memory_cache)
-    sweep = result_type(
-        dataset=dataset,
-        preset=name,
-        config=config,
-        data=data.data_info,
-        eval_split=data.eval_split,
+    sweep = result_type.on_splits(
+        dataset,
+        name,
+        config,
+        data,
         targets=data.targets(data.eval_split),
         train_targets=data.targets("train"),
         variants=variants,
