@@ -347,12 +347,7 @@ def track_hardness(
     name, config = settings.train_config(dataset)
     data = open_study_splits(config, settings.data_root, settings.memory_cache)
     study = HardnessStudy.on_splits(
-        dataset,
-        name,
-        config,
-        data,
-        n_hard_negatives=n_hard_negatives,
-        smoke=settings.smoke,
+        dataset, name, config, data, n_hard_negatives=n_hard_negatives, smoke=settings.smoke
     )
     with training_session(
         config, settings.out_dir, settings.cpu_threads, prefix="hardness-"

@@ -125,15 +125,8 @@ class SplitRuns(SeededRuns):
         cls, dataset: str, preset: str, config: TrainConfig, splits: StudySplits, **fields: Any
     ) -> Self:
         """The result, still without runs, of runs on ``splits``; ``fields`` are the
-        subclass's own."""
-        return cls(
-            dataset=dataset,
-            preset=preset,
-            config=config,
-            data=splits.data_info,
-            eval_split=splits.eval_split,
-            **fields,
-        )
+        subclass's own (the five above come first, in this order)."""
+        return cls(dataset, preset, config, splits.data_info, splits.eval_split, **fields)
 
 
 @dataclass
