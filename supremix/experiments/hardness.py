@@ -39,8 +39,7 @@ from supremix.paper import canonical_method
 from supremix.reporting import summarise_runs
 from supremix.train.config import CONTRASTIVE_METHODS
 
-from .results import SplitRuns
-from .session import open_study_splits, training_session
+from .session import SplitRuns, open_study_splits, training_session
 from .settings import RunSettings
 from .sweep import Variant, known_choices, train_variant
 

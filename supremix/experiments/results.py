@@ -28,12 +28,10 @@ from supremix.metrics import METRICS, PairedTTest, paired_ttest, regression_metr
 from supremix.paper import canonical_metric, paper_results, reference_label
 from supremix.paper.sources import SHOWN_METRICS
 from supremix.reporting import run_label, summarise_runs
-from supremix.train import TrainConfig
+
+from .session import SplitRuns
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
-    from .session import StudySplits
     from .sweep import Variant
 
 #: The papers' metric names -> :func:`supremix.metrics.regression_metrics`' (one vocabulary).
@@ -89,44 +87,6 @@ def _mean_sd(values: pd.Series) -> tuple[float, float]:
     if values.empty:
         return math.nan, math.nan
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else math.nan
-
-
-class SeededRuns:
-    """What every result of runs over seeds reads the same way: its ``runs`` (each with a
-    ``seed``) and ``data`` (the data description of :func:`supremix.train.open_splits`)."""
-
-    runs: Sequence[Any]
-    data: dict[str, Any]
-
-    @property
-    def seeds(self) -> list[int]:
-        """The seeds that were run, sorted."""
-        return sorted({r.seed for r in self.runs})
-
-    @property
-    def data_kind(self) -> str:
-        """``"phantom"`` or ``"real"``."""
-        return self.data["kind"]
-
-
-@dataclass
-class SplitRuns(SeededRuns):
-    """Runs on one dataset's splits: its name, the preset and configuration every run starts
-    from, the data description and the split the runs are evaluated on."""
-
-    dataset: str
-    preset: str
-    config: TrainConfig
-    data: dict[str, Any]
-    eval_split: str
-
-    @classmethod
-    def on_splits(
-        cls, dataset: str, preset: str, config: TrainConfig, splits: StudySplits, **fields: Any
-    ) -> Self:
-        """The result, still without runs, of runs on ``splits``; ``fields`` are the
-        subclass's own (the five above come first, in this order)."""
-        return cls(dataset, preset, config, splits.data_info, splits.eval_split, **fields)
 
 
 @dataclass
