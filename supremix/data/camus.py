@@ -24,24 +24,29 @@ protocol (all 450 labelled patients of the 2019 training set).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from .base import Transform, check_choice, check_split
 from .checks import check_label_range
-from .echonet import EchoVideoDataset
+from .echonet import ClipOptions, EchoVideoDataset
 from .errors import DatasetContentError, DatasetLayoutError, list_some
 from .paths import check_plain_names
 from .splits import seeded_split
 from .volumeio import read_key_values, read_mhd, read_nifti
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 SPLIT_WORDS = {"train": "training", "val": "validation", "test": "testing"}
 # label name -> keys accepted in Info_<view>.cfg (2019 release, 2023 release)
 TARGET_KEYS = {"EF": ("LVef", "EF"), "EDV": ("LVedv", "EDV"), "ESV": ("LVesv", "ESV")}
 SEX_GROUPS = {"F": 0, "M": 1}
+#: Frame size unless told otherwise: the AdaCon paper resizes every sequence to 112 x 112.
+FRAME_SIZE = 112
 
 
 def read_cfg(path: str | Path) -> dict[str, str]:
@@ -86,18 +91,11 @@ class CAMUS(EchoVideoDataset):
         target: str = "EF",
         fold: int = 1,
         all_patients: bool = False,
-        length: int = 32,
-        period: int = 2,
-        clips: int | str = 1,
-        pad: int | None = 12,
-        augment: bool | None = None,
-        mean: float | Sequence[float] | None = None,
-        std: float | Sequence[float] | None = None,
-        size: int | Sequence[int] | None = 112,
         transform: Transform | None = None,
         seed: int = 0,
         val: float | int = 0.1,
         test: float | int = 0.1,
+        **clip: Unpack[ClipOptions],
     ):
         check_split(self.name, split)
         if view not in ("2CH", "4CH"):
@@ -138,16 +136,8 @@ class CAMUS(EchoVideoDataset):
         self._reverse = [self._ed_after_es(infos[p]) for p in chosen]
         super().__init__(chosen, labels, split=split, groups=groups, transform=transform)
         self.target, self.seed = target, seed
-        self._init_video(
-            length=length,
-            period=period,
-            clips=clips,
-            pad=pad,
-            augment=augment,
-            mean=mean,
-            std=std,
-            size=size,
-        )
+        clip.setdefault("size", FRAME_SIZE)
+        self._init_video(**clip)
         self.options["view"] = view
 
     def _labels(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from numbers import Real
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ from .paths import resolve_entries, table_row
 from .tables import parse_label_numbers
 from .videoio import random_pad_crop, read_avi, resize_video, sample_clips
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 SPLIT_VALUES = {"train": "TRAIN", "val": "VAL", "test": "TEST"}
 TRACING_COLUMNS = ["FileName", "X1", "Y1", "X2", "Y2", "Frame"]
 
@@ -44,6 +47,21 @@ def _as_channel_stats(value: float | Sequence[float] | None, default: float) -> 
     if len(values) != 3:
         raise ValueError(f"mean/std must be a scalar or 3 values (RGB), got {value!r}")
     return values
+
+
+class ClipOptions(TypedDict, total=False):
+    """How a video loader cuts and normalises its clips, as keyword arguments of
+    :class:`EchoNetDynamic` and :class:`~supremix.data.camus.CAMUS` (documented on
+    :class:`EchoNetDynamic`; the defaults are those of :meth:`EchoVideoDataset._init_video`)."""
+
+    length: int
+    period: int
+    clips: int | str
+    pad: int | None
+    augment: bool | None
+    mean: float | Sequence[float] | None
+    std: float | Sequence[float] | None
+    size: int | Sequence[int] | None
 
 
 class EchoVideoDataset(RegressionDataset):
@@ -59,15 +77,17 @@ class EchoVideoDataset(RegressionDataset):
     def _init_video(
         self,
         *,
-        length: int,
-        period: int,
-        clips: int | str,
-        pad: int | None,
-        augment: bool | None,
-        mean: float | Sequence[float] | None,
-        std: float | Sequence[float] | None,
-        size: int | Sequence[int] | None,
+        length: int = 32,
+        period: int = 2,
+        clips: int | str = 1,
+        pad: int | None = 12,
+        augment: bool | None = None,
+        mean: float | Sequence[float] | None = None,
+        std: float | Sequence[float] | None = None,
+        size: int | Sequence[int] | None = None,
     ) -> None:
+        """Check and keep the :class:`ClipOptions` (defaults: the EchoNet recipe, 32 frames
+        one in 2, 12-pixel padding, the file's resolution)."""
         if length < 1 or period < 1:
             raise ValueError(f"length and period must be >= 1, got {length} and {period}")
         if clips != "all" and (not isinstance(clips, int) or clips < 1):
@@ -134,16 +154,9 @@ class EchoNetDynamic(EchoVideoDataset):
         split: str = "train",
         *,
         target: str = "EF",
-        length: int = 32,
-        period: int = 2,
-        clips: int | str = 1,
-        pad: int | None = 12,
-        augment: bool | None = None,
-        mean: float | Sequence[float] | None = None,
-        std: float | Sequence[float] | None = None,
-        size: int | Sequence[int] | None = None,
         transform: Transform | None = None,
         seed: int = 0,
+        **clip: Unpack[ClipOptions],
     ):
         self.root = Path(root)
         self.seed = seed
@@ -173,16 +186,7 @@ class EchoNetDynamic(EchoVideoDataset):
             transform=transform,
         )
         self.target = target
-        self._init_video(
-            length=length,
-            period=period,
-            clips=clips,
-            pad=pad,
-            augment=augment,
-            mean=mean,
-            std=std,
-            size=size,
-        )
+        self._init_video(**clip)
         self.tracings = self._read_tracings()
 
     @staticmethod
@@ -358,7 +362,7 @@ def video_mean_std(
     return mean.tolist(), std.tolist()
 
 
-def clip_options(dataset: EchoVideoDataset) -> dict[str, Any]:
+def clip_options(dataset: EchoVideoDataset) -> ClipOptions:
     """The clip settings of ``dataset``, to build another loader with the same pipeline.
 
     The AdaCon paper's §IV-B.7 evaluates an EchoNet-trained model on CAMUS "with the same parameters

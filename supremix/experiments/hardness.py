@@ -37,11 +37,9 @@ from supremix.analysis.figure import report_figure
 from supremix.metrics import pearson
 from supremix.paper import canonical_method
 from supremix.reporting import summarise_runs
-from supremix.train import TrainConfig
 from supremix.train.config import CONTRASTIVE_METHODS
 
-from .results import SeededRuns
-from .session import open_study_splits, training_session
+from .session import SplitRuns, open_study_splits, training_session
 from .settings import RunSettings
 from .sweep import Variant, known_choices, train_variant
 
@@ -210,14 +208,9 @@ class HardnessRun:
 
 
 @dataclass
-class HardnessStudy(SeededRuns):
+class HardnessStudy(SplitRuns):
     """Every run of :func:`track_hardness` on one dataset."""
 
-    dataset: str
-    preset: str
-    config: TrainConfig
-    data: dict[str, Any]
-    eval_split: str
     n_hard_negatives: int | None
     smoke: bool = False
     runs: list[HardnessRun] = field(default_factory=list)
@@ -352,14 +345,8 @@ def track_hardness(
     settings = settings.replace(epochs=hardness_epochs(settings.epochs, settings.data_root))
     name, config = settings.train_config(dataset)
     data = open_study_splits(config, settings.data_root, settings.memory_cache)
-    study = HardnessStudy(
-        dataset=dataset,
-        preset=name,
-        config=config,
-        data=data.data_info,
-        eval_split=data.eval_split,
-        n_hard_negatives=n_hard_negatives,
-        smoke=settings.smoke,
+    study = HardnessStudy.on_splits(
+        dataset, name, config, data, n_hard_negatives=n_hard_negatives, smoke=settings.smoke
     )
     with training_session(
         config, settings.out_dir, settings.cpu_threads, prefix="hardness-"

@@ -28,7 +28,8 @@ from supremix.metrics import METRICS, PairedTTest, paired_ttest, regression_metr
 from supremix.paper import canonical_metric, paper_results, reference_label
 from supremix.paper.sources import SHOWN_METRICS
 from supremix.reporting import run_label, summarise_runs
-from supremix.train import TrainConfig
+
+from .session import SplitRuns
 
 if TYPE_CHECKING:
     from .sweep import Variant
@@ -88,26 +89,8 @@ def _mean_sd(values: pd.Series) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else math.nan
 
 
-class SeededRuns:
-    """What every result of runs over seeds reads the same way: its ``runs`` (each with a
-    ``seed``) and ``data`` (the data description of :func:`supremix.train.open_splits`)."""
-
-    runs: Sequence[Any]
-    data: dict[str, Any]
-
-    @property
-    def seeds(self) -> list[int]:
-        """The seeds that were run, sorted."""
-        return sorted({r.seed for r in self.runs})
-
-    @property
-    def data_kind(self) -> str:
-        """``"phantom"`` or ``"real"``."""
-        return self.data["kind"]
-
-
 @dataclass
-class Sweep(SeededRuns):
+class Sweep(SplitRuns):
     """Every run of a sweep and the tables the notebooks show.
 
     ``targets`` (and ``ids``, where given) are the items of ``eval_split`` (``"test"``, or
@@ -116,11 +99,6 @@ class Sweep(SeededRuns):
     ``train_subset``). Encoder features are those of ``embedding_seed`` (``None``: the first).
     """
 
-    dataset: str
-    preset: str
-    config: TrainConfig
-    data: dict[str, Any]
-    eval_split: str
     targets: np.ndarray
     train_targets: np.ndarray
     variants: list[Variant]

@@ -3,16 +3,17 @@ the runs train with.
 
 :func:`open_study_splits` returns :class:`StudySplits` (a named tuple, so ``splits, info,
 eval_split = open_study_splits(...)`` still unpacks); :func:`training_session` is the context
-every run trains in.
+every run trains in; :class:`SplitRuns` is what every result of runs on those splits holds.
 """
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import torch
@@ -20,6 +21,9 @@ import torch
 from supremix.data.base import RegressionDataset
 from supremix.data.cache import InMemoryDataset
 from supremix.train import TrainConfig, open_splits
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class StudySplits(NamedTuple):
@@ -73,6 +77,44 @@ def open_study_splits(
             f"{config.dataset}: neither a labelled test nor a val split to evaluate on"
         )
     return StudySplits(splits, info, eval_split)
+
+
+class SeededRuns:
+    """What every result of runs over seeds reads the same way: its ``runs`` (each with a
+    ``seed``) and ``data`` (the data description of :func:`supremix.train.open_splits`)."""
+
+    runs: Sequence[Any]
+    data: dict[str, Any]
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds that were run, sorted."""
+        return sorted({r.seed for r in self.runs})
+
+    @property
+    def data_kind(self) -> str:
+        """``"phantom"`` or ``"real"``."""
+        return self.data["kind"]
+
+
+@dataclass
+class SplitRuns(SeededRuns):
+    """Runs on one dataset's splits: its name, the preset and configuration every run starts
+    from, the data description and the split the runs are evaluated on."""
+
+    dataset: str
+    preset: str
+    config: TrainConfig
+    data: dict[str, Any]
+    eval_split: str
+
+    @classmethod
+    def on_splits(
+        cls, dataset: str, preset: str, config: TrainConfig, splits: StudySplits, **fields: Any
+    ) -> Self:
+        """The result, still without runs, of runs on ``splits``; ``fields`` are the
+        subclass's own (the five above come first, in this order)."""
+        return cls(dataset, preset, config, splits.data_info, splits.eval_split, **fields)
 
 
 @contextlib.contextmanager

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from supremix.fields import unknown_fields
 from supremix.paper.sources import paper_reference
 from supremix.train import PRESETS, TrainConfig
 from supremix.train.config import MAIN_METHODS
@@ -165,13 +166,9 @@ class RunSettings:
 
     def replace(self, **changes: Any) -> RunSettings:
         """A copy with ``changes`` applied and validated; a name that is no setting raises."""
-        known = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - known)
+        unknown = unknown_fields(type(self), changes, "run settings")
         if unknown:
-            raise ValueError(
-                f"unknown run settings {', '.join(unknown)}; expected some of "
-                f"{', '.join(sorted(known))}"
-            )
+            raise ValueError(unknown)
         return dataclasses.replace(self, **changes) if changes else self
 
     @property

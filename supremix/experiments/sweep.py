@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any
 
 from supremix.data.base import RegressionDataset
 from supremix.train import TrainConfig, predict, train
@@ -38,6 +38,12 @@ from supremix.train.run_folder import check_new_run_folders
 from .results import METRIC_KEYS, SETTINGS_SHOWN, Sweep, VariantRun
 from .session import StudySplits, open_study_splits, training_session
 from .settings import RunSettings
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
+
+    #: The :class:`Sweep` class :func:`run_sweep` fills (``result_type``; default ``Sweep``).
+    SweepT = TypeVar("SweepT", bound=Sweep, default=Sweep)
 
 __all__ = [
     "METRIC_KEYS",
@@ -52,9 +58,6 @@ __all__ = [
     "run_sweep",
     "train_variant",
 ]
-
-#: The :class:`Sweep` class :func:`run_sweep` fills (``result_type``).
-SweepT = TypeVar("SweepT", bound=Sweep)
 
 #: ``train_subset(train_split, seed) -> dataset``: a variant's training items.
 TrainSubset = Callable[[RegressionDataset, int], RegressionDataset]
@@ -149,35 +152,6 @@ def train_variant(
     )
 
 
-@overload
-def run_sweep(
-    dataset: str,
-    variants: Sequence[Variant],
-    settings: RunSettings | None = ...,
-    *,
-    seeds: Sequence[int] = ...,
-    keep_features: bool = ...,
-    keep_history: bool = ...,
-    embedding_seed: int | None = ...,
-    result_type: type[SweepT],
-    **changes: Any,
-) -> SweepT: ...
-
-
-@overload
-def run_sweep(
-    dataset: str,
-    variants: Sequence[Variant],
-    settings: RunSettings | None = ...,
-    *,
-    seeds: Sequence[int] = ...,
-    keep_features: bool = ...,
-    keep_history: bool = ...,
-    embedding_seed: int | None = ...,
-    **changes: Any,
-) -> Sweep: ...
-
-
 def run_sweep(
     dataset: str,
     variants: Sequence[Variant],
@@ -187,9 +161,9 @@ def run_sweep(
     keep_features: bool = False,
     keep_history: bool = False,
     embedding_seed: int | None = None,
-    result_type: type[Sweep] = Sweep,
+    result_type: type[SweepT] = Sweep,  # type: ignore[assignment]  # mypy: TypeVar default
     **changes: Any,
-) -> Sweep:
+) -> SweepT:
     """Train every variant with every seed on ``dataset``'s splits (see the module docstring).
 
     ``settings`` (:class:`~supremix.experiments.settings.RunSettings`), with ``changes`` to its
@@ -216,12 +190,11 @@ def run_sweep(
     for variant in variants:
         config.replace(**variant.overrides)  # fail before any training on a bad override
     data = open_study_splits(config, settings.data_root, settings.memory_cache)
-    sweep = result_type(
-        dataset=dataset,
-        preset=name,
-        config=config,
-        data=data.data_info,
-        eval_split=data.eval_split,
+    sweep = result_type.on_splits(
+        dataset,
+        name,
+        config,
+        data,
         targets=data.targets(data.eval_split),
         train_targets=data.targets("train"),
         variants=variants,

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from supremix.fields import unknown_fields
+
 from .distributed import GatheredBatch, gather_batch, mean_over_anchors
 from .validation import check_features, check_groups, check_labels
 
@@ -150,13 +152,9 @@ def make_options(
 
     An unknown setting raises one line naming the loss and the settings it takes.
     """
-    known = {f.name for f in dataclasses.fields(kind)}
-    unknown = sorted(set(settings) - known)
+    unknown = unknown_fields(kind, settings, "option(s)")
     if unknown:
-        raise TypeError(
-            f"{loss}: unknown option(s) {', '.join(unknown)}; expected some of "
-            f"{', '.join(sorted(known))}"
-        )
+        raise TypeError(f"{loss}: {unknown}")
     if options is None:
         missing = [
             f.name

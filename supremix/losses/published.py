@@ -72,6 +72,7 @@ from torch import Tensor
 from .beta import sample_beta
 from .common import OptionsModule, attached_zero, full_precision, prepare
 from .mixpos import mix_pos_triples
+from .supremix import SupReMixCoreOptions
 from .validation import check_labels, check_positive
 
 LOSS = "published_supremix"
@@ -346,17 +347,10 @@ def _anchor_losses(
 
 
 @dataclass(frozen=True)
-class PublishedOptions:
-    """Settings of :func:`published_supremix_loss` (the published code's strict window in label
-    units; each bug a switch)."""
+class PublishedOptions(SupReMixCoreOptions):
+    """Settings of :func:`published_supremix_loss`: those of the SupReMix loss it shares (the
+    published code's strict window in label units), each bug a switch."""
 
-    temperature: float
-    window: float
-    alpha: float = 2.0
-    beta: float = 8.0
-    mix_neg: bool = True
-    mix_pos: bool = True
-    distance_weight: bool = True
     normalize: bool = True
     separate_max_shift: bool = True
     misaligned_weights: bool = True

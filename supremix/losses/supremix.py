@@ -63,6 +63,7 @@ __all__ = [
     "REDUCTIONS",
     "WINDOW_EDGES",
     "WINDOW_MODES",
+    "SupReMixCoreOptions",
     "SupReMixLoss",
     "SupReMixOptions",
     "mix_pos_triples",
@@ -71,7 +72,23 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class SupReMixOptions:
+class SupReMixCoreOptions:
+    """The settings that the SupReMix loss and its published form
+    (:class:`~supremix.losses.published.PublishedOptions`) share: temperature, window, the
+    Beta of Mix-neg (Table 11) and the three ingredients (Table 9), as :class:`SupReMixOptions`
+    documents them. Each subclass checks its own values."""
+
+    temperature: float
+    window: float
+    alpha: float = 2.0
+    beta: float = 8.0
+    mix_neg: bool = True
+    mix_pos: bool = True
+    distance_weight: bool = True
+
+
+@dataclass(frozen=True)
+class SupReMixOptions(SupReMixCoreOptions):
     """Every setting of the SupReMix loss (book page "The SupReMix loss, specified").
 
     Attributes:
@@ -96,13 +113,6 @@ class SupReMixOptions:
         gather: under ``torch.distributed`` contrast with the batch of all ranks.
     """
 
-    temperature: float
-    window: float
-    alpha: float = 2.0
-    beta: float = 8.0
-    mix_neg: bool = True
-    mix_pos: bool = True
-    distance_weight: bool = True
     window_mode: str = "label"
     window_edges: str = "inclusive"
     reduction: str = "anchor"
