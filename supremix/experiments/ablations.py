@@ -246,7 +246,10 @@ def window_table(
     config: TrainConfig,
     train_labels: np.ndarray,
 ) -> pd.DataFrame:
-    """Each SupReMix row's Mix-pos window on ``train_labels`` (the training labels), checked:
+    """Each SupReMix row's Mix-pos window on ``train_labels`` (the training labels), as
+    :class:`~supremix.train.windows.EffectiveWindow` measures it (distinct labels after the
+    row's ``label_bin``, their range, the median number inside the window on each side of an
+    anchor, the share of anchors with a Mix-pos), checked:
     a row that forms no Mix-pos, or whose window covers the whole label range, raises
     :class:`~supremix.train.windows.WindowError` unless :attr:`Ablation.window_expect` says
     that is the experiment. Rows without Mix-pos (other methods, ``mix_pos=False``) are left
@@ -265,10 +268,14 @@ def window_table(
                 "dataset": dataset,
                 "variant": variant.label,
                 "γ": run.window,
+                "|Δy|": "<= γ" if measured.inclusive else "< γ",
                 "label_bin": run.label_bin,
+                "distinct labels": measured.distinct,
+                "lowest": measured.low,
+                "highest": measured.high,
+                "unit": measured.unit,
                 "labels per side": measured.per_side,
                 "anchors with Mix-pos": measured.mix_pos_fraction,
-                "effective window": measured.summary(),
             }
         )
     return pd.DataFrame(rows)

@@ -265,6 +265,9 @@ def test_ukb_window_rows_run_on_unbinned_ages_and_stop_on_whole_years():
     assert base.label_bin == 1.0  # the preset bins; the rows undo it
     fractional = np.round(np.random.default_rng(0).uniform(42, 82, 3000), 2)
     table = window_table(ablation, "ukb", variants, base, fractional)
+    assert (table["distinct labels"] == len(set(fractional.tolist()))).all()
+    assert (table["lowest"] == fractional.min()).all()
+    assert (table["highest"] == fractional.max()).all()
     per_side = table.set_index("variant")["labels per side"]
     finite = per_side.drop("γ=∞").to_numpy()
     assert np.all(np.diff(finite) > 0)  # every finite row is a different window
