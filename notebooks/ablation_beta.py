@@ -83,7 +83,7 @@ from supremix.experiments.ablations import (
     ablation_paper_table,
     run_ablation,
 )
-from supremix.notebook import notebook_device
+from supremix.notebook import glue_facts, notebook_device
 from supremix.reporting import write_results
 
 NAME = "beta"
@@ -155,7 +155,20 @@ paper_claims(section="§5.8").drop(columns=["paper", "quote"])
 run.figure()
 
 # %% generated="ablation"
-display(Markdown(run.describe()))
+glue_facts(run.facts())
+run.findings().round(3)
+
+# %% [markdown] generated="ablation"
+# What this run measured on {glue:text}`data` data, one line per dataset: of its `rows`, the
+# `best row` by mean {glue:text}`metric` over seeds, that `mean` and its `sd`, the lowest and
+# highest standard deviation over the rows (differences smaller than these are noise; with one
+# seed they are undefined, NaN, and there is no spread to judge differences by) and the
+# {glue:text}`metric` of predicting the training mean (a row that does not beat it learned
+# nothing). Then the best of the same rows in {glue:text}`reference` and Spearman's rank
+# correlation between this run's and the paper's {glue:text}`metric` over the rows both have
+# (NaN with fewer than three, or with ties). This run's best row is the paper's on
+# {glue:text}`agrees` of {glue:text}`datasets` dataset(s). Phantom numbers show the protocol at
+# work; they never reproduce the paper.
 
 # %% [markdown] generated="ablation"
 # ## Results file

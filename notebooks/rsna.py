@@ -95,7 +95,7 @@ from IPython.display import Markdown, display
 from supremix.notebook import data_banner, notebook_settings
 from supremix.plots import embedding_grid, paired_test_heatmap, true_vs_predicted_grid
 from supremix.reporting import write_results
-from supremix.studies import compare_methods, describe_coverage
+from supremix.studies import compare_methods, paper_coverage
 
 settings = notebook_settings(globals())
 
@@ -128,10 +128,12 @@ study.settings_table()
 #
 # Mean and sample standard deviation over seeds on the evaluation split, then the papers'
 # numbers. `Training mean` predicts the mean training label for every item: a method that does
-# not beat it learned nothing from the inputs.
+# not beat it learned nothing from the inputs. First, which methods each of the papers' tables
+# reports each metric for (`-`: none; `no source`: the methods no table reports it for, whose
+# paper cells stay empty) and how a table's numbers differ from a run here (`note`).
 
 # %% generated="dataset"
-display(Markdown(describe_coverage("rsna", methods)))
+display(paper_coverage("rsna", methods))
 display(Markdown(f"*Reported on {study.data.get('reported_split', 'the test split')}.*"))
 study.comparison().round(3)
 

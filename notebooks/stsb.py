@@ -98,7 +98,7 @@ from supremix.experiments.settings import RunSettings
 from supremix.notebook import data_banner, notebook_device
 from supremix.plots import true_vs_predicted_grid
 from supremix.reporting import summarise_runs, write_results
-from supremix.studies import compare_methods, describe_coverage, side_by_side
+from supremix.studies import compare_methods, paper_coverage, side_by_side
 
 device = notebook_device(device)
 overrides = {"dataset_options": {"glove": None if glove is None else str(glove)}}
@@ -152,10 +152,11 @@ if without_mixtures:
 # Means (and sample standard deviations) over seeds on the test split. The first column is
 # every method of this run (labelled "not the paper's embeddings" when GloVe was not used);
 # `SupReMix without mixtures` is SupReMix with Mix-neg and Mix-pos off; `paper (Mixup Your Own Pairs
-# Table 2)` is Mixup Your Own Pairs Table 2 (real data, the paper's GloVe and schedule).
+# Table 2)` is Mixup Your Own Pairs Table 2 (real data, the paper's GloVe and schedule). First,
+# which methods the paper's table reports each metric for (`-`: none; `no source`: none reports it).
 
 # %%
-display(Markdown(describe_coverage("stsb", methods)))
+display(paper_coverage("stsb", methods))
 side_by_side(studies, metrics=("MAE", "MSE", "rho")).round(3)
 
 # %%

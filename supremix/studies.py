@@ -63,7 +63,6 @@ __all__ = [
     "compare_methods",
     "default_methods",
     "describe_baseline_gap",
-    "describe_coverage",
     "method_variants",
     "open_study_splits",
     "paper_coverage",
@@ -98,12 +97,6 @@ def paper_coverage(dataset: str, methods: Sequence[str] | None = None) -> pd.Dat
     """:func:`supremix.paper.sources.paper_coverage`; ``methods`` defaults to
     :func:`default_methods`."""
     return _sources.paper_coverage(dataset, methods or default_methods(dataset))
-
-
-def describe_coverage(dataset: str, methods: Sequence[str] | None = None) -> str:
-    """:func:`supremix.paper.sources.describe_coverage`; ``methods`` defaults to
-    :func:`default_methods`."""
-    return _sources.describe_coverage(dataset, methods or default_methods(dataset))
 
 
 class Study(Sweep):

@@ -19,7 +19,7 @@ from supremix.data.cache import InMemoryDataset
 from supremix.experiments.session import torch_threads
 from supremix.experiments.sweep import Sweep, Variant, run_folder
 from supremix.metrics import regression_metrics
-from supremix.paper import paper_results
+from supremix.paper import paper_name, paper_results
 from supremix.studies import (
     PAPER_SOURCES,
     PHANTOM_SETTINGS,
@@ -30,7 +30,6 @@ from supremix.studies import (
     compare_methods,
     default_methods,
     describe_baseline_gap,
-    describe_coverage,
     method_variants,
     paper_coverage,
     paper_reference,
@@ -166,16 +165,19 @@ def test_reference_values_are_the_stored_ones():
 def test_coverage_matches_a_direct_query():
     coverage = paper_coverage("rsna")
     methods = ["Vanilla", "SimCLR", "SupCon", "AdaCon", "RnC", "SupReMix"]
+    labels = [f"{paper_name(s.paper)}, {s.table}" for s in PAPER_SOURCES["rsna"]]
+    assert list(coverage.index) == [*labels, "no source"]
+    assert list(coverage.columns) == [*SHOWN_METRICS, "note"]
     for metric in SHOWN_METRICS:
         have = set()
-        for paper, table in ((source.paper, source.table) for source in PAPER_SOURCES["rsna"]):
-            rows = paper_results(paper, table=table, dataset="rsna", metric=metric)
-            have |= set(rows["method"])
+        for source, label in zip(PAPER_SOURCES["rsna"], labels, strict=True):
+            rows = paper_results(source.paper, table=source.table, dataset="rsna", metric=metric)
+            reported = [m for m in methods if m in set(rows["method"])]
+            assert coverage.loc[label, metric] == (", ".join(reported) or "-")
+            have |= set(reported)
         missing = [m for m in methods if m not in have]
-        assert coverage.loc[metric, "missing"] == (", ".join(missing) or "-")
-    text = describe_coverage("rsna")
-    assert "Table 5 of the SupReMix paper reports MSE and GM." in text
-    assert "rho: Vanilla, SimCLR, SupCon, AdaCon, RnC, SupReMix" in text
+        assert coverage.loc["no source", metric] == (", ".join(missing) or "-")
+    assert coverage.loc["the SupReMix paper, Figure 5 (text §5.2)", "note"].startswith("MAE quoted")
 
 
 # ---------------------------------------------------------------------- a study without training

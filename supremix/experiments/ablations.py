@@ -3,7 +3,8 @@
 :data:`~supremix.experiments.ablation_specs.ABLATIONS` says which runs reproduce which rows;
 :func:`run_ablation` trains them on each dataset with :func:`~supremix.experiments.sweep.run_sweep`
 and returns an :class:`AblationRun`, which puts the numbers beside the paper's, draws them
-(:func:`ablation_figure`), says what they show and writes the results summary:
+(:func:`ablation_figure`), gives what they show (:meth:`AblationRun.findings`, whose words and
+counts a notebook glues into its prose: :meth:`AblationRun.facts`) and writes the results summary:
 
 >>> run = run_ablation("window", ["rsna"], seeds=[0, 1])       # doctest: +SKIP
 >>> run.beside_paper()                                        # doctest: +SKIP
@@ -29,12 +30,13 @@ from scipy.stats import spearmanr
 
 from supremix.analysis.figure import report_figure
 from supremix.notebook import data_banner
-from supremix.paper import DATASETS, HIGHER_IS_BETTER, paper_name, paper_results
+from supremix.paper import DATASETS, HIGHER_IS_BETTER, paper_results
 from supremix.reporting import run_label
 from supremix.train import TrainConfig, open_splits
 from supremix.train.windows import check_window, config_window
 
 from .ablation_specs import ABLATIONS, Ablation
+from .run_facts import sweep_facts
 from .settings import resolve_preset, study_config
 from .sweep import METRIC_KEYS, Sweep, run_sweep
 
@@ -244,7 +246,10 @@ def window_table(
     config: TrainConfig,
     train_labels: np.ndarray,
 ) -> pd.DataFrame:
-    """Each SupReMix row's Mix-pos window on ``train_labels`` (the training labels), checked:
+    """Each SupReMix row's Mix-pos window on ``train_labels`` (the training labels), as
+    :class:`~supremix.train.windows.EffectiveWindow` measures it (distinct labels after the
+    row's ``label_bin``, their range, the median number inside the window on each side of an
+    anchor, the share of anchors with a Mix-pos), checked:
     a row that forms no Mix-pos, or whose window covers the whole label range, raises
     :class:`~supremix.train.windows.WindowError` unless :attr:`Ablation.window_expect` says
     that is the experiment. Rows without Mix-pos (other methods, ``mix_pos=False``) are left
@@ -263,10 +268,14 @@ def window_table(
                 "dataset": dataset,
                 "variant": variant.label,
                 "γ": run.window,
+                "|Δy|": "<= γ" if measured.inclusive else "< γ",
                 "label_bin": run.label_bin,
+                "distinct labels": measured.distinct,
+                "lowest": measured.low,
+                "highest": measured.high,
+                "unit": measured.unit,
                 "labels per side": measured.per_side,
                 "anchors with Mix-pos": measured.mix_pos_fraction,
-                "effective window": measured.summary(),
             }
         )
     return pd.DataFrame(rows)
@@ -353,37 +362,56 @@ class AblationRun:
         values = numbers[numbers["metric"] == metric].set_index("variant")["value"]
         return values.reindex(sweep.labels).astype(float)
 
-    def describe(self, metric: str | None = None) -> str:
-        """A Markdown paragraph per dataset, computed from this run's numbers: what the sweep
-        measured (:meth:`Sweep.describe`), the paper's best row and this run's, and how well
-        the rows' order agrees with the paper's (Spearman's rank correlation)."""
+    def findings(self, metric: str | None = None) -> pd.DataFrame:
+        """What each dataset's sweep measured, one row per dataset (named as the paper prints
+        it): of :func:`~supremix.experiments.run_facts.sweep_facts` on ``metric`` (default: the
+        ablation's), the ``rows`` run, the ``best row`` with its ``mean`` and ``sd`` over seeds,
+        the rows' ``lowest sd`` and ``highest sd`` (NaN with one seed) and the ``training mean``
+        predictor's ``metric``; the paper's best of the same rows (``paper's best row``,
+        ``paper's value``; empty where the table reports no ``metric`` for the dataset); and
+        Spearman's rank correlation ``Spearman ρ`` between this run's and the paper's ``metric``
+        over the ``rows compared`` (those both have; NaN below three rows, or with ties)."""
         metric = metric or self.ablation.metric
-        better = np.nanargmax if metric in HIGHER_IS_BETTER else np.nanargmin
-        paragraphs = []
+        records = {}
         for dataset, sweep in self.sweeps.items():
+            facts = sweep_facts(sweep, metric)
             ours = sweep.table([metric])[metric].reindex(sweep.labels)
-            paper = self._paper_values(dataset, metric)
-            text = [f"**{_dataset_name(dataset)}.** {sweep.describe(metric)}"]
-            if paper.notna().any():
-                best = paper.index[better(paper.to_numpy())]
-                text.append(
-                    f"In {self.ablation.table} of {paper_name(self.ablation.paper)}, the best "
-                    f"of these rows is {best!r} "
-                    f"({metric} {paper[best]:.3g})."
-                )
-                both = ours.notna() & paper.notna()
-                if both.sum() >= 3:
-                    rho = spearmanr(ours[both], paper[both]).statistic
-                    text.append(
-                        "The rows' order cannot be compared (ties)."
-                        if math.isnan(rho)
-                        else f"Spearman's rank correlation between this run's and the "
-                        f"paper's {metric} over the {int(both.sum())} rows is {rho:.2f}."
-                    )
-            else:
-                text.append(f"{self.ablation.reference} reports no {metric} for {dataset}.")
-            paragraphs.append(" ".join(text))
-        return "\n\n".join(paragraphs)
+            paper = self._paper_values(dataset, metric).dropna()
+            both = ours.index.isin(paper.index) & ours.notna().to_numpy()
+            rho = math.nan
+            if both.sum() >= 3:
+                rho = float(spearmanr(ours[both], paper[ours.index[both]]).statistic)
+            best = None
+            if not paper.empty:
+                best = paper.idxmax() if metric in HIGHER_IS_BETTER else paper.idxmin()
+            records[_dataset_name(dataset)] = {
+                "rows": facts["variants"],
+                "best row": facts["best"],
+                "mean": facts["best_value"],
+                "sd": facts["best_sd"],
+                "lowest sd": facts["sd_lowest"],
+                "highest sd": facts["sd_highest"],
+                "training mean": facts["mean_predictor"],
+                "paper's best row": best,
+                "paper's value": math.nan if best is None else float(paper[best]),
+                "rows compared": int(both.sum()),
+                "Spearman ρ": rho,
+            }
+        return pd.DataFrame.from_dict(records, orient="index").rename_axis("dataset")
+
+    def facts(self, metric: str | None = None) -> dict[str, Any]:
+        """What the ablation notebooks' prose states around :meth:`findings`, by name
+        (:func:`supremix.notebook.glue_facts`): ``metric``, ``reference`` (the paper's table),
+        ``data`` (:attr:`data_kind`), the number of ``datasets`` and ``agrees``, on how many of
+        them this run's best row is the paper's."""
+        findings = self.findings(metric)
+        return {
+            "metric": metric or self.ablation.metric,
+            "reference": self.ablation.reference,
+            "data": self.data_kind,
+            "datasets": len(findings),
+            "agrees": int((findings["best row"] == findings["paper's best row"]).sum()),
+        }
 
     def summary(self, *, notes: str = "") -> dict[str, Any]:
         """The runs as one :mod:`supremix.reporting` results summary. With several datasets

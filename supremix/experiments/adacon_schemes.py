@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from supremix.paper import paper_name, reference_label
+from supremix.paper import HIGHER_IS_BETTER, reference_label
 from supremix.reporting import run_label
 
 from .adacon_camus import camus_sweep
@@ -211,37 +211,48 @@ class AdaConSchemes:
             raise ValueError(f"no group of {table} has both arms ({first}, {second}) run")
         return pd.DataFrame(records).set_index("group")
 
-    def describe(self, table: str, metric: str = "MAE") -> str:
-        """A Markdown paragraph: in how many groups the second arm beat the first on this run
-        and in the paper, computed from the numbers."""
-        arms = self.arms(table, metric)
-        ours = run_label(self.sweep.data_kind)
-        source = f"paper ({reference_label(PAPER, table)})"
-        higher = metric == "R2"
-        better = arms[f"{ours} difference"] > 0 if higher else arms[f"{ours} difference"] < 0
-        paper_better = (
-            arms[f"{source} difference"] > 0 if higher else arms[f"{source} difference"] < 0
-        )
-        significant = better & (arms["p"] < 0.05)
-        what = {LOSS_TABLE: "regression losses", SCHEME_TABLE: "representation losses"}.get(
-            table, "comparisons"
-        )
-        change = "multi-task training (vs two-stage)" if table == SCHEME_TABLE else "adding AdaCon"
-        n = len(arms)
-        parts = [
-            f"On this run ({self.sweep.data_kind}, {len(self.sweep.seeds)} seed(s), "
-            f"{self.sweep.targets.size} {self.sweep.eval_split} items), {change} improved "
-            f"{metric} for {int(better.sum())} of {n} {what}"
-            + (f" ({', '.join(arms.index[better])})" if better.any() else "")
-            + f", significantly (paired t-test, p < 0.05) for {int(significant.sum())}; in "
-            f"{table} of {paper_name(PAPER)} it improved {metric} for "
-            f"{int(paper_better.sum())} of {n}."
-        ]
-        if len(self.sweep.seeds) < 2:
-            parts.append("With one seed there is no spread over seeds to judge differences by.")
-        if self.sweep.data_kind == "phantom":
-            parts.append("These are phantom numbers: they do not reproduce the paper.")
-        return " ".join(parts)
+    def findings(self, metric: str = "MAE") -> pd.DataFrame:
+        """One row per table run: the data its rows were evaluated on (``evaluated on``:
+        EchoNet, or CAMUS for Table XIII) and how many ``items``; for a table of two arms
+        (:meth:`arms`), the ``first arm`` and ``second arm``, the number of ``groups``, and in
+        how many the second arm had the better mean ``metric`` on this run (``improved``), of
+        those with paired t-test p < 0.05 (``significantly``), and in the paper (``improved in
+        the paper``), with the groups it improved on this run (``improved groups``). The arm
+        columns are empty for a table without two arms."""
+        ours = f"{run_label(self.sweep.data_kind)} difference"
+        records = {}
+        for table in self.tables:
+            sweep = self.table_sweep(table)
+            place = "CAMUS" if table == CAMUS_TABLE else "EchoNet"
+            records[table] = {"evaluated on": f"{place} ({sweep.data_kind})"}
+            records[table]["items"] = int(sweep.targets.size)
+            if table not in ARMS:
+                continue
+            arms = self.arms(table, metric)
+            paper = arms[f"paper ({reference_label(PAPER, table)}) difference"]
+            sign = 1.0 if metric in HIGHER_IS_BETTER else -1.0
+            better = sign * arms[ours] > 0
+            records[table] |= {
+                "first arm": ARMS[table][0],
+                "second arm": ARMS[table][1],
+                "groups": len(arms),
+                "improved": int(better.sum()),
+                "significantly": int((better & (arms["p"] < 0.05)).sum()),
+                "improved in the paper": int((sign * paper > 0).sum()),
+                "improved groups": ", ".join(arms.index[better]),
+            }
+        frame = pd.DataFrame.from_dict(records, orient="index").rename_axis("table")
+        counts = ("groups", "improved", "significantly", "improved in the paper")
+        return frame.astype({c: "Int64" for c in counts if c in frame})
+
+    def facts(self) -> dict[str, Any]:
+        """What the notebook's prose states around :meth:`findings`, by name
+        (:func:`supremix.notebook.glue_facts`): ``data`` ("phantom" or "real data") and the
+        number of ``seeds``."""
+        return {
+            "data": "phantom" if self.sweep.data_kind == "phantom" else "real data",
+            "seeds": len(self.sweep.seeds),
+        }
 
     def summary(self, *, notes: str = "") -> dict[str, Any]:
         """Every distinct run as a :mod:`supremix.reporting` results summary (R² as a

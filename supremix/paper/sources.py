@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .papers import paper_key, paper_name, reference_label
+from .papers import paper_key, reference_label
 from .tables import paper_results
 from .vocabulary import HIGHER_IS_BETTER, canonical_method
 
@@ -113,49 +113,31 @@ def paper_reference(dataset: str, *, protocol: str | None = None) -> pd.DataFram
 def paper_coverage(dataset: str, methods: Sequence[str]) -> pd.DataFrame:
     """Which of :data:`SHOWN_METRICS` each paper source reports, for which of ``methods``.
 
-    One row per metric, one column per source (plus ``"missing"``): the methods with a
-    number, ``"-"`` for none; ``missing`` lists the methods no source reports the metric for.
+    One row per source (named by :attr:`PaperSource.label`), then ``"no source"``; one column
+    per metric: the methods with a number (``"-"``: none) or, in ``"no source"``, the methods
+    no source reports the metric for; ``note`` says how a source differs from a run here (its
+    own protocol, numbers quoted in the text).
     """
     wanted = [canonical_method(m) for m in methods]
     reference = paper_reference(dataset)
-    columns: dict[str, list[str]] = {}
+    rows: dict[str, dict[str, str]] = {}
     covered: dict[str, set[str]] = {metric: set() for metric in SHOWN_METRICS}
     for source in _sources(dataset):
         part = reference[
             (reference["paper"] == source.paper) & (reference["table"] == source.table)
         ]
-        cells = []
+        row = {"note": source.note}
         for metric in SHOWN_METRICS:
             have = [m for m in wanted if ((part["method"] == m) & (part["metric"] == metric)).any()]
             covered[metric].update(have)
-            cells.append(", ".join(have) if have else "-")
-        columns[source.label] = cells
-    columns["missing"] = [
-        ", ".join(m for m in wanted if m not in covered[metric]) or "-" for metric in SHOWN_METRICS
-    ]
-    return pd.DataFrame(columns, index=pd.Index(SHOWN_METRICS, name="metric"))
-
-
-def join_names(names: Sequence[str]) -> str:
-    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def describe_coverage(dataset: str, methods: Sequence[str]) -> str:
-    """One Markdown sentence per source saying what it reports, and what no source reports."""
-    coverage = paper_coverage(dataset, methods)
-    sentences = []
-    for source in _sources(dataset):
-        reported = [m for m in SHOWN_METRICS if coverage.loc[m, source.label] != "-"]
-        what = join_names(reported) if reported else "no metric"
-        text = f"{source.table} of {paper_name(source.paper)} reports {what}"
-        sentences.append(text + (f" ({source.note})." if source.note else "."))
-    missing = [m for m in SHOWN_METRICS if coverage.loc[m, "missing"] != "-"]
-    if missing:
-        details = "; ".join(f"{m}: {coverage.loc[m, 'missing']}" for m in missing)
-        sentences.append(f"No source gives these (metric: methods): {details}.")
-    return " ".join(sentences)
+            row[metric] = ", ".join(have) or "-"
+        rows[source.label] = row
+    rows["no source"] = {"note": ""} | {
+        metric: ", ".join(m for m in wanted if m not in covered[metric]) or "-"
+        for metric in SHOWN_METRICS
+    }
+    columns = [*SHOWN_METRICS, "note"]
+    return pd.DataFrame.from_dict(rows, orient="index")[columns].rename_axis("source")
 
 
 def best_in_paper(dataset: str, metric: str) -> tuple[str, float, str]:

@@ -19,8 +19,13 @@ from supremix.experiments.ablation_specs import (
     PHANTOM_BATCH_DIVISOR,
     SMOKE_BATCH_DIVISOR,
 )
-from supremix.experiments.ablations import ablation_paper_table, run_ablation, window_table
-from supremix.experiments.sweep import Sweep
+from supremix.experiments.ablations import (
+    AblationRun,
+    ablation_paper_table,
+    run_ablation,
+    window_table,
+)
+from supremix.experiments.sweep import Sweep, VariantRun
 from supremix.losses import mix_pos_triples, supcon_loss, supremix_loss
 from supremix.paper import paper_results
 from supremix.reporting import validate_results
@@ -260,6 +265,9 @@ def test_ukb_window_rows_run_on_unbinned_ages_and_stop_on_whole_years():
     assert base.label_bin == 1.0  # the preset bins; the rows undo it
     fractional = np.round(np.random.default_rng(0).uniform(42, 82, 3000), 2)
     table = window_table(ablation, "ukb", variants, base, fractional)
+    assert (table["distinct labels"] == len(set(fractional.tolist()))).all()
+    assert (table["lowest"] == fractional.min()).all()
+    assert (table["highest"] == fractional.max()).all()
     per_side = table.set_index("variant")["labels per side"]
     finite = per_side.drop("γ=∞").to_numpy()
     assert np.all(np.diff(finite) > 0)  # every finite row is a different window
@@ -327,6 +335,88 @@ def test_cmixup_rows_mix_only_in_regression_stages():
     assert cited["Input Mixup"].overrides == {"method": "vanilla", "mixup": "input"}
 
 
+# ---------------------------------------------------------------- findings
+
+
+def _window_run(seeds_by_dataset, rows_by_dataset, rng):
+    """An AblationRun of Table 10 from hand-made predictions: per dataset, the rows named
+    (None: all) and the seeds; returns the run and each (dataset, row, seed)'s predictions."""
+    ablation = ABLATIONS["window"]
+    sweeps, preds = {}, {}
+    for dataset, seeds in seeds_by_dataset.items():
+        variants = ablation.variants(dataset, methods=rows_by_dataset.get(dataset))
+        targets = rng.uniform(0.0, 50.0, size=7)
+        sweep = dummy_sweep(dataset, variants)
+        sweep.targets, sweep.train_targets = targets, rng.uniform(0.0, 50.0, size=9)
+        for variant in variants:
+            for seed in seeds:
+                pred = targets + rng.normal(0.0, rng.uniform(1.0, 9.0), size=targets.size)
+                preds[dataset, variant.label, seed] = pred
+                sweep.runs.append(VariantRun(variant.label, seed, {}, pred, None, 0.0, 10))
+        sweeps[dataset] = sweep
+    return AblationRun(ablation, sweeps), preds
+
+
+def _spearman_without_ties(x, y):
+    rank_x = {v: i for i, v in enumerate(sorted(x))}
+    rank_y = {v: i for i, v in enumerate(sorted(y))}
+    d2 = sum((rank_x[a] - rank_y[b]) ** 2 for a, b in zip(x, y, strict=True))
+    n = len(x)
+    return 1 - 6 * d2 / (n * (n * n - 1))
+
+
+@pytest.mark.parametrize("draw", range(4))
+def test_findings_and_facts_follow_from_the_runs_and_the_papers_table(draw):
+    rng = np.random.default_rng(draw)
+    run, preds = _window_run({"rsna": [0, 1], "ukb": [0]}, {"ukb": ["γ=0.2", "γ=∞"]}, rng)
+    findings = run.findings()
+    assert list(findings.index) == ["RSNA-BAA", "UK Biobank"]
+    agrees = 0
+    for dataset, name in (("rsna", "RSNA-BAA"), ("ukb", "UK Biobank")):
+        seeds = sorted({s for d, _, s in preds if d == dataset})
+        labels = list(dict.fromkeys(label for d, label, _ in preds if d == dataset))
+        targets = run.sweep(dataset).targets
+        maes = {
+            label: [float(np.mean(np.abs(preds[dataset, label, s] - targets))) for s in seeds]
+            for label in labels
+        }
+        means = {label: sum(v) / len(v) for label, v in maes.items()}
+        best = min(labels, key=means.get)
+        row = findings.loc[name]
+        assert (row["rows"], row["best row"]) == (len(labels), best)
+        assert row["mean"] == pytest.approx(means[best])
+        floor = float(np.mean(np.abs(targets - run.sweep(dataset).train_targets.mean())))
+        assert row["training mean"] == pytest.approx(floor)
+        table = paper_results("supremix", table="Table 10", dataset=dataset, metric="MAE")
+        paper = dict(zip(table["setting"], table["value"], strict=True))
+        paper_best = min(labels, key=paper.get)
+        assert row["paper's best row"] == paper_best
+        assert row["paper's value"] == paper[paper_best]
+        assert row["rows compared"] == len(labels)
+        agrees += best == paper_best
+        if len(seeds) == 1:
+            assert math.isnan(row["sd"]) and math.isnan(row["highest sd"])
+        else:
+            sds = {label: float(np.std(v, ddof=1)) for label, v in maes.items()}
+            assert row["sd"] == pytest.approx(sds[best])
+            assert row["lowest sd"] == pytest.approx(min(sds.values()))
+            assert row["highest sd"] == pytest.approx(max(sds.values()))
+        if len(labels) < 3:
+            assert math.isnan(row["Spearman ρ"])
+        else:
+            expected = _spearman_without_ties(
+                [means[label] for label in labels], [paper[label] for label in labels]
+            )
+            assert row["Spearman ρ"] == pytest.approx(expected)
+    assert run.facts() == {
+        "metric": "MAE",
+        "reference": "the SupReMix paper, Table 10",
+        "data": "phantom",
+        "datasets": 2,
+        "agrees": agrees,
+    }
+
+
 # ---------------------------------------------------------------- running
 
 
@@ -355,12 +445,10 @@ def test_smoke_run_gives_one_run_per_row_and_the_views():
     np.testing.assert_allclose(means, sweep.table(["MSE"])["MSE"].to_numpy())
     np.testing.assert_allclose(paper.lines[0].get_ydata(), [15.88, 14.82, 14.37])
     validate_results(run.summary(notes="test"))
-    text = run.describe()
-    assert text.startswith("**UK Biobank.**")
-    assert (
-        "In Table 19 of the SupReMix paper, the best of these rows is 'SupReMix' (MAE 2.97)."
-        in text
-    )
+    findings = run.findings()
+    assert list(findings.index) == ["UK Biobank"]
+    assert findings.loc["UK Biobank", "paper's best row"] == "SupReMix"
+    assert findings.loc["UK Biobank", "paper's value"] == 2.97  # Table 19's MAE
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
+from scipy.stats import ttest_rel
 from torch import nn
 
 from supremix.experiments.adacon_schemes import (
@@ -179,12 +180,62 @@ def test_arms_and_describe_count_the_groups_where_the_second_arm_is_better():
         -0.03,
         -0.24,
     ]
-    text = result.describe(LOSS_TABLE)
-    assert "adding AdaCon improved MAE for 2 of 3 regression losses (L1, Huber (δ = 4))" in text
-    assert "in Table X of the AdaCon paper it improved MAE for 3 of 3" in text
-    assert "do not reproduce the paper" in text
+    found = result.findings().loc[LOSS_TABLE]
+    assert (found["groups"], found["improved"], found["improved in the paper"]) == (3, 2, 3)
+    assert found["improved groups"] == "L1, Huber (δ = 4)"
+    assert result.facts() == {"data": "phantom", "seeds": 1}
     figure = adacon_schemes_figure(result)
     assert isinstance(figure, Figure) and len(figure.axes) == 4
+
+
+@pytest.mark.parametrize("draw", range(3))
+def test_findings_count_the_groups_each_arm_won_here_and_in_the_paper(draw):
+    rng = np.random.default_rng(draw)
+    labels = [v.label for v in distinct_variants(select_rows())]
+    preds = {
+        (label, seed): TARGETS + rng.normal(rng.uniform(-4, 4), rng.uniform(0.2, 3), TARGETS.size)
+        for label in labels
+        for seed in (0, 1)
+    }
+    result = _fabricated(preds, TARGETS)
+    findings = result.findings()
+    assert list(findings.index) == [LOSS_TABLE, SCHEME_TABLE]
+    groups = {
+        LOSS_TABLE: [(f"{n}", f"{n} + AdaCon") for n in ("L1", "Huber (δ = 4)", "MSE")],
+        SCHEME_TABLE: [
+            (f"{n} (two-stage)", f"{n} (multi-task)")
+            for n in ("N-Pair", "SupCon", "Adaptive Triplet", "AdaCon")
+        ],
+    }
+    paper_pairs = {  # the paper's (first arm, second arm) MAE rows, by (method, setting)
+        LOSS_TABLE: [
+            ((f"{n} regression", d), (f"{n} regression + AdaCon", d))
+            for n, d in (("L1", ""), ("Huber", "δ=4"), ("MSE", ""))
+        ],
+        SCHEME_TABLE: [
+            ((n, "two-stage"), (n, "multi-task"))
+            for n in ("N-Pair", "SupCon", "Adaptive Triplet", "AdaCon")
+        ],
+    }
+    for table, pairs in groups.items():
+        sweep = result.table_sweep(table)
+        improved, significant = [], 0
+        for first, second in pairs:
+            errors = [
+                np.mean([np.abs(r.preds - TARGETS) for r in sweep.variant_runs(label)], axis=0)
+                for label in (first, second)
+            ]
+            if errors[1].mean() < errors[0].mean():
+                improved.append(first.split(" (")[0])
+                significant += ttest_rel(errors[1], errors[0]).pvalue < 0.05
+        mae = paper_results("adacon", table=table, metric="MAE")
+        value = mae.set_index(["method", "setting"])["value"]
+        in_paper = sum(value[second] < value[first] for first, second in paper_pairs[table])
+        row = findings.loc[table]
+        assert row["evaluated on"] == "EchoNet (phantom)" and row["items"] == TARGETS.size
+        assert (row["groups"], row["improved"]) == (len(pairs), len(improved))
+        assert (row["significantly"], row["improved in the paper"]) == (significant, in_paper)
+    assert result.facts() == {"data": "phantom", "seeds": 2}
 
 
 def test_paper_reference_shows_the_bmd_tables_as_printed():
@@ -303,7 +354,12 @@ def test_table_viii_reuses_table_xs_runs_and_compares_adacon_with_ouyangs_model(
     arms = result.arms(SOTA_TABLE)
     assert arms[f"{OURS} difference"].tolist() == [-1.0]
     assert arms["paper (the AdaCon paper, Table VIII) difference"].round(2).tolist() == [-0.24]
-    assert "adding AdaCon improved MAE for 1 of 1 comparisons" in result.describe(SOTA_TABLE)
+    found = result.findings().loc[SOTA_TABLE]
+    assert (found["groups"], found["improved"], found["improved groups"]) == (
+        1,
+        1,
+        "R(2+1)D-18, MSE",
+    )
 
 
 def test_two_stage_rows_follow_adacons_schedule_with_its_preset(monkeypatch):
