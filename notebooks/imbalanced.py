@@ -111,8 +111,19 @@ run.sweep.settings_table()
 # threshold, the dotted one the few-shot threshold.
 
 # %%
-display(shot_region_figure(run))
-display(Markdown(run.describe_regions()))
+from supremix.notebook import glue_facts
+
+glue_facts(run.region_facts())
+shot_region_figure(run)
+
+# %% [markdown]
+# Shot regions by the {glue:text}`rule` rule (the paper's on a training set as large as the
+# paper's, else `scaled_shot_rule`'s) for {glue:text}`train_items` training items: bins of
+# {glue:text}`bin_width:.3g` {glue:text}`unit`; many-shot: more than {glue:text}`many:.3g`
+# training samples in the bin, few-shot: fewer than {glue:text}`few:.3g`. Of the
+# {glue:text}`items_all` test items, {glue:text}`items_many` are many-shot,
+# {glue:text}`items_medium` medium-shot and {glue:text}`items_few` few-shot; an empty region has
+# no rows in the table below.
 
 # %% [markdown]
 # ## Per shot region, beside Table 16
@@ -135,22 +146,31 @@ from supremix.paper import paper_claims
 paper_claims(section="App. D.3").drop(columns=["paper", "quote"])
 
 # %%
-note = paper_results(paper="supremix", table=PAPER_TABLE)["notes"].iloc[0]
-display(Markdown(f"Note on the SupReMix paper's {PAPER_TABLE}: {note}"))
-display(Markdown(run.sweep.describe()))
+from supremix.notebook import glue
+
+glue("paper_note", paper_results(paper="supremix", table=PAPER_TABLE)["notes"].iloc[0])
+glue_facts(run.sweep.facts())
+
+# %% [markdown]
+# Note on the SupReMix paper's Table 16: {glue:text}`paper_note`
+#
+# Over all test images, on this run ({glue:text}`data`, {glue:text}`seeds` seed(s),
+# {glue:text}`items` {glue:text}`split` items) the variants' mean MAE ranges from
+# {glue:text}`lowest:.3g` to {glue:text}`highest:.3g`; the lowest, {glue:text}`best_value:.3g`, is
+# that of {glue:text}`best`. Predicting the training mean for every image gives
+# {glue:text}`mean_predictor:.3g`. The standard deviation over seeds is {glue:text}`sd_lowest:.2g`
+# to {glue:text}`sd_highest:.2g`, and differences smaller than that are noise; with one seed it is
+# undefined (NaN) and there is no spread to judge differences by. Phantom numbers show the protocol
+# at work; they do not reproduce the paper.
 
 # %% [markdown]
 # ## Results file
 #
 # With `results_path` set, the summary (per-seed metrics over all test images, means,
-# standard deviations, the settings and whether the data were real or a phantom) is written
-# for the book's [results page](../book/results.md).
+# standard deviations, the settings, the shot rule and whether the data were real or a phantom)
+# is written for the book's [results page](../book/results.md).
 
 # %%
-summary = run.sweep.summary(
-    notes=f"notebooks/imbalanced, preset {run.sweep.preset}, smoke={smoke}, "
-    f"shot rule: {run.rule.describe()}",
-    experiment="imbalanced regression (the SupReMix paper, Table 16)",
-)
+summary = run.summary(notes=f"notebooks/imbalanced, preset {run.sweep.preset}, smoke={smoke}")
 if results_path is not None:
     write_results(summary, results_path)

@@ -80,7 +80,7 @@ from supremix.experiments.missing_targets import (
     missing_target_subsets,
     run_missing_targets,
 )
-from supremix.notebook import data_banner, notebook_settings
+from supremix.notebook import data_banner, glue, notebook_settings
 from supremix.paper import paper_results
 from supremix.reporting import write_results
 
@@ -123,18 +123,31 @@ coverage_table(sweep, MISSING_AGE_RANGES)
 # ## Overall and on the missing targets, beside Table 14
 #
 # Mean and sample standard deviation over seeds of MAE and GM, over the whole test split and
-# over its missing-target items, then the paper's number. `Training mean` predicts the mean
-# training age for everyone: a method that does not beat it learned nothing from the images.
+# over its {glue:text}`missing_items` missing-target items, then the paper's number.
+# `Training mean` predicts the mean training age for everyone: a method that does not beat it
+# learned nothing from the images.
 
 # %%
 subsets = missing_target_subsets(sweep.targets, MISSING_AGE_RANGES)
-display(Markdown(f"Missing-target test items: {int(subsets['missing targets'].sum())}."))
+glue("missing_items", int(subsets["missing targets"].sum()))
 sweep.beside_paper("supremix", PAPER_TABLE, subsets=subsets).round(3)
 
 # %%
-note = paper_results(paper="supremix", table=PAPER_TABLE)["notes"].iloc[0]
-display(Markdown(f"Note on the SupReMix paper's {PAPER_TABLE}: {note}"))
-display(Markdown(sweep.describe()))
+from supremix.notebook import glue_facts
+
+glue("paper_note", paper_results(paper="supremix", table=PAPER_TABLE)["notes"].iloc[0])
+glue_facts(sweep.facts())
+
+# %% [markdown]
+# Note on the SupReMix paper's Table 14: {glue:text}`paper_note`
+#
+# Overall, on this run ({glue:text}`data`, {glue:text}`seeds` seed(s), {glue:text}`items`
+# {glue:text}`split` items) the methods' mean MAE ranges from {glue:text}`lowest:.3g` to
+# {glue:text}`highest:.3g`; the lowest, {glue:text}`best_value:.3g`, is that of {glue:text}`best`.
+# Predicting the training mean for everyone gives {glue:text}`mean_predictor:.3g`. The standard
+# deviation over seeds is {glue:text}`sd_lowest:.2g` to {glue:text}`sd_highest:.2g`, and differences
+# smaller than that are noise; with one seed it is undefined (NaN) and there is no spread to judge
+# differences by. Phantom numbers show the protocol at work; they do not reproduce the paper.
 
 # %% [markdown]
 # ## Results file

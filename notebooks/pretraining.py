@@ -189,11 +189,23 @@ pretraining_figure(sweep)
 
 # %% [markdown]
 # Every metric of every variant; the paragraph below compares them with predicting the mean
-# training label for every item, the floor a model must beat:
+# training label for every item, the floor a model must beat.
 
 # %%
-display(sweep.table().round(3))
-display(Markdown(sweep.describe()))
+from supremix.notebook import glue_facts
+
+glue_facts(sweep.facts())
+sweep.table().round(3)
+
+# %% [markdown]
+# On this run ({glue:text}`data`, {glue:text}`seeds` seed(s), {glue:text}`items` {glue:text}`split`
+# items) the mean MAE of the {glue:text}`variants` variants ranges from {glue:text}`lowest:.3g` to
+# {glue:text}`highest:.3g`; the lowest, {glue:text}`best_value:.3g`, is that of {glue:text}`best`.
+# Predicting the training mean for every item gives {glue:text}`mean_predictor:.3g`: a variant that
+# does not beat it learned nothing from the inputs. The standard deviation over seeds is
+# {glue:text}`sd_lowest:.2g` to {glue:text}`sd_highest:.2g`, and differences smaller than that are
+# noise; with one seed it is undefined (NaN) and there is no spread to judge differences by. Phantom
+# numbers show the protocol at work; they do not reproduce the paper.
 
 # %% [markdown]
 # ## Results file

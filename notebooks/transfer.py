@@ -156,9 +156,27 @@ from supremix.paper import paper_claims
 
 paper_claims(section="§5.6").drop(columns=["paper", "quote"])
 
+# %% [markdown]
+# ## What the target runs measured
+#
+# One row per direction: the target's `items` evaluation items of its `split`, the
+# `variants`' mean MAE from `lowest` to `highest`, the `best` variant's MAE (`best_value`, with
+# its standard deviation over seeds `best_sd`), predicting the mean training label for every
+# item (`mean_predictor`: a variant that does not beat it learned nothing from the images), and
+# the variants' standard deviations over seeds (`sd_lowest` to `sd_highest`).
+
 # %%
-for label, sweep in run.targets.items():
-    display(Markdown(f"**{label}.** {sweep.describe()}"))
+from supremix.notebook import glue_facts
+
+glue_facts(run.facts())
+run.facts_table().drop(columns=["data", "seeds"]).round(3)
+
+# %% [markdown]
+# This run has {glue:text}`directions` direction(s) and {glue:text}`seeds` seed(s)
+# ({glue:text}`data`). Differences between variants smaller than their standard deviations over
+# seeds are noise; with one seed those are undefined (NaN) and there is no
+# spread to judge differences by. Phantom numbers show the protocol at work; they do not
+# reproduce the paper.
 
 # %% [markdown]
 # ## Results file

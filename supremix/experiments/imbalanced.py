@@ -19,6 +19,7 @@ their per-bin statistics rest on as many samples as on RSNA.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,13 +84,6 @@ class ShotRule:
             if (regions == region).any():
                 masks[name] = regions == region
         return masks
-
-    def describe(self, unit: str = "label units") -> str:
-        """The rule in words, bin widths in ``unit``."""
-        return (
-            f"bins of {self.bin_width:.3g} {unit}; many-shot: more than {self.many:.3g} "
-            f"training samples in the bin, few-shot: fewer than {self.few:.3g}"
-        )
 
 
 def scaled_shot_rule(
@@ -168,27 +162,33 @@ class ImbalancedRun:
         """This run beside Table 16, per (variant, subset, metric)."""
         return self.sweep.beside_paper("supremix", PAPER_TABLE, subsets=self.subsets())
 
-    def describe_regions(self) -> str:
-        """A Markdown sentence: the shot rule, whether it is the paper's, and the evaluation
-        items per region."""
-        paper = self.rule == ShotRule(float(PAPER_BIN_WIDTH), float(PAPER_MANY), float(PAPER_FEW))
-        how = (
-            "the paper's rule"
-            if paper
-            else f"the paper's rule scaled to {self.sweep.train_targets.size} training items "
-            "(`scaled_shot_rule`)"
-        )
+    def region_facts(self) -> dict[str, Any]:
+        """The shot rule and the evaluation items per region, by name, for the notebook's
+        prose: ``rule`` ("paper's" where it is Table 16's, else "scaled": :func:`scaled_shot_rule`
+        for ``train_items`` training items), ``bin_width`` in ``unit``, the thresholds ``many``
+        and ``few``, and the evaluation items ``items_all``, ``items_many``, ``items_medium``
+        and ``items_few`` (0 for an empty region, which :meth:`subsets` leaves out)."""
+        paper = ShotRule(float(PAPER_BIN_WIDTH), float(PAPER_MANY), float(PAPER_FEW))
         counts = self.region_counts()
-        parts = ", ".join(f"{n} {name}" for name, n in counts.items() if name != ALL)
-        empty = [name for name, n in counts.items() if n == 0]
-        text = (
-            f"Shot regions by {how}: {self.rule.describe(DATASETS[self.sweep.dataset][1])}. "
-            f"Of the {counts[ALL]} "
-            f"{self.sweep.eval_split} items: {parts}."
+        return {
+            "rule": "paper's" if self.rule == paper else "scaled",
+            "train_items": int(self.sweep.train_targets.size),
+            "bin_width": self.rule.bin_width,
+            "unit": DATASETS[self.sweep.dataset][1] or "label units",
+            "many": self.rule.many,
+            "few": self.rule.few,
+            "items_all": counts[ALL],
+            **{f"items_{region}": counts[name] for name, region in SHOT_SUBSETS.items()},
+        }
+
+    def summary(self, *, notes: str = "") -> dict[str, Any]:
+        """The runs as a :mod:`supremix.reporting` results summary, the shot rule in its
+        provenance (``shot_rule``: bin width and thresholds)."""
+        return self.sweep.summary(
+            notes=notes,
+            experiment=f"imbalanced regression (the SupReMix paper, {PAPER_TABLE})",
+            provenance={"shot_rule": dataclasses.asdict(self.rule)},
         )
-        if empty:
-            text += f" Empty, hence not shown: {', '.join(empty)}."
-        return text
 
 
 def shot_region_figure(run: ImbalancedRun) -> Figure:

@@ -2,13 +2,15 @@
 
 :func:`sweep_facts` gives them as a mapping that a notebook glues into its Markdown
 (:func:`supremix.notebook.glue`, MyST-NB's ``{glue:text}`` role), so sentences stay in
-Markdown and numbers in code; :func:`describe_sweep` writes the same facts as one paragraph,
-for notebooks that state several sweeps in a loop.
+Markdown and numbers in code. :func:`sweeps_facts` puts the facts of several sweeps in one
+table, for a notebook whose number of results depends on its parameters; :func:`describe_sweep`
+writes one sweep's facts as a paragraph.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -18,7 +20,7 @@ from supremix.paper import HIGHER_IS_BETTER
 if TYPE_CHECKING:
     from supremix.experiments.results import Sweep
 
-__all__ = ["describe_sweep", "sweep_facts"]
+__all__ = ["describe_sweep", "sweep_facts", "sweeps_facts"]
 
 
 def sweep_facts(sweep: Sweep, metric: str = "MAE") -> dict[str, Any]:
@@ -48,6 +50,15 @@ def sweep_facts(sweep: Sweep, metric: str = "MAE") -> dict[str, Any]:
         "sd_lowest": float(sd.min()),
         "sd_highest": float(sd.max()),
     }
+
+
+def sweeps_facts(sweeps: Mapping[str, Sweep], metric: str = "MAE") -> pd.DataFrame:
+    """:func:`sweep_facts` of each of ``sweeps``, one row each, indexed by its key: the table a
+    notebook shows where its parameters decide how many results it states (its prose then
+    names the columns, and glues what the rows share)."""
+    return pd.DataFrame.from_dict(
+        {name: sweep_facts(sweep, metric) for name, sweep in sweeps.items()}, orient="index"
+    )
 
 
 def describe_sweep(sweep: Sweep, metric: str = "MAE") -> str:

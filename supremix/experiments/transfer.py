@@ -49,6 +49,7 @@ from supremix.reporting import summarise_runs
 from supremix.train import PRESETS, TrainConfig, open_splits
 
 from .reduced_data import draw_subset, scaled_training_size, training_split_size
+from .run_facts import sweeps_facts
 from .settings import RunSettings, study_config
 from .sweep import PaperRow, Sweep, Variant, known_choices, run_folder, run_sweep
 
@@ -214,6 +215,24 @@ class TransferRun:
     @property
     def data_kind(self) -> str:
         return self.targets[self.directions[0].label].data_kind
+
+    def facts_table(self, metric: str = "MAE") -> pd.DataFrame:
+        """What each direction's target runs measured (:func:`~.run_facts.sweep_facts`), one
+        row per direction: the notebook's prose names the columns, as the number of
+        directions is a parameter."""
+        targets = {d.label: self.targets[d.label] for d in self.directions}
+        return sweeps_facts(targets, metric).rename_axis("direction")
+
+    def facts(self) -> dict[str, Any]:
+        """What the directions share, by name, for the notebook's prose: ``directions`` (how
+        many ran), ``seeds`` (how many per run) and ``data`` ("phantom" or "real data", as
+        :attr:`data_kind`)."""
+        first = self.targets[self.directions[0].label]
+        return {
+            "directions": len(self.directions),
+            "seeds": len(first.seeds),
+            "data": "phantom" if self.data_kind == "phantom" else "real data",
+        }
 
     def summary(self, *, notes: str = "") -> dict[str, Any]:
         """The target runs as one :mod:`supremix.reporting` results summary, one "method" per

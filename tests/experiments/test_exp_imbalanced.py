@@ -24,6 +24,7 @@ from supremix.experiments.imbalanced import (
     shot_region_figure,
 )
 from supremix.paper import paper_results
+from supremix.reporting import validate_results
 from supremix.train import TrainConfig
 
 
@@ -108,7 +109,9 @@ def test_variants_map_to_table_16_and_switch_lds_and_fds_as_named():
         variants=variants,
     )
     for variant in variants:
-        sweep.runs.append(VariantRun(variant.label, 0, {}, targets + 2.0, None, 0.0, train.size))
+        sweep.runs.append(
+            VariantRun(variant.label, 0, {"mae": 2.0}, targets + 2.0, None, 0.0, train.size)
+        )
     run = ImbalancedRun(sweep, ShotRule(10.0, 20.0, 4.0))
     assert run.region_counts() == {
         ALL: 6,
@@ -116,8 +119,25 @@ def test_variants_map_to_table_16_and_switch_lds_and_fds_as_named():
         "medium-shot": 1,
         "few-shot": 2,
     }
-    text = run.describe_regions()
-    assert "scaled to 41 training items" in text and "3 many-shot, 1 medium-shot, 2 few" in text
+    facts = run.region_facts()
+    assert facts == {
+        "rule": "scaled",
+        "train_items": 41,
+        "bin_width": 10.0,
+        "unit": "months",
+        "many": 20.0,
+        "few": 4.0,
+        "items_all": 6,
+        "items_many": 3,
+        "items_medium": 1,
+        "items_few": 2,
+    }
+    paper_rule = ImbalancedRun(sweep, ShotRule(1.0, 100.0, 20.0)).region_facts()
+    # the paper's rule: no bin of 1 month holds more than 100 of these 41 training items
+    assert paper_rule["rule"] == "paper's" and paper_rule["items_many"] == 0
+    summary = validate_results(run.summary(notes="test"))
+    assert summary["provenance"]["shot_rule"] == {"bin_width": 10.0, "many": 20.0, "few": 4.0}
+    assert summary["provenance"]["experiment"].endswith("Table 16)")
     figure = shot_region_figure(run)
     assert isinstance(figure, Figure)
     heights = sorted(p.get_height() for p in figure.axes[0].patches)

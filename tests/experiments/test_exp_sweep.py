@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from supremix.data.label_ops import subsample
 from supremix.experiments import PaperRow, Sweep, Variant, VariantRun, run_sweep
+from supremix.experiments.run_facts import sweeps_facts
 from supremix.paper import paper_results
 from supremix.reporting import validate_results
 from supremix.train import TrainConfig
@@ -122,6 +123,32 @@ def test_summary_is_a_valid_results_file_with_one_method_per_variant():
     assert set(summary["methods"]["narrow"]["metrics"]) == {"MAE"}  # NaN in a seed: left out
     assert summary["provenance"]["experiment"] == "ablation_window"
     assert "do not reproduce the paper" in sweep.describe()
+
+
+def test_sweeps_facts_give_one_row_of_each_sweeps_facts_from_its_predictions():
+    targets = np.array([2.0, 5.0, 9.0, 14.0])
+    rng = np.random.default_rng(3)
+    sweeps = {}
+    for name, scale in (("small errors", 1.0), ("large errors", 4.0)):
+        preds = {(v.label, s): targets + rng.normal(0, scale, 4) for v in TABLE_10 for s in (0, 1)}
+        sweeps[name] = (_sweep(preds, targets), preds)
+    table = sweeps_facts({name: sweep for name, (sweep, _) in sweeps.items()})
+    assert list(table.index) == ["small errors", "large errors"]
+    floor = _direct_mae(np.full(4, 10.0), targets)  # the training labels' mean is 10
+    for name, (_, preds) in sweeps.items():
+        maes = {
+            v.label: [_direct_mae(preds[(v.label, s)], targets) for s in (0, 1)] for v in TABLE_10
+        }
+        means = {label: float(np.mean(m)) for label, m in maes.items()}
+        best = min(means, key=means.get)
+        row = table.loc[name]
+        assert row["best"] == best and row["best_value"] == pytest.approx(means[best])
+        assert row["lowest"] == pytest.approx(min(means.values()))
+        assert row["highest"] == pytest.approx(max(means.values()))
+        assert row["best_sd"] == pytest.approx(np.std(maes[best], ddof=1))
+        assert row["sd_highest"] == pytest.approx(max(np.std(m, ddof=1) for m in maes.values()))
+        assert row["mean_predictor"] == pytest.approx(floor)
+        assert (row["data"], row["seeds"], row["items"], row["variants"]) == ("phantom", 2, 4, 3)
 
 
 def test_run_sweep_trains_each_variant_with_its_settings_and_training_items(tmp_path):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 from supremix.data.phantoms import PHANTOMS
-from supremix.experiments import Sweep, VariantRun, run_sweep
+from supremix.experiments import Sweep, Variant, VariantRun, run_sweep
 from supremix.experiments.sweep import run_folder
 from supremix.experiments.transfer import (
     DIRECTIONS,
@@ -23,6 +23,7 @@ from supremix.experiments.transfer import (
     PAPER_TABLE,
     SCRATCH,
     STRATEGIES,
+    TransferRun,
     input_examples,
     matched_epochs,
     run_transfer,
@@ -65,6 +66,30 @@ def test_every_target_variant_maps_to_its_table_8_cell(key):
         assert variant.overrides["freeze_encoder"] == STRATEGIES[strategy]
         assert variant.overrides["method"] == "vanilla"
         assert direction.label in variant.paper.setting and variant.paper.setting.endswith(strategy)
+
+
+def test_facts_table_has_one_row_per_direction_with_that_directions_target_facts():
+    targets = {}
+    for index, direction in enumerate(DIRECTIONS.values()):
+        y = np.array([20.0, 80.0, 150.0])
+        sweep = Sweep(
+            dataset=direction.target,
+            preset=f"{direction.target}-cpu",
+            config=TrainConfig(dataset=direction.target),
+            data={"kind": "phantom", "root": None},
+            eval_split="val",
+            targets=y,
+            train_targets=y,
+            variants=[Variant(SCRATCH, {})],
+        )
+        sweep.runs.append(VariantRun(SCRATCH, 0, {}, y + 1.0 + index, None, 0.0, 3))
+        targets[direction.label] = sweep
+    run = TransferRun(list(DIRECTIONS.values()), {}, targets)
+    table = run.facts_table()
+    assert list(table.index) == ["RSNA → RHPE", "RHPE → RSNA"]
+    assert table["best_value"].tolist() == pytest.approx([1.0, 2.0])  # MAE of y + 1, y + 2
+    assert table["split"].tolist() == ["val", "val"]
+    assert run.facts() == {"directions": 2, "seeds": 1, "data": "phantom"}
 
 
 @settings(max_examples=60, deadline=None)
