@@ -37,13 +37,8 @@ from supremix.train import TrainConfig
 from supremix.train import engine as engine_module
 
 
-@pytest.mark.parametrize("key", list(DIRECTIONS))
-def test_every_target_variant_maps_to_its_table_8_cell(key):
-    direction = DIRECTIONS[key]
-    sources = {m: f"/runs/{m}" for m in METHODS}
-    schedule = {"epochs": 3, "warmup_epochs": 0}
-    variants = target_variants(direction, METHODS, sources, size=40, schedule=schedule)
-    assert len(variants) == 2 * len(METHODS) + 1 and variants[-1].label == SCRATCH
+def _target_sweep(direction, variants, offset: float) -> Sweep:
+    """A target sweep of ``variants`` on three items, each run predicting label + ``offset``."""
     targets = np.array([20.0, 80.0, 150.0])
     sweep = Sweep(
         dataset=direction.target,
@@ -56,7 +51,18 @@ def test_every_target_variant_maps_to_its_table_8_cell(key):
         variants=variants,
     )
     for variant in variants:
-        sweep.runs.append(VariantRun(variant.label, 0, {}, targets, None, 0.0, 40))
+        sweep.runs.append(VariantRun(variant.label, 0, {}, targets + offset, None, 0.0, 40))
+    return sweep
+
+
+@pytest.mark.parametrize("key", list(DIRECTIONS))
+def test_every_target_variant_maps_to_its_table_8_cell(key):
+    direction = DIRECTIONS[key]
+    sources = {m: f"/runs/{m}" for m in METHODS}
+    schedule = {"epochs": 3, "warmup_epochs": 0}
+    variants = target_variants(direction, METHODS, sources, size=40, schedule=schedule)
+    assert len(variants) == 2 * len(METHODS) + 1 and variants[-1].label == SCRATCH
+    sweep = _target_sweep(direction, variants, offset=0.0)
     numbers = sweep.paper_numbers("supremix", PAPER_TABLE, dataset=direction.target)
     table = paper_results("supremix", table=PAPER_TABLE, dataset=direction.target)
     assert len(numbers) == len(table) == 2 * 2 * len(METHODS)  # strategies x (MAE, rho)
@@ -69,25 +75,14 @@ def test_every_target_variant_maps_to_its_table_8_cell(key):
 
 
 def test_facts_table_has_one_row_per_direction_with_that_directions_target_facts():
-    targets = {}
-    for index, direction in enumerate(DIRECTIONS.values()):
-        y = np.array([20.0, 80.0, 150.0])
-        sweep = Sweep(
-            dataset=direction.target,
-            preset=f"{direction.target}-cpu",
-            config=TrainConfig(dataset=direction.target),
-            data={"kind": "phantom", "root": None},
-            eval_split="val",
-            targets=y,
-            train_targets=y,
-            variants=[Variant(SCRATCH, {})],
-        )
-        sweep.runs.append(VariantRun(SCRATCH, 0, {}, y + 1.0 + index, None, 0.0, 3))
-        targets[direction.label] = sweep
+    targets = {
+        direction.label: _target_sweep(direction, [Variant(SCRATCH, {})], offset=1.0 + index)
+        for index, direction in enumerate(DIRECTIONS.values())
+    }
     run = TransferRun(list(DIRECTIONS.values()), {}, targets)
     table = run.facts_table()
     assert list(table.index) == ["RSNA → RHPE", "RHPE → RSNA"]
-    assert table["best_value"].tolist() == pytest.approx([1.0, 2.0])  # MAE of y + 1, y + 2
+    assert table["best_value"].tolist() == pytest.approx([1.0, 2.0])  # every error 1, then 2
     assert table["split"].tolist() == ["val", "val"]
     assert run.facts() == {"directions": 2, "seeds": 1, "data": "phantom"}
 
