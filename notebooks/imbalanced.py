@@ -76,7 +76,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 from IPython.display import Markdown, display
 
 from supremix.experiments.imbalanced import PAPER_TABLE, run_imbalanced, shot_region_figure
-from supremix.notebook import data_banner, notebook_settings
+from supremix.notebook import notebook_settings
 from supremix.paper import paper_results
 from supremix.reporting import write_results
 
@@ -101,7 +101,7 @@ run = run_imbalanced(
     seeds=seeds,
     settings=settings,
 )
-display(Markdown(data_banner(run.sweep.data_kind, "RSNA", run.sweep.data["root"])))
+display(Markdown(run.sweep.data_banner()))
 run.sweep.settings_table()
 
 # %% [markdown]

@@ -80,7 +80,7 @@ from supremix.experiments.missing_targets import (
     missing_target_subsets,
     run_missing_targets,
 )
-from supremix.notebook import data_banner, glue, notebook_settings
+from supremix.notebook import glue, notebook_settings
 from supremix.paper import paper_results
 from supremix.reporting import write_results
 
@@ -107,7 +107,7 @@ sweep = run_missing_targets(
     settings=settings,
     phantom_n=phantom_n,
 )
-display(Markdown(data_banner(sweep.data_kind, "UK Biobank", sweep.data["root"])))
+display(Markdown(sweep.data_banner()))
 sweep.settings_table()
 
 # %% [markdown]

@@ -108,8 +108,7 @@ from supremix.experiments.pretraining import (
     pretraining_table,
     run_pretraining,
 )
-from supremix.notebook import data_banner, notebook_settings
-from supremix.paper import DATASETS
+from supremix.notebook import notebook_settings
 from supremix.reporting import write_results
 
 settings = notebook_settings(globals())
@@ -162,7 +161,7 @@ sweep = run_pretraining(
     seeds=seeds,
     settings=settings,
 )
-display(Markdown(data_banner(sweep.data_kind, DATASETS[dataset][0], sweep.data["root"])))
+display(Markdown(sweep.data_banner()))
 sweep.settings_table()
 
 # %% [markdown]

@@ -81,8 +81,7 @@ from supremix.experiments.reduced_data import (
     run_reduced_data,
     size_curves,
 )
-from supremix.notebook import data_banner, notebook_settings
-from supremix.paper import DATASETS
+from supremix.notebook import notebook_settings
 from supremix.reporting import write_results
 
 settings = notebook_settings(globals())
@@ -108,7 +107,7 @@ sweep = run_reduced_data(
     seeds=seeds,
     settings=settings,
 )
-display(Markdown(data_banner(sweep.data_kind, DATASETS[dataset][0], sweep.data["root"])))
+display(Markdown(sweep.data_banner()))
 sweep.settings_table()
 
 # %% [markdown]

@@ -84,8 +84,7 @@ from IPython.display import Markdown, display
 
 from supremix.experiments.settings import RunSettings
 from supremix.experiments.transfer import input_examples, run_transfer
-from supremix.notebook import data_banner, notebook_device
-from supremix.paper import DATASETS
+from supremix.notebook import notebook_device
 from supremix.reporting import write_results
 
 device = notebook_device(device)
@@ -125,7 +124,7 @@ run = run_transfer(
 )
 for label, sweep in run.targets.items():
     display(Markdown(f"### {label}"))
-    display(Markdown(data_banner(sweep.data_kind, DATASETS[sweep.dataset][0], sweep.data["root"])))
+    display(Markdown(sweep.data_banner()))
     display(sweep.settings_table())
 
 # %% [markdown]

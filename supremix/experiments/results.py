@@ -25,7 +25,8 @@ import pandas as pd
 
 from supremix.experiments.run_facts import describe_sweep, sweep_facts
 from supremix.metrics import METRICS, PairedTTest, paired_ttest, regression_metrics
-from supremix.paper import canonical_metric, paper_results, reference_label
+from supremix.notebook import data_banner
+from supremix.paper import DATASETS, canonical_metric, paper_results, reference_label
 from supremix.paper.sources import SHOWN_METRICS
 from supremix.reporting import run_label, summarise_runs
 
@@ -117,6 +118,12 @@ class Sweep(SplitRuns):
     def train_mean(self) -> float:
         """The mean training label: what :meth:`mean_predictor_metrics` predicts."""
         return float(np.mean(self.train_targets))
+
+    def data_banner(self) -> str:
+        """The Markdown banner a notebook shows above this sweep's results
+        (:func:`supremix.notebook.data_banner`): real data or a phantom, the dataset by its
+        name in :data:`supremix.paper.DATASETS`, and the folder read."""
+        return data_banner(self.data_kind, DATASETS[self.dataset][0], self.data["root"])
 
     def variant(self, label: str) -> Variant:
         for variant in self.variants:

@@ -125,6 +125,15 @@ def test_summary_is_a_valid_results_file_with_one_method_per_variant():
     assert "do not reproduce the paper" in sweep.describe()
 
 
+def test_data_banner_names_the_sweeps_dataset_data_kind_and_folder():
+    sweep = _sweep({}, np.arange(3.0))
+    assert sweep.data_banner().startswith("**Data: phantom.** A synthetic stand-in for RSNA-BAA")
+    sweep.data = {"kind": "real", "root": "/data/rsna"}
+    assert sweep.data_banner() == (
+        "**Data: real.** RSNA-BAA (hand X-ray, bone age) from `/data/rsna`, in its official layout."
+    )
+
+
 def test_sweeps_facts_give_one_row_of_each_sweeps_facts_from_its_predictions():
     targets = np.array([2.0, 5.0, 9.0, 14.0])
     rng = np.random.default_rng(3)
