@@ -77,6 +77,7 @@ from supremix.experiments.missing_targets import (
     MISSING_AGE_RANGES,
     PAPER_TABLE,
     coverage_table,
+    missing_target_settings,
     missing_target_subsets,
     run_missing_targets,
 )
@@ -84,7 +85,8 @@ from supremix.notebook import glue, notebook_settings
 from supremix.paper import paper_results
 from supremix.reporting import write_results
 
-settings = notebook_settings(globals())
+# the phantom of phantom_n subjects (without data_root), as the runs below train on it
+settings = missing_target_settings(notebook_settings(globals()), phantom_n)
 
 # %% [markdown]
 # ## Train every method without the three age ranges

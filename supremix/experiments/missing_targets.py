@@ -38,8 +38,8 @@ OVERALL, MISSING = "overall", "missing targets"
 #: The methods of Table 14.
 METHODS = ("vanilla", "supcon", "rnc", "supremix")
 
-#: UK Biobank phantom size of this experiment's default run: twice the dataset notebook's,
-#: so that the test split holds about ten items in the removed ranges.
+#: UK Biobank phantom size of this experiment's default run, so that the test split holds
+#: about ten items in the removed ranges.
 PHANTOM_N = 320
 
 
@@ -131,13 +131,25 @@ def run_missing_targets(
     ``phantom_n``: the phantom's size without ``data_root`` (``None``: the book's default;
     ignored by ``smoke``, which uses its tiny phantom and, unless ``batch_size`` says otherwise,
     batches of :data:`SMOKE_BATCH`: the tiny training split keeps fewer items than one batch of
-    the preset's). ``settings`` and ``changes``: :func:`~.sweep.run_sweep`.
+    the preset's; :func:`missing_target_settings`). ``settings`` and ``changes``:
+    :func:`~.sweep.run_sweep`.
     """
-    settings = RunSettings.of(settings, **changes)
+    settings = missing_target_settings(RunSettings.of(settings, **changes), phantom_n)
+    return run_sweep("ukb", missing_target_variants(methods, ranges), settings, seeds=seeds)
+
+
+def missing_target_settings(
+    settings: RunSettings, phantom_n: int | None = PHANTOM_N
+) -> RunSettings:
+    """``settings`` as :func:`run_missing_targets` trains with them: without ``data_root``
+    on a phantom of ``phantom_n`` subjects (``None``: the book's default size), and under
+    ``smoke``, unless ``batch_size`` says otherwise, in batches of :data:`SMOKE_BATCH`. The
+    notebook measures the Mix-pos window (:func:`~.windows.study_window`) with these, so that
+    it reads the training labels of the phantom the runs train on."""
     if settings.is_phantom and phantom_n is not None:
         settings = settings.replace(
             overrides={**(settings.overrides or {}), "phantom_n": phantom_n}
         )
     if settings.smoke and settings.batch_size is None:
         settings = settings.replace(batch_size=SMOKE_BATCH)
-    return run_sweep("ukb", missing_target_variants(methods, ranges), settings, seeds=seeds)
+    return settings

@@ -19,11 +19,14 @@ from supremix.experiments.missing_targets import (
     MISSING_AGE_RANGES,
     OVERALL,
     PAPER_TABLE,
+    SMOKE_BATCH,
     coverage_table,
+    missing_target_settings,
     missing_target_subsets,
     missing_target_variants,
     run_missing_targets,
 )
+from supremix.experiments.settings import SMOKE_PHANTOM_N, RunSettings
 from supremix.paper import paper_results
 from supremix.train import TrainConfig
 
@@ -113,6 +116,19 @@ def test_unknown_methods_and_bad_ranges_are_refused_before_training():
         missing_target_variants(["simclr"])
     with pytest.raises(ValueError, match="has low > high"):
         missing_target_variants(ranges=[(50, 45)])
+
+
+def test_the_settings_name_the_phantom_and_batch_the_runs_train_with():
+    phantom = missing_target_settings(RunSettings(), phantom_n=500)
+    assert phantom.train_config("ukb")[1].phantom_n == 500
+    # applied by the notebook, then again by run_missing_targets: the same settings
+    assert missing_target_settings(phantom, phantom_n=500) == phantom
+    real = RunSettings(data_root="/data/ukb")
+    assert missing_target_settings(real, phantom_n=500) == real
+    smoke = missing_target_settings(RunSettings(smoke=True))
+    assert smoke.batch_size == SMOKE_BATCH
+    assert smoke.train_config("ukb")[1].phantom_n == SMOKE_PHANTOM_N["ukb"]  # smoke's own phantom
+    assert missing_target_settings(RunSettings(smoke=True, batch_size=4)).batch_size == 4
 
 
 def test_the_ukb_phantom_ages_cover_every_removed_range():
