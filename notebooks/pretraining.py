@@ -105,13 +105,15 @@ from IPython.display import Markdown, display
 from supremix.experiments.pretraining import (
     architectures_for,
     pretraining_figure,
+    pretraining_settings,
     pretraining_table,
     run_pretraining,
 )
 from supremix.notebook import notebook_settings
 from supremix.reporting import write_results
 
-settings = notebook_settings(globals())
+# on a phantom its volumes at the CPU preset's size, as the runs below train on it
+settings = pretraining_settings(dataset, notebook_settings(globals()))
 
 # %% [markdown]
 # ## The architectures

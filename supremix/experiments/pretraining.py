@@ -223,7 +223,7 @@ def run_pretraining(
     ``probe_epochs`` is the fine-tuning length after pretraining. ``settings`` with ``changes``
     (:class:`~supremix.experiments.settings.RunSettings` fields) say how, as for
     :func:`~.sweep.run_sweep`."""
-    settings = RunSettings.of(settings, **changes)
+    settings = pretraining_settings(dataset, RunSettings.of(settings, **changes))
     _, config = settings.train_config(dataset)
     variants = pretraining_variants(
         dataset,
@@ -240,9 +240,16 @@ def run_pretraining(
             if given
         ],
     )
+    return run_sweep(dataset, variants, settings=settings, seeds=seeds)
+
+
+def pretraining_settings(dataset: str, settings: RunSettings) -> RunSettings:
+    """``settings`` as :func:`run_pretraining` trains with them on ``dataset``: on a CPU
+    preset, phantom volumes of the preset's own size (:func:`_phantom_volume_size`) unless
+    the caller's ``overrides`` say otherwise. The notebook measures the Mix-pos window
+    (:func:`~.windows.study_window`) with these, on the phantom the runs train on."""
     size = _phantom_volume_size(dataset, settings.preset, settings.data_root)
-    overrides = {**(size or {}), **(settings.overrides or {})}
-    return run_sweep(dataset, variants, settings=settings.replace(overrides=overrides), seeds=seeds)
+    return settings.replace(overrides={**(size or {}), **(settings.overrides or {})})
 
 
 def _phantom_volume_size(

@@ -14,6 +14,7 @@ from supremix.experiments.pretraining import (
     ARCHITECTURES,
     SETTING_NAMES,
     pretraining_figure,
+    pretraining_settings,
     pretraining_table,
     pretraining_variants,
     run_pretraining,
@@ -200,3 +201,14 @@ def test_run_pretraining_keeps_the_cpu_presets_volume_size_and_the_callers_overr
     assert dict(seen["settings"].overrides) == {**size, "lr": 0.5}
     run_pretraining("ukb", architectures=["SFCN"], data_root="/real/ukb")
     assert dict(seen["settings"].overrides) == {}
+
+
+def test_pretraining_settings_name_the_phantom_the_runs_train_on_once_and_for_all():
+    from supremix.train import PRESETS
+
+    size = PRESETS["ukb-cpu"].dataset_options["size"]
+    settings = pretraining_settings("ukb", RunSettings(smoke=True))
+    assert settings.train_config("ukb")[1].dataset_options["size"] == size
+    assert pretraining_settings("ukb", settings) == settings  # the notebook's, then the run's
+    real = pretraining_settings("ukb", RunSettings(data_root="/real/ukb"))
+    assert dict(real.overrides) == {}  # real volumes keep the preset's size
