@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from supremix.experiments.run_facts import describe_sweep, sweep_facts
+from supremix.experiments.run_facts import sweep_facts
 from supremix.metrics import METRICS, PairedTTest, paired_ttest, regression_metrics
 from supremix.notebook import data_banner
 from supremix.paper import DATASETS, canonical_metric, paper_results, reference_label
@@ -456,7 +456,3 @@ class Sweep(SplitRuns):
     def facts(self, metric: str = "MAE") -> dict[str, Any]:
         """What this run measured, by name, for a notebook's prose (:func:`sweep_facts`)."""
         return sweep_facts(self, metric)
-
-    def describe(self, metric: str = "MAE") -> str:
-        """A Markdown paragraph stating what this run measured (:func:`describe_sweep`)."""
-        return describe_sweep(self, metric)

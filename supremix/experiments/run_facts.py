@@ -3,8 +3,7 @@
 :func:`sweep_facts` gives them as a mapping that a notebook glues into its Markdown
 (:func:`supremix.notebook.glue`, MyST-NB's ``{glue:text}`` role), so sentences stay in
 Markdown and numbers in code. :func:`sweeps_facts` puts the facts of several sweeps in one
-table, for a notebook whose number of results depends on its parameters; :func:`describe_sweep`
-writes one sweep's facts as a paragraph.
+table, for a notebook whose number of results depends on its parameters.
 """
 
 from __future__ import annotations
@@ -20,11 +19,11 @@ from supremix.paper import HIGHER_IS_BETTER
 if TYPE_CHECKING:
     from supremix.experiments.results import Sweep
 
-__all__ = ["describe_sweep", "sweep_facts", "sweeps_facts"]
+__all__ = ["sweep_facts", "sweeps_facts"]
 
 
 def sweep_facts(sweep: Sweep, metric: str = "MAE") -> dict[str, Any]:
-    """The numbers :func:`describe_sweep` states, by name, for a notebook's Markdown prose
+    """What ``sweep`` measured, by name, for a notebook's Markdown prose
     (:func:`supremix.notebook.glue`): ``data`` ("phantom" or "real data"), ``seeds``,
     ``items`` and ``split`` (the evaluation split), ``variants``, ``lowest`` and
     ``highest`` (the variants' mean ``metric``), ``best``, ``best_value`` and ``best_sd``,
@@ -59,27 +58,3 @@ def sweeps_facts(sweeps: Mapping[str, Sweep], metric: str = "MAE") -> pd.DataFra
     return pd.DataFrame.from_dict(
         {name: sweep_facts(sweep, metric) for name, sweep in sweeps.items()}, orient="index"
     )
-
-
-def describe_sweep(sweep: Sweep, metric: str = "MAE") -> str:
-    """A Markdown paragraph stating what this run measured: :func:`sweep_facts` in sentences."""
-    f = sweep_facts(sweep, metric)
-    spread = (
-        f"{f['lowest']:.3g} to {f['highest']:.3g}" if f["variants"] > 1 else f"{f['lowest']:.3g}"
-    )
-    parts = [
-        f"On this run ({f['data']}, {f['seeds']} seed(s), {f['items']} {f['split']} items) "
-        f"the variants' mean {metric} ranges over {spread}; the best is {f['best']!r} "
-        f"({f['best_value']:.3g}). Predicting the training mean gives "
-        f"{f['mean_predictor']:.3g}."
-    ]
-    if f["seeds"] < 2:
-        parts.append("With one seed there is no spread to judge differences by.")
-    else:
-        parts.append(
-            f"The standard deviation over seeds is {f['sd_lowest']:.2g} to "
-            f"{f['sd_highest']:.2g}: differences smaller than that are noise."
-        )
-    if f["data"] == "phantom":
-        parts.append("These are phantom numbers: they do not reproduce the paper.")
-    return " ".join(parts)

@@ -122,7 +122,6 @@ def test_summary_is_a_valid_results_file_with_one_method_per_variant():
     assert set(summary["methods"]) == {"narrow", "paper's"}
     assert set(summary["methods"]["narrow"]["metrics"]) == {"MAE"}  # NaN in a seed: left out
     assert summary["provenance"]["experiment"] == "ablation_window"
-    assert "do not reproduce the paper" in sweep.describe()
 
 
 def test_data_banner_names_the_sweeps_dataset_data_kind_and_folder():
