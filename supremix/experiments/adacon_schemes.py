@@ -220,12 +220,14 @@ class AdaConSchemes:
         the paper``), with the groups it improved on this run (``improved groups``). The arm
         columns are empty for a table without two arms."""
         ours = f"{run_label(self.sweep.data_kind)} difference"
-        records = {}
+        records: dict[str, dict[str, str | int]] = {}
         for table in self.tables:
             sweep = self.table_sweep(table)
             place = "CAMUS" if table == CAMUS_TABLE else "EchoNet"
-            records[table] = {"evaluated on": f"{place} ({sweep.data_kind})"}
-            records[table]["items"] = int(sweep.targets.size)
+            records[table] = {
+                "evaluated on": f"{place} ({sweep.data_kind})",
+                "items": int(sweep.targets.size),
+            }
             if table not in ARMS:
                 continue
             arms = self.arms(table, metric)

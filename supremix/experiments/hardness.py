@@ -36,7 +36,6 @@ from supremix.analysis import LogitHardnessTracker
 from supremix.analysis.figure import report_figure
 from supremix.metrics import pearson
 from supremix.paper import canonical_method
-from supremix.reporting import summarise_runs
 from supremix.train.config import CONTRASTIVE_METHODS
 
 from .session import SplitRuns, open_study_splits, training_session
@@ -299,22 +298,12 @@ class HardnessStudy(SplitRuns):
         )
         for record in records:
             record["metrics"] = {k: v for k, v in record["metrics"].items() if k in keep}
-        provenance = {
-            "experiment": "hardness",
-            "preset": self.preset,
-            "smoke": self.smoke,
-            "epochs": self.config.epochs,
-            "probe_epochs": self.config.probe_epochs,
-            "batch_size": self.config.batch_size,
-            "hard_negatives": self.n_hard_negatives,
-            "device": self.config.device,
-        }
-        return summarise_runs(
+        return self.summarise(
             records,
-            data_kind=self.data_kind,
-            dataset=self.dataset,
+            smoke=self.smoke,
             notes=notes,
-            provenance=provenance,
+            experiment="hardness",
+            provenance={"hard_negatives": self.n_hard_negatives},
         )
 
 

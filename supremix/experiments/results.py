@@ -28,7 +28,7 @@ from supremix.metrics import METRICS, PairedTTest, paired_ttest, regression_metr
 from supremix.notebook import data_banner
 from supremix.paper import DATASETS, canonical_metric, paper_results, reference_label
 from supremix.paper.sources import SHOWN_METRICS
-from supremix.reporting import run_label, summarise_runs
+from supremix.reporting import run_label
 
 from .session import SplitRuns
 
@@ -434,23 +434,12 @@ class Sweep(SplitRuns):
         if any(dropped.values()):
             gaps = "; ".join(f"{m}: {', '.join(sorted(d))}" for m, d in dropped.items() if d)
             notes = f"{notes} Undefined in some seed, left out (method: metrics): {gaps}.".strip()
-        where = {
-            **({"experiment": experiment} if experiment else {}),
-            "preset": self.preset,
-            "eval_split": self.eval_split,
-            "smoke": self.smoke,
-            "epochs": self.config.epochs,
-            "probe_epochs": self.config.probe_epochs,
-            "batch_size": self.config.batch_size,
-            "device": self.config.device,
-            **dict(provenance or {}),
-        }
-        return summarise_runs(
+        return self.summarise(
             self.records(),
-            data_kind=self.data_kind,
-            dataset=self.dataset,
+            smoke=self.smoke,
             notes=notes,
-            provenance=where,
+            experiment=experiment,
+            provenance=provenance,
         )
 
     def facts(self, metric: str = "MAE") -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -20,6 +20,7 @@ import torch
 
 from supremix.data.base import RegressionDataset
 from supremix.data.cache import InMemoryDataset
+from supremix.reporting import summarise_runs
 from supremix.train import TrainConfig, open_splits
 
 if TYPE_CHECKING:
@@ -115,6 +116,38 @@ class SplitRuns(SeededRuns):
         """The result, still without runs, of runs on ``splits``; ``fields`` are the
         subclass's own (the five above come first, in this order)."""
         return cls(dataset, preset, config, splits.data_info, splits.eval_split, **fields)
+
+    def summarise(
+        self,
+        records: Sequence[dict[str, Any]],
+        *,
+        smoke: bool,
+        notes: str = "",
+        experiment: str = "",
+        provenance: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``records`` as a :mod:`supremix.reporting` results summary of these runs, whose
+        provenance names ``experiment``, the preset, the evaluation split, whether it was a
+        ``smoke`` run, the schedule and the device every run shared, then the caller's own
+        ``provenance``."""
+        where = {
+            **({"experiment": experiment} if experiment else {}),
+            "preset": self.preset,
+            "eval_split": self.eval_split,
+            "smoke": smoke,
+            "epochs": self.config.epochs,
+            "probe_epochs": self.config.probe_epochs,
+            "batch_size": self.config.batch_size,
+            "device": self.config.device,
+            **dict(provenance or {}),
+        }
+        return summarise_runs(
+            list(records),
+            data_kind=self.data_kind,
+            dataset=self.dataset,
+            notes=notes,
+            provenance=where,
+        )
 
 
 @contextlib.contextmanager

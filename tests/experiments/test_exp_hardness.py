@@ -178,6 +178,15 @@ def test_table_reads_the_curves_at_the_first_middle_and_last_epoch_averaged_over
     summary = validate_results(study.summary(notes="test"))
     runs = summary["methods"]["SupCon"]["metrics"]["positive logit, last epoch"]["runs"]
     assert runs == pytest.approx([0.96, 0.76])
+    provenance = summary["provenance"]
+    assert provenance["experiment"] == "hardness"
+    assert provenance["hard_negatives"] == 15
+    assert (provenance["preset"], provenance["eval_split"], provenance["epochs"]) == (
+        "rsna-cpu",
+        "test",
+        4,
+    )
+    assert provenance["smoke"] is False
     assert isinstance(hardness_figure(study), Figure)
 
 
