@@ -36,6 +36,8 @@ from supremix.reporting import summarise_runs, write_results
 from supremix.train.provenance import git_commit, now_iso, software_versions
 
 STUDY_SCHEMA = "supremix-airfoil-study/1"
+#: Mixup Your Own Pairs' schedule of the paper's protocol (Table 13): pretraining and probe epochs.
+PAPER_SCHEDULE = (200, 100)
 RESULTS, RUNS, PROVENANCE = "results.json", "runs.json", "provenance.json"
 
 
@@ -282,32 +284,42 @@ class AirfoilStudy:
         targets = np.asarray(chosen[labels[0]]["targets"])
         return {label: np.asarray(chosen[label]["preds"]) for label in labels}, targets
 
-    def describe(self) -> str:
-        """What this study holds, in one Markdown sentence (runs, splits, schedule)."""
+    def facts(self, strong: str = "Vanilla (strong)") -> dict[str, Any]:
+        """What this study holds, by name, for the chapter's prose: ``status`` ("complete" or
+        "partial"), ``runs`` held of ``expected`` (``arms`` x ``splits``), the fewest and most
+        runs of an arm (``runs_per_arm_fewest``, ``runs_per_arm_most``), the schedule
+        (``epochs``, ``probe_epochs``, ``strong_epochs``, ``multitask_weight``; ``schedule``:
+        "the paper's schedule" where the paper's protocol ran Mixup Your Own Pairs' 200 + 100
+        epochs, else "a short schedule"), and Table 5's Vanilla and SupReMix MAE
+        (``paper_vanilla``, ``paper_supremix``) beside the ``strong`` arm's mean MAE
+        (``strong_mae``, NaN where it has not run) with ``paper_ratio``, the paper's SupReMix
+        MAE over it."""
         s = self.settings
-        held, expected = len(self.records), len(self.arms) * len(s.splits)
-        status = "complete" if self.complete else "**partial**"
         counts = self.runs_frame().groupby("arm").size() if self.records else pd.Series([0])
-        return (
-            f"The study is {status}: {held} of {expected} runs ({len(self.arms)} arms x "
-            f"{len(s.splits)} splits; {counts.min()} to {counts.max()} runs per arm, column "
-            "`runs`); each paired test uses the splits both arms ran on. "
-            f"Schedule: paper protocol {s.epochs} + {s.probe_epochs} epochs, strong recipe "
-            f"{s.strong_epochs} epochs, multi-task weight {s.multitask_weight:g}."
-        )
-
-
-def paper_gap(study: AirfoilStudy, strong: str = "Vanilla (strong)") -> str:
-    """One sentence: Mixup Your Own Pairs Table 5's Vanilla and SupReMix MAE beside this
-    study's ``strong`` arm."""
-    paper = paper_results("mixup-pairs", table="Table 5", dataset="airfoil", metric="MAE")
-    paper = paper.set_index("method")["value"]
-    mae = float(study.split_mae(strong).mean())
-    return (
-        f"Mixup Your Own Pairs (Table 5) reports MAE {paper['Vanilla']:.2f} for Vanilla and "
-        f"{paper['SupReMix']:.2f} for SupReMix; {strong} reaches {mae:.2f} here, so the "
-        f"paper's SupReMix has {paper['SupReMix'] / mae:.2f} times its error."
-    )
+        paper = paper_results("mixup-pairs", table="Table 5", dataset="airfoil", metric="MAE")
+        paper = paper.set_index("method")["value"]
+        have = {r["arm"] for r in self.records}
+        strong_mae = float(self.split_mae(strong).mean()) if strong in have else math.nan
+        return {
+            "status": "complete" if self.complete else "partial",
+            "runs": len(self.records),
+            "expected": len(self.arms) * len(s.splits),
+            "arms": len(self.arms),
+            "splits": len(s.splits),
+            "runs_per_arm_fewest": int(counts.min()),
+            "runs_per_arm_most": int(counts.max()),
+            "epochs": s.epochs,
+            "probe_epochs": s.probe_epochs,
+            "strong_epochs": s.strong_epochs,
+            "multitask_weight": s.multitask_weight,
+            "schedule": "the paper's schedule"
+            if (s.epochs, s.probe_epochs) == PAPER_SCHEDULE
+            else "a short schedule",
+            "paper_vanilla": float(paper["Vanilla"]),
+            "paper_supremix": float(paper["SupReMix"]),
+            "strong_mae": strong_mae,
+            "paper_ratio": float(paper["SupReMix"]) / strong_mae,
+        }
 
 
 def write_study(
@@ -422,17 +434,24 @@ def study_provenance(study: AirfoilStudy, *, data_file: str | Path, device: str)
     }
 
 
-def describe_provenance(provenance: dict[str, Any]) -> str:
-    """One Markdown line: commit, machine, data checksum and wall time of a recorded study."""
+def provenance_facts(provenance: dict[str, Any]) -> dict[str, Any]:
+    """What produced a recorded study (:func:`study_provenance`), by name, for the chapter's
+    prose: ``created``, ``commit`` (its first 10 characters, "unknown" where it was not
+    recorded) and ``changes`` ("with uncommitted changes" or "clean"), the machine's ``cpu``,
+    ``cores`` and ``workers``, the data ``data_file`` and the start of its ``sha256``, and the
+    minutes of wall time (``span_min``) and of training summed over the runs
+    (``training_min``)."""
     git = provenance.get("git") or {}
-    commit = git.get("commit", "unknown")[:10] + (
-        " (uncommitted changes)" if git.get("dirty") else ""
-    )
     machine = provenance["machine"]
-    return (
-        f"Recorded {provenance['created']} at commit `{commit}` on {machine['cpu']} "
-        f"({machine['cores']} cores, {machine['workers']} worker processes of one torch thread); "
-        f"data `{provenance['data']['file']}` SHA-256 `{provenance['data']['sha256'][:16]}...`; "
-        f"the runs took {provenance['recording_span_s'] / 60:.0f} min of wall time "
-        f"({provenance['training_seconds_total'] / 60:.0f} min of training summed over runs)."
-    )
+    return {
+        "created": provenance["created"],
+        "commit": git.get("commit", "unknown")[:10],
+        "changes": "with uncommitted changes" if git.get("dirty") else "clean",
+        "cpu": machine["cpu"],
+        "cores": machine["cores"],
+        "workers": machine["workers"],
+        "data_file": provenance["data"]["file"],
+        "sha256": provenance["data"]["sha256"][:16],
+        "span_min": provenance["recording_span_s"] / 60,
+        "training_min": provenance["training_seconds_total"] / 60,
+    }

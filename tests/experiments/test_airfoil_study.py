@@ -26,11 +26,13 @@ from supremix.experiments.airfoil_arms import (
 from supremix.experiments.airfoil_report import (
     AirfoilStudy,
     load_study,
+    provenance_facts,
     study_provenance,
     write_study,
 )
 from supremix.experiments.airfoil_study import _jobs, load_records, record_path, run_study
 from supremix.metrics import regression_metrics
+from supremix.paper import paper_results
 from supremix.reporting import load_results
 from supremix.studies import AIRFOIL_STRONG_BASELINE
 from supremix.train import PRESETS
@@ -186,10 +188,41 @@ def test_a_study_with_a_missing_run_is_partial_and_pairs_the_common_splits():
     theirs = [_direct_mae(r) for r in study.records if r["arm"] == "SupCon"]
     ours = [_direct_mae(r) for r in study.records if r["arm"] == "Vanilla" and r["split"] != 2]
     assert frame.loc["SupCon", "p"] == pytest.approx(stats.ttest_rel(theirs, ours).pvalue)
-    assert "**partial**: 15 of 16 runs" in study.describe()
+    facts = study.facts()
+    assert (facts["status"], facts["runs"], facts["expected"]) == ("partial", 15, 16)
+    assert (facts["arms"], facts["splits"]) == (4, 4)
+    assert (facts["runs_per_arm_fewest"], facts["runs_per_arm_most"]) == (3, 4)
+    assert (facts["schedule"], facts["epochs"], facts["probe_epochs"]) == (
+        "the paper's schedule",
+        200,
+        100,
+    )
     study.records = [r for r in study.records if r["arm"] != "SupCon"]
     assert "SupCon" not in study.paired_by_split("Vanilla").index
     assert "Not run yet, so not among the baselines above: SupCon." in study.answers()
+
+
+def test_facts_set_table_5_beside_the_strong_baseline_of_this_study():
+    study = _study(NOISE)
+    paper = paper_results("mixup-pairs", table="Table 5", dataset="airfoil", metric="MAE")
+    paper = paper.set_index("method")["value"]
+    strong = [_direct_mae(r) for r in study.records if r["arm"] == "Vanilla (strong)"]
+    facts = study.facts()
+    assert facts["status"] == "complete"
+    assert (facts["paper_vanilla"], facts["paper_supremix"]) == (
+        paper["Vanilla"],
+        paper["SupReMix"],
+    )
+    assert facts["strong_mae"] == pytest.approx(np.mean(strong))
+    assert facts["paper_ratio"] == pytest.approx(paper["SupReMix"] / np.mean(strong))
+    short = AirfoilStudy(
+        settings=StudySettings(epochs=10, probe_epochs=10, splits=(0,)),
+        arms=study.arms,
+        records=[],
+    )
+    facts = short.facts()
+    assert (facts["schedule"], facts["status"], facts["runs"]) == ("a short schedule", "partial", 0)
+    assert math.isnan(facts["strong_mae"]) and math.isnan(facts["paper_ratio"])
 
 
 def test_the_strongest_baseline_is_chosen_among_the_arms_with_the_most_runs():
@@ -304,3 +337,9 @@ def test_provenance_names_the_data_checksum_the_machine_and_the_span_of_the_runs
         "partial": True,
     }
     assert provenance["recording_span_s"] == 10 * 14 + 5.0
+    facts = provenance_facts(provenance)
+    assert facts["span_min"] == pytest.approx((10 * 14 + 5.0) / 60)
+    assert facts["training_min"] == pytest.approx(15 * 5.0 / 60)
+    assert facts["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()[:16]
+    assert (facts["data_file"], facts["cores"]) == ("airfoil_self_noise.dat", os.cpu_count())
+    assert facts["changes"] in ("clean", "with uncommitted changes")
