@@ -65,6 +65,18 @@ def test_arms_are_the_papers_protocol_then_the_strong_recipe_with_three_methods_
     assert all(a.overrides["gamma_con"] == 0.3 for a in multitask)
 
 
+def test_settings_from_a_notebooks_parameters_and_its_smoke_run():
+    parameters = {"epochs": 10, "probe_epochs": 5, "strong_epochs": 20, "seeds": [2, 0, 1]}
+    parameters |= {"multitask_weight": 0.5, "batch_size": None, "workers": 4, "smoke": False}
+    settings = StudySettings.from_parameters(parameters)
+    assert settings == StudySettings(10, 5, 20, 0.5, None, (2, 0, 1))
+    smoke = StudySettings.from_parameters({**parameters, "smoke": True})
+    assert smoke == StudySettings(1, 1, 1, 0.5, None, (2,))
+    assert StudySettings.from_parameters({}) == StudySettings()
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        StudySettings.from_parameters({**parameters, "epochs": 0})
+
+
 def test_short_strong_schedules_drop_the_warm_up():
     assert strong_arms(StudySettings(strong_epochs=5))[0].overrides["warmup_epochs"] == 0
     assert strong_arms(StudySettings(strong_epochs=80))[0].overrides["warmup_epochs"] == 2
