@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from supremix.experiments.table_facts import NONE, extreme
 
-values = st.lists(
-    st.one_of(st.floats(-1e6, 1e6), st.just(math.nan)), min_size=1, max_size=8
-).map(lambda xs: pd.Series(xs, index=[f"row {i}" for i in range(len(xs))]))
+values = st.lists(st.one_of(st.floats(-1e6, 1e6), st.just(math.nan)), min_size=1, max_size=8).map(
+    lambda xs: pd.Series(xs, index=[f"row {i}" for i in range(len(xs))])
+)
 
 
 @given(values, st.booleans())
