@@ -26,6 +26,7 @@ from supremix.experiments.airfoil_arms import (
 from supremix.experiments.airfoil_report import (
     AirfoilStudy,
     load_study,
+    outcome,
     provenance_facts,
     study_provenance,
     write_study,
@@ -173,20 +174,52 @@ def test_the_strongest_baseline_never_uses_supremix():
     assert study.strongest(study.baselines(PAPER_PROTOCOL)) == "Vanilla"
 
 
-def test_answers_also_set_supremix_added_to_the_strong_recipe_against_its_plain_vanilla():
+def test_verdicts_also_set_supremix_added_to_the_strong_recipe_against_its_plain_vanilla():
     noise = {"Vanilla": 3.0, "SupCon → fine-tune (strong)": 0.5, "Vanilla (strong)": 2.0}
-    answers = _study({**noise, "L1 + SupReMix (strong)": 1.0}).answers()
-    assert (
-        "strongest baseline of the whole study (no SupReMix in it) is SupCon → fine-tune" in answers
+    study = _study({**noise, "L1 + SupReMix (strong)": 1.0})
+    verdicts = study.verdicts()
+    assert list(verdicts.index) == [
+        ("(ii) whole study", "L1 + SupReMix (strong)"),
+        ("added to the strong recipe", "L1 + SupReMix (strong)"),
+    ]
+    assert list(verdicts["against"]) == ["SupCon → fine-tune (strong)", "Vanilla (strong)"]
+    plain = study.paired_by_split("Vanilla (strong)").loc["L1 + SupReMix (strong)"]
+    row = verdicts.loc[("added to the strong recipe", "L1 + SupReMix (strong)")]
+    assert (row["difference"], row["p"], row["splits won"]) == (
+        plain["difference"],
+        plain["p"],
+        plain["splits won"],
     )
-    assert "against Vanilla (strong) itself:\n  - L1 + SupReMix (strong) (MAE" in answers
+    facts = study.verdict_facts()
+    assert (facts["strongest"], facts["paper_baseline"]) == (
+        "SupCon → fine-tune (strong)",
+        "Vanilla",
+    )
+    assert (facts["supremix_outcome"], facts["not_run"]) == ("not run", "none")
+    assert math.isnan(facts["supremix_p"])
 
 
-def test_answers_follow_the_numbers_either_way():
-    better = _study({"Vanilla": 3.0, "SupReMix": 1.0, "Vanilla (strong)": 2.0}).answers()
-    assert "SupReMix (MAE" in better and "it beats it" in better
-    worse = _study({"Vanilla": 1.0, "SupReMix": 3.0, "Vanilla (strong)": 0.5}).answers()
-    assert "beats it" not in worse and "does not beat it: its MAE is significantly higher" in worse
+def test_verdicts_follow_the_numbers_either_way():
+    better = _study({"Vanilla": 3.0, "SupReMix": 1.0, "Vanilla (strong)": 2.0})
+    facts = better.verdict_facts()
+    paired = better.paired_by_split("Vanilla").loc["SupReMix"]
+    assert paired["difference"] < 0 and paired["p"] < 0.05
+    assert facts["supremix_outcome"] == "beats it"
+    assert (facts["supremix_difference"], facts["supremix_p"]) == (
+        paired["difference"],
+        paired["p"],
+    )
+    worse = _study({"Vanilla": 1.0, "SupReMix": 3.0, "Vanilla (strong)": 0.5})
+    assert set(worse.verdicts()["outcome"]) == {"significantly higher"}
+
+
+def test_outcome_needs_two_common_splits_and_a_significant_difference_to_beat():
+    assert outcome(-1.0, 0.01, 1) == "no paired test yet"
+    assert outcome(-1.0, 0.01, 3) == "beats it"
+    assert outcome(-1.0, 0.2, 3) == "lower, not significantly"
+    assert outcome(-1.0, math.nan, 3) == "lower, not significantly"
+    assert outcome(1.0, 0.01, 3) == "significantly higher"
+    assert outcome(1.0, 0.2, 3) == "does not beat it"
 
 
 def test_a_study_with_a_missing_run_is_partial_and_pairs_the_common_splits():
@@ -211,7 +244,7 @@ def test_a_study_with_a_missing_run_is_partial_and_pairs_the_common_splits():
     )
     study.records = [r for r in study.records if r["arm"] != "SupCon"]
     assert "SupCon" not in study.paired_by_split("Vanilla").index
-    assert "Not run yet, so not among the baselines above: SupCon." in study.answers()
+    assert study.verdict_facts()["not_run"] == "SupCon"
 
 
 def test_facts_set_table_5_beside_the_strong_baseline_of_this_study():
