@@ -97,15 +97,14 @@ from IPython.display import Markdown, display
 from supremix.data.airfoil import locate_airfoil
 from supremix.experiments.airfoil_arms import ADDED_METHODS, StudySettings, paper_arms, strong_arms
 from supremix.experiments.airfoil_report import (
-    describe_provenance,
     load_study,
-    paper_gap,
+    provenance_facts,
     recorded_folder,
     study_provenance,
     write_study,
 )
 from supremix.experiments.airfoil_study import run_study
-from supremix.notebook import notebook_device
+from supremix.notebook import glue_facts, notebook_device
 from supremix.plots import true_vs_predicted_grid
 from supremix.reporting import write_results
 
@@ -113,16 +112,14 @@ device = notebook_device(device)
 SHOWN = ["Vanilla", "SupReMix", "Vanilla (strong)", "SupReMix → fine-tune (strong)"]
 
 
-def show(study, label):
-    """Every view of a study: what it holds, the table beside the paper, the paired tests
-    against the strongest baseline and the answers, computed from its numbers."""
-    display(Markdown(f"**{label}.** " + study.describe()))
+def show(study):
+    """The tables of a study: beside the paper, every arm against the strongest baseline
+    paired by split, and the comparisons that answer the chapter's questions."""
     display(study.beside_paper().round(3))
     display(Markdown("Every arm against the strongest baseline, paired by split:"))
     display(study.paired_by_split().round(4))
-    if "Vanilla (strong)" in {a.label for a in study.arms}:
-        display(Markdown(paper_gap(study)))
-    display(Markdown(study.answers()))
+    display(Markdown("The questions, each comparison paired by split:"))
+    display(study.verdicts().round(4))
 
 
 # %% [markdown]
@@ -132,19 +129,48 @@ def show(study, label):
 # `epochs=200, probe_epochs=100, strong_epochs=80` and five splits; the executed copy is
 # `results/airfoil/airfoil.ipynb`). Means and sample standard deviations are over the splits;
 # `difference` is the arm's MAE minus the strongest baseline's (negative: the arm errs less);
-# `p` is the paired t-test over splits. The sentences are computed from the numbers.
+# `p` is the paired t-test over splits. The last table answers the questions: (i) SupReMix
+# against the strongest of the paper's baselines under the paper's protocol, (ii) every SupReMix
+# arm against the strongest baseline of the whole study (no SupReMix in it), and SupReMix added
+# to the strong recipe against Vanilla (strong) where that is not the strongest; an arm *beats*
+# another when its mean MAE is lower with p < 0.05 over at least two common splits.
 
 # %%
 recorded_dir = recorded_folder("airfoil")
-recorded = None if recorded_dir is None else load_study(recorded_dir)
+recorded = None if recorded_dir is None or results_dir is not None else load_study(recorded_dir)
 if results_dir is not None:
     display(Markdown("This execution *is* a recording: its study is shown in the next section."))
 elif recorded is None:
     display(Markdown("No recorded study here (`results/airfoil/` is missing in this install)."))
 else:
     recorded_study, provenance = recorded
-    display(Markdown(describe_provenance(provenance)))
-    show(recorded_study, "Recorded study (real data, the paper's schedule)")
+    glue_facts(provenance_facts(provenance), prefix="recorded_")
+    glue_facts(recorded_study.facts(), prefix="recorded_")
+    glue_facts(recorded_study.verdict_facts(), prefix="recorded_")
+
+# %% [markdown]
+# **Recorded study (real data, {glue:text}`recorded_schedule`).** Recorded
+# {glue:text}`recorded_created` at commit {glue:text}`recorded_commit`
+# ({glue:text}`recorded_changes`) on {glue:text}`recorded_cpu` ({glue:text}`recorded_cores`
+# cores, {glue:text}`recorded_workers` worker processes of one torch thread each); data file
+# {glue:text}`recorded_data_file`, SHA-256 {glue:text}`recorded_sha256`...; the runs took
+# {glue:text}`recorded_span_min:.0f` min of wall time and {glue:text}`recorded_training_min:.0f`
+# min of training summed over runs. The recording is {glue:text}`recorded_status`: it holds
+# {glue:text}`recorded_runs` of its {glue:text}`recorded_expected` runs
+# ({glue:text}`recorded_arms` arms on {glue:text}`recorded_splits` splits). Mixup Your Own Pairs
+# (Table 5) reports MAE {glue:text}`recorded_paper_vanilla:.2f` for Vanilla and
+# {glue:text}`recorded_paper_supremix:.2f` for SupReMix; Vanilla (strong) reaches
+# {glue:text}`recorded_strong_mae:.2f` in this recording, so the paper's SupReMix has
+# {glue:text}`recorded_paper_ratio:.2f` times its error. (i) Under the paper's protocol the
+# strongest of the paper's baselines is {glue:text}`recorded_paper_baseline`; SupReMix against
+# it: {glue:text}`recorded_supremix_outcome` (difference
+# {glue:text}`recorded_supremix_difference:+.3f` dB, p = {glue:text}`recorded_supremix_p:.2g`,
+# lower on {glue:text}`recorded_supremix_won` splits). (ii) The strongest baseline of the whole
+# study is {glue:text}`recorded_strongest`. Arms not run: {glue:text}`recorded_not_run`.
+
+# %%
+if recorded is not None:
+    show(recorded_study)
 
 # %% [markdown]
 # ## This execution
@@ -162,16 +188,8 @@ print(study_window("airfoil", preset="airfoil", data_root=data_root, smoke=smoke
 
 # %%
 if smoke:
-    methods, epochs, probe_epochs, strong_epochs = ["vanilla", "supremix"], 1, 1, 1
-    seeds = seeds[:1]
-settings = StudySettings(
-    epochs=epochs,
-    probe_epochs=probe_epochs,
-    strong_epochs=strong_epochs,
-    multitask_weight=multitask_weight,
-    batch_size=batch_size,
-    splits=tuple(seeds),
-)
+    methods = ["vanilla", "supremix"]
+settings = StudySettings.from_parameters(globals())
 arms = [*paper_arms(methods), *strong_arms(settings, [m for m in ADDED_METHODS if m in methods])]
 scratch = tempfile.TemporaryDirectory(prefix="airfoil-") if run_dir is None else None
 study = run_study(
@@ -183,8 +201,29 @@ study = run_study(
     workers=workers,
     train_missing=train_missing,
 )
-schedule = "the paper's schedule" if (epochs, probe_epochs) == (200, 100) else "a short schedule"
-show(study, f"This execution (real data, {schedule})")
+glue_facts(study.facts(), prefix="run_")
+glue_facts(study.verdict_facts(), prefix="run_")
+
+# %% [markdown]
+# **This execution (real data, {glue:text}`run_schedule`).** The paper's protocol ran
+# {glue:text}`run_epochs` + {glue:text}`run_probe_epochs` epochs and the strong recipe
+# {glue:text}`run_strong_epochs` (multi-task weight {glue:text}`run_multitask_weight:g`); the
+# study is {glue:text}`run_status`, with {glue:text}`run_runs` of {glue:text}`run_expected`
+# runs ({glue:text}`run_arms` arms x {glue:text}`run_splits` splits;
+# {glue:text}`run_runs_per_arm_fewest` to {glue:text}`run_runs_per_arm_most` runs per arm,
+# column `runs`), and each paired test uses the splits both arms ran on. Beside Table 5's
+# Vanilla ({glue:text}`run_paper_vanilla:.2f`) and SupReMix
+# ({glue:text}`run_paper_supremix:.2f`), Vanilla (strong) reaches MAE
+# {glue:text}`run_strong_mae:.2f` here: the paper's SupReMix has
+# {glue:text}`run_paper_ratio:.2f` times its error. Under the paper's protocol SupReMix against
+# {glue:text}`run_paper_baseline`, the strongest of the paper's baselines here:
+# {glue:text}`run_supremix_outcome` ({glue:text}`run_supremix_difference:+.3f` dB, p =
+# {glue:text}`run_supremix_p:.2g`, lower on {glue:text}`run_supremix_won` splits); the strongest
+# baseline of the whole study is {glue:text}`run_strongest`, and arms not run are:
+# {glue:text}`run_not_run`.
+
+# %%
+show(study)
 
 # %% [markdown]
 # ## True versus predicted
@@ -206,8 +245,9 @@ true_vs_predicted_grid(predictions, targets, label_name="sound level (dB)")
 
 # %%
 notes = (
-    f"notebooks/airfoil: paper protocol {epochs}+{probe_epochs} epochs, strong recipe "
-    f"{strong_epochs} epochs, splits {list(settings.splits)}, smoke={smoke}"
+    f"notebooks/airfoil: paper protocol {settings.epochs}+{settings.probe_epochs} epochs, "
+    f"strong recipe {settings.strong_epochs} epochs, splits {list(settings.splits)}, "
+    f"smoke={smoke}"
 )
 provenance = study_provenance(study, data_file=locate_airfoil(data_root), device=device)
 if results_path is not None:

@@ -95,7 +95,7 @@ from supremix.data import get_dataset
 from supremix.data.stsb import NOT_PAPER_EMBEDDINGS, real_stsb_root
 from supremix.experiments.ablations import ablation_paper_table, run_ablation
 from supremix.experiments.settings import RunSettings
-from supremix.notebook import data_banner, notebook_device
+from supremix.notebook import data_banner, glue_facts, notebook_device
 from supremix.plots import true_vs_predicted_grid
 from supremix.reporting import summarise_runs, write_results
 from supremix.studies import compare_methods, paper_coverage, side_by_side
@@ -115,14 +115,19 @@ train = get_dataset("stsb", study.data["root"], "train", **study.config.dataset_
 embeddings = train.embedding_source
 paper_embeddings = embeddings != NOT_PAPER_EMBEDDINGS and study.data_kind == "real"
 display(Markdown(data_banner(study.data_kind, "STS-B-DIR", study.data["root"])))
-coverage = "" if train.glove_coverage is None else f" ({train.glove_coverage:.0%} of the words)"
-display(
-    Markdown(
-        f"**Word embeddings:** {embeddings}{coverage}; vocabulary of {len(train.vocabulary):,} "
-        "tokens from the three splits."
-    )
+glue_facts(
+    {
+        "embeddings": embeddings,
+        "glove_coverage": train.glove_coverage or 0.0,
+        "vocabulary": len(train.vocabulary),
+    }
 )
 study.settings_table()
+
+# %% [markdown]
+# **Word embeddings:** {glue:text}`embeddings`. GloVe has vectors for
+# {glue:text}`glove_coverage:.0%` of the words of the vocabulary, {glue:text}`vocabulary:,`
+# tokens from the three splits (0 % when the embeddings are learned from scratch).
 
 # %% [markdown]
 # ## SupReMix without the mixtures
@@ -160,8 +165,20 @@ display(paper_coverage("stsb", methods))
 side_by_side(studies, metrics=("MAE", "MSE", "rho")).round(3)
 
 # %%
-display(Markdown(study.describe()))
+glue_facts(study.facts())
 display(study.comparison(metrics=("MAE", "MSE", "rho")).round(3))
+
+# %% [markdown]
+# On this run ({glue:text}`data`, {glue:text}`seeds` seed(s), {glue:text}`items`
+# {glue:text}`split` items) the lowest mean MAE is {glue:text}`best`'s,
+# {glue:text}`best_value:.3g`. Predicting the training mean for every item gives MAE
+# {glue:text}`mean_predictor:.3g`; the methods' MAEs are {glue:text}`ratio_lowest:.2f` to
+# {glue:text}`ratio_highest:.2f` times that: at these settings they learned
+# {glue:text}`learned` from the inputs. {glue:text}`reference`'s MAE
+# ({glue:text}`reference_value:.3g`) is {glue:text}`relation` than {glue:text}`baseline`'s
+# ({glue:text}`baseline_value:.3g`); the paired t-test on per-item errors gives p =
+# {glue:text}`p:.2g` ({glue:text}`significance`). Where the data banner above says phantom,
+# these numbers do not reproduce the paper.
 
 # %% [markdown]
 # ## True versus predicted

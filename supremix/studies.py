@@ -39,7 +39,7 @@ from .experiments.settings import (
 )
 from .experiments.sweep import Variant, known_choices, run_sweep
 from .metrics import paired_ttest
-from .paper import canonical_method, paper_results, reference_label
+from .paper import canonical_method
 from .paper import sources as _sources
 from .paper.sources import PAPER_SOURCES, SHOWN_METRICS, PaperSource, best_in_paper
 from .reporting import comparison_table, run_label
@@ -62,7 +62,6 @@ __all__ = [
     "best_in_paper",
     "compare_methods",
     "default_methods",
-    "describe_baseline_gap",
     "method_variants",
     "open_study_splits",
     "paper_coverage",
@@ -314,51 +313,3 @@ def side_by_side(
     frame = frame.join(first[papers], how="left")
     order = list(dict.fromkeys([*first.index, *frame.index]))
     return frame.reindex(pd.MultiIndex.from_tuples(order, names=first.index.names))
-
-
-def describe_baseline_gap(
-    paper_protocol: Study,
-    strong_baseline: Study | None = None,
-    *,
-    paper: str = "mixup-pairs",
-    table: str = "Table 5",
-) -> str:
-    """Markdown bullets: the paper's Vanilla and SupReMix MAE (``paper``'s ``table`` for the
-    study's dataset), this run's MAE per method under the paper's protocol and, with
-    ``strong_baseline`` (a study whose Vanilla is trained to its best, e.g.
-    :data:`AIRFOIL_STRONG_BASELINE`), how the paper's numbers compare with that baseline: what
-    the paper's gains are relative to."""
-    source = reference_label(paper, table)
-    reported = paper_results(paper, table=table, dataset=paper_protocol.dataset, metric="MAE")
-    reported = reported.set_index("method")["value"]
-    missing = [m for m in ("Vanilla", "SupReMix") if m not in reported.index]
-    if missing:
-        raise ValueError(f"{source} has no MAE for {', '.join(missing)}")
-    ours = paper_protocol.metrics_frame().groupby("variant", sort=False)["MAE"].mean()
-    config = paper_protocol.config
-    lines = [
-        f"- Paper ({source}): Vanilla MAE {reported['Vanilla']:.2f}, SupReMix "
-        f"{reported['SupReMix']:.2f}, a "
-        f"{1 - reported['SupReMix'] / reported['Vanilla']:.0%} reduction.",
-        f"- This run, the paper's protocol ({config.epochs} pretraining and "
-        f"{config.probe_epochs} probe epochs, {len(paper_protocol.seeds)} seeds): "
-        + ", ".join(f"{m} {v:.2f}" for m, v in ours.items())
-        + ".",
-    ]
-    if strong_baseline is not None:
-        strong = strong_baseline.metrics_frame()["MAE"]
-        mean = float(strong.mean())
-        sd = f" ± {strong.std():.2f}" if len(strong) > 1 else ""
-        lines.append(
-            f"- Strong baseline MAE {mean:.2f}{sd} ({len(strong)} seeds) vs paper vanilla "
-            f"{reported['Vanilla']:.2f}: the paper's Vanilla has {reported['Vanilla'] / mean:.1f} "
-            f"times its error, and the paper's SupReMix {reported['SupReMix'] / mean:.1f} times."
-        )
-        relation = "below" if reported["SupReMix"] < mean else "above"
-        beaten = "beats" if reported["Vanilla"] > mean else "does not beat"
-        lines.append(
-            f"- So the paper's SupReMix MAE is {relation} what plain Vanilla training reaches "
-            f"here: the gains of {source} are measured against a Vanilla baseline that this "
-            f"strong baseline {beaten}."
-        )
-    return "\n".join(lines)

@@ -29,7 +29,6 @@ from supremix.studies import (
     VariantRun,
     compare_methods,
     default_methods,
-    describe_baseline_gap,
     method_variants,
     paper_coverage,
     paper_reference,
@@ -439,23 +438,6 @@ def test_rhpe_is_evaluated_on_val_where_test_labels_are_withheld(monkeypatch, tm
     assert study.seeds == [0] and study.config.phantom_n == 64
     shown = study.settings_table().loc["evaluated on", "value"]
     assert shown == f"official val ({study.targets.size} items)"
-
-
-def test_baseline_gap_compares_the_papers_numbers_with_the_strong_baseline():
-    y = np.arange(10.0)
-    paper = paper_results("mixup-pairs", table="Table 5", dataset="airfoil", metric="MAE")
-    paper = paper.set_index("method")["value"]
-    protocol = make_study({"Vanilla": [y + 3.0], "SupReMix": [y + 2.0]}, list(y))
-    strong = make_study({"Vanilla": [y + 1.0, y - 1.5]}, list(y))
-    text = describe_baseline_gap(protocol, strong)
-    assert f"Vanilla MAE {paper['Vanilla']:.2f}, SupReMix {paper['SupReMix']:.2f}" in text
-    assert "Vanilla 3.00, SupReMix 2.00." in text
-    assert "Strong baseline MAE 1.25 ± 0.35 (2 seeds)" in text
-    assert f"has {paper['Vanilla'] / 1.25:.1f} times its error" in text
-    assert "that this strong baseline beats." in text
-    weak = make_study({"Vanilla": [y + 2 * paper["Vanilla"]]}, list(y))
-    assert "that this strong baseline does not beat." in describe_baseline_gap(protocol, weak)
-    assert "Strong baseline" not in describe_baseline_gap(protocol)
 
 
 def test_a_study_is_a_sweep_whose_variants_are_the_methods():

@@ -13,7 +13,7 @@ and (b) trained end to end with the strong recipe on ``L1 + weight x L_con``
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,20 @@ class StudySettings:
         if not splits or len(set(splits)) != len(splits):
             raise ValueError(f"splits must be distinct integers, at least one; got {splits}")
         object.__setattr__(self, "splits", splits)
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any]) -> StudySettings:
+        """The schedule a notebook's parameters name (a notebook passes ``globals()``): its
+        ``epochs``, ``probe_epochs``, ``strong_epochs``, ``multitask_weight`` and
+        ``batch_size`` where it has them, its ``seeds`` as the splits; with ``smoke`` true,
+        the first split at one epoch per stage. Other entries are not read."""
+        names = ("epochs", "probe_epochs", "strong_epochs", "multitask_weight", "batch_size")
+        values = {name: parameters[name] for name in names if name in parameters}
+        splits = tuple(parameters.get("seeds", cls.splits))
+        if parameters.get("smoke", False):
+            values.update(epochs=1, probe_epochs=1, strong_epochs=1)
+            splits = splits[:1]
+        return cls(**values, splits=splits)
 
     def strong_recipe(self) -> dict[str, Any]:
         """:data:`supremix.studies.AIRFOIL_STRONG_BASELINE` with ``strong_epochs`` epochs."""

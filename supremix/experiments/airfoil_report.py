@@ -1,5 +1,5 @@
-"""Tables, tests and sentences of the airfoil study (:mod:`supremix.experiments.airfoil_study`),
-and its provenance.
+"""Tables, tests and facts of the airfoil study (:mod:`supremix.experiments.airfoil_study`),
+and its provenance: the chapter states the facts in Markdown (MyST-NB glue).
 
 Each arm's mean and standard deviation are over the splits it ran on; arms are compared with a
 paired t-test over the splits both ran on (each split is one random 1,203 / 150 / 150 split, the
@@ -36,13 +36,17 @@ from supremix.reporting import summarise_runs, write_results
 from supremix.train.provenance import git_commit, now_iso, software_versions
 
 STUDY_SCHEMA = "supremix-airfoil-study/1"
+#: Mixup Your Own Pairs' schedule of the paper's protocol (Table 13): pretraining and probe epochs.
+PAPER_SCHEDULE = (200, 100)
+#: The p-value under which a paired t-test's difference counts as significant.
+SIGNIFICANCE = 0.05
 RESULTS, RUNS, PROVENANCE = "results.json", "runs.json", "provenance.json"
 
 
 @dataclass
 class AirfoilStudy:
     """The runs of :func:`~supremix.experiments.airfoil_study.run_study` and the tables and
-    sentences the chapter shows.
+    facts the chapter shows.
 
     Each arm's mean and standard deviation are over the splits it ran on (``runs``); each
     paired test uses the splits both arms ran on. :attr:`complete` says whether every arm ran
@@ -163,56 +167,75 @@ class AirfoilStudy:
         frame = pd.DataFrame(rows).set_index("arm")
         return frame[frame["splits"] > 0]
 
-    def verdict(self, label: str, reference: str) -> str:
-        """One sentence: does ``label`` beat ``reference``, paired by split?"""
-        frame = self.paired_by_split(reference)
-        if label not in frame.index:
-            return f"{label} against {reference}: no common split yet."
-        row = frame.loc[label]
-        n = int(row["splits"])
-        if n < 2:
-            return f"{label} against {reference}: {n} common split(s), no paired test yet."
-        p = "undefined" if math.isnan(row["p"]) else f"{row['p']:.2g}"
-        lower = row["difference"] < 0
-        if lower and not math.isnan(row["p"]) and row["p"] < 0.05:
-            outcome = "beats it"
-        elif lower:
-            outcome = "has the lower mean MAE, but not significantly"
-        elif not math.isnan(row["p"]) and row["p"] < 0.05:
-            outcome = "does not beat it: its MAE is significantly higher"
-        else:
-            outcome = "does not beat it"
-        return (
-            f"{label} (MAE {row['MAE']:.3f}) against {reference} ({row[f'MAE {reference}']:.3f}): "
-            f"difference {row['difference']:+.3f} dB, paired t-test over {n} splits p = {p}, "
-            f"lower on {row['splits won']} splits: it {outcome}."
-        )
-
-    def answers(self) -> str:
-        """Markdown: the chapter's two questions answered from this study's numbers."""
+    def comparisons(self) -> list[tuple[str, str, str]]:
+        """``(question, arm, against)`` for each comparison that answers the chapter's
+        questions: (i) SupReMix under the paper's protocol against the strongest of the paper's
+        baselines; (ii) every SupReMix arm against the strongest baseline of the whole study;
+        then SupReMix added to the strong recipe against Vanilla (strong), where that is not
+        the strongest."""
         paper_base = self.strongest(self.baselines(PAPER_PROTOCOL))
         strongest = self.strongest(self.baselines())
         ours = [a.label for a in self.arms if a.method == "supremix"]
-        lines = []
-        if "SupReMix" in ours:
-            lines.append(
-                "- (i) Under the paper's protocol, the strongest of the paper's baselines is "
-                f"{paper_base}. " + self.verdict("SupReMix", paper_base)
-            )
-        lines.append(
-            f"- (ii) The strongest baseline of the whole study (no SupReMix in it) is {strongest}."
-        )
-        lines += [f"  - {self.verdict(label, strongest)}" for label in ours]
+        pairs = [("(i) paper's protocol", "SupReMix", paper_base)] if "SupReMix" in ours else []
+        pairs += [("(ii) whole study", label, strongest) for label in ours]
         plain = "Vanilla (strong)"
         added = [a.label for a in self.arms if a.method == "supremix" and a.group == STRONG_RECIPE]
-        if plain != strongest and plain in {a.label for a in self.arms} and added:
-            lines.append(f"- SupReMix added to the strong recipe, against {plain} itself:")
-            lines += [f"  - {self.verdict(label, plain)}" for label in added]
+        if plain != strongest and plain in {a.label for a in self.arms}:
+            pairs += [("added to the strong recipe", label, plain) for label in added]
+        return pairs
+
+    def verdicts(self) -> pd.DataFrame:
+        """The chapter's questions answered from this study's numbers, one row per comparison
+        of :meth:`comparisons` (index: question and arm), paired by split
+        (:meth:`paired_by_split`): ``against``, ``MAE``, ``MAE against``, ``difference``
+        (negative: the arm errs less), ``p``, ``splits``, ``splits won`` and ``outcome``
+        (:func:`outcome`)."""
+        rows = []
+        for question, label, reference in self.comparisons():
+            frame = self.paired_by_split(reference)
+            row = frame.loc[label] if label in frame.index else None
+            values = {"question": question, "arm": label, "against": reference}
+            if row is None:
+                values |= {"splits": 0, "outcome": outcome(math.nan, math.nan, 0)}
+            else:
+                values |= {
+                    "MAE": row["MAE"],
+                    "MAE against": row[f"MAE {reference}"],
+                    **{k: row[k] for k in ("difference", "p", "splits", "splits won")},
+                    "outcome": outcome(row["difference"], row["p"], int(row["splits"])),
+                }
+            rows.append(values)
+        columns = ["question", "arm", "against", "MAE", "MAE against", "difference", "p"]
+        columns += ["splits", "splits won", "outcome"]
+        return pd.DataFrame(rows, columns=columns).set_index(["question", "arm"])
+
+    def verdict_facts(self) -> dict[str, Any]:
+        """The headline of :meth:`verdicts`, by name: ``paper_baseline`` and ``strongest``
+        (the strongest of the paper's baselines and of the whole study), SupReMix against the
+        first under the paper's protocol (``supremix_outcome``, ``supremix_difference``,
+        ``supremix_p``, ``supremix_won``; "not run" and NaN without that arm) and ``not_run``
+        (the arms without a run, joined by commas, or "none")."""
         have = {r["arm"] for r in self.records}
         missing = [a.label for a in self.arms if a.label not in have]
-        if missing:
-            lines.append(f"- Not run yet, so not among the baselines above: {', '.join(missing)}.")
-        return "\n".join(lines)
+        facts = {
+            "paper_baseline": self.strongest(self.baselines(PAPER_PROTOCOL)),
+            "strongest": self.strongest(self.baselines()),
+            "supremix_outcome": "not run",
+            "supremix_difference": math.nan,
+            "supremix_p": math.nan,
+            "supremix_won": "none",
+            "not_run": ", ".join(missing) or "none",
+        }
+        verdicts = self.verdicts()
+        if ("(i) paper's protocol", "SupReMix") in verdicts.index:
+            row = verdicts.loc[("(i) paper's protocol", "SupReMix")]
+            facts |= {
+                "supremix_outcome": row["outcome"],
+                "supremix_difference": float(row["difference"]),
+                "supremix_p": float(row["p"]),
+                "supremix_won": str(row["splits won"]),
+            }
+        return facts
 
     def summary(self, *, notes: str = "", provenance: dict[str, Any] | None = None) -> dict:
         """Every run as a :mod:`supremix.reporting` results summary (one "method" per arm,
@@ -282,32 +305,56 @@ class AirfoilStudy:
         targets = np.asarray(chosen[labels[0]]["targets"])
         return {label: np.asarray(chosen[label]["preds"]) for label in labels}, targets
 
-    def describe(self) -> str:
-        """What this study holds, in one Markdown sentence (runs, splits, schedule)."""
+    def facts(self, strong: str = "Vanilla (strong)") -> dict[str, Any]:
+        """What this study holds, by name, for the chapter's prose: ``status`` ("complete" or
+        "partial"), ``runs`` held of ``expected`` (``arms`` x ``splits``), the fewest and most
+        runs of an arm (``runs_per_arm_fewest``, ``runs_per_arm_most``), the schedule
+        (``epochs``, ``probe_epochs``, ``strong_epochs``, ``multitask_weight``; ``schedule``:
+        "the paper's schedule" where the paper's protocol ran Mixup Your Own Pairs' 200 + 100
+        epochs, else "a short schedule"), and Table 5's Vanilla and SupReMix MAE
+        (``paper_vanilla``, ``paper_supremix``) beside the ``strong`` arm's mean MAE
+        (``strong_mae``, NaN where it has not run) with ``paper_ratio``, the paper's SupReMix
+        MAE over it."""
         s = self.settings
-        held, expected = len(self.records), len(self.arms) * len(s.splits)
-        status = "complete" if self.complete else "**partial**"
         counts = self.runs_frame().groupby("arm").size() if self.records else pd.Series([0])
-        return (
-            f"The study is {status}: {held} of {expected} runs ({len(self.arms)} arms x "
-            f"{len(s.splits)} splits; {counts.min()} to {counts.max()} runs per arm, column "
-            "`runs`); each paired test uses the splits both arms ran on. "
-            f"Schedule: paper protocol {s.epochs} + {s.probe_epochs} epochs, strong recipe "
-            f"{s.strong_epochs} epochs, multi-task weight {s.multitask_weight:g}."
-        )
+        paper = paper_results("mixup-pairs", table="Table 5", dataset="airfoil", metric="MAE")
+        paper = paper.set_index("method")["value"]
+        have = {r["arm"] for r in self.records}
+        strong_mae = float(self.split_mae(strong).mean()) if strong in have else math.nan
+        return {
+            "status": "complete" if self.complete else "partial",
+            "runs": len(self.records),
+            "expected": len(self.arms) * len(s.splits),
+            "arms": len(self.arms),
+            "splits": len(s.splits),
+            "runs_per_arm_fewest": int(counts.min()),
+            "runs_per_arm_most": int(counts.max()),
+            "epochs": s.epochs,
+            "probe_epochs": s.probe_epochs,
+            "strong_epochs": s.strong_epochs,
+            "multitask_weight": s.multitask_weight,
+            "schedule": "the paper's schedule"
+            if (s.epochs, s.probe_epochs) == PAPER_SCHEDULE
+            else "a short schedule",
+            "paper_vanilla": float(paper["Vanilla"]),
+            "paper_supremix": float(paper["SupReMix"]),
+            "strong_mae": strong_mae,
+            "paper_ratio": float(paper["SupReMix"]) / strong_mae,
+        }
 
 
-def paper_gap(study: AirfoilStudy, strong: str = "Vanilla (strong)") -> str:
-    """One sentence: Mixup Your Own Pairs Table 5's Vanilla and SupReMix MAE beside this
-    study's ``strong`` arm."""
-    paper = paper_results("mixup-pairs", table="Table 5", dataset="airfoil", metric="MAE")
-    paper = paper.set_index("method")["value"]
-    mae = float(study.split_mae(strong).mean())
-    return (
-        f"Mixup Your Own Pairs (Table 5) reports MAE {paper['Vanilla']:.2f} for Vanilla and "
-        f"{paper['SupReMix']:.2f} for SupReMix; {strong} reaches {mae:.2f} here, so the "
-        f"paper's SupReMix has {paper['SupReMix'] / mae:.2f} times its error."
-    )
+def outcome(difference: float, p: float, splits: int) -> str:
+    """Whether an arm beats the arm it is set against, from the mean MAE ``difference`` (arm
+    minus the other: negative when it errs less) and the paired t-test's ``p`` over
+    ``splits`` common splits: "beats it" (lower, p < 0.05), "lower, not significantly",
+    "significantly higher" (p < 0.05), "does not beat it", or "no paired test yet" (fewer
+    than two common splits)."""
+    if splits < 2:
+        return "no paired test yet"
+    significant = not math.isnan(p) and p < SIGNIFICANCE
+    if difference < 0:
+        return "beats it" if significant else "lower, not significantly"
+    return "significantly higher" if significant else "does not beat it"
 
 
 def write_study(
@@ -422,17 +469,24 @@ def study_provenance(study: AirfoilStudy, *, data_file: str | Path, device: str)
     }
 
 
-def describe_provenance(provenance: dict[str, Any]) -> str:
-    """One Markdown line: commit, machine, data checksum and wall time of a recorded study."""
+def provenance_facts(provenance: dict[str, Any]) -> dict[str, Any]:
+    """What produced a recorded study (:func:`study_provenance`), by name, for the chapter's
+    prose: ``created``, ``commit`` (its first 10 characters, "unknown" where it was not
+    recorded) and ``changes`` ("with uncommitted changes" or "clean"), the machine's ``cpu``,
+    ``cores`` and ``workers``, the data ``data_file`` and the start of its ``sha256``, and the
+    minutes of wall time (``span_min``) and of training summed over the runs
+    (``training_min``)."""
     git = provenance.get("git") or {}
-    commit = git.get("commit", "unknown")[:10] + (
-        " (uncommitted changes)" if git.get("dirty") else ""
-    )
     machine = provenance["machine"]
-    return (
-        f"Recorded {provenance['created']} at commit `{commit}` on {machine['cpu']} "
-        f"({machine['cores']} cores, {machine['workers']} worker processes of one torch thread); "
-        f"data `{provenance['data']['file']}` SHA-256 `{provenance['data']['sha256'][:16]}...`; "
-        f"the runs took {provenance['recording_span_s'] / 60:.0f} min of wall time "
-        f"({provenance['training_seconds_total'] / 60:.0f} min of training summed over runs)."
-    )
+    return {
+        "created": provenance["created"],
+        "commit": git.get("commit", "unknown")[:10],
+        "changes": "with uncommitted changes" if git.get("dirty") else "clean",
+        "cpu": machine["cpu"],
+        "cores": machine["cores"],
+        "workers": machine["workers"],
+        "data_file": provenance["data"]["file"],
+        "sha256": provenance["data"]["sha256"][:16],
+        "span_min": provenance["recording_span_s"] / 60,
+        "training_min": provenance["training_seconds_total"] / 60,
+    }

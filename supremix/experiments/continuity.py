@@ -38,6 +38,8 @@ from supremix.paper import canonical_method, paper_results
 from supremix.reporting import summarise_runs
 from supremix.studies import Study, compare_methods
 
+from .table_facts import extreme
+
 #: The datasets of the SupReMix paper's Fig. 7.
 FIG7_DATASETS = ("ukb", "rsna", "a4")
 #: The SupReMix paper's §5.3: "bootstrap sample size B = 100".
@@ -203,6 +205,29 @@ def paper_correlations() -> pd.DataFrame:
     table = numbers.pivot(index="dataset", columns="setting", values="value")
     table.columns = [f"paper corr ({setting})" for setting in table.columns]
     return table.rename_axis("dataset")
+
+
+def continuity_facts(results: Sequence[ContinuityResult]) -> dict[str, Any]:
+    """The headline of :func:`continuity_table`, by name, for the notebook's prose:
+    ``datasets``, ``baseline`` and ``method`` (the first result's), ``smoother`` (on how many
+    datasets the method's factors are smaller on average: Z-gap > 0), ``resamples`` (the
+    bootstrap's, per dataset), ``positive_correlations`` (on how many datasets Z-gap and ρ gap
+    correlate positively over the resamples) and the datasets of the lowest and highest of
+    those correlations with their ``*_value``
+    (:func:`~supremix.experiments.table_facts.extreme`)."""
+    if not results:
+        raise ValueError("no continuity results to state")
+    correlations = pd.Series({r.dataset: r.bootstrap.correlation for r in results}, dtype=float)
+    return {
+        "datasets": len(results),
+        "baseline": results[0].baseline,
+        "method": results[0].method,
+        "smoother": int(sum(r.z_gap > 0 for r in results)),
+        "resamples": int(results[0].bootstrap.z_gap.size),
+        "positive_correlations": int((correlations > 0).sum()),
+        **extreme(correlations, "lowest_correlation", largest=False),
+        **extreme(correlations, "highest_correlation"),
+    }
 
 
 def describe_continuity(results: Sequence[ContinuityResult]) -> str:

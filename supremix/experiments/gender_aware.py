@@ -45,6 +45,7 @@ from supremix.train import open_splits
 
 from .settings import RunSettings
 from .sweep import Sweep, Variant, known_choices, run_sweep
+from .table_facts import extreme
 
 #: The experiment's rows, by the key the notebook's ``methods`` parameter uses.
 ROWS: dict[str, Variant] = {
@@ -244,20 +245,22 @@ def run_gender_aware(
     return GenderStudy(sweep=sweep, groups=groups)
 
 
-def describe_gender(table: pd.DataFrame, data_kind: str) -> str:
-    """A Markdown paragraph stating what :meth:`GenderStudy.table` measured."""
+def gender_facts(table: pd.DataFrame) -> dict[str, Any]:
+    """The headline of :meth:`GenderStudy.table`, by name, for the notebook's prose: ``rows``;
+    the rows with the highest and lowest sex separability (``most_separable``,
+    ``least_separable``), the highest age ordinality over all items (``most_ordered``) and
+    within each sex (``most_ordered_within``: the highest ordinality of a row's less ordered
+    sex), and the lowest MAE (``lowest_mae``), each with its ``*_value``
+    (:func:`~supremix.experiments.table_facts.extreme`)."""
     within = [c for c in table.columns if c.startswith("age ordinality, ")]
-    parts = []
-    for row, values in table.iterrows():
-        per_sex = ", ".join(f"{c.split(', ')[1]} {values[c]:.2f}" for c in within)
-        parts.append(
-            f"{row}: sex separability {values['sex separability']:.2f}, age ordinality "
-            f"{values['age ordinality']:.2f} ({per_sex}), MAE {values['MAE']:.3g}."
-        )
-    parts.append("Sex separability is 0.5 for a representation that carries no sex.")
-    if data_kind == "phantom":
-        parts.append("These are phantom numbers: they do not reproduce the paper.")
-    return " ".join(parts)
+    return {
+        "rows": len(table),
+        **extreme(table["sex separability"], "most_separable"),
+        **extreme(table["sex separability"], "least_separable", largest=False),
+        **extreme(table["age ordinality"], "most_ordered"),
+        **extreme(table[within].min(axis=1, skipna=False), "most_ordered_within"),
+        **extreme(table["MAE"], "lowest_mae", largest=False),
+    }
 
 
 def trajectory_figure(

@@ -41,6 +41,7 @@ from supremix.train.config import CONTRASTIVE_METHODS
 from .session import SplitRuns, open_study_splits, training_session
 from .settings import RunSettings
 from .sweep import Variant, known_choices, train_variant
+from .table_facts import extreme
 
 #: Stages whose steps use a contrastive loss (the engine's stage names).
 CONTRASTIVE_STAGES = ("pretrain", "multitask")
@@ -77,6 +78,12 @@ def hard_negative_count(rows: int, fraction: float = PAPER_HARD_FRACTION) -> int
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
     return max(1, round(fraction * rows * (rows - 1) / 2))
+
+
+def middle_epoch(last: int) -> int:
+    """The epoch halfway to ``last`` (rounded up, at least 1): where :meth:`HardnessStudy.table`
+    starts a curve's second half."""
+    return max(1, math.ceil(last / 2))
 
 
 def ridge_fit(
@@ -248,7 +255,7 @@ class HardnessStudy(SplitRuns):
         for method in self.methods:
             part = curves[curves["method"] == method]
             last = int(part["epoch"].max())
-            middle = max(1, math.ceil(last / 2))
+            middle = middle_epoch(last)
             row: dict[str, float] = {}
             for curve in ("positive", "hard_negative"):
                 at = {e: part.loc[part["epoch"] == e, curve].mean() for e in (1, middle, last)}
@@ -262,24 +269,27 @@ class HardnessStudy(SplitRuns):
             rows[method] = row
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
 
-    def describe(self) -> str:
-        """A Markdown paragraph stating what this run measured, computed from its numbers."""
+    def facts(self) -> dict[str, Any]:
+        """The headline of :meth:`table`, by name, for the notebook's prose: ``methods``,
+        ``epochs`` (the last) and ``middle`` (the epochs the table reads), the method whose
+        positive logit is highest at the last epoch (``highest_positive``), those whose
+        positive logit gains the most and the least over the second half
+        (``largest_gain``, ``smallest_gain``), the method whose hardest negatives end highest
+        (``hardest_negatives``) and the lowest probe MAE (``lowest_mae``), each with its
+        ``*_value`` (:func:`~supremix.experiments.table_facts.extreme`)."""
         table = self.table()
         last = int(self.curves()["epoch"].max())
-        middle = max(1, math.ceil(last / 2))
-        parts = []
-        for method, row in table.iterrows():
-            parts.append(
-                f"{method}: mean positive logit {row['positive epoch 1']:.3f} after epoch 1, "
-                f"{row[f'positive epoch {middle}']:.3f} at epoch {middle} and "
-                f"{row[f'positive epoch {last}']:.3f} at epoch {last} (second-half gain "
-                f"{row['positive gain, 2nd half']:+.3f}); hardest negatives "
-                f"{row[f'hard_negative epoch {last}']:.3f} at the end."
-            )
-        text = " ".join(parts)
-        if self.data_kind == "phantom":
-            text += " These are phantom numbers: they do not reproduce the paper."
-        return text
+        gain = table["positive gain, 2nd half"]
+        return {
+            "methods": len(table),
+            "epochs": last,
+            "middle": middle_epoch(last),
+            **extreme(table[f"positive epoch {last}"], "highest_positive"),
+            **extreme(gain, "largest_gain"),
+            **extreme(gain, "smallest_gain", largest=False),
+            **extreme(table[f"hard_negative epoch {last}"], "hardest_negatives"),
+            **extreme(table["test MAE"], "lowest_mae", largest=False),
+        }
 
     def summary(self, *, notes: str = "") -> dict[str, Any]:
         """The runs as a :mod:`supremix.reporting` results summary: the probe's test metrics

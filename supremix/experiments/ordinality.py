@@ -37,6 +37,7 @@ from supremix.paper import canonical_method
 from supremix.train.config import METHODS
 
 from .sweep import Sweep, Variant, known_choices, run_sweep
+from .table_facts import NONE, extreme
 
 GENUINE = "genuine labels"
 PERMUTED = "permuted labels"
@@ -156,6 +157,24 @@ def ordered_features(sweep: Sweep) -> dict[str, np.ndarray]:
         for labels in (GENUINE, PERMUTED):
             ordered[variant_label(method, labels)] = features[variant_label(method, labels)]
     return ordered
+
+
+def ordinality_facts(table: pd.DataFrame) -> dict[str, Any]:
+    """The headline of :func:`ordinality_table`, by name, for the notebook's prose:
+    ``methods``; the methods whose ordering training on permuted labels costs the most and the
+    least (``most_drop``, ``least_drop``) and that keep the most order with genuine labels
+    (``most_ordered``), each with its ``*_value``
+    (:func:`~supremix.experiments.table_facts.extreme`); ``unchanged``: the methods whose
+    features the permutation left identical (``max |Δ feature|`` 0), joined by commas, or
+    "none"."""
+    unchanged = [str(m) for m in table.index[table["max |Δ feature|"] == 0]]
+    return {
+        "methods": len(table),
+        **extreme(table["drop"], "most_drop"),
+        **extreme(table["drop"], "least_drop", largest=False),
+        **extreme(table["genuine"], "most_ordered"),
+        "unchanged": ", ".join(unchanged) or NONE,
+    }
 
 
 def describe_ordinality(table: pd.DataFrame, data_kind: str) -> str:

@@ -26,11 +26,14 @@ from supremix.experiments.airfoil_arms import (
 from supremix.experiments.airfoil_report import (
     AirfoilStudy,
     load_study,
+    outcome,
+    provenance_facts,
     study_provenance,
     write_study,
 )
 from supremix.experiments.airfoil_study import _jobs, load_records, record_path, run_study
 from supremix.metrics import regression_metrics
+from supremix.paper import paper_results
 from supremix.reporting import load_results
 from supremix.studies import AIRFOIL_STRONG_BASELINE
 from supremix.train import PRESETS
@@ -61,6 +64,18 @@ def test_arms_are_the_papers_protocol_then_the_strong_recipe_with_three_methods_
     assert {a.encoder_from for a in finetunes} <= {a.label for a in paper}
     assert all(a.overrides["protocol"] == "multitask" for a in multitask)
     assert all(a.overrides["gamma_con"] == 0.3 for a in multitask)
+
+
+def test_settings_from_a_notebooks_parameters_and_its_smoke_run():
+    parameters = {"epochs": 10, "probe_epochs": 5, "strong_epochs": 20, "seeds": [2, 0, 1]}
+    parameters |= {"multitask_weight": 0.5, "batch_size": None, "workers": 4, "smoke": False}
+    settings = StudySettings.from_parameters(parameters)
+    assert settings == StudySettings(10, 5, 20, 0.5, None, (2, 0, 1))
+    smoke = StudySettings.from_parameters({**parameters, "smoke": True})
+    assert smoke == StudySettings(1, 1, 1, 0.5, None, (2,))
+    assert StudySettings.from_parameters({}) == StudySettings()
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        StudySettings.from_parameters({**parameters, "epochs": 0})
 
 
 def test_short_strong_schedules_drop_the_warm_up():
@@ -159,20 +174,52 @@ def test_the_strongest_baseline_never_uses_supremix():
     assert study.strongest(study.baselines(PAPER_PROTOCOL)) == "Vanilla"
 
 
-def test_answers_also_set_supremix_added_to_the_strong_recipe_against_its_plain_vanilla():
+def test_verdicts_also_set_supremix_added_to_the_strong_recipe_against_its_plain_vanilla():
     noise = {"Vanilla": 3.0, "SupCon → fine-tune (strong)": 0.5, "Vanilla (strong)": 2.0}
-    answers = _study({**noise, "L1 + SupReMix (strong)": 1.0}).answers()
-    assert (
-        "strongest baseline of the whole study (no SupReMix in it) is SupCon → fine-tune" in answers
+    study = _study({**noise, "L1 + SupReMix (strong)": 1.0})
+    verdicts = study.verdicts()
+    assert list(verdicts.index) == [
+        ("(ii) whole study", "L1 + SupReMix (strong)"),
+        ("added to the strong recipe", "L1 + SupReMix (strong)"),
+    ]
+    assert list(verdicts["against"]) == ["SupCon → fine-tune (strong)", "Vanilla (strong)"]
+    plain = study.paired_by_split("Vanilla (strong)").loc["L1 + SupReMix (strong)"]
+    row = verdicts.loc[("added to the strong recipe", "L1 + SupReMix (strong)")]
+    assert (row["difference"], row["p"], row["splits won"]) == (
+        plain["difference"],
+        plain["p"],
+        plain["splits won"],
     )
-    assert "against Vanilla (strong) itself:\n  - L1 + SupReMix (strong) (MAE" in answers
+    facts = study.verdict_facts()
+    assert (facts["strongest"], facts["paper_baseline"]) == (
+        "SupCon → fine-tune (strong)",
+        "Vanilla",
+    )
+    assert (facts["supremix_outcome"], facts["not_run"]) == ("not run", "none")
+    assert math.isnan(facts["supremix_p"])
 
 
-def test_answers_follow_the_numbers_either_way():
-    better = _study({"Vanilla": 3.0, "SupReMix": 1.0, "Vanilla (strong)": 2.0}).answers()
-    assert "SupReMix (MAE" in better and "it beats it" in better
-    worse = _study({"Vanilla": 1.0, "SupReMix": 3.0, "Vanilla (strong)": 0.5}).answers()
-    assert "beats it" not in worse and "does not beat it: its MAE is significantly higher" in worse
+def test_verdicts_follow_the_numbers_either_way():
+    better = _study({"Vanilla": 3.0, "SupReMix": 1.0, "Vanilla (strong)": 2.0})
+    facts = better.verdict_facts()
+    paired = better.paired_by_split("Vanilla").loc["SupReMix"]
+    assert paired["difference"] < 0 and paired["p"] < 0.05
+    assert facts["supremix_outcome"] == "beats it"
+    assert (facts["supremix_difference"], facts["supremix_p"]) == (
+        paired["difference"],
+        paired["p"],
+    )
+    worse = _study({"Vanilla": 1.0, "SupReMix": 3.0, "Vanilla (strong)": 0.5})
+    assert set(worse.verdicts()["outcome"]) == {"significantly higher"}
+
+
+def test_outcome_needs_two_common_splits_and_a_significant_difference_to_beat():
+    assert outcome(-1.0, 0.01, 1) == "no paired test yet"
+    assert outcome(-1.0, 0.01, 3) == "beats it"
+    assert outcome(-1.0, 0.2, 3) == "lower, not significantly"
+    assert outcome(-1.0, math.nan, 3) == "lower, not significantly"
+    assert outcome(1.0, 0.01, 3) == "significantly higher"
+    assert outcome(1.0, 0.2, 3) == "does not beat it"
 
 
 def test_a_study_with_a_missing_run_is_partial_and_pairs_the_common_splits():
@@ -186,10 +233,41 @@ def test_a_study_with_a_missing_run_is_partial_and_pairs_the_common_splits():
     theirs = [_direct_mae(r) for r in study.records if r["arm"] == "SupCon"]
     ours = [_direct_mae(r) for r in study.records if r["arm"] == "Vanilla" and r["split"] != 2]
     assert frame.loc["SupCon", "p"] == pytest.approx(stats.ttest_rel(theirs, ours).pvalue)
-    assert "**partial**: 15 of 16 runs" in study.describe()
+    facts = study.facts()
+    assert (facts["status"], facts["runs"], facts["expected"]) == ("partial", 15, 16)
+    assert (facts["arms"], facts["splits"]) == (4, 4)
+    assert (facts["runs_per_arm_fewest"], facts["runs_per_arm_most"]) == (3, 4)
+    assert (facts["schedule"], facts["epochs"], facts["probe_epochs"]) == (
+        "the paper's schedule",
+        200,
+        100,
+    )
     study.records = [r for r in study.records if r["arm"] != "SupCon"]
     assert "SupCon" not in study.paired_by_split("Vanilla").index
-    assert "Not run yet, so not among the baselines above: SupCon." in study.answers()
+    assert study.verdict_facts()["not_run"] == "SupCon"
+
+
+def test_facts_set_table_5_beside_the_strong_baseline_of_this_study():
+    study = _study(NOISE)
+    paper = paper_results("mixup-pairs", table="Table 5", dataset="airfoil", metric="MAE")
+    paper = paper.set_index("method")["value"]
+    strong = [_direct_mae(r) for r in study.records if r["arm"] == "Vanilla (strong)"]
+    facts = study.facts()
+    assert facts["status"] == "complete"
+    assert (facts["paper_vanilla"], facts["paper_supremix"]) == (
+        paper["Vanilla"],
+        paper["SupReMix"],
+    )
+    assert facts["strong_mae"] == pytest.approx(np.mean(strong))
+    assert facts["paper_ratio"] == pytest.approx(paper["SupReMix"] / np.mean(strong))
+    short = AirfoilStudy(
+        settings=StudySettings(epochs=10, probe_epochs=10, splits=(0,)),
+        arms=study.arms,
+        records=[],
+    )
+    facts = short.facts()
+    assert (facts["schedule"], facts["status"], facts["runs"]) == ("a short schedule", "partial", 0)
+    assert math.isnan(facts["strong_mae"]) and math.isnan(facts["paper_ratio"])
 
 
 def test_the_strongest_baseline_is_chosen_among_the_arms_with_the_most_runs():
@@ -304,3 +382,9 @@ def test_provenance_names_the_data_checksum_the_machine_and_the_span_of_the_runs
         "partial": True,
     }
     assert provenance["recording_span_s"] == 10 * 14 + 5.0
+    facts = provenance_facts(provenance)
+    assert facts["span_min"] == pytest.approx((10 * 14 + 5.0) / 60)
+    assert facts["training_min"] == pytest.approx(15 * 5.0 / 60)
+    assert facts["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()[:16]
+    assert (facts["data_file"], facts["cores"]) == ("airfoil_self_noise.dat", os.cpu_count())
+    assert facts["changes"] in ("clean", "with uncommitted changes")

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from supremix.experiments.continuity import (
     continuity_analysis,
+    continuity_facts,
     continuity_figure,
     continuity_summary,
     continuity_table,
@@ -115,6 +116,29 @@ def test_z_gap_is_positive_when_the_method_is_smoother_and_flips_when_swapped():
     assert "SupReMix's factors are smaller" in describe_continuity([forward])
     assert "Vanilla's factors are smaller" in describe_continuity([backward])
     assert isinstance(continuity_figure([forward, backward]), Figure)
+
+
+def test_continuity_facts_count_the_datasets_where_the_method_is_smoother():
+    targets, smooth, rough = constructed(seed=1)
+    forward = continuity_analysis(_study(rough, smooth, targets, dataset="rsna"), n_boot=30)
+    backward = continuity_analysis(_study(smooth, rough, targets, dataset="a4"), n_boot=30)
+    facts = continuity_facts([forward, backward])
+    correlations = {"rsna": forward.bootstrap.correlation, "a4": backward.bootstrap.correlation}
+    low, high = sorted(correlations, key=correlations.get)
+    assert facts == {
+        "datasets": 2,
+        "baseline": "Vanilla",
+        "method": "SupReMix",
+        "smoother": 1,
+        "resamples": 30,
+        "positive_correlations": sum(c > 0 for c in correlations.values()),
+        "lowest_correlation": low,
+        "lowest_correlation_value": correlations[low],
+        "highest_correlation": high,
+        "highest_correlation_value": correlations[high],
+    }
+    with pytest.raises(ValueError, match="no continuity results"):
+        continuity_facts([])
 
 
 def test_analysis_needs_the_features_of_the_embedding_seed():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,8 +22,8 @@ from supremix.experiments.gender_aware import (
     GenderStudy,
     age_bins,
     age_trajectories,
-    describe_gender,
     evaluation_groups,
+    gender_facts,
     gender_variants,
     run_gender_aware,
     sex_separability,
@@ -191,6 +192,37 @@ def test_table_and_figure_of_a_constructed_study():
     table = study.table()
     assert table.loc["SupReMix, mixing within sex", "sex separability"] == 1.0
     assert table.loc["SupReMix, mixing within sex", "MAE"] == pytest.approx(1.0)
-    assert "sex separability 1.00" in describe_gender(table, "phantom")
+    facts = gender_facts(table)
+    assert facts["most_separable"] == "SupReMix, mixing within sex"
+    assert facts["most_separable_value"] == 1.0
     maps = {name: feats[:, :2] for name, feats in study.features().items()}
     assert isinstance(trajectory_figure(maps, targets, groups, n_bins=4), Figure)
+
+
+def test_gender_facts_name_the_rows_holding_each_extreme_of_the_table():
+    table = pd.DataFrame(
+        {
+            "MAE": [9.0, 7.5, 8.0],
+            "rho": [0.9, 0.95, 0.93],
+            "sex separability": [0.95, 0.55, math.nan],
+            "age ordinality": [0.6, 0.7, 0.65],
+            "age ordinality, female": [0.8, 0.9, 0.5],
+            "age ordinality, male": [0.7, 0.3, math.nan],
+        },
+        index=pd.Index(["within", "across", "supcon"], name="row"),
+    )
+    facts = gender_facts(table)
+    # the less ordered sex of each row: within 0.7, across 0.3, supcon undefined
+    assert facts == {
+        "rows": 3,
+        "most_separable": "within",
+        "most_separable_value": 0.95,
+        "least_separable": "across",
+        "least_separable_value": 0.55,
+        "most_ordered": "across",
+        "most_ordered_value": 0.7,
+        "most_ordered_within": "within",
+        "most_ordered_within_value": 0.7,
+        "lowest_mae": "across",
+        "lowest_mae_value": 7.5,
+    }

@@ -188,6 +188,16 @@ def test_table_reads_the_curves_at_the_first_middle_and_last_epoch_averaged_over
     )
     assert provenance["smoke"] is False
     assert isinstance(hardness_figure(study), Figure)
+    facts = study.facts()
+    # positive logit at epoch 4, means over seeds: SupCon (0.96 + 0.76) / 2, SupReMix 0.8
+    assert (facts["highest_positive"], facts["highest_positive_value"]) == ("SupCon", 0.86)
+    assert (facts["epochs"], facts["middle"], facts["methods"]) == (4, 2, 2)
+    assert facts["largest_gain"] == "SupReMix"
+    assert facts["largest_gain_value"] == pytest.approx(0.8 - 0.3)
+    assert facts["smallest_gain"] == "SupCon"
+    assert facts["smallest_gain_value"] == pytest.approx(0.86 - 0.8)
+    assert (facts["hardest_negatives"], facts["hardest_negatives_value"]) == ("SupCon", 0.43)
+    assert (facts["lowest_mae"], facts["lowest_mae_value"]) == ("SupReMix", 1.0)
 
 
 def test_track_hardness_refuses_a_method_without_a_contrastive_loss():

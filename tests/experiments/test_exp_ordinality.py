@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,7 @@ from supremix.experiments.ordinality import (
     PERMUTED,
     describe_ordinality,
     ordered_features,
+    ordinality_facts,
     ordinality_figure,
     ordinality_table,
     ordinality_variants,
@@ -129,6 +131,11 @@ def test_ordinality_table_scores_both_models_against_the_genuine_labels():
     assert table.loc["SupReMix", "max |Δ feature|"] == pytest.approx(np.abs(line - scrambled).max())
     assert table.loc["SupReMix", "MAE, permuted"] == pytest.approx(2.0)  # preds = targets + 2
     assert "SupCon keeps" in describe_ordinality(table, "phantom")
+    facts = ordinality_facts(table)
+    assert facts["unchanged"] == "SupCon"
+    assert facts["most_drop"] == "SupReMix"
+    assert facts["most_drop_value"] == table.loc["SupReMix", "drop"]
+    assert (facts["least_drop"], facts["least_drop_value"]) == ("SupCon", 0.0)
     assert isinstance(ordinality_figure(table), Figure)
 
 
@@ -164,3 +171,16 @@ def test_supcon_pretraining_is_unchanged_by_a_group_wise_permutation_and_supremi
     assert not np.allclose(
         features("supremix", splits["train_set"], "c"), features("supremix", permuted, "d")
     )
+
+
+def test_ordinality_facts_say_none_when_every_method_changed():
+    table = pd.DataFrame(
+        {"genuine": [0.8, 0.5], "permuted": [0.2, 0.45], "max |Δ feature|": [0.3, 1e-9]},
+        index=pd.Index(["SupReMix", "RnC"], name="method"),
+    )
+    table["drop"] = table["genuine"] - table["permuted"]
+    facts = ordinality_facts(table)
+    assert facts["unchanged"] == "none" and facts["methods"] == 2
+    assert (facts["most_ordered"], facts["most_ordered_value"]) == ("SupReMix", 0.8)
+    assert facts["least_drop"] == "RnC"
+    assert facts["least_drop_value"] == pytest.approx(0.05)
