@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from supremix.paper import canonical_method
 from supremix.studies import AIRFOIL_STRONG_BASELINE
 
 #: Metrics kept per run, under the papers' names (MAE, MSE, GM, rho).
@@ -25,14 +26,6 @@ PAPER_PROTOCOL, STRONG_RECIPE = "paper protocol", "strong recipe"
 #: The methods of the paper's protocol, and those also added to the strong recipe.
 PAPER_METHODS = ("vanilla", "simclr", "supcon", "adacon", "rnc", "supremix")
 ADDED_METHODS = ("supremix", "supcon", "rnc")
-LABELS = {
-    "vanilla": "Vanilla",
-    "simclr": "SimCLR",
-    "supcon": "SupCon",
-    "adacon": "AdaCon",
-    "rnc": "RnC",
-    "supremix": "SupReMix",
-}
 
 #: The weight of the contrastive loss in the multi-task arms, chosen on validation MAE alone:
 #: L1 + weight x SupReMix with the strong recipe (80 epochs) on split 0 gave validation MAE
@@ -125,7 +118,7 @@ def paper_arms(methods: Sequence[str] = PAPER_METHODS) -> list[Arm]:
     """The paper's protocol (Mixup Your Own Pairs Table 13, preset ``airfoil``) per method."""
     return [
         Arm(
-            LABELS[m],
+            canonical_method(m),
             PAPER_PROTOCOL,
             m,
             "trained" if m == "vanilla" else "linear probe",
@@ -141,7 +134,7 @@ def strong_arms(settings: StudySettings, methods: Sequence[str] = ADDED_METHODS)
     recipe = settings.strong_recipe()
     arms = [Arm("Vanilla (strong)", STRONG_RECIPE, "vanilla", "trained", {"method": "vanilla"})]
     for m in methods:
-        name = LABELS[m]
+        name = canonical_method(m)
         arms.append(
             Arm(
                 f"{name} → fine-tune (strong)",
