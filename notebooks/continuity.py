@@ -100,23 +100,11 @@ from supremix.experiments.continuity import (
 from supremix.notebook import data_banner, glue_facts, notebook_settings
 from supremix.reporting import write_results
 
-settings = notebook_settings(
-    globals(),
-    exclude=["data_root"],
-    overrides=None if phantom_n is None else {"phantom_n": phantom_n},
-)
+settings = notebook_settings(globals(), exclude=["data_root"])
 baseline, method = methods
 
 # %% [markdown]
 # ## Train the baseline and SupReMix on each dataset
-
-# %%
-# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
-# covers the whole label range (supremix.train.windows, tested).
-from supremix.experiments.windows import study_window
-
-for name in datasets:
-    print(study_window(name, settings, data_root=data_root))
 
 # %%
 studies = run_continuity(

@@ -95,9 +95,7 @@ from supremix.experiments.gender_aware import gender_facts, run_gender_aware, tr
 from supremix.notebook import data_banner, glue_facts, notebook_settings
 from supremix.reporting import write_results
 
-settings = notebook_settings(
-    globals(), overrides=None if phantom_n is None else {"phantom_n": phantom_n}
-)
+settings = notebook_settings(globals())
 
 # %% [markdown]
 # ## Train every row
@@ -105,13 +103,6 @@ settings = notebook_settings(
 # The sex of every radiograph is read before training (the run stops with a clear error on a
 # dataset whose items carry none). The table lists the shared settings and what each row
 # changes.
-
-# %%
-# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
-# covers the whole label range (supremix.train.windows, tested).
-from supremix.experiments.windows import study_window
-
-print(study_window("rsna", settings))
 
 # %%
 study = run_gender_aware(

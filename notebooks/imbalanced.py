@@ -89,13 +89,6 @@ settings = notebook_settings(globals())
 # the test split.
 
 # %%
-# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
-# covers the whole label range (supremix.train.windows, tested).
-from supremix.experiments.windows import study_window
-
-print(study_window("rsna", settings))
-
-# %%
 run = run_imbalanced(
     methods=methods,
     seeds=seeds,

@@ -102,14 +102,9 @@ settings = notebook_settings(globals())
 #
 # Each run pretrains (contrastive methods) and fits the linear probe, or trains Vanilla end to
 # end, then predicts the evaluation split with the weights of best validation MAE. The table
-# lists the settings every run shared.
-
-# %% generated="dataset"
-# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
-# covers the whole label range (supremix.train.windows, tested).
-from supremix.experiments.windows import study_window
-
-print(study_window("imdbwiki", settings))
+# lists the settings every run shared, with the Mix-pos window measured on the training labels:
+# the study stops before training when that window forms no Mix-pos or covers the whole label
+# range (`supremix.experiments.windows`, tested).
 
 # %% generated="dataset"
 study = compare_methods(

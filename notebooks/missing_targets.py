@@ -77,7 +77,6 @@ from supremix.experiments.missing_targets import (
     MISSING_AGE_RANGES,
     PAPER_TABLE,
     coverage_table,
-    missing_target_settings,
     missing_target_subsets,
     run_missing_targets,
 )
@@ -85,8 +84,7 @@ from supremix.notebook import glue, notebook_settings
 from supremix.paper import paper_results
 from supremix.reporting import write_results
 
-# the phantom of phantom_n subjects (without data_root), as the runs below train on it
-settings = missing_target_settings(notebook_settings(globals()), phantom_n)
+settings = notebook_settings(globals())
 
 # %% [markdown]
 # ## Train every method without the three age ranges
@@ -94,13 +92,6 @@ settings = missing_target_settings(notebook_settings(globals()), phantom_n)
 # Each run trains on the reduced training split (its size is in the settings table, after
 # `training items`), pretraining then probing for the contrastive methods, and predicts the
 # test split with the weights of best validation MAE.
-
-# %%
-# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
-# covers the whole label range (supremix.train.windows, tested).
-from supremix.experiments.windows import study_window
-
-print(study_window("ukb", settings))
 
 # %%
 sweep = run_missing_targets(

@@ -95,9 +95,7 @@ from supremix.notebook import data_banner, glue_facts, notebook_settings
 from supremix.plots import embedding_grid
 from supremix.reporting import write_results
 
-settings = notebook_settings(
-    globals(), overrides=None if phantom_n is None else {"phantom_n": phantom_n}
-)
+settings = notebook_settings(globals())
 
 # %% [markdown]
 # ## Train each method with genuine and with permuted labels
@@ -105,13 +103,6 @@ settings = notebook_settings(
 # Four runs per seed (two per method): contrastive pretraining, then the linear probe, then the
 # encoder features of the test items. The table lists the settings the runs shared and what each
 # run changes.
-
-# %%
-# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
-# covers the whole label range (supremix.train.windows, tested).
-from supremix.experiments.windows import study_window
-
-print(study_window("rsna", settings))
 
 # %%
 sweep = run_ordinality(

@@ -105,15 +105,13 @@ from IPython.display import Markdown, display
 from supremix.experiments.pretraining import (
     architectures_for,
     pretraining_figure,
-    pretraining_settings,
     pretraining_table,
     run_pretraining,
 )
 from supremix.notebook import notebook_settings
 from supremix.reporting import write_results
 
-# on a phantom its volumes at the CPU preset's size, as the runs below train on it
-settings = pretraining_settings(dataset, notebook_settings(globals()))
+settings = notebook_settings(globals())
 
 # %% [markdown]
 # ## The architectures
@@ -147,13 +145,6 @@ pd.DataFrame(
 # Each run predicts the test split with the weights of best validation MAE (for the pretrained
 # setting: the best epoch of fine-tuning). The settings table lists what every run shared and
 # what each variant changes.
-
-# %%
-# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
-# covers the whole label range (supremix.train.windows, tested).
-from supremix.experiments.windows import study_window
-
-print(study_window(dataset, settings))
 
 # %%
 sweep = run_pretraining(

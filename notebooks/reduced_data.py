@@ -93,13 +93,6 @@ settings = notebook_settings(globals())
 # table lists what every run shared.
 
 # %%
-# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
-# covers the whole label range (supremix.train.windows, tested).
-from supremix.experiments.windows import study_window
-
-print(study_window(dataset, settings))
-
-# %%
 sweep = run_reduced_data(
     dataset,
     methods=methods,

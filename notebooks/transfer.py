@@ -105,16 +105,6 @@ input_examples(data_root, smoke=smoke)
 # target runs of each direction shared and what each variant changed.
 
 # %%
-# The Mix-pos window on this run's training labels; stops here if it forms no Mix-pos or
-# covers the whole label range (supremix.train.windows, tested).
-from supremix.experiments.windows import study_window
-
-for name in ("rsna", "rhpe"):  # data_root: None, {"rsna": .., "rhpe": ..} or their parent
-    root = data_root.get(name) if isinstance(data_root, dict) else data_root
-    root = f"{root}/{name}" if isinstance(data_root, str) else root
-    print(study_window(name, data_root=root, smoke=smoke))
-
-# %%
 run = run_transfer(
     directions=directions,
     methods=methods,

@@ -194,7 +194,7 @@ class AirfoilStudy:
         for question, label, reference in self.comparisons():
             frame = self.paired_by_split(reference)
             row = frame.loc[label] if label in frame.index else None
-            values = {"question": question, "arm": label, "against": reference}
+            values: dict[str, Any] = {"question": question, "arm": label, "against": reference}
             if row is None:
                 values |= {"splits": 0, "outcome": outcome(math.nan, math.nan, 0)}
             else:

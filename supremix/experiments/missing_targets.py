@@ -143,9 +143,7 @@ def missing_target_settings(
 ) -> RunSettings:
     """``settings`` as :func:`run_missing_targets` trains with them: without ``data_root``
     on a phantom of ``phantom_n`` subjects (``None``: the book's default size), and under
-    ``smoke``, unless ``batch_size`` says otherwise, in batches of :data:`SMOKE_BATCH`. The
-    notebook measures the Mix-pos window (:func:`~.windows.study_window`) with these, so that
-    it reads the training labels of the phantom the runs train on."""
+    ``smoke``, unless ``batch_size`` says otherwise, in batches of :data:`SMOKE_BATCH`."""
     if settings.is_phantom and phantom_n is not None:
         settings = settings.replace(
             overrides={**(settings.overrides or {}), "phantom_n": phantom_n}

@@ -246,8 +246,7 @@ def run_pretraining(
 def pretraining_settings(dataset: str, settings: RunSettings) -> RunSettings:
     """``settings`` as :func:`run_pretraining` trains with them on ``dataset``: on a CPU
     preset, phantom volumes of the preset's own size (:func:`_phantom_volume_size`) unless
-    the caller's ``overrides`` say otherwise. The notebook measures the Mix-pos window
-    (:func:`~.windows.study_window`) with these, on the phantom the runs train on."""
+    the caller's ``overrides`` say otherwise."""
     size = _phantom_volume_size(dataset, settings.preset, settings.data_root)
     return settings.replace(overrides={**(size or {}), **(settings.overrides or {})})
 

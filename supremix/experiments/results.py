@@ -33,6 +33,8 @@ from supremix.reporting import run_label
 from .session import SplitRuns
 
 if TYPE_CHECKING:
+    from supremix.train.windows import EffectiveWindow
+
     from .sweep import Variant
 
 #: The papers' metric names -> :func:`supremix.metrics.regression_metrics`' (one vocabulary).
@@ -98,6 +100,9 @@ class Sweep(SplitRuns):
     ``"val"`` where the test labels are withheld) in the order of every run's ``preds``;
     ``train_targets`` the labels of the whole training split (before any variant's
     ``train_subset``). Encoder features are those of ``embedding_seed`` (``None``: the first).
+    ``window`` is the Mix-pos window the SupReMix variants trained with, measured on the
+    training labels (:func:`~supremix.experiments.windows.sweep_window`; ``None``: no variant
+    trained at the configuration's window).
     """
 
     targets: np.ndarray
@@ -107,6 +112,7 @@ class Sweep(SplitRuns):
     runs: list[VariantRun] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     embedding_seed: int | None = None
+    window: EffectiveWindow | None = None
 
     # ------------------------------------------------------------------ what was run
     @property
@@ -153,6 +159,8 @@ class Sweep(SplitRuns):
             "data": self.data_kind,
             "evaluated on": f"{split} ({self.targets.size} items)",
         }
+        if self.window is not None:
+            rows.update(self.window.settings_rows())
         varied = {key for variant in self.variants for key in variant.overrides}
         for key in SETTINGS_SHOWN:
             rows[key] = "per variant (below)" if key in varied else values[key]
@@ -434,12 +442,13 @@ class Sweep(SplitRuns):
         if any(dropped.values()):
             gaps = "; ".join(f"{m}: {', '.join(sorted(d))}" for m, d in dropped.items() if d)
             notes = f"{notes} Undefined in some seed, left out (method: metrics): {gaps}.".strip()
+        window = {} if self.window is None else {"mix_pos_window": self.window.summary()}
         return self.summarise(
             self.records(),
             smoke=self.smoke,
             notes=notes,
             experiment=experiment,
-            provenance=provenance,
+            provenance={**window, **dict(provenance or {})},
         )
 
     def facts(self, metric: str = "MAE") -> dict[str, Any]:

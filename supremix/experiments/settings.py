@@ -160,9 +160,15 @@ class RunSettings:
     ) -> RunSettings:
         """The settings a notebook's parameters name: every entry of ``parameters`` (a
         notebook passes ``globals()``) whose name is a field, except those of ``exclude`` (a
-        notebook that passes ``data_root`` per dataset, say). Other entries are not read."""
+        notebook that passes ``data_root`` per dataset, say), and a ``phantom_n`` parameter
+        (the phantom's size, ``None``: the book's), which joins ``overrides`` unless a
+        ``data_root`` is read. Other entries are not read."""
         names = {f.name for f in dataclasses.fields(cls)} - set(exclude)
-        return cls(**{name: parameters[name] for name in sorted(names) if name in parameters})
+        values = {name: parameters[name] for name in sorted(names) if name in parameters}
+        if parameters.get("phantom_n") is not None and values.get("data_root") is None:
+            overrides = values.get("overrides") or {}
+            values["overrides"] = {**overrides, "phantom_n": parameters["phantom_n"]}
+        return cls(**values)
 
     def replace(self, **changes: Any) -> RunSettings:
         """A copy with ``changes`` applied and validated; a name that is no setting raises."""

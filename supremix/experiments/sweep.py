@@ -38,6 +38,7 @@ from supremix.train.run_folder import check_new_run_folders
 from .results import METRIC_KEYS, SETTINGS_SHOWN, Sweep, VariantRun
 from .session import StudySplits, open_study_splits, training_session
 from .settings import RunSettings
+from .windows import sweep_window
 
 if TYPE_CHECKING:
     from typing_extensions import TypeVar
@@ -174,6 +175,11 @@ def run_sweep(
     encoder features of the evaluation items from ``embedding_seed`` (default: the first
     seed); ``keep_history`` every run's per-epoch metrics. ``result_type``: the
     :class:`~supremix.experiments.results.Sweep` class to fill (a subclass adds views).
+
+    Before any training, the Mix-pos window of the variants that train SupReMix at the
+    configuration's window is measured on the training labels and checked
+    (:func:`~supremix.experiments.windows.sweep_window`): a window that forms no Mix-pos or
+    covers the whole label range raises :class:`~supremix.train.windows.WindowError`.
     """
     settings = RunSettings.of(settings, **changes)
     variants = list(variants)
@@ -190,6 +196,7 @@ def run_sweep(
     for variant in variants:
         config.replace(**variant.overrides)  # fail before any training on a bad override
     data = open_study_splits(config, settings.data_root, settings.memory_cache)
+    window = sweep_window(config, variants, data.targets("train"))
     sweep = result_type.on_splits(
         dataset,
         name,
@@ -201,6 +208,7 @@ def run_sweep(
         smoke=settings.smoke,
         ids=[str(i) for i in data.evaluation.ids],
         embedding_seed=embedding_seed,
+        window=window,
     )
     prefix = f"{result_type.__name__.lower()}-"
     with training_session(config, settings.out_dir, settings.cpu_threads, prefix=prefix) as out:

@@ -1,7 +1,11 @@
-"""The Mix-pos window a notebook is about to train with, on the labels it will train on.
+"""The Mix-pos window a run is about to train with, on the labels it will train on.
 
-:func:`study_window` is the one line every notebook that trains a contrastive method prints
-before training: the window of the configuration its run settings resolve to
+:func:`sweep_window` is what :func:`~supremix.experiments.sweep.run_sweep` checks before it
+trains: every study, comparison of methods and experiment built on a sweep stops there when the
+window of its SupReMix runs means nothing on their training labels, and shows the measured
+window in its settings table. :func:`study_window` is the same line for a notebook that shows
+no sweep's settings table (the quick start, the airfoil study, the hardness study): the window
+of the configuration its run settings resolve to
 (:meth:`~supremix.experiments.settings.RunSettings.train_config`) in label units and as about
 how many distinct labels on each side of an anchor, measured on the training split
 (:func:`supremix.train.windows.effective_window`). It raises
@@ -12,15 +16,43 @@ window means nothing on its labels stops before it trains.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from supremix.train import open_splits
-from supremix.train.windows import describe_window
+from supremix.train import TrainConfig, open_splits
+from supremix.train.windows import EffectiveWindow, check_window, config_window, describe_window
 
 from .settings import RunSettings
+
+if TYPE_CHECKING:
+    from .sweep import Variant
+
+#: The fields that set the Mix-pos window; a variant that changes one of them is an ablation of
+#: the window, whose rows its experiment checks itself
+#: (:func:`~supremix.experiments.ablations.window_table`).
+WINDOW_FIELDS = frozenset({"window", "label_bin", "window_edges"})
+
+
+def sweep_window(
+    config: TrainConfig, variants: Sequence[Variant], train_labels: np.ndarray
+) -> EffectiveWindow | None:
+    """``config``'s Mix-pos window measured on ``train_labels``
+    (:func:`~supremix.train.windows.config_window`) when some variant trains SupReMix with
+    Mix-pos at that window (leaving :data:`WINDOW_FIELDS` alone), else ``None``. Raises
+    :class:`~supremix.train.windows.WindowError` when the window forms no Mix-pos or covers the
+    whole label range (:func:`~supremix.train.windows.check_window`)."""
+    at_base_window = (
+        config.replace(**variant.overrides)
+        for variant in variants
+        if not WINDOW_FIELDS & variant.overrides.keys()
+    )
+    if not any(c.method == "supremix" and c.mix_pos for c in at_base_window):
+        return None
+    measured = config_window(config, train_labels)
+    check_window(measured, where=f"dataset {config.dataset!r}")
+    return measured
 
 
 def study_window(

@@ -101,6 +101,19 @@ class EffectiveWindow:
         span = self.high - self.low
         return self.window > span if not self.inclusive else self.window >= span
 
+    def settings_rows(self) -> dict[str, str]:
+        """The window as rows of a settings table, each short enough for pandas' cells: its
+        width in label units, the distinct labels inside it on one side of an anchor, and the
+        share of labels that can anchor a Mix-pos."""
+        bound = "<=" if self.inclusive else "<"
+        unit = f" {self.unit}" if self.unit else ""
+        width = f"γ = {self.window:g}{unit} (|Δy| {bound} γ)"
+        return {
+            "Mix-pos window": "γ = ∞" if math.isinf(self.window) else width,
+            "Mix-pos labels per side": f"about {self.per_side:g}",
+            "anchors with a Mix-pos": f"{100 * self.mix_pos_fraction:.0f}% of {self.distinct}",
+        }
+
     def summary(self) -> str:
         """One line: the window in label units and as about K distinct labels."""
         bound = "<=" if self.inclusive else "<"

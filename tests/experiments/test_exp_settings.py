@@ -86,3 +86,16 @@ def test_from_parameters_reads_only_the_fields_a_notebook_names():
     assert settings == RunSettings(preset="rsna-cpu", epochs=3, smoke=True)
     with pytest.raises(ValueError, match="epochs must be a positive integer or None, got 0"):
         RunSettings.from_parameters({"epochs": 0})
+
+
+def test_a_phantom_n_parameter_sizes_the_phantom_and_never_real_data():
+    parameters = {"phantom_n": 480, "overrides": {"window": 2.0}, "smoke": False}
+    settings = RunSettings.from_parameters(parameters)
+    assert settings.overrides == {"window": 2.0, "phantom_n": 480}
+    assert settings.train_config("rsna")[1].phantom_n == 480
+    real = RunSettings.from_parameters({**parameters, "data_root": "/data/rsna"})
+    assert real.overrides == {"window": 2.0}
+    assert RunSettings.from_parameters({"phantom_n": None}).overrides == {}
+    assert RunSettings.from_parameters({"phantom_n": 480}, exclude=["data_root"]).overrides == {
+        "phantom_n": 480
+    }
