@@ -73,7 +73,7 @@ __all__ = [
     "training_session",
 ]
 
-#: :meth:`Study.describe` says a run learned little when even its best MAE is above this
+#: :meth:`Study.facts` says a run learned little (``learned``) when even its best MAE is above this
 #: fraction of the MAE of predicting the training mean.
 LEARNED_LITTLE = 0.9
 
@@ -196,43 +196,6 @@ class Study(Sweep):
                 else f"significant, {test.stars}",
             }
         return facts
-
-    def describe(  # type: ignore[override]
-        self, reference: str | None = None, baseline: str = "Vanilla"
-    ) -> str:
-        """A Markdown paragraph stating what this run measured: :meth:`facts` in sentences."""
-        f = self.facts(reference, baseline)
-        sd = f["best_sd"]
-        parts = [
-            f"On this run ({f['data']}, {f['seeds']} seed(s), {f['items']} {f['split']} items) "
-            f"the lowest mean MAE is {f['best']}'s, {f['best_value']:.3g}"
-            + (f" (sd {sd:.2g} over seeds)" if not math.isnan(sd) else "")
-            + "."
-        ]
-        spread = (
-            f"{f['ratio_lowest']:.2f}"
-            if f["variants"] == 1
-            else f"{f['ratio_lowest']:.2f} to {f['ratio_highest']:.2f}"
-        )
-        parts.append(
-            f"Predicting the training mean for every item gives MAE {f['mean_predictor']:.3g}; "
-            f"the methods' MAEs are {spread} times that"
-            + (
-                ", so at these settings they learned little from the inputs."
-                if f["learned"] == "little"
-                else "."
-            )
-        )
-        if not math.isnan(f["baseline_value"]):
-            p_text = "undefined" if math.isnan(f["p"]) else f"{f['p']:.2g}"
-            parts.append(
-                f"{f['reference']}'s MAE ({f['reference_value']:.3g}) is {f['relation']} than "
-                f"{f['baseline']}'s ({f['baseline_value']:.3g}); the paired t-test on per-item "
-                f"errors gives p = {p_text} ({f['significance']})."
-            )
-        if self.data_kind == "phantom":
-            parts.append("These are phantom numbers: they do not reproduce the paper.")
-        return " ".join(parts)
 
 
 def method_variants(dataset: str, methods: Sequence[str], augment: str) -> list[Variant]:

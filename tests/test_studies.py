@@ -297,19 +297,6 @@ def test_embeddings_come_from_the_embedding_seed_only():
     assert study.predictions("vanilla").shape == (2, 4)
 
 
-def test_describe_states_the_measured_comparison():
-    y = np.arange(10.0)
-    study = make_study({"Vanilla": [y + 1.0], "SupReMix": [y + 0.5]}, list(y))
-    text = study.describe()
-    assert "the lowest mean MAE is SupReMix's, 0.5" in text
-    assert "SupReMix's MAE (0.5) is lower than Vanilla's (1)" in text
-    assert "they do not reproduce the paper" in text
-    flat = make_study({"Vanilla": [[4.5] * 10], "SupReMix": [[4.4] * 10]}, list(y))
-    assert "learned little from the inputs" in flat.describe()
-    real = make_study({"Vanilla": [y + 1.0]}, list(y), kind="real")
-    assert "phantom" not in real.describe()
-
-
 def test_facts_name_the_numbers_the_chapters_prose_states():
     from scipy.stats import ttest_rel
 

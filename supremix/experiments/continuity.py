@@ -230,22 +230,6 @@ def continuity_facts(results: Sequence[ContinuityResult]) -> dict[str, Any]:
     }
 
 
-def describe_continuity(results: Sequence[ContinuityResult]) -> str:
-    """A Markdown paragraph stating what :func:`continuity_table` measured."""
-    parts = []
-    for r in results:
-        smoother = r.method if r.z_gap > 0 else r.baseline
-        parts.append(
-            f"{r.dataset} ({r.targets.size} {r.data_kind} items): Z-gap {r.z_gap:+.2f}, so "
-            f"{smoother}'s factors are smaller on average; ρ gap {r.rho_gap:+.3f}; over "
-            f"{r.bootstrap.z_gap.size} resamples Z-gap and ρ gap correlate at "
-            f"{r.bootstrap.correlation:+.2f}."
-        )
-    if any(r.data_kind == "phantom" for r in results):
-        parts.append("Phantom numbers do not reproduce the paper.")
-    return " ".join(parts)
-
-
 def continuity_summary(
     studies: Mapping[str, Study], *, notes: str = "", provenance: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:

@@ -177,23 +177,6 @@ def ordinality_facts(table: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def describe_ordinality(table: pd.DataFrame, data_kind: str) -> str:
-    """A Markdown paragraph stating what :func:`ordinality_table` measured."""
-    parts = []
-    for method, row in table.iterrows():
-        same = " (identical features)" if row["max |Δ feature|"] == 0 else ""
-        parts.append(
-            f"{method} keeps an ordinality of {row['genuine']:.2f} with genuine labels and "
-            f"{row['permuted']:.2f} with permuted ones{same}: a drop of {row['drop']:+.2f}."
-        )
-    if len(table) > 1:
-        most = table["drop"].idxmax()
-        parts.append(f"Training on permuted labels costs {most} the most order.")
-    if data_kind == "phantom":
-        parts.append("These are phantom numbers: they do not reproduce the paper.")
-    return " ".join(parts)
-
-
 def ordinality_figure(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     """Bars of each method's ordinality with genuine and with permuted training labels
     (columns ``genuine`` and ``permuted`` of :func:`ordinality_table`)."""

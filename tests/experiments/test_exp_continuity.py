@@ -16,7 +16,6 @@ from supremix.experiments.continuity import (
     continuity_figure,
     continuity_summary,
     continuity_table,
-    describe_continuity,
     roots_by_dataset,
     run_continuity,
 )
@@ -113,8 +112,6 @@ def test_z_gap_is_positive_when_the_method_is_smoother_and_flips_when_swapped():
     printed = printed.set_index("setting")["value"]
     assert table.loc["rsna", "paper corr (§5.3 text)"] == printed["§5.3 text"]
     assert table.loc["rsna", "paper corr (Figure 7 caption)"] == printed["Figure 7 caption"]
-    assert "SupReMix's factors are smaller" in describe_continuity([forward])
-    assert "Vanilla's factors are smaller" in describe_continuity([backward])
     assert isinstance(continuity_figure([forward, backward]), Figure)
 
 
