@@ -90,7 +90,7 @@ results_path = None  # where to write the results JSON (supremix.reporting); Non
 # %% generated="dataset"
 from IPython.display import Markdown, display
 
-from supremix.notebook import data_banner, notebook_settings
+from supremix.notebook import data_banner, glue_facts, notebook_settings
 from supremix.plots import embedding_grid, paired_test_heatmap, true_vs_predicted_grid
 from supremix.reporting import write_results
 from supremix.studies import compare_methods, paper_coverage
@@ -140,10 +140,7 @@ display(Markdown(f"*Reported on {study.data.get('reported_split', 'the test spli
 study.comparison().round(3)
 
 # %% generated="dataset"
-from supremix.notebook import glue
-
-for name, value in study.facts().items():
-    glue(name, value)
+glue_facts(study.facts())
 
 # %% [markdown] generated="dataset"
 # On this run ({glue:text}`data`, {glue:text}`seeds` seed(s), {glue:text}`items`
@@ -167,7 +164,15 @@ for name, value in study.facts().items():
 # %% generated="dataset"
 from supremix.phantom_quality import study_quality
 
-print(study_quality(study).sentence())
+glue_facts(study_quality(study).facts(), prefix="quality_")
+
+# %% [markdown] generated="dataset"
+# The best method, {glue:text}`quality_best_method`, has MAE {glue:text}`quality_best_mae:.3g`:
+# {glue:text}`quality_of_mean:.2f` times the training-mean predictor's
+# ({glue:text}`quality_mean_predictor_mae:.3g`) and {glue:text}`quality_of_floor:.2f` times the
+# noise floor ({glue:text}`quality_noise_floor:.3g`; NaN on real data, whose noise is unknown).
+# Verdict: {glue:text}`quality_verdict` (the book's goal: at most {glue:text}`quality_goal` times
+# the training-mean predictor's MAE, with the methods not all at the floor).
 
 # %% [markdown] generated="dataset"
 # ## Paired t-tests

@@ -179,7 +179,6 @@ study.comparison().round(3)
 # %%
 glue_facts(study.facts(), prefix="probe_")
 quality = study_quality(study)
-print(quality.sentence())
 
 # %% [markdown]
 # On this run ({glue:text}`probe_data`, {glue:text}`probe_seeds` seed(s),

@@ -82,19 +82,32 @@ class PhantomQuality:
             return False
         return max(self.maes.values()) <= AT_FLOOR * self.noise_floor
 
-    def sentence(self) -> str:
-        """One line for a dataset chapter, computed from the numbers."""
-        text = (
-            f"{self.dataset}: best method {self.best_method}, MAE {self.best_mae:.3g} = "
-            f"{self.of_mean:.2f} x the mean predictor's ({self.mean_predictor_mae:.3g})"
-        )
+    @property
+    def verdict(self) -> str:
+        """``"learns"`` or ``"learns too little"`` (:attr:`learns`), ``"cannot tell the
+        methods apart"`` when they all sit at the floor (:attr:`all_at_floor`), ``"real
+        data"`` where there is no floor to judge by."""
         if self.noise_floor is None:
-            return text + "; the noise floor of real data is unknown."
-        text += f" and {self.of_floor:.2f} x the noise floor ({self.noise_floor:.3g})."
+            return "real data"
         if self.all_at_floor:
-            return text + " Every method is at the floor: this phantom cannot tell them apart."
-        verdict = "learns" if self.learns else "learns too little"
-        return text + f" The phantom {verdict} (goal: at most {LEARNS} x the mean predictor's)."
+            return "cannot tell the methods apart"
+        return "learns" if self.learns else "learns too little"
+
+    def facts(self) -> dict[str, float | str]:
+        """The numbers a dataset chapter's prose states, by name
+        (:func:`supremix.notebook.glue_facts`): ``best_method``, ``best_mae``,
+        ``mean_predictor_mae``, ``of_mean``, ``noise_floor`` and ``of_floor`` (NaN on real
+        data), ``verdict`` (:attr:`verdict`) and the ``goal`` (:data:`LEARNS`)."""
+        return {
+            "best_method": self.best_method,
+            "best_mae": self.best_mae,
+            "mean_predictor_mae": self.mean_predictor_mae,
+            "of_mean": self.of_mean,
+            "noise_floor": math.nan if self.noise_floor is None else self.noise_floor,
+            "of_floor": self.of_floor,
+            "verdict": self.verdict,
+            "goal": LEARNS,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -71,8 +71,11 @@ def test_study_quality_on_a_phantom_matches_direct_computation():
     assert quality.noise_floor == noise_floor("rsna")
     assert quality.of_mean == pytest.approx(expected["SupReMix"] / mean_mae)
     assert quality.of_floor == pytest.approx(expected["SupReMix"] / noise_floor("rsna"))
-    assert "best method SupReMix" in quality.sentence()
-    assert f"{quality.of_mean:.2f} x the mean predictor's" in quality.sentence()
+    facts = quality.facts()
+    assert (facts["best_method"], facts["best_mae"]) == ("SupReMix", quality.maes["SupReMix"])
+    assert facts["of_mean"] == pytest.approx(expected["SupReMix"] / mean_mae)
+    assert facts["of_floor"] == pytest.approx(expected["SupReMix"] / noise_floor("rsna"))
+    assert facts["goal"] == LEARNS
 
 
 def test_real_data_has_no_floor():
@@ -80,7 +83,9 @@ def test_real_data_has_no_floor():
     quality = study_quality(study)
     assert quality.noise_floor is None and math.isnan(quality.of_floor)
     assert not quality.all_at_floor
-    assert "noise floor of real data is unknown" in quality.sentence()
+    facts = quality.facts()
+    assert facts["verdict"] == "real data"
+    assert math.isnan(facts["noise_floor"]) and math.isnan(facts["of_floor"])
 
 
 @given(
@@ -98,11 +103,10 @@ def test_verdicts_follow_their_definitions(maes, mean, floor):
     assert quality.best_mae == best
     assert quality.learns == (best / mean <= LEARNS)
     assert quality.all_at_floor == (max(maes.values()) <= AT_FLOOR * floor)
-    if quality.all_at_floor:
-        assert "Every method is at the floor" in quality.sentence()
+    if max(maes.values()) <= AT_FLOOR * floor:
+        assert quality.verdict == "cannot tell the methods apart"
     else:
-        verdict = "learns too little" if not quality.learns else "The phantom learns"
-        assert verdict in quality.sentence()
+        assert quality.verdict == ("learns" if best / mean <= LEARNS else "learns too little")
 
 
 def test_bad_inputs_name_the_dataset_and_the_problem():
