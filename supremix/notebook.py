@@ -78,8 +78,9 @@ def data_banner(data_kind: str, dataset: str, root: str | None = None) -> str:
 
 
 def glue(name: str, value: float | int | str) -> None:
-    """Name a computed value for the notebook's prose: ``{glue:text}`name:.3f``` in a Markdown
-    cell shows it in the book (MyST-NB's glue), so sentences stay in Markdown and numbers in code.
+    """Name a computed value for the notebook's prose: MyST-NB's ``{glue:text}`` role in a
+    Markdown cell, followed by the name in backticks (and a format such as ``:.3f`` after it),
+    shows it in the book, so sentences stay in Markdown and numbers in code.
 
     Where MyST-NB is not installed (Colab, Kaggle: the book extra is not needed to run a
     notebook), the value is printed as ``name = value`` under the cell instead, so the reader

@@ -527,6 +527,16 @@ API_PAGES = ROOT / "book" / "api"
 UNDOCUMENTED = {"cli"}  # the command line is documented by `supremix --help`
 
 
+def test_no_docstring_or_book_page_uses_a_glue_role():
+    """A glue role in a docstring or a book page asks the book for a value no cell of that page
+    glues: ``make book``'s strict build fails on it (the no-execution build lets it pass)."""
+    files = [*(ROOT / "supremix").rglob("*.py"), *(ROOT / "book").rglob("*.md")]
+    used = [str(f.relative_to(ROOT)) for f in files if tool.GLUE_ROLE.search(f.read_text())]
+    assert used == []
+    assert tool.GLUE_ROLE.search("costs {glue:text}`most_drop` the most")
+    assert tool.GLUE_ROLE.search("as ``{glue:text}`name:.3f``` in a cell")
+
+
 def test_every_public_module_has_an_api_page():
     package = ROOT / "supremix"
     public = {
