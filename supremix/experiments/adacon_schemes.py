@@ -86,6 +86,7 @@ from .adacon_rows import (
     select_rows,
     with_two_stage_schedule,
 )
+from .run_facts import data_words
 from .settings import RunSettings
 from .sweep import Sweep, run_sweep
 
@@ -252,7 +253,7 @@ class AdaConSchemes:
         (:func:`supremix.notebook.glue_facts`): ``data`` ("phantom" or "real data") and the
         number of ``seeds``."""
         return {
-            "data": "phantom" if self.sweep.data_kind == "phantom" else "real data",
+            "data": data_words(self.sweep.data_kind),
             "seeds": len(self.sweep.seeds),
         }
 

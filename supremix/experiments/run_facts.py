@@ -19,7 +19,12 @@ from supremix.paper import HIGHER_IS_BETTER
 if TYPE_CHECKING:
     from supremix.experiments.results import Sweep
 
-__all__ = ["sweep_facts", "sweeps_facts"]
+__all__ = ["data_words", "sweep_facts", "sweeps_facts"]
+
+
+def data_words(data_kind: str) -> str:
+    """How the prose names the data of a run: ``"phantom"`` or ``"real data"``."""
+    return "phantom" if data_kind == "phantom" else "real data"
 
 
 def sweep_facts(sweep: Sweep, metric: str = "MAE") -> dict[str, Any]:
@@ -35,7 +40,7 @@ def sweep_facts(sweep: Sweep, metric: str = "MAE") -> dict[str, Any]:
     best = better(values.index, key=lambda k: values[k])
     sd = table[f"{metric} std"] if len(sweep.seeds) > 1 else pd.Series([math.nan])
     return {
-        "data": "phantom" if sweep.data_kind == "phantom" else "real data",
+        "data": data_words(sweep.data_kind),
         "seeds": len(sweep.seeds),
         "items": int(sweep.targets.size),
         "split": sweep.eval_split,

@@ -196,14 +196,15 @@ def run_sweep(
     for variant in variants:
         config.replace(**variant.overrides)  # fail before any training on a bad override
     data = open_study_splits(config, settings.data_root, settings.memory_cache)
-    window = sweep_window(config, variants, data.targets("train"))
+    train_targets = data.targets("train")
+    window = sweep_window(config, variants, train_targets)
     sweep = result_type.on_splits(
         dataset,
         name,
         config,
         data,
         targets=data.targets(data.eval_split),
-        train_targets=data.targets("train"),
+        train_targets=train_targets,
         variants=variants,
         smoke=settings.smoke,
         ids=[str(i) for i in data.evaluation.ids],

@@ -4,8 +4,8 @@ column, and that value.
 A notebook shows an experiment's table whole and states its headline in Markdown, the numbers
 glued in (:func:`supremix.notebook.glue_facts`, MyST-NB's ``{glue:text}`` role): "training on
 permuted labels costs *most_drop* the most order", with the glued name in place of
-*most_drop*. :func:`extreme` gives such a
-pair of facts for any column; the experiments' ``*_facts`` functions put them together.
+*most_drop*. :func:`extreme` gives such a pair of facts for any column; the experiments'
+``*_facts`` functions put them together.
 """
 
 from __future__ import annotations

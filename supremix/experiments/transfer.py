@@ -49,7 +49,7 @@ from supremix.reporting import summarise_runs
 from supremix.train import PRESETS, TrainConfig, open_splits
 
 from .reduced_data import draw_subset, scaled_training_size, training_split_size
-from .run_facts import sweeps_facts
+from .run_facts import data_words, sweeps_facts
 from .settings import RunSettings, study_config
 from .sweep import PaperRow, Sweep, Variant, known_choices, run_folder, run_sweep
 
@@ -231,7 +231,7 @@ class TransferRun:
         return {
             "directions": len(self.directions),
             "seeds": len(first.seeds),
-            "data": "phantom" if self.data_kind == "phantom" else "real data",
+            "data": data_words(self.data_kind),
         }
 
     def summary(self, *, notes: str = "") -> dict[str, Any]:

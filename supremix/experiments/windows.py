@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from supremix.train import TrainConfig, open_splits
-from supremix.train.windows import EffectiveWindow, check_window, config_window, describe_window
+from supremix.train.windows import EffectiveWindow, checked_window, describe_window
 
 from .settings import RunSettings
 
@@ -38,11 +38,11 @@ WINDOW_FIELDS = frozenset({"window", "label_bin", "window_edges"})
 def sweep_window(
     config: TrainConfig, variants: Sequence[Variant], train_labels: np.ndarray
 ) -> EffectiveWindow | None:
-    """``config``'s Mix-pos window measured on ``train_labels``
-    (:func:`~supremix.train.windows.config_window`) when some variant trains SupReMix with
+    """``config``'s Mix-pos window measured on ``train_labels`` and checked
+    (:func:`~supremix.train.windows.checked_window`) when some variant trains SupReMix with
     Mix-pos at that window (leaving :data:`WINDOW_FIELDS` alone), else ``None``. Raises
     :class:`~supremix.train.windows.WindowError` when the window forms no Mix-pos or covers the
-    whole label range (:func:`~supremix.train.windows.check_window`)."""
+    whole label range."""
     at_base_window = (
         config.replace(**variant.overrides)
         for variant in variants
@@ -50,9 +50,7 @@ def sweep_window(
     )
     if not any(c.method == "supremix" and c.mix_pos for c in at_base_window):
         return None
-    measured = config_window(config, train_labels)
-    check_window(measured, where=f"dataset {config.dataset!r}")
-    return measured
+    return checked_window(config, train_labels)
 
 
 def study_window(

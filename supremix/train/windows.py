@@ -11,9 +11,10 @@ labels rounded to ``label_bin`` (Mixup Your Own Pairs Table 12) or continuous va
 
 :func:`effective_window` measures a window on a set of labels; :func:`preset_window` on a
 dataset's documented label range and resolution (:data:`LABEL_SCALES`), without data;
-:func:`describe_window` is the one line the book's notebooks print before training a contrastive
-method. :class:`WindowError` is raised when a window forms no Mix-pos or covers the whole range
-and the caller has not said that this is intended (``expect``).
+:func:`checked_window` is a configuration's window on training labels, checked before training
+(every sweep does it), and :func:`describe_window` that window in one line.
+:class:`WindowError` is raised when a window forms no Mix-pos or covers the whole range and the
+caller has not said that this is intended (``expect``).
 
 The A4 window: Table 13 of the SupReMix paper gives ``γ = 7`` for A4, whose labels are SUVR
 (about 0.45-2.58): on that scale ``γ = 7`` covers the whole range. :data:`A4_WINDOW_READINGS`
@@ -263,6 +264,20 @@ def documented_labels(scale: LabelScale, label_bin: float | None = None) -> np.n
     return np.arange(start, scale.high + step / 2, step)
 
 
+def checked_window(
+    config: Any,
+    labels: Sequence[float] | np.ndarray | None = None,
+    *,
+    inclusive: bool | None = None,
+    expect: str = "window",
+) -> EffectiveWindow:
+    """The window of ``config`` on ``labels`` (see :func:`config_window`), checked by
+    :func:`check_window` against ``expect``."""
+    measured = config_window(config, labels, inclusive=inclusive)
+    check_window(measured, expect=expect, where=f"dataset {config.dataset!r}")
+    return measured
+
+
 def describe_window(
     config: Any,
     labels: Sequence[float] | np.ndarray | None = None,
@@ -270,8 +285,6 @@ def describe_window(
     inclusive: bool | None = None,
     expect: str = "window",
 ) -> str:
-    """The one line a notebook prints before training a contrastive method: the window of
-    ``config`` on ``labels`` (see :func:`config_window`), checked by :func:`check_window`."""
-    measured = config_window(config, labels, inclusive=inclusive)
-    check_window(measured, expect=expect, where=f"dataset {config.dataset!r}")
-    return measured.summary()
+    """The one line a notebook prints before training a contrastive method: the
+    :func:`checked_window` of ``config`` on ``labels``, in words."""
+    return checked_window(config, labels, inclusive=inclusive, expect=expect).summary()
