@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from supremix.train import TrainConfig, open_splits
-from supremix.train.windows import EffectiveWindow, checked_window, describe_window
+from supremix.train.windows import EffectiveWindow, checked_window
 
 from .settings import RunSettings
 
@@ -71,4 +71,4 @@ def study_window(
     _, config = settings.train_config(dataset)
     splits, _ = open_splits(config, settings.data_root)
     labels = np.asarray(splits["train"].targets, dtype=np.float64)
-    return describe_window(config, labels, expect=expect)
+    return checked_window(config, labels, expect=expect).summary()

@@ -12,7 +12,7 @@ labels rounded to ``label_bin`` (Mixup Your Own Pairs Table 12) or continuous va
 :func:`effective_window` measures a window on a set of labels; :func:`preset_window` on a
 dataset's documented label range and resolution (:data:`LABEL_SCALES`), without data;
 :func:`checked_window` is a configuration's window on training labels, checked before training
-(every sweep does it), and :func:`describe_window` that window in one line.
+(every sweep does it; :meth:`EffectiveWindow.summary` says it in one line).
 :class:`WindowError` is raised when a window forms no Mix-pos or covers the whole range and the
 caller has not said that this is intended (``expect``).
 
@@ -276,15 +276,3 @@ def checked_window(
     measured = config_window(config, labels, inclusive=inclusive)
     check_window(measured, expect=expect, where=f"dataset {config.dataset!r}")
     return measured
-
-
-def describe_window(
-    config: Any,
-    labels: Sequence[float] | np.ndarray | None = None,
-    *,
-    inclusive: bool | None = None,
-    expect: str = "window",
-) -> str:
-    """The one line a notebook prints before training a contrastive method: the
-    :func:`checked_window` of ``config`` on ``labels``, in words."""
-    return checked_window(config, labels, inclusive=inclusive, expect=expect).summary()

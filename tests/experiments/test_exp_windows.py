@@ -9,7 +9,7 @@ import pytest
 from supremix.experiments.sweep import Variant, run_sweep
 from supremix.experiments.windows import study_window, sweep_window
 from supremix.train import PRESETS
-from supremix.train.windows import WindowError, config_window, describe_window
+from supremix.train.windows import WindowError, checked_window, config_window
 
 
 def test_study_window_describes_the_phantoms_training_labels_in_their_units():
@@ -73,4 +73,6 @@ def test_the_sweeps_settings_table_shows_the_window_its_supremix_runs_trained_wi
     assert table["anchors with a Mix-pos"].endswith(f"of {labels.size}")
     assert all(len(value) <= 50 for value in table)  # pandas shows 50 characters of a cell
     provenance = sweep.summary()["provenance"]
-    assert provenance["mix_pos_window"] == describe_window(sweep.config, sweep.train_targets)
+    assert (
+        provenance["mix_pos_window"] == checked_window(sweep.config, sweep.train_targets).summary()
+    )

@@ -13,8 +13,8 @@ from supremix.train.windows import (
     LABEL_SCALES,
     WindowError,
     check_window,
+    checked_window,
     config_window,
-    describe_window,
     effective_window,
 )
 
@@ -93,7 +93,7 @@ def test_ukb_table_10_small_windows_need_labels_finer_than_whole_years():
     for gamma in (0.2, 0.5):
         config = ukb.replace(window=gamma, label_bin=None)
         with pytest.raises(WindowError, match="forms no Mix-pos"):
-            describe_window(config, whole_years, inclusive=True)
+            checked_window(config, whole_years, inclusive=True).summary()
     fractional = np.round(np.linspace(42, 82, 2000), 2)
     counts = [
         config_window(ukb.replace(window=g, label_bin=None), fractional, inclusive=True).per_side
@@ -102,8 +102,8 @@ def test_ukb_table_10_small_windows_need_labels_finer_than_whole_years():
     assert counts[0] < counts[1] < counts[2]
 
 
-def test_describe_window_names_the_units_and_the_count():
-    line = describe_window(PRESETS["rsna"], np.arange(1, 229, dtype=float), inclusive=True)
+def test_the_checked_windows_line_names_the_units_and_the_count():
+    line = checked_window(PRESETS["rsna"], np.arange(1, 229, dtype=float), inclusive=True).summary()
     assert "γ = 5 months" in line and "about 5 distinct labels on each side" in line
 
 
@@ -117,7 +117,10 @@ def test_window_edges_of_a_configuration_choose_the_rule():
     assert window_inclusive(SimpleNamespace())  # the paper's inclusive window by default
     config = SimpleNamespace(dataset="rsna", window=1.0, label_bin=None, window_edges="strict")
     with pytest.raises(WindowError, match="forms no Mix-pos"):
-        describe_window(config, np.arange(1.0, 229.0))
-    assert "γ = 1 months" in describe_window(
-        SimpleNamespace(dataset="rsna", window=1.0, label_bin=None), np.arange(1.0, 229.0)
+        checked_window(config, np.arange(1.0, 229.0)).summary()
+    assert (
+        "γ = 1 months"
+        in checked_window(
+            SimpleNamespace(dataset="rsna", window=1.0, label_bin=None), np.arange(1.0, 229.0)
+        ).summary()
     )
